@@ -1,0 +1,115 @@
+/* check.h - the validation context of one flow, and the helpers node
+ * types use to read their keys.
+ *
+ * Every helper reports what is wrong with the value itself (a wrong JSON
+ * type is a "schema" error, a missing required key or a value out of range
+ * a "node-schema" error) and returns: 1 when the key is present and good,
+ * 0 when it is absent and optional, -1 after reporting an error. Strings
+ * are copied into the flow's arena. */
+#ifndef BLUEFLOW_CHECK_H
+#define BLUEFLOW_CHECK_H
+
+#include <json-c/json.h>
+
+#include "engine/arena.h"
+#include "engine/diag.h"
+#include "engine/flow.h"
+
+struct check_ref;
+struct check_use;
+
+struct check {
+	struct flow *flow;
+	struct diag *diag;
+	struct arena tmp;          /* lives as long as the check */
+	unsigned errors;
+	int cur;                   /* node being validated, -1 for the flow */
+	struct check_ref *refs, **refs_tail;
+	struct check_use *uses, **uses_tail;   /* {{key}} uses */
+	struct check_use *saves, **saves_tail; /* keys nodes save */
+};
+
+void check_init(struct check *c, struct flow *flow, struct diag *d);
+void check_done(struct check *c);
+
+/* Reports an error of class cls at path. */
+void check_error(struct check *c, const char *cls, const char *path,
+	const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* Reports a warning of class cls at path. */
+void check_warn(struct check *c, const char *cls, const char *path,
+	const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* Reports a missing required key: hint says what to put there. */
+void check_missing(struct check *c, const char *path, const char *key,
+	const char *hint);
+
+/* Memory in the flow's arena, zeroed; NULL (and an error) when it runs out. */
+void *check_alloc(struct check *c, size_t n);
+const char *check_strdup(struct check *c, const char *s);
+
+/* Looks up key in obj. hint non-NULL makes the key required (hint says
+ * what belongs there). Each returns 1 / 0 / -1 as above. */
+int check_string(struct check *c, json_object *obj, const char *key,
+	const char *path, const char *hint, const char **out);
+int check_int(struct check *c, json_object *obj, const char *key,
+	const char *path, const char *hint, long long min, long long max,
+	long long *out);
+int check_number(struct check *c, json_object *obj, const char *key,
+	const char *path, const char *hint, double min_excl, double max,
+	double *out);
+
+/* A text: a non-empty string, or {"en": "...", "ru": "...", "default":
+ * "en"}; at most max_chars characters (UTF-16 units, as Telegram counts);
+ * its {{key}} templates are recorded for the unknown-key warning. */
+int check_text(struct check *c, json_object *obj, const char *key,
+	const char *path, const char *hint, unsigned max_chars,
+	struct flow_text *out);
+int check_text_value(struct check *c, json_object *v, const char *path,
+	unsigned max_chars, struct flow_text *out);
+
+/* A reference to a node: a string id, or a whole number as in the seed
+ * ("next": 10 names node "10"). *slot is filled with the node index once
+ * every node is known; a missing node is a dangling-reference error. */
+int check_ref(struct check *c, json_object *obj, const char *key,
+	const char *path, const char *hint, int *slot);
+int check_ref_value(struct check *c, json_object *v, const char *path,
+	int *slot);
+
+/* The name of a saved value: letters, digits and '_', starting with a
+ * letter or '_', at most 64 bytes. Records it as saved. */
+int check_save_key(struct check *c, json_object *obj, const char *key,
+	const char *path, const char *hint, const char **out);
+
+/* Records that a node saves key (for the template warning). */
+void check_note_save(struct check *c, const char *path, const char *key);
+
+/* A PCRE2 regular expression, compiled to match the whole input; the
+ * compiled code is owned by the flow. */
+int check_regex_value(struct check *c, json_object *v, const char *path,
+	const void **out);
+
+/* "messages": {"reason": TEXT, ...} with reasons from the list. */
+int check_messages(struct check *c, json_object *obj, const char *path,
+	const char *const *reasons, const struct flow_msg **out, unsigned *n);
+
+/* The common node keys every waiting node takes: node_text (required),
+ * next, key_to_save, max_attempts, on_max_attempts, messages. next_hint
+ * and key_hint non-NULL make those keys required. Returns 0 or -1. */
+int check_node_common(struct check *c, struct flow_node *n, json_object *obj,
+	const char *path, const char *next_hint, const char *key_hint);
+
+/* Returns the candidate nearest to word by edit distance, or NULL when
+ * none is near enough to be a likely typo. */
+const char *check_suggest(const char *word, const char *const *candidates);
+
+/* Resolves recorded references; reports dangling ones. Then calls fn
+ * for each reference (from node, or -1 for the flow, to node). */
+int check_resolve(struct check *c);
+void check_each_edge(struct check *c, void (*fn)(void *arg, int from, int to,
+	const char *path), void *arg);
+
+/* Warns about {{key}} templates naming a key no node saves. */
+void check_templates(struct check *c);
+
+#endif

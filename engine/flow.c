@@ -1,0 +1,602 @@
+/* flow.c - loading a flow file: form, nodes, references, graph checks,
+ * the content hash and the id index. */
+#include "engine/flow.h"
+
+#include <openssl/evp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/buf.h"
+#include "engine/check.h"
+#include "engine/jdoc.h"
+#include "engine/node.h"
+
+void flow_regex_free(struct flow_regex *r);   /* check.c */
+
+static const char *const flow_top_keys[] = {
+	"start", "commands", "nodes", "finished_text", "messages",
+	"on_missing_node", "name", "description", NULL
+};
+
+/* Messages only the flow as a whole can override. */
+static const char *const flow_own_reasons[] = {
+	"stale_button", "upload_failed", NULL
+};
+
+static uint32_t flow_hash_id(const char *s)
+{
+	uint32_t h = 2166136261u;
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 16777619u;
+	}
+	return h;
+}
+
+int flow_find(const struct flow *f, const char *id)
+{
+	if (f->index == NULL)
+		return -1;
+	for (uint32_t i = flow_hash_id(id) & f->index_mask;; i = (i + 1) & f->index_mask) {
+		unsigned slot = f->index[i];
+		if (slot == 0)
+			return -1;
+		if (strcmp(f->nodes[slot - 1].id, id) == 0)
+			return (int)slot - 1;
+	}
+}
+
+const struct flow_node *flow_node(const struct flow *f, const char *id)
+{
+	int i = flow_find(f, id);
+	return i < 0 ? NULL : &f->nodes[i];
+}
+
+static int flow_build_index(struct flow *f)
+{
+	unsigned cap = 8;
+	while (cap < f->n_nodes * 2)
+		cap *= 2;
+	f->index = arena_alloc(&f->arena, cap * sizeof(*f->index));
+	if (f->index == NULL)
+		return -1;
+	f->index_mask = cap - 1;
+	for (unsigned n = 0; n < f->n_nodes; n++) {
+		uint32_t i = flow_hash_id(f->nodes[n].id) & f->index_mask;
+		while (f->index[i])
+			i = (i + 1) & f->index_mask;
+		f->index[i] = n + 1;
+	}
+	return 0;
+}
+
+static void flow_check_id(struct check *c, const char *id, const char *path)
+{
+	size_t len = strlen(id);
+	if (len == 0 || len > FLOW_ID_MAX) {
+		check_error(c, DIAG_SCHEMA, path, "a node id must be 1 to %d bytes, "
+			"not %zu", FLOW_ID_MAX, len);
+		return;
+	}
+	for (const unsigned char *p = (const unsigned char *)id; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f) {
+			check_error(c, DIAG_SCHEMA, path, "a node id must not contain "
+				"control characters");
+			return;
+		}
+	}
+}
+
+/* Checks the keys of a node against what its type accepts. */
+static void flow_check_keys(struct check *c, const struct node_type *t,
+	json_object *obj, const char *path)
+{
+	char kpath[JDOC_PATH_MAX];
+	json_object_object_foreach(obj, key, v) {
+		int known = 0;
+		(void)v;
+		for (int i = 0; t->keys[i] && !known; i++)
+			known = strcmp(t->keys[i], key) == 0;
+		if (known)
+			continue;
+		jdoc_path(kpath, sizeof(kpath), path, key);
+		const char *near = check_suggest(key, t->keys);
+		if (near)
+			check_error(c, DIAG_NODE_SCHEMA, kpath, "a %s node has no key "
+				"\"%s\"; did you mean \"%s\"?", t->name, key, near);
+		else
+			check_error(c, DIAG_NODE_SCHEMA, kpath, "a %s node has no key "
+				"\"%s\"; remove it", t->name, key);
+	}
+}
+
+static void flow_type_list(char *out, size_t size)
+{
+	const struct node_type *const *types = node_types();
+	size_t n = 0;
+	out[0] = '\0';
+	for (int i = 0; types[i] && n < size; i++) {
+		int w = snprintf(out + n, size - n, "%s%s", i ? ", " : "", types[i]->name);
+		if (w < 0)
+			break;
+		n += (size_t)w;
+	}
+}
+
+static void flow_load_node(struct check *c, struct flow_node *n,
+	json_object *obj, const char *path)
+{
+	const char *names[16];
+	const struct node_type *const *types = node_types();
+	char tpath[JDOC_PATH_MAX], list[256];
+	json_object *tv;
+	const char *tname;
+	int i;
+
+	n->next = -1;
+	n->on_max_attempts = -1;
+	if (json_object_get_type(obj) != json_type_object) {
+		check_error(c, DIAG_SCHEMA, path, "a node must be an object with a "
+			"\"type\", not %s; if this is a setting such as \"start\", put "
+			"the nodes under \"nodes\" (the extended form)", jdoc_type_name(obj));
+		return;
+	}
+	flow_type_list(list, sizeof(list));
+	if (!json_object_object_get_ex(obj, "type", &tv)) {
+		check_missing(c, path, "type", list);
+		return;
+	}
+	jdoc_path(tpath, sizeof(tpath), path, "type");
+	if (json_object_get_type(tv) != json_type_string) {
+		check_error(c, DIAG_SCHEMA, tpath, "must be a string, not %s",
+			jdoc_type_name(tv));
+		return;
+	}
+	tname = json_object_get_string(tv);
+	n->type = node_find(tname);
+	if (n->type == NULL) {
+		for (i = 0; types[i] && i < 15; i++)
+			names[i] = types[i]->name;
+		names[i] = NULL;
+		const char *near = check_suggest(tname, names);
+		if (near)
+			check_error(c, DIAG_UNKNOWN_TYPE, tpath, "no node type \"%s\"; "
+				"did you mean \"%s\"?", tname, near);
+		else
+			check_error(c, DIAG_UNKNOWN_TYPE, tpath, "no node type \"%s\"; "
+				"the types are: %s", tname, list);
+		return;
+	}
+	flow_check_keys(c, n->type, obj, path);
+	n->type->validate(c, n, obj, path);
+}
+
+static int flow_load_nodes(struct check *c, json_object *nodes, const char *base)
+{
+	struct flow *f = c->flow;
+	char path[JDOC_PATH_MAX];
+	unsigned i = 0;
+
+	f->n_nodes = (unsigned)json_object_object_length(nodes);
+	f->nodes = check_alloc(c, (f->n_nodes + 1) * sizeof(*f->nodes));
+	if (f->nodes == NULL)
+		return -1;
+	json_object_object_foreach(nodes, id, v) {
+		(void)v;
+		jdoc_path(path, sizeof(path), base, id);
+		flow_check_id(c, id, path);
+		f->nodes[i].id = check_strdup(c, id);
+		if (f->nodes[i].id == NULL)
+			return -1;
+		i++;
+	}
+	if (flow_build_index(f) != 0)
+		return -1;
+	i = 0;
+	json_object_object_foreach(nodes, id2, node) {
+		jdoc_path(path, sizeof(path), base, id2);
+		c->cur = (int)i;
+		flow_load_node(c, &f->nodes[i], node, path);
+		i++;
+	}
+	c->cur = -1;
+	return 0;
+}
+
+static int flow_command_name(const char *s)
+{
+	size_t n;
+	if (s[0] != '/')
+		return 0;
+	n = strspn(s + 1, "abcdefghijklmnopqrstuvwxyz0123456789_");
+	return n >= 1 && n <= 32 && s[1 + n] == '\0';
+}
+
+static void flow_load_commands(struct check *c, json_object *root)
+{
+	struct flow *f = c->flow;
+	struct flow_command *cmds;
+	char kpath[JDOC_PATH_MAX], cpath[JDOC_PATH_MAX];
+	json_object *v;
+
+	if (!json_object_object_get_ex(root, "commands", &v))
+		return;
+	jdoc_path(kpath, sizeof(kpath), "", "commands");
+	if (json_object_get_type(v) != json_type_object) {
+		check_error(c, DIAG_SCHEMA, kpath, "must be an object of command -> "
+			"node id, e.g. {\"/help\": \"help\"}, not %s", jdoc_type_name(v));
+		return;
+	}
+	cmds = check_alloc(c, ((size_t)json_object_object_length(v) + 1) * sizeof(*cmds));
+	if (cmds == NULL)
+		return;
+	f->commands = cmds;
+	json_object_object_foreach(v, name, target) {
+		jdoc_path(cpath, sizeof(cpath), kpath, name);
+		if (!flow_command_name(name)) {
+			check_error(c, DIAG_NODE_SCHEMA, cpath, "\"%s\" is not a Telegram "
+				"command: use \"/\" and 1 to 32 lowercase letters, digits or "
+				"'_', e.g. \"/help\"", name);
+			continue;
+		}
+		if (strcmp(name, "/start") == 0) {
+			check_error(c, DIAG_NODE_SCHEMA, cpath, "/start always restarts "
+				"the flow at its start node; set \"start\" instead");
+			continue;
+		}
+		if (check_ref_value(c, target, cpath, &cmds[f->n_commands].node) < 0)
+			continue;
+		cmds[f->n_commands].name = check_strdup(c, name);
+		f->n_commands++;
+	}
+}
+
+/* Every reason any node type or the flow accepts, NULL-terminated. */
+static const char **flow_all_reasons(struct check *c)
+{
+	const struct node_type *const *types = node_types();
+	const char **all = arena_alloc(&c->tmp, 128 * sizeof(*all));
+	size_t n = 0;
+	if (all == NULL)
+		return NULL;
+	for (int i = 0; flow_own_reasons[i]; i++)
+		all[n++] = flow_own_reasons[i];
+	for (int t = 0; types[t]; t++) {
+		for (int r = 0; types[t]->reasons && types[t]->reasons[r]; r++) {
+			size_t k;
+			for (k = 0; k < n && strcmp(all[k], types[t]->reasons[r]); k++)
+				;
+			if (k == n && n < 127)
+				all[n++] = types[t]->reasons[r];
+		}
+	}
+	all[n] = NULL;
+	return all;
+}
+
+static void flow_load_settings(struct check *c, json_object *root)
+{
+	struct flow *f = c->flow;
+	char kpath[JDOC_PATH_MAX];
+	const char *s;
+
+	json_object_object_foreach(root, key, v) {
+		int known = 0;
+		(void)v;
+		for (int i = 0; flow_top_keys[i] && !known; i++)
+			known = strcmp(flow_top_keys[i], key) == 0;
+		if (known)
+			continue;
+		jdoc_path(kpath, sizeof(kpath), "", key);
+		const char *near = check_suggest(key, flow_top_keys);
+		if (near)
+			check_error(c, DIAG_SCHEMA, kpath, "unknown setting \"%s\"; did "
+				"you mean \"%s\"?", key, near);
+		else
+			check_error(c, DIAG_SCHEMA, kpath, "unknown setting \"%s\"; the "
+				"settings are: start, commands, nodes, finished_text, "
+				"messages, on_missing_node, name, description", key);
+	}
+	check_string(c, root, "name", "", NULL, &s);
+	check_string(c, root, "description", "", NULL, &s);
+	check_ref(c, root, "start", "", NULL, &f->start);
+	check_ref(c, root, "on_missing_node", "", NULL, &f->on_missing_node);
+	check_text(c, root, "finished_text", "", NULL, FLOW_TEXT_MAX, &f->finished_text);
+	check_messages(c, root, "", flow_all_reasons(c), &f->msgs, &f->n_msgs);
+	flow_load_commands(c, root);
+}
+
+/* --- graph checks over resolved references --- */
+
+struct flow_graph {
+	struct check *c;
+	unsigned n;
+	unsigned *deg;       /* out-degree, then offsets */
+	unsigned *to;
+	const char **epath;
+};
+
+static void flow_count_edge(void *arg, int from, int to, const char *path)
+{
+	struct flow_graph *g = arg;
+	(void)to;
+	(void)path;
+	if (from >= 0)
+		g->deg[from + 1]++;
+}
+
+static void flow_add_edge(void *arg, int from, int to, const char *path)
+{
+	struct flow_graph *g = arg;
+	unsigned k;
+	if (from < 0)
+		return;
+	k = g->deg[g->n + 1 + (unsigned)from]++;
+	g->to[k] = (unsigned)to;
+	g->epath[k] = path;
+}
+
+static int flow_graph_build(struct flow_graph *g, struct check *c)
+{
+	unsigned n = c->flow->n_nodes, edges;
+	memset(g, 0, sizeof(*g));
+	g->c = c;
+	g->n = n;
+	/* deg[0..n]: CSR offsets; deg[n+1..2n]: insertion cursors */
+	g->deg = arena_alloc(&c->tmp, (2 * (size_t)n + 2) * sizeof(*g->deg));
+	if (g->deg == NULL)
+		return -1;
+	check_each_edge(c, flow_count_edge, g);
+	for (unsigned i = 0; i < n; i++)
+		g->deg[i + 1] += g->deg[i];
+	edges = g->deg[n];
+	for (unsigned i = 0; i < n; i++)
+		g->deg[n + 1 + i] = g->deg[i];
+	g->to = arena_alloc(&c->tmp, ((size_t)edges + 1) * sizeof(*g->to));
+	g->epath = arena_alloc(&c->tmp, ((size_t)edges + 1) * sizeof(*g->epath));
+	if (g->to == NULL || g->epath == NULL)
+		return -1;
+	check_each_edge(c, flow_add_edge, g);
+	return 0;
+}
+
+static int flow_spins(const struct flow *f, unsigned i)
+{
+	return f->nodes[i].type != NULL && !f->nodes[i].type->waits;
+}
+
+/* Finds cycles made only of nodes that never wait for input. */
+static void flow_check_cycles(struct flow_graph *g)
+{
+	const struct flow *f = g->c->flow;
+	unsigned n = g->n;
+	unsigned char *color = arena_alloc(&g->c->tmp, n + 1);
+	unsigned *stack = arena_alloc(&g->c->tmp, ((size_t)n + 1) * sizeof(*stack));
+	unsigned *edge = arena_alloc(&g->c->tmp, ((size_t)n + 1) * sizeof(*edge));
+	unsigned char *looped = arena_alloc(&g->c->tmp, n + 1);
+
+	if (color == NULL || stack == NULL || edge == NULL || looped == NULL)
+		return;
+	for (unsigned root = 0; root < n; root++) {
+		unsigned sp = 0;
+		if (color[root] || !flow_spins(f, root))
+			continue;
+		stack[sp] = root;
+		edge[sp++] = g->deg[root];
+		color[root] = 1;
+		while (sp) {
+			unsigned u = stack[sp - 1];
+			if (edge[sp - 1] == g->deg[u + 1]) {
+				color[u] = 2;
+				sp--;
+				continue;
+			}
+			unsigned e = edge[sp - 1]++, v = g->to[e];
+			if (!flow_spins(f, v))
+				continue;
+			if (color[v] == 0) {
+				color[v] = 1;
+				stack[sp] = v;
+				edge[sp++] = g->deg[v];
+			} else if (color[v] == 1 && !looped[v]) {
+				char loop[512];
+				size_t len = 0;
+				unsigned k = sp;
+				while (k > 0 && stack[k - 1] != v)
+					k--;
+				for (k = k ? k - 1 : 0; k < sp && len < sizeof(loop); k++) {
+					int w = snprintf(loop + len, sizeof(loop) - len, "\"%s\" -> ",
+						f->nodes[stack[k]].id);
+					if (w < 0)
+						break;
+					len += (size_t)w;
+				}
+				if (len < sizeof(loop))
+					snprintf(loop + len, sizeof(loop) - len, "\"%s\"", f->nodes[v].id);
+				looped[v] = 1;
+				check_error(g->c, DIAG_NODE_SCHEMA, g->epath[e], "the nodes "
+					"%s never wait for input, so the bot would loop forever; "
+					"let one of them wait (a choice or text node) or end the "
+					"loop", loop);
+			}
+		}
+	}
+}
+
+static void flow_mark(unsigned char *seen, unsigned *queue,
+	unsigned *tail, int node)
+{
+	if (node < 0 || seen[node])
+		return;
+	seen[node] = 1;
+	queue[(*tail)++] = (unsigned)node;
+}
+
+static void flow_check_reachable(struct flow_graph *g, const char *base)
+{
+	const struct flow *f = g->c->flow;
+	unsigned n = g->n, head = 0, tail = 0;
+	unsigned char *seen = arena_alloc(&g->c->tmp, n + 1);
+	unsigned *queue = arena_alloc(&g->c->tmp, ((size_t)n + 1) * sizeof(*queue));
+	char path[JDOC_PATH_MAX];
+
+	if (seen == NULL || queue == NULL)
+		return;
+	flow_mark(seen, queue, &tail, f->start);
+	flow_mark(seen, queue, &tail, f->on_missing_node);
+	for (unsigned i = 0; i < f->n_commands; i++)
+		flow_mark(seen, queue, &tail, f->commands[i].node);
+	while (head < tail) {
+		unsigned u = queue[head++];
+		for (unsigned e = g->deg[u]; e < g->deg[u + 1]; e++)
+			flow_mark(seen, queue, &tail, (int)g->to[e]);
+	}
+	for (unsigned i = 0; i < n; i++) {
+		if (seen[i] || f->nodes[i].type == NULL)
+			continue;
+		jdoc_path(path, sizeof(path), base, f->nodes[i].id);
+		check_warn(g->c, DIAG_UNREACHABLE, path, "node \"%s\" is never "
+			"reached: neither the start, a command nor another node leads "
+			"to it", f->nodes[i].id);
+	}
+}
+
+static int flow_hash(struct flow *f, json_object *root)
+{
+	static const char hex[] = "0123456789abcdef";
+	struct buf b;
+	unsigned len = 0;
+	int rc = -1;
+
+	buf_init(&b, (size_t)FLOW_FILE_MAX * 4);
+	if (jdoc_canon(root, &b) != 0)
+		goto out;
+	if (EVP_Digest(b.p, b.len, f->hash, &len, EVP_sha256(), NULL) != 1 || len != 32)
+		goto out;
+	for (int i = 0; i < 32; i++) {
+		f->hash_hex[2 * i] = hex[f->hash[i] >> 4];
+		f->hash_hex[2 * i + 1] = hex[f->hash[i] & 15];
+	}
+	f->hash_hex[64] = '\0';
+	rc = 0;
+out:
+	buf_free(&b);
+	return rc;
+}
+
+static int flow_from_json(struct flow *f, json_object *root, struct diag *d)
+{
+	struct check c;
+	struct flow_graph g;
+	json_object *nodes = root;
+	const char *base = "";
+	int rc = -1;
+
+	check_init(&c, f, d);
+	if (json_object_get_type(root) != json_type_object) {
+		check_error(&c, DIAG_SCHEMA, "/", "a flow must be a JSON object of "
+			"node id -> node, not %s", jdoc_type_name(root));
+		goto out;
+	}
+	if (json_object_object_get_ex(root, "nodes", NULL)) {
+		json_object_object_get_ex(root, "nodes", &nodes);
+		base = "/nodes";
+		flow_load_settings(&c, root);
+		if (json_object_get_type(nodes) != json_type_object) {
+			check_error(&c, DIAG_SCHEMA, "/nodes", "must be an object of node "
+				"id -> node, not %s", jdoc_type_name(nodes));
+			goto out;
+		}
+	} else {
+		f->start = -1;
+		f->on_missing_node = -1;
+	}
+	if (json_object_object_length(nodes) == 0) {
+		check_error(&c, DIAG_SCHEMA, base[0] ? base : "/", "the flow has no "
+			"nodes; add at least one, e.g. \"0\": {\"type\": \"cutscene\", "
+			"\"node_text\": \"Hello!\"}");
+		goto out;
+	}
+	if (flow_load_nodes(&c, nodes, base) != 0)
+		goto out;
+	check_resolve(&c);
+	if (base[0] == '\0' || !json_object_object_get_ex(root, "start", NULL)) {
+		f->start = flow_find(f, "0");
+		if (f->start < 0)
+			check_error(&c, DIAG_SCHEMA, "/", base[0] ?
+				"no start node: add \"start\": ID, or a node \"0\"" :
+				"no start node: add a node \"0\", or use the extended form "
+				"{\"start\": ID, \"nodes\": {...}}");
+	}
+	if (flow_graph_build(&g, &c) == 0) {
+		flow_check_cycles(&g);
+		flow_check_reachable(&g, base);
+	}
+	check_templates(&c);
+	if (c.errors == 0 && flow_hash(f, root) != 0)
+		check_error(&c, DIAG_SCHEMA, "/", "out of memory");
+	rc = c.errors ? -1 : 0;
+out:
+	check_done(&c);
+	return rc;
+}
+
+int flow_load_mem(const char *name, const char *text, size_t len,
+	struct flow **out, struct diag *d)
+{
+	char err[JDOC_ERR_MAX], path[JDOC_PATH_MAX];
+	json_object *root = NULL;
+	struct flow *f;
+
+	*out = NULL;
+	if (jdoc_parse(text, len, FLOW_DEPTH_MAX, &root, err, sizeof(err),
+	    path, sizeof(path)) != 0) {
+		diag_add(d, DIAG_ERROR, DIAG_SCHEMA, path, "%s", err);
+		return -1;
+	}
+	f = calloc(1, sizeof(*f));
+	if (f == NULL) {
+		json_object_put(root);
+		diag_add(d, DIAG_ERROR, DIAG_SCHEMA, "/", "out of memory");
+		return -1;
+	}
+	arena_init(&f->arena);
+	f->file = arena_strdup(&f->arena, name);
+	if (f->file == NULL || flow_from_json(f, root, d) != 0) {
+		json_object_put(root);
+		flow_free(f);
+		return -1;
+	}
+	json_object_put(root);
+	*out = f;
+	return 0;
+}
+
+int flow_load(const char *file, struct flow **out, struct diag *d)
+{
+	char err[JDOC_ERR_MAX];
+	struct buf b;
+	int rc;
+
+	*out = NULL;
+	buf_init(&b, FLOW_FILE_MAX);
+	if (jdoc_read_file(file, FLOW_FILE_MAX, &b, err, sizeof(err)) != 0) {
+		diag_add(d, DIAG_ERROR, DIAG_SCHEMA, "/", "%s", err);
+		buf_free(&b);
+		return -1;
+	}
+	rc = flow_load_mem(file, b.p, b.len, out, d);
+	buf_free(&b);
+	return rc;
+}
+
+void flow_free(struct flow *f)
+{
+	if (f == NULL)
+		return;
+	flow_regex_free(f->regexes);
+	arena_free(&f->arena);
+	free(f);
+}

@@ -1,0 +1,105 @@
+/* flow.h - a loaded, validated, immutable conversation flow.
+ *
+ * A flow file is either the canonical form (a JSON object of state id ->
+ * node) or the extended form ({"start": ID, "commands": {...},
+ * "nodes": {...}, ...}). flow_load() validates everything and reports
+ * every problem; only a flow without errors is returned. A flow never
+ * changes after loading, so forked workers share it copy-on-write.
+ *
+ * Ownership: struct flow and everything reachable from it belong to the
+ * flow; flow_free() releases all of it. */
+#ifndef BLUEFLOW_FLOW_H
+#define BLUEFLOW_FLOW_H
+
+#include <stddef.h>
+
+#include "engine/arena.h"
+#include "engine/diag.h"
+
+#define FLOW_FILE_MAX (4u << 20)   /* bytes in a flow file */
+#define FLOW_DEPTH_MAX 64          /* JSON nesting */
+#define FLOW_ID_MAX 64             /* bytes in a node id */
+#define FLOW_TEXT_MAX 4096         /* characters in a message text */
+#define FLOW_CALLBACK_MAX 64       /* bytes of callback_data */
+#define FLOW_MAX_MB 20             /* Telegram's getFile limit, MB */
+
+struct node_type;
+struct flow_regex;
+
+/* One language's version of a text. lang is "" for a plain string. */
+struct flow_text_variant {
+	const char *lang;
+	const char *text;
+};
+
+/* A text as written in the flow: a plain string, or one per language with
+ * a default. n == 0 means the text is absent. */
+struct flow_text {
+	const struct flow_text_variant *v;
+	unsigned n;
+	unsigned def;     /* index of the default variant */
+};
+
+/* A message the flow overrides, by reason ("too_few_words", ...). */
+struct flow_msg {
+	const char *reason;
+	struct flow_text text;
+};
+
+struct flow_node {
+	const char *id;
+	const struct node_type *type;
+	struct flow_text text;        /* node_text */
+	int next;                     /* node index, -1 for none */
+	const char *key;              /* key_to_save, NULL for none */
+	int max_attempts;             /* 0: unlimited */
+	int on_max_attempts;          /* node index, -1 for none */
+	const struct flow_msg *msgs;  /* per-node message overrides */
+	unsigned n_msgs;
+	void *data;                   /* the node type's own, in the arena */
+};
+
+struct flow_command {
+	const char *name;             /* "/help" */
+	int node;
+};
+
+struct flow {
+	struct arena arena;
+	const char *file;
+	struct flow_node *nodes;
+	unsigned n_nodes;
+	int start;
+	int on_missing_node;
+	const struct flow_command *commands;
+	unsigned n_commands;
+	struct flow_text finished_text;
+	const struct flow_msg *msgs;  /* flow-wide message overrides */
+	unsigned n_msgs;
+	unsigned *index;              /* open addressing: node index + 1, 0 empty */
+	unsigned index_mask;
+	struct flow_regex *regexes;   /* compiled patterns to free */
+	unsigned char hash[32];       /* SHA-256 of the canonical JSON */
+	char hash_hex[65];
+};
+
+/* Loads and validates the flow in file. Every problem goes to d (errors
+ * and warnings). Returns 0 and the flow in *out when there is no error;
+ * otherwise -1 and *out is NULL. */
+int flow_load(const char *file, struct flow **out, struct diag *d);
+
+/* As flow_load(), from len bytes of JSON text in memory; name is used in
+ * messages only. */
+int flow_load_mem(const char *name, const char *text, size_t len,
+	struct flow **out, struct diag *d);
+
+/* Returns the index of the node with this id, or -1. O(1). */
+int flow_find(const struct flow *f, const char *id);
+
+/* Returns the node with this id, or NULL. */
+const struct flow_node *flow_node(const struct flow *f, const char *id);
+
+/* Frees the flow and everything in it; NULL is fine. */
+void flow_free(struct flow *f);
+
+#endif

@@ -1,0 +1,416 @@
+/* jdoc.c - strict, bounded JSON reading on top of json-c. */
+#include "engine/jdoc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int jdoc_read_file(const char *file, size_t max, struct buf *out,
+	char *err, size_t errlen)
+{
+	struct stat st;
+	char chunk[65536];
+	int fd, rc = -1;
+	ssize_t n;
+
+	fd = open(file, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot open: %s", strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) != 0) {
+		snprintf(err, errlen, "cannot stat: %s", strerror(errno));
+		goto out;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "is a directory, not a flow file");
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "is not a regular file");
+		goto out;
+	}
+	if ((uintmax_t)st.st_size > max) {
+		snprintf(err, errlen, "file is %jd bytes; the limit is %zu bytes",
+			(intmax_t)st.st_size, max);
+		goto out;
+	}
+	buf_reset(out);
+	for (;;) {
+		n = read(fd, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			snprintf(err, errlen, "cannot read: %s", strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		if (buf_add(out, chunk, (size_t)n) != 0) {
+			snprintf(err, errlen, "file grew past the limit of %zu bytes", max);
+			goto out;
+		}
+	}
+	if (strspn(out->p ? out->p : "", " \t\r\n") == out->len) {
+		snprintf(err, errlen, "file is empty");
+		goto out;
+	}
+	rc = 0;
+out:
+	close(fd);
+	return rc;
+}
+
+/* Line and column (1-based, columns in characters) of byte offset off. */
+static void jdoc_position(const char *text, size_t off, size_t *line, size_t *col)
+{
+	*line = 1;
+	*col = 1;
+	for (size_t i = 0; i < off; i++) {
+		if (text[i] == '\n') {
+			(*line)++;
+			*col = 1;
+		} else if (((unsigned char)text[i] & 0xC0) != 0x80) {
+			(*col)++;
+		}
+	}
+}
+
+void jdoc_path(char *out, size_t size, const char *base, const char *key)
+{
+	size_t n = strlen(base);
+	if (n >= size)
+		n = size - 1;
+	memmove(out, base, n);
+	if (n + 1 < size)
+		out[n++] = '/';
+	for (const char *k = key; *k && n + 1 < size; k++) {
+		if (*k == '~' || *k == '/') {
+			if (n + 2 >= size)
+				break;
+			out[n++] = '~';
+			out[n++] = *k == '~' ? '0' : '1';
+		} else {
+			out[n++] = *k;
+		}
+	}
+	out[n] = '\0';
+}
+
+/* --- duplicate keys: json-c keeps the last of two equal keys silently,
+ * so a second node "1" would hide the first. A scan of the (already
+ * valid) text finds them. */
+
+struct jdoc_key {
+	const char *p;
+	size_t n;
+	size_t off;
+	uint64_t hash;
+};
+
+struct jdoc_frame {
+	int object;
+	int want_key;
+	size_t index;             /* arrays: current element */
+	const char *key;          /* objects: current key, raw */
+	size_t key_n;
+	struct jdoc_key *keys;
+	size_t n_keys, cap_keys;
+};
+
+static uint64_t jdoc_hash(const char *p, size_t n)
+{
+	uint64_t h = 1469598103934665603ULL;
+	for (size_t i = 0; i < n; i++) {
+		h ^= (unsigned char)p[i];
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+static int jdoc_key_cmp(const void *a, const void *b)
+{
+	const struct jdoc_key *x = a, *y = b;
+	int c;
+	if (x->hash != y->hash)
+		return x->hash < y->hash ? -1 : 1;
+	if (x->n != y->n)
+		return x->n < y->n ? -1 : 1;
+	c = memcmp(x->p, y->p, x->n);
+	if (c)
+		return c;
+	return x->off < y->off ? -1 : x->off > y->off;
+}
+
+static void jdoc_frames_path(const struct jdoc_frame *st, size_t depth,
+	char *path, size_t pathlen)
+{
+	char tmp[JDOC_PATH_MAX], key[256];
+	path[0] = '\0';
+	for (size_t i = 0; i < depth; i++) {
+		if (st[i].object) {
+			size_t n = st[i].key_n < sizeof(key) - 1 ? st[i].key_n : sizeof(key) - 1;
+			memcpy(key, st[i].key ? st[i].key : "", n);
+			key[n] = '\0';
+		} else {
+			snprintf(key, sizeof(key), "%zu", st[i].index);
+		}
+		jdoc_path(tmp, sizeof(tmp), path, key);
+		snprintf(path, pathlen, "%s", tmp);
+	}
+}
+
+/* Returns 0, 1 with a message when a duplicate key is found, -1 when
+ * memory runs out. */
+static int jdoc_find_duplicate(const char *text, size_t len, int max_depth,
+	char *err, size_t errlen, char *path, size_t pathlen)
+{
+	struct jdoc_frame *st;
+	size_t depth = 0, line, col;
+	int rc = 0;
+
+	st = calloc((size_t)max_depth + 2, sizeof(*st));
+	if (st == NULL)
+		return -1;
+	for (size_t i = 0; i < len && rc == 0; i++) {
+		char c = text[i];
+		struct jdoc_frame *top = depth ? &st[depth - 1] : NULL;
+		if (c == '{' || c == '[') {
+			if (depth == (size_t)max_depth + 2)
+				break;  /* cannot happen: json-c enforced the depth */
+			memset(&st[depth], 0, sizeof(st[depth]));
+			st[depth].object = c == '{';
+			st[depth].want_key = c == '{';
+			depth++;
+		} else if (c == '}' || c == ']') {
+			if (top == NULL)
+				break;
+			if (top->object && top->n_keys > 1) {
+				qsort(top->keys, top->n_keys, sizeof(*top->keys), jdoc_key_cmp);
+				for (size_t k = 1; k < top->n_keys && rc == 0; k++) {
+					const struct jdoc_key *a = &top->keys[k - 1], *b = &top->keys[k];
+					char key[256];
+					size_t n;
+					if (a->hash != b->hash || a->n != b->n || memcmp(a->p, b->p, a->n))
+						continue;
+					n = b->n < sizeof(key) - 1 ? b->n : sizeof(key) - 1;
+					memcpy(key, b->p, n);
+					key[n] = '\0';
+					top->key = b->p;
+					top->key_n = b->n;
+					jdoc_frames_path(st, depth, path, pathlen);
+					jdoc_position(text, b->off, &line, &col);
+					snprintf(err, errlen, "duplicate key \"%s\" at line %zu, "
+						"column %zu: JSON keeps only the last one, so the "
+						"first would be silently lost; rename or merge them",
+						key, line, col);
+					rc = 1;
+				}
+			}
+			free(top->keys);
+			top->keys = NULL;
+			depth--;
+		} else if (c == ',') {
+			if (top && top->object)
+				top->want_key = 1;
+			else if (top)
+				top->index++;
+		} else if (c == '"') {
+			size_t start = i + 1;
+			for (i = start; i < len && text[i] != '"'; i++)
+				if (text[i] == '\\')
+					i++;
+			if (top && top->object && top->want_key) {
+				struct jdoc_key *k;
+				if (top->n_keys == top->cap_keys) {
+					size_t cap = top->cap_keys ? top->cap_keys * 2 : 8;
+					struct jdoc_key *keys = realloc(top->keys, cap * sizeof(*keys));
+					if (keys == NULL) {
+						rc = -1;
+						break;
+					}
+					top->keys = keys;
+					top->cap_keys = cap;
+				}
+				k = &top->keys[top->n_keys++];
+				k->p = text + start;
+				k->n = i - start;
+				k->off = start - 1;
+				k->hash = jdoc_hash(k->p, k->n);
+				top->key = k->p;
+				top->key_n = k->n;
+				top->want_key = 0;
+			}
+		}
+	}
+	for (size_t d = 0; d < depth; d++)
+		free(st[d].keys);
+	free(st);
+	return rc;
+}
+
+int jdoc_parse(const char *text, size_t len, int max_depth, json_object **out,
+	char *err, size_t errlen, char *path, size_t pathlen)
+{
+	struct json_tokener *tok;
+	enum json_tokener_error jerr;
+	json_object *o;
+	size_t end, line, col;
+	int rc;
+
+	*out = NULL;
+	snprintf(path, pathlen, "/");
+	tok = json_tokener_new_ex(max_depth);
+	if (tok == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	o = json_tokener_parse_ex(tok, text, (int)len);
+	jerr = json_tokener_get_error(tok);
+	end = json_tokener_get_parse_end(tok);
+	json_tokener_free(tok);
+	if (o == NULL || jerr != json_tokener_success) {
+		json_object_put(o);
+		if (jerr == json_tokener_continue) {
+			snprintf(err, errlen, "not valid JSON: the text ends before "
+				"the document is complete (a missing \"}\" or \"]\"?)");
+			return -1;
+		}
+		if (end > 0 && end <= len)
+			end--;
+		jdoc_position(text, end, &line, &col);
+		if (jerr == json_tokener_error_depth)
+			snprintf(err, errlen, "not valid JSON: nested deeper than %d "
+				"levels at line %zu, column %zu", max_depth, line, col);
+		else
+			snprintf(err, errlen, "not valid JSON: %s at line %zu, column %zu",
+				json_tokener_error_desc(jerr), line, col);
+		return -1;
+	}
+	end += strspn(text + end, " \t\r\n");
+	if (end < len) {
+		json_object_put(o);
+		jdoc_position(text, end, &line, &col);
+		snprintf(err, errlen, "not valid JSON: unexpected text after the "
+			"document at line %zu, column %zu", line, col);
+		return -1;
+	}
+	rc = jdoc_find_duplicate(text, len, max_depth, err, errlen, path, pathlen);
+	if (rc != 0) {
+		json_object_put(o);
+		if (rc < 0)
+			snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	*out = o;
+	return 0;
+}
+
+int jdoc_quote(struct buf *b, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	if (buf_addc(b, '"'))
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		char esc[7] = "\\u00";
+		int rc;
+		switch (c) {
+		case '"': rc = buf_add(b, "\\\"", 2); break;
+		case '\\': rc = buf_add(b, "\\\\", 2); break;
+		case '\n': rc = buf_add(b, "\\n", 2); break;
+		case '\r': rc = buf_add(b, "\\r", 2); break;
+		case '\t': rc = buf_add(b, "\\t", 2); break;
+		case '\b': rc = buf_add(b, "\\b", 2); break;
+		case '\f': rc = buf_add(b, "\\f", 2); break;
+		default:
+			if (c < 0x20) {
+				esc[4] = hex[c >> 4];
+				esc[5] = hex[c & 15];
+				rc = buf_add(b, esc, 6);
+			} else {
+				rc = buf_addc(b, (char)c);
+			}
+		}
+		if (rc)
+			return -1;
+	}
+	return buf_addc(b, '"');
+}
+
+static int jdoc_cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+int jdoc_canon(const json_object *o, struct buf *b)
+{
+	json_object *mo = (json_object *)o;   /* json-c's getters are not const */
+	switch (json_object_get_type(mo)) {
+	case json_type_null:
+		return buf_adds(b, "null");
+	case json_type_boolean:
+		return buf_adds(b, json_object_get_boolean(mo) ? "true" : "false");
+	case json_type_int:
+		return buf_addf(b, "%lld", (long long)json_object_get_int64(mo));
+	case json_type_double:
+		return buf_addf(b, "%.17g", json_object_get_double(mo));
+	case json_type_string:
+		return jdoc_quote(b, json_object_get_string(mo),
+			(size_t)json_object_get_string_len(mo));
+	case json_type_array: {
+		size_t n = json_object_array_length(mo);
+		if (buf_addc(b, '['))
+			return -1;
+		for (size_t i = 0; i < n; i++) {
+			if ((i && buf_addc(b, ',')) ||
+			    jdoc_canon(json_object_array_get_idx(mo, i), b))
+				return -1;
+		}
+		return buf_addc(b, ']');
+	}
+	case json_type_object: {
+		size_t n = (size_t)json_object_object_length(mo), i = 0;
+		const char **keys = malloc((n ? n : 1) * sizeof(*keys));
+		int rc = 0;
+		if (keys == NULL)
+			return -1;
+		json_object_object_foreach(mo, k, v) {
+			(void)v;
+			keys[i++] = k;
+		}
+		qsort(keys, n, sizeof(*keys), jdoc_cmp_str);
+		rc = buf_addc(b, '{');
+		for (i = 0; i < n && rc == 0; i++) {
+			json_object *val = NULL;
+			json_object_object_get_ex(mo, keys[i], &val);
+			rc = (i && buf_addc(b, ',')) ||
+			     jdoc_quote(b, keys[i], strlen(keys[i])) ||
+			     buf_addc(b, ':') || jdoc_canon(val, b);
+		}
+		free(keys);
+		return rc ? -1 : buf_addc(b, '}');
+	}
+	}
+	return -1;
+}
+
+const char *jdoc_type_name(const json_object *o)
+{
+	switch (json_object_get_type((json_object *)o)) {
+	case json_type_null: return "null";
+	case json_type_boolean: return "a boolean";
+	case json_type_int: return "an integer";
+	case json_type_double: return "a number";
+	case json_type_string: return "a string";
+	case json_type_array: return "an array";
+	case json_type_object: return "an object";
+	}
+	return "a value";
+}

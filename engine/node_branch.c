@@ -1,0 +1,223 @@
+/* node_branch.c - goes to the first target whose condition on saved
+ * values holds, else to "else". Sends nothing and waits for nothing. */
+#include "engine/node_branch.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "engine/check.h"
+#include "engine/jdoc.h"
+#include "engine/node.h"
+
+static const char *const branch_keys[] = {
+	"type", "conditions", "else", NULL
+};
+
+static const char *const branch_cond_keys[] = {
+	"key", "equals", "one_of", "matches", "exists", "lt", "le", "gt", "ge",
+	"next", NULL
+};
+
+static const char *const branch_ops[] = {
+	"equals", "one_of", "matches", "exists", "lt", "le", "gt", "ge", NULL
+};
+
+static int branch_value_key(const char *s)
+{
+	size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.");
+	return n > 0 && n <= 64 && s[n] == '\0';
+}
+
+/* A string, or a number (its text kept too). */
+static int branch_scalar(struct check *c, json_object *v, const char *path,
+	const char **str, double *num, int *is_num)
+{
+	enum json_type t = json_object_get_type(v);
+	if (t == json_type_string) {
+		*str = check_strdup(c, json_object_get_string(v));
+		return 0;
+	}
+	if (t == json_type_int || t == json_type_double) {
+		*num = json_object_get_double(v);
+		*is_num = 1;
+		*str = check_strdup(c, json_object_get_string(v));
+		return 0;
+	}
+	check_error(c, DIAG_SCHEMA, path, "must be a string or a number, not %s",
+		jdoc_type_name(v));
+	return -1;
+}
+
+static int branch_one_of(struct check *c, json_object *v, const char *path,
+	struct branch_cond *b)
+{
+	char ipath[JDOC_PATH_MAX], idx[24];
+	const char **set;
+	size_t n;
+	int bad = 0;
+
+	if (json_object_get_type(v) != json_type_array) {
+		check_error(c, DIAG_SCHEMA, path, "must be an array of values, not %s",
+			jdoc_type_name(v));
+		return -1;
+	}
+	n = json_object_array_length(v);
+	if (n == 0) {
+		check_error(c, DIAG_NODE_SCHEMA, path, "is empty, so the condition "
+			"can never hold; list the values to match");
+		return -1;
+	}
+	set = check_alloc(c, n * sizeof(*set));
+	if (set == NULL)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		double num;
+		int is_num = 0;
+		snprintf(idx, sizeof(idx), "%zu", i);
+		jdoc_path(ipath, sizeof(ipath), path, idx);
+		if (branch_scalar(c, json_object_array_get_idx(v, i), ipath,
+		    &set[i], &num, &is_num) < 0)
+			bad++;
+	}
+	b->set = set;
+	b->n_set = (unsigned)n;
+	return bad ? -1 : 0;
+}
+
+static int branch_operand(struct check *c, struct branch_cond *b,
+	json_object *v, const char *path)
+{
+	switch (b->op) {
+	case BRANCH_EQUALS:
+		return branch_scalar(c, v, path, &b->str, &b->num, &b->is_num);
+	case BRANCH_ONE_OF:
+		return branch_one_of(c, v, path, b);
+	case BRANCH_MATCHES:
+		return check_regex_value(c, v, path, &b->re) > 0 ? 0 : -1;
+	case BRANCH_EXISTS:
+		if (json_object_get_type(v) != json_type_boolean) {
+			check_error(c, DIAG_SCHEMA, path, "must be true or false, not %s",
+				jdoc_type_name(v));
+			return -1;
+		}
+		b->exists = json_object_get_boolean(v);
+		return 0;
+	default:
+		if (json_object_get_type(v) != json_type_int &&
+		    json_object_get_type(v) != json_type_double) {
+			check_error(c, DIAG_SCHEMA, path, "must be a number, not %s",
+				jdoc_type_name(v));
+			return -1;
+		}
+		b->num = json_object_get_double(v);
+		b->is_num = 1;
+		return 0;
+	}
+}
+
+static int branch_condition(struct check *c, json_object *obj,
+	const char *path, struct branch_cond *b)
+{
+	char kpath[JDOC_PATH_MAX];
+	unsigned errors = c->errors;
+	json_object *operand = NULL;
+	int ops = 0;
+
+	b->next = -1;
+	if (json_object_get_type(obj) != json_type_object) {
+		check_error(c, DIAG_SCHEMA, path, "a condition must be an object such "
+			"as {\"key\": \"age\", \"ge\": 18, \"next\": \"adult\"}, not %s",
+			jdoc_type_name(obj));
+		return -1;
+	}
+	json_object_object_foreach(obj, key, v) {
+		int known = 0;
+		for (int i = 0; branch_cond_keys[i] && !known; i++)
+			known = strcmp(branch_cond_keys[i], key) == 0;
+		jdoc_path(kpath, sizeof(kpath), path, key);
+		if (!known) {
+			const char *near = check_suggest(key, branch_cond_keys);
+			check_error(c, DIAG_NODE_SCHEMA, kpath, "a condition has no key "
+				"\"%s\"%s%s%s", key, near ? "; did you mean \"" : "; use key, "
+				"next and one of equals, one_of, matches, exists, lt, le, gt, ge",
+				near ? near : "", near ? "\"?" : "");
+			continue;
+		}
+		for (int i = 0; branch_ops[i]; i++) {
+			if (strcmp(branch_ops[i], key) != 0)
+				continue;
+			if (ops++ == 0) {
+				b->op = (enum branch_op)i;
+				operand = v;
+			} else {
+				check_error(c, DIAG_NODE_SCHEMA, kpath, "a condition tests "
+					"one thing; split it into two conditions");
+			}
+		}
+	}
+	if (check_string(c, obj, "key", path, "the saved value to test, e.g. "
+	    "\"key\": \"age\"", &b->key) > 0 && !branch_value_key(b->key)) {
+		jdoc_path(kpath, sizeof(kpath), path, "key");
+		check_error(c, DIAG_NODE_SCHEMA, kpath, "\"%s\" is not a value name",
+			b->key);
+	}
+	if (ops == 0)
+		check_missing(c, path, "equals", "a test: one of equals, one_of, "
+			"matches, exists, lt, le, gt, ge");
+	else if (operand) {
+		jdoc_path(kpath, sizeof(kpath), path, branch_ops[b->op]);
+		branch_operand(c, b, operand, kpath);
+	}
+	check_ref(c, obj, "next", path, "the node to go to when the condition "
+		"holds, e.g. \"next\": \"adult\"", &b->next);
+	return c->errors == errors ? 0 : -1;
+}
+
+static int branch_validate(struct check *c, struct flow_node *n,
+	json_object *obj, const char *path)
+{
+	struct branch_data *d = check_alloc(c, sizeof(*d));
+	char kpath[JDOC_PATH_MAX], ipath[JDOC_PATH_MAX], idx[24];
+	unsigned errors = c->errors;
+	json_object *conds;
+	size_t count;
+
+	if (d == NULL)
+		return -1;
+	n->data = d;
+	d->else_next = -1;
+	jdoc_path(kpath, sizeof(kpath), path, "conditions");
+	if (!json_object_object_get_ex(obj, "conditions", &conds)) {
+		check_missing(c, path, "conditions", "the tests in order, e.g. "
+			"[{\"key\": \"lang\", \"equals\": \"ru\", \"next\": \"ru\"}]");
+	} else if (json_object_get_type(conds) != json_type_array) {
+		check_error(c, DIAG_SCHEMA, kpath, "must be an array of conditions, "
+			"not %s", jdoc_type_name(conds));
+	} else if (json_object_array_length(conds) == 0) {
+		check_error(c, DIAG_NODE_SCHEMA, kpath, "is empty; add a condition, "
+			"or replace the branch with a \"next\" where it is used");
+	} else {
+		count = json_object_array_length(conds);
+		d->conds = check_alloc(c, count * sizeof(*d->conds));
+		if (d->conds == NULL)
+			return -1;
+		d->n = (unsigned)count;
+		for (size_t i = 0; i < count; i++) {
+			snprintf(idx, sizeof(idx), "%zu", i);
+			jdoc_path(ipath, sizeof(ipath), kpath, idx);
+			branch_condition(c, json_object_array_get_idx(conds, i), ipath,
+				&d->conds[i]);
+		}
+	}
+	check_ref(c, obj, "else", path, "the node to go to when no condition "
+		"holds, e.g. \"else\": \"other\"", &d->else_next);
+	return c->errors == errors ? 0 : -1;
+}
+
+const struct node_type node_branch = {
+	.name = "branch",
+	.waits = 0,
+	.keys = branch_keys,
+	.reasons = NULL,
+	.validate = branch_validate,
+};

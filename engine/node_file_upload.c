@@ -1,0 +1,110 @@
+/* node_file_upload.c - a document of an allowed MIME type, up to max_mb. */
+#include <string.h>
+
+#include "engine/check.h"
+#include "engine/jdoc.h"
+#include "engine/node.h"
+#include "engine/node_upload.h"
+
+static const char *const file_upload_keys[] = {
+	"type", "node_text", "key_to_save", "next", "allowed_mime", "max_mb",
+	"max_attempts", "on_max_attempts", "messages", NULL
+};
+
+static const char *const file_upload_reasons[] = {
+	"not_document", "wrong_type", "too_big", "upload_failed", NULL
+};
+
+/* "type/subtype" or a whole type written "type/" and a star; lowercase. */
+static int file_upload_mime_ok(const char *m)
+{
+	static const char tok[] = "abcdefghijklmnopqrstuvwxyz0123456789!#$&^_.+-";
+	size_t a = strspn(m, tok), b;
+	if (a == 0 || m[a] != '/')
+		return 0;
+	m += a + 1;
+	if (strcmp(m, "*") == 0)
+		return 1;
+	b = strspn(m, tok);
+	return b > 0 && m[b] == '\0';
+}
+
+static int file_upload_mimes(struct check *c, json_object *obj,
+	const char *path, struct upload_data *d)
+{
+	char kpath[JDOC_PATH_MAX], ipath[JDOC_PATH_MAX], idx[24];
+	const char **mimes;
+	json_object *v;
+	size_t n;
+	int bad = 0;
+
+	jdoc_path(kpath, sizeof(kpath), path, "allowed_mime");
+	if (!json_object_object_get_ex(obj, "allowed_mime", &v)) {
+		check_missing(c, path, "allowed_mime", "the accepted file types, "
+			"e.g. \"allowed_mime\": [\"application/pdf\", \"image/*\"]");
+		return -1;
+	}
+	if (json_object_get_type(v) != json_type_array) {
+		check_error(c, DIAG_SCHEMA, kpath, "must be an array of MIME types "
+			"such as [\"application/pdf\"], not %s", jdoc_type_name(v));
+		return -1;
+	}
+	n = json_object_array_length(v);
+	if (n == 0) {
+		check_error(c, DIAG_NODE_SCHEMA, kpath, "is empty, so no file could "
+			"ever be accepted; list at least one type, e.g. \"application/pdf\"");
+		return -1;
+	}
+	mimes = check_alloc(c, n * sizeof(*mimes));
+	if (mimes == NULL)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		json_object *m = json_object_array_get_idx(v, i);
+		snprintf(idx, sizeof(idx), "%zu", i);
+		jdoc_path(ipath, sizeof(ipath), kpath, idx);
+		if (json_object_get_type(m) != json_type_string) {
+			check_error(c, DIAG_SCHEMA, ipath, "must be a string, not %s",
+				jdoc_type_name(m));
+			bad++;
+			continue;
+		}
+		if (!file_upload_mime_ok(json_object_get_string(m))) {
+			check_error(c, DIAG_NODE_SCHEMA, ipath, "\"%s\" is not a MIME "
+				"type; write it as \"type/subtype\" or \"type/*\" in lowercase, "
+				"e.g. \"application/pdf\"", json_object_get_string(m));
+			bad++;
+			continue;
+		}
+		mimes[d->n_mimes++] = check_strdup(c, json_object_get_string(m));
+	}
+	d->mimes = mimes;
+	return bad ? -1 : 0;
+}
+
+static int file_upload_validate(struct check *c, struct flow_node *n,
+	json_object *obj, const char *path)
+{
+	struct upload_data *d = check_alloc(c, sizeof(*d));
+	unsigned errors = c->errors;
+	double mb = FLOW_MAX_MB;
+
+	if (d == NULL)
+		return -1;
+	n->data = d;
+	check_node_common(c, n, obj, path,
+		"the node to go to after a good file, e.g. \"next\": \"2\"",
+		"the name the stored file's path is saved under, e.g. "
+		"\"key_to_save\": \"brief\"");
+	file_upload_mimes(c, obj, path, d);
+	check_number(c, obj, "max_mb", path, NULL, 0, FLOW_MAX_MB, &mb);
+	d->max_bytes = (unsigned long)(mb * 1024 * 1024);
+	return c->errors == errors ? 0 : -1;
+}
+
+const struct node_type node_file_upload = {
+	.name = "file_upload",
+	.waits = 1,
+	.keys = file_upload_keys,
+	.reasons = file_upload_reasons,
+	.validate = file_upload_validate,
+};

@@ -1,0 +1,46 @@
+/* tmpl.c - scanning {{key}} templates. */
+#include "engine/tmpl.h"
+
+#include <string.h>
+
+static int tmpl_key_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || c == '_' || c == '.';
+}
+
+const char *tmpl_next(const char *s, const char **key, size_t *klen,
+	const char **end)
+{
+	for (const char *p = strstr(s, "{{"); p; p = strstr(p + 1, "{{")) {
+		const char *k = p + 2, *e;
+		while (*k == ' ')
+			k++;
+		e = k;
+		while (tmpl_key_char(*e))
+			e++;
+		if (e == k || (size_t)(e - k) > TMPL_KEY_MAX)
+			continue;
+		*key = k;
+		*klen = (size_t)(e - k);
+		while (*e == ' ')
+			e++;
+		if (e[0] != '}' || e[1] != '}')
+			continue;
+		*end = e + 2;
+		return p;
+	}
+	return NULL;
+}
+
+int tmpl_builtin(const char *key, size_t klen)
+{
+	static const char *const names[] = {
+		"user.first_name", "user.last_name", "user.username", "user.id",
+		"user.language_code", "chat.id", "start_param", NULL
+	};
+	for (int i = 0; names[i]; i++)
+		if (strlen(names[i]) == klen && memcmp(names[i], key, klen) == 0)
+			return 1;
+	return 0;
+}

@@ -1,0 +1,21 @@
+/* tmpl.h - the {{key}} templates of flow texts. */
+#ifndef BLUEFLOW_TMPL_H
+#define BLUEFLOW_TMPL_H
+
+#include <stddef.h>
+
+#define TMPL_KEY_MAX 64
+
+/* Finds the next well-formed {{key}} (spaces inside the braces allowed;
+ * key of letters, digits, '_' and '.') at or after s. Returns a pointer
+ * to its "{{" and sets *key and *klen to the key and *end just past "}}";
+ * returns NULL when there is none. */
+const char *tmpl_next(const char *s, const char **key, size_t *klen,
+	const char **end);
+
+/* Names built into every chat, usable in any text: user.first_name,
+ * user.last_name, user.username, user.id, chat.id, start_param.
+ * Returns 1 when key (klen bytes) is one of them. */
+int tmpl_builtin(const char *key, size_t klen);
+
+#endif

@@ -1,0 +1,13 @@
+/* cmd.h - the subcommands of the blueflow binary. Each takes the
+ * arguments after its name (argv[0] is the command name) and returns the
+ * process exit code. */
+#ifndef BLUEFLOW_CMD_H
+#define BLUEFLOW_CMD_H
+
+#define CMD_OK 0
+#define CMD_FAIL 1
+#define CMD_USAGE 2
+
+int cmd_check(int argc, char **argv);
+
+#endif

@@ -1,0 +1,54 @@
+/* main.c - the blueflow binary: dispatches to a subcommand. */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "fcgi/cmd.h"
+
+struct main_cmd {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *summary;
+};
+
+static const struct main_cmd main_cmds[] = {
+	{ "check", cmd_check, "validate flow files: blueflow check flows/*.json" },
+	{ NULL, NULL, NULL }
+};
+
+static void main_usage(FILE *f)
+{
+	fprintf(f, "usage: blueflow COMMAND [ARGS...]\n\n"
+		"Runs Telegram bots described by JSON flow files.\n\n"
+		"Commands:\n");
+	for (int i = 0; main_cmds[i].name; i++)
+		fprintf(f, "  %-10s %s\n", main_cmds[i].name, main_cmds[i].summary);
+	fprintf(f, "\nOptions:\n"
+		"  -h, --help     show this help\n"
+		"  -V, --version  show the version\n\n"
+		"`blueflow COMMAND --help` explains a command.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		main_usage(stderr);
+		return CMD_USAGE;
+	}
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		main_usage(stdout);
+		return CMD_OK;
+	}
+	if (strcmp(argv[1], "-V") == 0 || strcmp(argv[1], "--version") == 0) {
+		printf("blueflow %s\n", PACKAGE_VERSION);
+		return CMD_OK;
+	}
+	for (int i = 0; main_cmds[i].name; i++)
+		if (strcmp(argv[1], main_cmds[i].name) == 0)
+			return main_cmds[i].run(argc - 1, argv + 1);
+	fprintf(stderr, "blueflow: unknown command \"%s\"; `blueflow --help` "
+		"lists the commands\n", argv[1]);
+	return CMD_USAGE;
+}
