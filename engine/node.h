@@ -9,6 +9,7 @@
 
 struct check;
 struct flow_node;
+struct step;
 
 struct node_type {
 	const char *name;
@@ -20,6 +21,14 @@ struct node_type {
 	 * when there was an error. */
 	int (*validate)(struct check *c, struct flow_node *n, json_object *obj,
 		const char *path);
+	/* Sends what the node shows when the chat arrives. Returns NODE_WAIT
+	 * when it waits for the user, else where to go at once: a node
+	 * index or NODE_END; NODE_FAIL when memory runs out (step.h). */
+	int (*enter)(struct step *s, const struct flow_node *n);
+	/* Takes the user's update at this node. Returns the next node
+	 * index, NODE_STAY after a re-prompt, NODE_END, or NODE_FAIL.
+	 * NULL for nodes that never wait. */
+	int (*handle)(struct step *s, const struct flow_node *n);
 };
 
 extern const struct node_type node_choice;

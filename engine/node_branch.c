@@ -3,11 +3,14 @@
 #include "engine/node_branch.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "engine/check.h"
 #include "engine/jdoc.h"
 #include "engine/node.h"
+#include "engine/regex.h"
+#include "engine/step.h"
 
 static const char *const branch_keys[] = {
 	"type", "conditions", "else", NULL
@@ -214,10 +217,66 @@ static int branch_validate(struct check *c, struct flow_node *n,
 	return c->errors == errors ? 0 : -1;
 }
 
+/* Parses the whole of s as a number. */
+static int branch_number(const char *s, double *out)
+{
+	char *end;
+	if (s == NULL || *s == '\0')
+		return 0;
+	*out = strtod(s, &end);
+	end += strspn(end, " ");
+	return *end == '\0';
+}
+
+static int branch_holds(struct step *s, const struct branch_cond *b)
+{
+	char tmp[32];
+	const char *v = step_value(s, b->key, tmp, sizeof(tmp));
+	double x;
+
+	switch (b->op) {
+	case BRANCH_EXISTS:
+		return (v != NULL && v[0] != '\0') == b->exists;
+	case BRANCH_EQUALS:
+		if (v == NULL)
+			return 0;
+		if (b->is_num)
+			return branch_number(v, &x) && x == b->num;
+		return strcmp(v, b->str) == 0;
+	case BRANCH_ONE_OF:
+		for (unsigned i = 0; v && i < b->n_set; i++)
+			if (strcmp(v, b->set[i]) == 0)
+				return 1;
+		return 0;
+	case BRANCH_MATCHES:
+		return v != NULL && regex_match(b->re, v, strlen(v)) == 1;
+	case BRANCH_LT:
+		return branch_number(v, &x) && x < b->num;
+	case BRANCH_LE:
+		return branch_number(v, &x) && x <= b->num;
+	case BRANCH_GT:
+		return branch_number(v, &x) && x > b->num;
+	case BRANCH_GE:
+		return branch_number(v, &x) && x >= b->num;
+	}
+	return 0;
+}
+
+static int branch_enter(struct step *s, const struct flow_node *n)
+{
+	const struct branch_data *d = n->data;
+	for (unsigned i = 0; i < d->n; i++)
+		if (branch_holds(s, &d->conds[i]))
+			return d->conds[i].next;
+	return d->else_next;
+}
+
 const struct node_type node_branch = {
 	.name = "branch",
 	.waits = 0,
 	.keys = branch_keys,
 	.reasons = NULL,
 	.validate = branch_validate,
+	.enter = branch_enter,
+	.handle = NULL,
 };

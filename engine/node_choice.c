@@ -7,6 +7,7 @@
 #include "engine/check.h"
 #include "engine/jdoc.h"
 #include "engine/node.h"
+#include "engine/step.h"
 
 static const char *const choice_keys[] = {
 	"type", "node_text", "choices", "next_for_choice", "next", "columns",
@@ -142,10 +143,82 @@ static int choice_validate(struct check *c, struct flow_node *n,
 	return c->errors == errors ? 0 : -1;
 }
 
+/* The inline keyboard: labels in rows of d->columns. */
+static json_object *choice_keyboard(struct step *s, const struct choice_data *d)
+{
+	json_object *markup = json_object_new_object();
+	json_object *rows = json_object_new_array(), *row = NULL;
+	unsigned cols = d->columns ? d->columns : 1;
+	struct buf label;
+
+	buf_init(&label, 4096);
+	if (markup == NULL || rows == NULL)
+		goto fail;
+	json_object_object_add(markup, "inline_keyboard", rows);
+	for (unsigned i = 0; i < d->n; i++) {
+		json_object *btn = json_object_new_object();
+		if (btn == NULL || step_render_plain(s, &d->opts[i].label, &label) != 0) {
+			json_object_put(btn);
+			goto fail;
+		}
+		json_object_object_add(btn, "text", json_object_new_string(label.p ? label.p : ""));
+		json_object_object_add(btn, "callback_data", json_object_new_string(d->opts[i].data));
+		if (i % cols == 0) {
+			row = json_object_new_array();
+			if (row == NULL || json_object_array_add(rows, row) != 0) {
+				json_object_put(row);
+				json_object_put(btn);
+				goto fail;
+			}
+		}
+		json_object_array_add(row, btn);
+	}
+	buf_free(&label);
+	return markup;
+fail:
+	buf_free(&label);
+	json_object_put(markup);
+	if (markup == NULL)
+		json_object_put(rows);
+	return NULL;
+}
+
+static int choice_enter(struct step *s, const struct flow_node *n)
+{
+	json_object *kb = choice_keyboard(s, n->data);
+	if (kb == NULL)
+		return NODE_FAIL;
+	return step_prompt(s, n, kb);
+}
+
+static int choice_handle(struct step *s, const struct flow_node *n)
+{
+	const struct choice_data *d = n->data;
+	json_object *kb;
+
+	if (s->press == NULL) {
+		kb = choice_keyboard(s, d);
+		if (kb == NULL)
+			return NODE_FAIL;
+		return step_reason(s, n, "press_button", "Please choose one of the "
+			"buttons.", kb) ? NODE_FAIL : NODE_STAY;
+	}
+	for (unsigned i = 0; i < d->n; i++) {
+		if (strcmp(d->opts[i].key, s->press) != 0)
+			continue;
+		if (n->key && step_save(s, n->key, s->press, strlen(s->press)) != 0)
+			return NODE_FAIL;
+		return d->opts[i].next >= 0 ? d->opts[i].next : n->next;
+	}
+	return NODE_STAY;
+}
+
 const struct node_type node_choice = {
 	.name = "choice",
 	.waits = 1,
 	.keys = choice_keys,
 	.reasons = choice_reasons,
 	.validate = choice_validate,
+	.enter = choice_enter,
+	.handle = choice_handle,
 };

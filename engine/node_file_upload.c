@@ -1,10 +1,13 @@
 /* node_file_upload.c - a document of an allowed MIME type, up to max_mb. */
+#include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "engine/check.h"
 #include "engine/jdoc.h"
 #include "engine/node.h"
 #include "engine/node_upload.h"
+#include "engine/step.h"
 
 static const char *const file_upload_keys[] = {
 	"type", "node_text", "key_to_save", "next", "allowed_mime", "max_mb",
@@ -101,10 +104,58 @@ static int file_upload_validate(struct check *c, struct flow_node *n,
 	return c->errors == errors ? 0 : -1;
 }
 
+static int file_upload_enter(struct step *s, const struct flow_node *n)
+{
+	return step_prompt(s, n, NULL);
+}
+
+/* Whether mime is allowed: an exact entry, or "type/" + "*" for its type. */
+static int file_upload_allowed(const struct upload_data *d, const char *mime)
+{
+	for (unsigned i = 0; i < d->n_mimes; i++) {
+		const char *m = d->mimes[i];
+		size_t n = strlen(m);
+		if (n >= 2 && m[n - 1] == '*' && m[n - 2] == '/') {
+			if (strncasecmp(m, mime, n - 1) == 0)
+				return 1;
+		} else if (strcasecmp(m, mime) == 0) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static int file_upload_handle(struct step *s, const struct flow_node *n)
+{
+	const struct upload_data *d = n->data;
+	const struct update_file *f = &s->u->document;
+	char msg[512];
+	size_t len;
+
+	if (f->file_id == NULL)
+		return step_reason(s, n, "not_document", "Please send the file as "
+			"a document.", NULL) ? NODE_FAIL : NODE_STAY;
+	if (f->mime_type == NULL || !file_upload_allowed(d, f->mime_type)) {
+		len = (size_t)snprintf(msg, sizeof(msg), "That file type is not accepted. Please send:");
+		for (unsigned i = 0; i < d->n_mimes && len < sizeof(msg); i++)
+			len += (size_t)snprintf(msg + len, sizeof(msg) - len, "%s %s",
+				i ? "," : "", d->mimes[i]);
+		return step_reason(s, n, "wrong_type", msg, NULL) ? NODE_FAIL : NODE_STAY;
+	}
+	if (f->file_size > (long long)d->max_bytes) {
+		snprintf(msg, sizeof(msg), "That file is too big: the limit is %g MB.",
+			(double)d->max_bytes / (1024 * 1024));
+		return step_reason(s, n, "too_big", msg, NULL) ? NODE_FAIL : NODE_STAY;
+	}
+	return step_fetch(s, n, "document", f, d->max_bytes);
+}
+
 const struct node_type node_file_upload = {
 	.name = "file_upload",
 	.waits = 1,
 	.keys = file_upload_keys,
 	.reasons = file_upload_reasons,
 	.validate = file_upload_validate,
+	.enter = file_upload_enter,
+	.handle = file_upload_handle,
 };

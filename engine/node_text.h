@@ -14,8 +14,18 @@ struct text_data {
 	const char *pattern_src;
 };
 
+struct step;
+
 /* Validates the keys text and rich_text share and fills n->data. */
 int node_text_check(struct check *c, struct flow_node *n, json_object *obj,
 	const char *path);
+
+/* Sends the prompt; returns NODE_WAIT or NODE_FAIL. */
+int node_text_enter(struct step *s, const struct flow_node *n);
+
+/* Checks a text answer against the node's rules; on success saves it
+ * (as HTML with its formatting when rich is non-zero) and returns
+ * n->next; else re-prompts and returns NODE_STAY (NODE_FAIL on OOM). */
+int node_text_take(struct step *s, const struct flow_node *n, int rich);
 
 #endif

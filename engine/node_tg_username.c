@@ -2,10 +2,12 @@
  * "choose a user" keyboard button. Saves the username in key_to_save and,
  * when the user was shared, the id in key_to_save + "_id". */
 #include <stdio.h>
+#include <string.h>
 
 #include "engine/check.h"
 #include "engine/jdoc.h"
 #include "engine/node.h"
+#include "engine/step.h"
 
 static const char *const tg_username_keys[] = {
 	"type", "node_text", "key_to_save", "next", "request_button",
@@ -40,10 +42,116 @@ static int tg_username_validate(struct check *c, struct flow_node *n,
 	return c->errors == errors ? 0 : -1;
 }
 
+#define TG_USERNAME_REQUEST_ID 1
+
+/* A reply keyboard with one "choose a user" button, or NULL for none. */
+static int tg_username_keyboard(struct step *s, const struct tg_username_data *d,
+	json_object **out)
+{
+	json_object *markup, *rows, *row, *btn, *req;
+	struct buf label;
+
+	*out = NULL;
+	if (d->request_button.n == 0)
+		return 0;
+	buf_init(&label, 4096);
+	if (step_render_plain(s, &d->request_button, &label) != 0) {
+		buf_free(&label);
+		return -1;
+	}
+	markup = json_object_new_object();
+	rows = json_object_new_array();
+	row = json_object_new_array();
+	btn = json_object_new_object();
+	req = json_object_new_object();
+	if (!markup || !rows || !row || !btn || !req) {
+		json_object_put(markup);
+		json_object_put(rows);
+		json_object_put(row);
+		json_object_put(btn);
+		json_object_put(req);
+		buf_free(&label);
+		return -1;
+	}
+	json_object_object_add(req, "request_id", json_object_new_int(TG_USERNAME_REQUEST_ID));
+	json_object_object_add(req, "user_is_bot", json_object_new_boolean(0));
+	json_object_object_add(req, "request_username", json_object_new_boolean(1));
+	json_object_object_add(btn, "text", json_object_new_string(label.p ? label.p : ""));
+	json_object_object_add(btn, "request_users", req);
+	json_object_array_add(row, btn);
+	json_object_array_add(rows, row);
+	json_object_object_add(markup, "keyboard", rows);
+	json_object_object_add(markup, "resize_keyboard", json_object_new_boolean(1));
+	json_object_object_add(markup, "one_time_keyboard", json_object_new_boolean(1));
+	buf_free(&label);
+	s->chat->keyboard = 1;
+	*out = markup;
+	return 0;
+}
+
+static int tg_username_enter(struct step *s, const struct flow_node *n)
+{
+	json_object *kb;
+	if (tg_username_keyboard(s, n->data, &kb) != 0)
+		return NODE_FAIL;
+	return step_prompt(s, n, kb);
+}
+
+/* Telegram's rules: 5 to 32 of a-z, 0-9 and '_', starting with a letter. */
+static int tg_username_valid(const char *s, size_t len)
+{
+	if (len < 5 || len > 32)
+		return 0;
+	if (!((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z')))
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '_'))
+			return 0;
+	}
+	return 1;
+}
+
+static int tg_username_handle(struct step *s, const struct flow_node *n)
+{
+	const struct update *u = s->u;
+	char id_key[80], id[32];
+	const char *name;
+	size_t len;
+	json_object *kb;
+
+	if (u->shared_user_id) {
+		name = u->shared_username ? u->shared_username : "";
+		snprintf(id_key, sizeof(id_key), "%s_id", n->key);
+		snprintf(id, sizeof(id), "%lld", u->shared_user_id);
+		if (step_save(s, n->key, name, strlen(name)) != 0 ||
+		    step_save(s, id_key, id, strlen(id)) != 0)
+			return NODE_FAIL;
+		return n->next;
+	}
+	if (u->text && !u->voice.file_id && !u->document.file_id && !u->photo.file_id) {
+		name = u->text + strspn(u->text, " \t\n");
+		if (*name == '@')
+			name++;
+		len = strcspn(name, " \t\n");
+		if (name[len + strspn(name + len, " \t\n")] == '\0' &&
+		    tg_username_valid(name, len))
+			return step_save(s, n->key, name, len) ? NODE_FAIL : n->next;
+	}
+	if (tg_username_keyboard(s, n->data, &kb) != 0)
+		return NODE_FAIL;
+	return step_reason(s, n, "bad_username", "Please send a Telegram "
+		"username like @example: 5 to 32 letters, digits or underscores, "
+		"starting with a letter.", kb) ? NODE_FAIL : NODE_STAY;
+}
+
 const struct node_type node_tg_username = {
 	.name = "tg_username",
 	.waits = 1,
 	.keys = tg_username_keys,
 	.reasons = tg_username_reasons,
 	.validate = tg_username_validate,
+	.enter = tg_username_enter,
+	.handle = tg_username_handle,
 };

@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "engine/html.h"
+
 static int tmpl_key_char(char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
@@ -43,4 +45,23 @@ int tmpl_builtin(const char *key, size_t klen)
 		if (strlen(names[i]) == klen && memcmp(names[i], key, klen) == 0)
 			return 1;
 	return 0;
+}
+
+int tmpl_render(struct buf *b, const char *text, int escape,
+	const char *(*lookup)(void *arg, const char *key, size_t klen), void *arg)
+{
+	const char *key, *end, *p;
+	size_t klen;
+
+	for (p = tmpl_next(text, &key, &klen, &end); p != NULL;
+	     p = tmpl_next(text, &key, &klen, &end)) {
+		const char *v;
+		if (buf_add(b, text, (size_t)(p - text)))
+			return -1;
+		v = lookup(arg, key, klen);
+		if (v && (escape ? html_escape(b, v, strlen(v)) : buf_adds(b, v)))
+			return -1;
+		text = end;
+	}
+	return buf_adds(b, text);
 }

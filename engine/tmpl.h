@@ -4,6 +4,8 @@
 
 #include <stddef.h>
 
+#include "engine/buf.h"
+
 #define TMPL_KEY_MAX 64
 
 /* Finds the next well-formed {{key}} (spaces inside the braces allowed;
@@ -17,5 +19,11 @@ const char *tmpl_next(const char *s, const char **key, size_t *klen,
  * user.last_name, user.username, user.id, chat.id, start_param.
  * Returns 1 when key (klen bytes) is one of them. */
 int tmpl_builtin(const char *key, size_t klen);
+
+/* Appends text with each {{key}} replaced by lookup(arg, key, klen),
+ * HTML-escaped when escape is non-zero; a NULL lookup result renders
+ * empty. Returns 0 or -1 when b is full. */
+int tmpl_render(struct buf *b, const char *text, int escape,
+	const char *(*lookup)(void *arg, const char *key, size_t klen), void *arg);
 
 #endif

@@ -1,0 +1,109 @@
+/* engine.h - the conversation step: a chat's state + one update + the
+ * flow -> the chat's new state and the Bot API calls to make.
+ *
+ * The step is pure: no network, no database, no clock but env->now. The
+ * one outside effect, fetching an uploaded file, goes through
+ * env->attach, an interface the caller provides. */
+#ifndef BLUEFLOW_ENGINE_H
+#define BLUEFLOW_ENGINE_H
+
+#include <json-c/json.h>
+#include <stddef.h>
+
+#include "engine/buf.h"
+#include "engine/flow.h"
+#include "engine/update.h"
+
+#define ENGINE_TRANSITIONS_MAX 200     /* node entries in one update */
+#define ENGINE_CONTEXT_MAX (64 * 1024) /* serialized context, bytes */
+#define ENGINE_PATH_MAX 512
+
+/* What a chat carries from one update to the next. The caller owns it;
+ * ctx is a json-c object of key -> string (the engine replaces it; the
+ * chat holds one reference). */
+struct chat {
+	long long chat_id;
+	char node[FLOW_ID_MAX + 1];    /* current node id; "" before the first update */
+	int finished;                  /* the flow ended; only /start restarts it */
+	int attempts;                  /* failed answers at the current node */
+	int keyboard;                  /* a reply keyboard is showing */
+	json_object *ctx;
+};
+
+/* What an upload node asks the attachment store to keep. */
+struct attach_req {
+	long long chat_id;
+	long long update_id;
+	const char *node_id;
+	const char *kind;              /* "voice" or "document" */
+	const struct update_file *file;
+	unsigned long max_bytes;
+};
+
+/* The attachment store: fetch() downloads and keeps the file, writes
+ * where it lives into path and returns 0; -1 when it failed after its
+ * retries (the user is told and stays on the node). */
+struct attach_ops {
+	int (*fetch)(void *arg, const struct attach_req *req, char *path,
+		size_t pathlen);
+	void *arg;
+};
+
+struct engine_env {
+	long long now;                 /* unix seconds */
+	const char *bot_username;      /* for /start@name; NULL: accept any */
+	const struct attach_ops *attach;
+};
+
+/* One Bot API call. params is a json-c object owned by the step_out. */
+struct engine_call {
+	const char *method;            /* static string */
+	json_object *params;
+};
+
+enum engine_outcome {
+	ENGINE_IGNORED,                /* nothing for the flow: no calls, no change */
+	ENGINE_ADVANCED,               /* moved to another node (or restarted) */
+	ENGINE_STAYED,                 /* a bad answer: re-prompted */
+	ENGINE_STALE,                  /* an old button was pressed */
+	ENGINE_FINISHED_REPLY,         /* the flow had ended; told so */
+	ENGINE_LIMIT                   /* the transition guard stopped the step */
+};
+
+struct step_out {
+	struct engine_call *calls;
+	unsigned n_calls, cap_calls;
+	enum engine_outcome outcome;
+	int transitions;
+	char node_from[FLOW_ID_MAX + 1];
+	char warning[256];             /* a problem worth a log line, or "" */
+};
+
+/* Initialises an empty result. */
+void step_out_init(struct step_out *o);
+
+/* Frees the calls; the result is empty again. */
+void step_out_free(struct step_out *o);
+
+/* Appends one call; the step_out takes the params reference. Returns 0,
+ * or -1 (params put) when memory runs out. */
+int step_out_add(struct step_out *o, const char *method, json_object *params);
+
+/* Advances chat by one update. Fills out (initialised by the caller) and
+ * updates chat. Returns 0, or -1 when memory ran out (chat unchanged
+ * except possibly ctx; discard both). */
+int engine_step(const struct flow *f, struct chat *chat,
+	const struct update *u, const struct engine_env *env,
+	struct step_out *out);
+
+/* Sets up a chat with an empty context; -1 when memory runs out. */
+int chat_init(struct chat *c, long long chat_id);
+
+/* Releases the context. */
+void chat_free(struct chat *c);
+
+/* Appends a call as one JSON object {"method": ..., params...} to b.
+ * Returns 0, or -1 when b is full. */
+int engine_call_json(const struct engine_call *c, struct buf *b);
+
+#endif

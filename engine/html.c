@@ -1,0 +1,212 @@
+/* html.c - escaping and entity-to-HTML rendering. */
+#include "engine/html.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define HTML_ENTITIES_MAX 256
+
+int html_escape(struct buf *b, const char *s, size_t len)
+{
+	size_t start = 0;
+	for (size_t i = 0; i < len; i++) {
+		const char *rep = NULL;
+		if (s[i] == '<')
+			rep = "&lt;";
+		else if (s[i] == '>')
+			rep = "&gt;";
+		else if (s[i] == '&')
+			rep = "&amp;";
+		else if (s[i] == '"')
+			rep = "&quot;";
+		if (rep == NULL)
+			continue;
+		if (buf_add(b, s + start, i - start) || buf_adds(b, rep))
+			return -1;
+		start = i + 1;
+	}
+	return buf_add(b, s + start, len - start);
+}
+
+struct html_span {
+	size_t start, end;       /* byte offsets */
+	json_object *e;
+	const char *type;
+	int order;
+};
+
+static int html_tag(struct buf *b, const struct html_span *sp, int open)
+{
+	const char *t = sp->type;
+	json_object *v;
+
+	if (strcmp(t, "bold") == 0)
+		return buf_adds(b, open ? "<b>" : "</b>");
+	if (strcmp(t, "italic") == 0)
+		return buf_adds(b, open ? "<i>" : "</i>");
+	if (strcmp(t, "underline") == 0)
+		return buf_adds(b, open ? "<u>" : "</u>");
+	if (strcmp(t, "strikethrough") == 0)
+		return buf_adds(b, open ? "<s>" : "</s>");
+	if (strcmp(t, "spoiler") == 0)
+		return buf_adds(b, open ? "<tg-spoiler>" : "</tg-spoiler>");
+	if (strcmp(t, "code") == 0)
+		return buf_adds(b, open ? "<code>" : "</code>");
+	if (strcmp(t, "blockquote") == 0)
+		return buf_adds(b, open ? "<blockquote>" : "</blockquote>");
+	if (strcmp(t, "expandable_blockquote") == 0)
+		return buf_adds(b, open ? "<blockquote expandable>" : "</blockquote>");
+	if (strcmp(t, "pre") == 0) {
+		const char *lang = NULL;
+		if (json_object_object_get_ex(sp->e, "language", &v) &&
+		    json_object_get_type(v) == json_type_string)
+			lang = json_object_get_string(v);
+		if (!open)
+			return buf_adds(b, lang ? "</code></pre>" : "</pre>");
+		if (lang == NULL)
+			return buf_adds(b, "<pre>");
+		return buf_adds(b, "<pre><code class=\"language-") ||
+		       html_escape(b, lang, strlen(lang)) || buf_adds(b, "\">");
+	}
+	if (strcmp(t, "text_link") == 0) {
+		const char *url = "";
+		if (!open)
+			return buf_adds(b, "</a>");
+		if (json_object_object_get_ex(sp->e, "url", &v) &&
+		    json_object_get_type(v) == json_type_string)
+			url = json_object_get_string(v);
+		return buf_adds(b, "<a href=\"") || html_escape(b, url, strlen(url)) ||
+		       buf_adds(b, "\">");
+	}
+	if (strcmp(t, "text_mention") == 0) {
+		json_object *user, *id;
+		if (!open)
+			return buf_adds(b, "</a>");
+		if (json_object_object_get_ex(sp->e, "user", &user) &&
+		    json_object_object_get_ex(user, "id", &id) &&
+		    json_object_get_type(id) == json_type_int)
+			return buf_addf(b, "<a href=\"tg://user?id=%lld\">",
+				(long long)json_object_get_int64(id));
+		return buf_adds(b, "<a>");
+	}
+	if (strcmp(t, "custom_emoji") == 0) {
+		const char *id = "";
+		if (!open)
+			return buf_adds(b, "</tg-emoji>");
+		if (json_object_object_get_ex(sp->e, "custom_emoji_id", &v) &&
+		    json_object_get_type(v) == json_type_string)
+			id = json_object_get_string(v);
+		return buf_adds(b, "<tg-emoji emoji-id=\"") ||
+		       html_escape(b, id, strlen(id)) || buf_adds(b, "\">");
+	}
+	return 0;
+}
+
+static int html_styled(const char *t)
+{
+	static const char *const types[] = {
+		"bold", "italic", "underline", "strikethrough", "spoiler", "code",
+		"pre", "text_link", "text_mention", "blockquote",
+		"expandable_blockquote", "custom_emoji", NULL
+	};
+	for (int i = 0; types[i]; i++)
+		if (strcmp(types[i], t) == 0)
+			return 1;
+	return 0;
+}
+
+/* Byte offset of UTF-16 offset u16 in text, or SIZE_MAX past the end. */
+static size_t html_byte_offset(const char *text, size_t len, long long u16)
+{
+	long long units = 0;
+	size_t i = 0;
+	while (i < len && units < u16) {
+		unsigned char c = (unsigned char)text[i];
+		size_t n = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+		units += n == 4 ? 2 : 1;
+		i += n;
+	}
+	if (units != u16 || i > len)
+		return SIZE_MAX;
+	return i;
+}
+
+static int html_span_cmp(const void *a, const void *b)
+{
+	const struct html_span *x = a, *y = b;
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	if (x->end != y->end)
+		return x->end > y->end ? -1 : 1;   /* outer first */
+	return x->order - y->order;
+}
+
+int html_from_entities(struct buf *b, const char *text, json_object *entities)
+{
+	struct html_span spans[HTML_ENTITIES_MAX];
+	const struct html_span *stack[HTML_ENTITIES_MAX];
+	size_t len = strlen(text), n = 0, depth = 0, pos = 0, next = 0;
+
+	if (entities && json_object_get_type(entities) == json_type_array) {
+		size_t count = json_object_array_length(entities);
+		for (size_t i = 0; i < count && n < HTML_ENTITIES_MAX; i++) {
+			json_object *e = json_object_array_get_idx(entities, i), *t, *o, *l;
+			if (!json_object_object_get_ex(e, "type", &t) ||
+			    json_object_get_type(t) != json_type_string ||
+			    !json_object_object_get_ex(e, "offset", &o) ||
+			    json_object_get_type(o) != json_type_int ||
+			    !json_object_object_get_ex(e, "length", &l) ||
+			    json_object_get_type(l) != json_type_int ||
+			    !html_styled(json_object_get_string(t)))
+				continue;
+			long long off = json_object_get_int64(o), ln = json_object_get_int64(l);
+			if (off < 0 || ln <= 0)
+				continue;
+			size_t s = html_byte_offset(text, len, off);
+			size_t e2 = html_byte_offset(text, len, off + ln);
+			if (s == SIZE_MAX || e2 == SIZE_MAX)
+				continue;
+			spans[n].start = s;
+			spans[n].end = e2;
+			spans[n].e = e;
+			spans[n].type = json_object_get_string(t);
+			spans[n].order = (int)n;
+			n++;
+		}
+	}
+	qsort(spans, n, sizeof(*spans), html_span_cmp);
+	while (pos <= len) {
+		size_t stop = len;
+		/* close what ends here, innermost first; a span that ends while
+		 * an inner one is still open closes it and reopens it */
+		for (size_t k = depth; k-- > 0;) {
+			if (stack[k]->end != pos)
+				continue;
+			for (size_t j = depth; j-- > k;)
+				if (html_tag(b, stack[j], 0))
+					return -1;
+			memmove(&stack[k], &stack[k + 1], (depth - k - 1) * sizeof(*stack));
+			depth--;
+			for (size_t j = k; j < depth; j++)
+				if (html_tag(b, stack[j], 1))
+					return -1;
+		}
+		while (next < n && spans[next].start == pos) {
+			if (html_tag(b, &spans[next], 1))
+				return -1;
+			stack[depth++] = &spans[next++];
+		}
+		if (pos == len)
+			break;
+		if (next < n && spans[next].start < stop)
+			stop = spans[next].start;
+		for (size_t k = 0; k < depth; k++)
+			if (stack[k]->end < stop)
+				stop = stack[k]->end;
+		if (html_escape(b, text + pos, stop - pos))
+			return -1;
+		pos = stop;
+	}
+	return 0;
+}

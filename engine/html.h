@@ -1,0 +1,22 @@
+/* html.h - Telegram HTML: escaping text, and turning a message's
+ * formatting entities into HTML. */
+#ifndef BLUEFLOW_HTML_H
+#define BLUEFLOW_HTML_H
+
+#include <json-c/json.h>
+#include <stddef.h>
+
+#include "engine/buf.h"
+
+/* Appends len bytes of s with <, > and & escaped. Returns 0 or -1. */
+int html_escape(struct buf *b, const char *s, size_t len);
+
+/* Appends text with its MessageEntity array (UTF-16 offsets, as Telegram
+ * sends them) rendered as Telegram HTML: bold, italic, underline,
+ * strikethrough, spoiler, code, pre (with language), text_link,
+ * text_mention, blockquote, custom_emoji; other entities stay plain.
+ * Entities out of range or malformed are skipped. Returns 0 or -1 when b
+ * is full. */
+int html_from_entities(struct buf *b, const char *text, json_object *entities);
+
+#endif

@@ -1,0 +1,67 @@
+/* step.h - what node types use while the engine steps a chat: sending,
+ * rendering texts, re-prompting, saving values. Internal to the engine. */
+#ifndef BLUEFLOW_STEP_H
+#define BLUEFLOW_STEP_H
+
+#include <json-c/json.h>
+
+#include "engine/buf.h"
+#include "engine/engine.h"
+
+/* What a node's enter() and handle() return besides a node index. */
+#define NODE_WAIT (-2)   /* enter: the node now waits for the user */
+#define NODE_STAY (-3)   /* handle: a bad answer, re-prompted */
+#define NODE_END (-4)    /* the flow is finished */
+#define NODE_FAIL (-5)   /* out of memory */
+
+struct step {
+	const struct flow *flow;
+	struct chat *chat;
+	const struct update *u;
+	const struct engine_env *env;
+	struct step_out *out;
+	const char *lang;            /* the user's language_code, or "" */
+	const char *press;           /* the choice key pressed, or NULL */
+	struct buf text;             /* scratch for rendering */
+};
+
+/* Renders t for the user's language with {{key}} values HTML-escaped
+ * into s->text (replacing what was there). Returns 0 or -1. */
+int step_render(struct step *s, const struct flow_text *t);
+
+/* Renders t like step_render() but without HTML escaping (for button
+ * labels, which Telegram shows as plain text) into out. */
+int step_render_plain(struct step *s, const struct flow_text *t, struct buf *out);
+
+/* Sends the node's node_text with markup; returns NODE_WAIT or NODE_FAIL. */
+int step_prompt(struct step *s, const struct flow_node *n, json_object *markup);
+
+/* Has the attachment store fetch file for upload node n; saves the path
+ * under n->key. Returns n->next, NODE_STAY after telling the user the
+ * upload failed, or NODE_FAIL. */
+int step_fetch(struct step *s, const struct flow_node *n, const char *kind,
+	const struct update_file *file, unsigned long max_bytes);
+
+/* Sends t as an HTML message with an optional reply_markup (the call
+ * takes the markup reference). Returns 0 or -1. */
+int step_send(struct step *s, const struct flow_text *t, json_object *markup);
+
+/* Sends the message for reason: the node's override, the flow's, or
+ * fallback (HTML). markup as for step_send. Returns 0 or -1. */
+int step_reason(struct step *s, const struct flow_node *n, const char *reason,
+	const char *fallback, json_object *markup);
+
+/* Adds a Bot API call addressed to the chat (chat_id is filled in).
+ * Takes the params reference. Returns 0 or -1. */
+int step_call(struct step *s, const char *method, json_object *params);
+
+/* Saves value (len bytes) under key in the chat's context. Returns 0, or
+ * -1 when memory runs out. A save that would take the context past
+ * ENGINE_CONTEXT_MAX is refused with a warning and returns 0. */
+int step_save(struct step *s, const char *key, const char *value, size_t len);
+
+/* The value of key: a saved value or a built-in (user.first_name, ...);
+ * NULL when there is none. The pointer lives until the next save. */
+const char *step_value(struct step *s, const char *key, char *tmp, size_t tmplen);
+
+#endif

@@ -1,0 +1,27 @@
+#!/bin/sh
+# scripts/deps.sh - installs the Debian 12 packages blueflow needs to build
+# and test. Safe to run again: it does nothing when all are present.
+set -eu
+
+PKGS="build-essential autoconf automake pkg-config
+libfcgi-dev libjson-c-dev libpq-dev libcurl4-openssl-dev libssl-dev
+libsqlite3-dev libpcre2-dev libinih-dev libsystemd-dev check
+python3 python3-jsonschema postgresql nginx curl openssl"
+
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+echo "deps: installing:$missing"
+if [ "$(id -u)" -ne 0 ]; then
+	SUDO=sudo
+else
+	SUDO=
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -q --no-install-recommends $missing

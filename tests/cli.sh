@@ -1,0 +1,101 @@
+#!/bin/sh
+# tests/cli.sh - the blueflow command line: help, version, usage errors,
+# and `blueflow check` on files that are not flows at all.
+. "$SRCDIR/tests/lib.sh"
+cd "$SRCDIR" || exit 1
+
+run "$BLUEFLOW" --help
+expect_rc help-exit 0
+expect_out help-lists-check "check"
+run "$BLUEFLOW" --version
+expect_rc version-exit 0
+expect_out version-text "blueflow "
+run "$BLUEFLOW"
+expect_rc no-command 2
+run "$BLUEFLOW" frobnicate
+expect_rc unknown-command 2
+expect_err unknown-command-says "unknown command \"frobnicate\""
+run "$BLUEFLOW" check
+expect_rc check-no-file 2
+run "$BLUEFLOW" check --bogus flows/seed_example.json
+expect_rc check-bad-option 2
+run "$BLUEFLOW" check --help
+expect_rc check-help 0
+expect_out check-help-example "blueflow check flows/*.json"
+
+# Every shipped flow is valid, and says so on stdout.
+run "$BLUEFLOW" check flows/*.json
+expect_rc shipped-flows-valid 0
+expect_out seed-ok "flows/seed_example.json: ok: 5 nodes"
+
+# Files that are no flow: one clear error each, exit 1, no crash.
+run "$BLUEFLOW" check "$T_TMP/nope.json"
+expect_rc missing-file 1
+expect_err missing-file-says "nope.json: /: schema: cannot open: No such file or directory"
+expect_lines missing-file-one-line "$T_TMP/err" 1
+
+mkdir "$T_TMP/dir.json"
+run "$BLUEFLOW" check "$T_TMP/dir.json"
+expect_rc directory 1
+expect_err directory-says "is a directory"
+expect_lines directory-one-line "$T_TMP/err" 1
+
+: >"$T_TMP/empty.json"
+run "$BLUEFLOW" check "$T_TMP/empty.json"
+expect_rc empty-file 1
+expect_err empty-file-says "file is empty"
+expect_lines empty-one-line "$T_TMP/err" 1
+
+printf '  \n\t\n' >"$T_TMP/blank.json"
+run "$BLUEFLOW" check "$T_TMP/blank.json"
+expect_rc blank-file 1
+expect_err blank-file-says "file is empty"
+
+head -c 52428800 /dev/zero | tr '\0' ' ' >"$T_TMP/big.json"
+run "$BLUEFLOW" check "$T_TMP/big.json"
+expect_rc big-file 1
+expect_err big-file-says "file is 52428800 bytes; the limit is 4194304 bytes"
+expect_lines big-one-line "$T_TMP/err" 1
+
+awk 'BEGIN { for (i = 0; i < 10000; i++) printf "["; for (i = 0; i < 10000; i++) printf "]" }' >"$T_TMP/deep.json"
+run "$BLUEFLOW" check "$T_TMP/deep.json"
+expect_rc deep-array 1
+expect_err deep-array-says "nested deeper than 64 levels"
+expect_lines deep-array-one-line "$T_TMP/err" 1
+
+awk 'BEGIN { for (i = 0; i < 10000; i++) printf "{\"a\":"; printf "1"; for (i = 0; i < 10000; i++) printf "}" }' >"$T_TMP/deep-obj.json"
+run "$BLUEFLOW" check "$T_TMP/deep-obj.json"
+expect_rc deep-object 1
+expect_err deep-object-says "nested deeper than 64 levels"
+
+printf '{"0": {"type": "cutscene", "node_text": "\377\376"}}' >"$T_TMP/utf8.json"
+run "$BLUEFLOW" check "$T_TMP/utf8.json"
+expect_rc bad-utf8 1
+expect_err bad-utf8-says "schema: not valid JSON"
+
+head -c 4096 /dev/urandom >"$T_TMP/noise.json"
+run "$BLUEFLOW" check "$T_TMP/noise.json"
+expect_rc binary-noise 1
+expect_lines binary-noise-one-line "$T_TMP/err" 1
+
+# Several files: every problem of every file in one run; exit 1 if any is bad.
+printf '{"0": {"type": "text", "node_text": "x"}}' >"$T_TMP/two.json"
+run "$BLUEFLOW" check flows/seed_example.json "$T_TMP/empty.json" "$T_TMP/two.json"
+expect_rc several-files 1
+expect_out several-files-valid-reported "flows/seed_example.json: ok"
+expect_err several-files-first "empty.json: /: schema: file is empty"
+expect_err several-files-next "two.json: /0: node-schema: missing \"next\""
+expect_err several-files-key "two.json: /0: node-schema: missing \"key_to_save\""
+
+# -q drops warnings and the ok lines.
+printf '{"0": {"type": "cutscene", "node_text": "{{nobody}}"}, "1": {"type": "cutscene", "node_text": "x"}}' >"$T_TMP/warn.json"
+run "$BLUEFLOW" check "$T_TMP/warn.json"
+expect_rc warnings-only-valid 0
+expect_err warning-unreachable "warn.json: /1: warning: unreachable:"
+expect_err warning-template "warn.json: /0/node_text: warning: template: {{nobody}}"
+run "$BLUEFLOW" check -q "$T_TMP/warn.json"
+expect_rc quiet-valid 0
+expect_lines quiet-no-stderr "$T_TMP/err" 0
+expect_lines quiet-no-stdout "$T_TMP/out" 0
+
+finish
