@@ -9,5 +9,6 @@
 #define CMD_USAGE 2
 
 int cmd_check(int argc, char **argv);
+int cmd_replay(int argc, char **argv);
 
 #endif

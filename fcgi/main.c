@@ -14,6 +14,7 @@ struct main_cmd {
 
 static const struct main_cmd main_cmds[] = {
 	{ "check", cmd_check, "validate flow files: blueflow check flows/*.json" },
+	{ "replay", cmd_replay, "run updates through a flow offline, print the Bot API calls" },
 	{ NULL, NULL, NULL }
 };
 

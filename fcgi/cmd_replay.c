@@ -1,0 +1,209 @@
+/* cmd_replay.c - `blueflow replay FLOW.json UPDATES.jsonl`: runs updates
+ * through the engine with chats kept in memory and prints each Bot API
+ * call as one JSON line, then every chat's final state. Same input, same
+ * bytes out: the golden tests of flows rest on it. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/buf.h"
+#include "engine/diag.h"
+#include "engine/engine.h"
+#include "engine/flow.h"
+#include "engine/jdoc.h"
+#include "engine/update.h"
+#include "fcgi/cmd.h"
+#include "fcgi/memchats.h"
+
+static void replay_usage(FILE *f)
+{
+	fprintf(f, "usage: blueflow replay [--bot NAME] [--trace] FLOW.json UPDATES.jsonl\n\n"
+		"Runs each line of UPDATES.jsonl (one Telegram Update per line; blank\n"
+		"lines and lines starting with # are skipped) through the flow, with\n"
+		"chats kept in memory, and prints every Bot API call as one JSON line,\n"
+		"then one line per chat with its final state. A repeated update_id is\n"
+		"applied once. Nothing is sent to Telegram and no file is downloaded:\n"
+		"an upload is stored as attach/CHAT/UPDATE-FILE_UNIQUE_ID, and a file_id\n"
+		"starting with \"fail\" simulates a download that failed.\n\n"
+		"  --bot NAME   the bot's username, so /start@NAME is ours and\n"
+		"               /start@other is not (default: accept any)\n"
+		"  --trace      also print one line per update with its outcome\n\n"
+		"Exit status: 0 done, 1 invalid flow or unreadable file, 2 usage.\n\n"
+		"Example:\n  blueflow replay flows/onboarding.json tests/flows/onboarding_happy/updates.jsonl\n");
+}
+
+static int replay_fetch(void *arg, const struct attach_req *req, char *path,
+	size_t pathlen)
+{
+	(void)arg;
+	if (strncmp(req->file->file_id, "fail", 4) == 0)
+		return -1;
+	snprintf(path, pathlen, "attach/%lld/%lld-%s", req->chat_id, req->update_id,
+		req->file->file_unique_id ? req->file->file_unique_id : "file");
+	return 0;
+}
+
+static const char *const replay_outcomes[] = {
+	"ignored", "advanced", "stayed", "stale", "finished", "limit"
+};
+
+static void replay_trace(const struct update *u, const struct step_out *o,
+	const struct chat *c, struct buf *b)
+{
+	buf_reset(b);
+	buf_addf(b, "{\"trace\":%lld,\"kind\":", u->update_id);
+	jdoc_quote(b, u->kind_name ? u->kind_name : "", strlen(u->kind_name ? u->kind_name : ""));
+	buf_addf(b, ",\"outcome\":\"%s\",\"from\":", replay_outcomes[o->outcome]);
+	jdoc_quote(b, o->node_from, strlen(o->node_from));
+	buf_adds(b, ",\"to\":");
+	jdoc_quote(b, c ? c->node : "", strlen(c ? c->node : ""));
+	if (o->warning[0]) {
+		buf_adds(b, ",\"warning\":");
+		jdoc_quote(b, o->warning, strlen(o->warning));
+	}
+	buf_adds(b, "}\n");
+	fwrite(b->p, 1, b->len, stdout);
+}
+
+static void replay_chat(const struct chat *c, struct buf *b)
+{
+	const char *ctx = json_object_to_json_string_ext(c->ctx,
+		JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	buf_reset(b);
+	buf_addf(b, "{\"chat\":%lld,\"node\":", c->chat_id);
+	jdoc_quote(b, c->node, strlen(c->node));
+	buf_addf(b, ",\"finished\":%s,\"attempts\":%d,\"context\":%s}\n",
+		c->finished ? "true" : "false", c->attempts, ctx);
+	fwrite(b->p, 1, b->len, stdout);
+}
+
+/* Runs one update line. Returns 0, or -1 when memory ran out. */
+static int replay_line(const struct flow *f, struct memchats *chats,
+	const struct engine_env *env, const char *line, size_t len,
+	unsigned long lineno, int trace, struct buf *b)
+{
+	struct update u;
+	struct step_out out;
+	struct chat *c = NULL;
+	char err[256];
+	int rc = 0;
+
+	if (update_parse(line, len, &u, err, sizeof(err)) != 0) {
+		buf_reset(b);
+		buf_addf(b, "{\"line\":%lu,\"error\":", lineno);
+		jdoc_quote(b, err, strlen(err));
+		buf_adds(b, "}\n");
+		fwrite(b->p, 1, b->len, stdout);
+		return 0;
+	}
+	if (memchats_seen(chats, u.update_id)) {
+		update_free(&u);
+		return 0;
+	}
+	step_out_init(&out);
+	if (u.has_chat) {
+		c = memchats_get(chats, u.chat_id);
+		if (c == NULL) {
+			update_free(&u);
+			return -1;
+		}
+	}
+	if (c)
+		rc = engine_step(f, c, &u, env, &out);
+	else if (u.kind == UPDATE_CALLBACK_QUERY) {
+		struct chat none;
+		rc = chat_init(&none, 0);
+		if (rc == 0)
+			rc = engine_step(f, &none, &u, env, &out);
+		chat_free(&none);
+	}
+	for (unsigned i = 0; rc == 0 && i < out.n_calls; i++) {
+		buf_reset(b);
+		if (engine_call_json(&out.calls[i], b) || buf_addc(b, '\n'))
+			rc = -1;
+		else
+			fwrite(b->p, 1, b->len, stdout);
+	}
+	if (rc == 0 && trace)
+		replay_trace(&u, &out, c, b);
+	step_out_free(&out);
+	update_free(&u);
+	return rc;
+}
+
+int cmd_replay(int argc, char **argv)
+{
+	const struct attach_ops attach = { replay_fetch, NULL };
+	struct engine_env env = { .now = 0, .bot_username = NULL, .attach = &attach };
+	struct memchats chats;
+	struct flow *f = NULL;
+	struct diag d;
+	struct buf b;
+	FILE *in = NULL;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	unsigned long lineno = 0;
+	int trace = 0, rc = CMD_FAIL, i;
+
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+			replay_usage(stdout);
+			return CMD_OK;
+		} else if (strcmp(argv[i], "--trace") == 0) {
+			trace = 1;
+		} else if (strcmp(argv[i], "--bot") == 0 && i + 1 < argc) {
+			env.bot_username = argv[++i];
+		} else {
+			fprintf(stderr, "blueflow replay: unknown option \"%s\"\n", argv[i]);
+			replay_usage(stderr);
+			return CMD_USAGE;
+		}
+	}
+	if (argc - i != 2) {
+		replay_usage(stderr);
+		return CMD_USAGE;
+	}
+	diag_init(&d);
+	if (flow_load(argv[i], &f, &d) != 0) {
+		diag_print(&d, stderr, argv[i], 0);
+		diag_free(&d);
+		return CMD_FAIL;
+	}
+	diag_free(&d);
+	in = strcmp(argv[i + 1], "-") == 0 ? stdin : fopen(argv[i + 1], "r");
+	if (in == NULL) {
+		fprintf(stderr, "blueflow replay: %s: %s\n", argv[i + 1], strerror(errno));
+		flow_free(f);
+		return CMD_FAIL;
+	}
+	buf_init(&b, UPDATE_BODY_MAX * 2);
+	memchats_init(&chats);
+	for (;;) {
+		len = getline(&line, &cap, in);
+		if (len < 0)
+			break;
+		lineno++;
+		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+			line[--len] = '\0';
+		if (len == 0 || line[strspn(line, " \t")] == '#' || line[strspn(line, " \t")] == '\0')
+			continue;
+		if (replay_line(f, &chats, &env, line, (size_t)len, lineno, trace, &b) != 0) {
+			fprintf(stderr, "blueflow replay: out of memory at line %lu\n", lineno);
+			goto out;
+		}
+	}
+	for (size_t k = 0; k < chats.n; k++)
+		replay_chat(&chats.chats[k], &b);
+	rc = CMD_OK;
+out:
+	fflush(stdout);
+	free(line);
+	if (in != stdin)
+		fclose(in);
+	memchats_free(&chats);
+	buf_free(&b);
+	flow_free(f);
+	return rc;
+}
