@@ -10,5 +10,6 @@
 
 int cmd_check(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
+int cmd_try(int argc, char **argv);
 
 #endif

@@ -98,4 +98,23 @@ expect_rc quiet-valid 0
 expect_lines quiet-no-stderr "$T_TMP/err" 0
 expect_lines quiet-no-stdout "$T_TMP/out" 0
 
+# blueflow try: a scripted author session through the seed flow.
+printf 'hi\n:press go\nfour words are enough\n:voice 70\n:voice 20\n:file application/msword 10\n:file application/pdf 1000\n:state\n' >"$T_TMP/try.in"
+run sh -c "\"$BLUEFLOW\" try flows/seed_example.json <\"$T_TMP/try.in\""
+expect_rc try-exit 0
+expect_out try-keyboard "[go] Let's go!"
+expect_out try-reprompt "Please choose one of the buttons."
+expect_out try-pressed "(buttons removed)"
+expect_out try-voice-too-long "That voice message is too long: the limit is 60 seconds."
+expect_out try-wrong-type "That file type is not accepted. Please send: application/pdf"
+expect_out try-finished "Thanks for chatting!"
+expect_out try-state "\"user_fact\":\"four words are enough\""
+run "$BLUEFLOW" try
+expect_rc try-usage 2
+run "$BLUEFLOW" replay flows/seed_example.json
+expect_rc replay-usage 2
+run "$BLUEFLOW" replay flows/seed_example.json "$T_TMP/none.jsonl"
+expect_rc replay-missing-updates 1
+expect_err replay-missing-says "No such file or directory"
+
 finish
