@@ -16,7 +16,7 @@
 void flow_regex_free(struct flow_regex *r);   /* check.c */
 
 static const char *const flow_top_keys[] = {
-	"start", "commands", "nodes", "finished_text", "messages",
+	"$schema", "start", "commands", "nodes", "finished_text", "messages",
 	"on_missing_node", "name", "description", NULL
 };
 
@@ -299,6 +299,7 @@ static void flow_load_settings(struct check *c, json_object *root)
 				"settings are: start, commands, nodes, finished_text, "
 				"messages, on_missing_node, name, description", key);
 	}
+	check_string(c, root, "$schema", "", NULL, &s);
 	check_string(c, root, "name", "", NULL, &s);
 	check_string(c, root, "description", "", NULL, &s);
 	check_ref(c, root, "start", "", NULL, &f->start);

@@ -3,9 +3,34 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "engine/buf.h"
 #include "engine/diag.h"
 #include "engine/flow.h"
+#include "engine/jdoc.h"
 #include "fcgi/cmd.h"
+
+/* Whether file is a JSON Schema (such as flows/flow.schema.json) rather
+ * than a flow, so that checking every file of flows/ passes it by. */
+static int check_is_json_schema(const char *file)
+{
+	char err[JDOC_ERR_MAX], path[JDOC_PATH_MAX];
+	json_object *root = NULL, *v;
+	struct buf b;
+	int yes = 0;
+
+	buf_init(&b, FLOW_FILE_MAX);
+	if (jdoc_read_file(file, FLOW_FILE_MAX, &b, err, sizeof(err)) == 0 &&
+	    jdoc_parse(b.p, b.len, FLOW_DEPTH_MAX, &root, err, sizeof(err),
+	    path, sizeof(path)) == 0 &&
+	    json_object_object_get_ex(root, "$schema", &v) &&
+	    json_object_get_type(v) == json_type_string &&
+	    strstr(json_object_get_string(v), "://json-schema.org/") != NULL &&
+	    !json_object_object_get_ex(root, "nodes", NULL))
+		yes = 1;
+	json_object_put(root);
+	buf_free(&b);
+	return yes;
+}
 
 static void check_usage(FILE *f)
 {
@@ -45,6 +70,11 @@ int cmd_check(int argc, char **argv)
 		struct diag d;
 		struct flow *f = NULL;
 		files++;
+		if (check_is_json_schema(argv[i])) {
+			if (!quiet)
+				printf("%s: skipped: a JSON Schema, not a flow\n", argv[i]);
+			continue;
+		}
 		diag_init(&d);
 		if (flow_load(argv[i], &f, &d) != 0)
 			bad++;
