@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "engine/buf.h"
 #include "engine/diag.h"
@@ -311,6 +312,8 @@ int cmd_try(int argc, char **argv)
 			line[--len] = '\0';
 		if (len == 0)
 			continue;
+		if (!isatty(STDIN_FILENO))
+			fprintf(t.out, "%s\n", line);   /* a script: show what was "typed" */
 		r = try_line(&t, line);
 		if (r < 0)
 			rc = CMD_FAIL;
