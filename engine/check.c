@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/html.h"
 #include "engine/jdoc.h"
 #include "engine/tmpl.h"
 
@@ -220,8 +221,9 @@ static void check_record(struct check *c, struct check_use ***tail,
 }
 
 static int check_one_text(struct check *c, json_object *v, const char *kpath,
-	unsigned max_chars, const char **out)
+	unsigned max_chars, int html, const char **out)
 {
+	char why[256];
 	const char *s, *key, *end;
 	size_t klen, len;
 	if (check_string_value(c, v, kpath, out) < 0)
@@ -237,6 +239,10 @@ static int check_one_text(struct check *c, json_object *v, const char *kpath,
 		check_error(c, DIAG_NODE_SCHEMA, kpath,
 			"is %zu characters long; Telegram allows at most %u, so shorten "
 			"it or split it over a cutscene", len, max_chars);
+		return -1;
+	}
+	if (html && html_check(s, why, sizeof(why)) != 0) {
+		check_error(c, DIAG_NODE_SCHEMA, kpath, "%s", why);
 		return -1;
 	}
 	for (const char *p = tmpl_next(s, &key, &klen, &end); p;
@@ -262,7 +268,7 @@ static int check_lang_code(const char *s)
 }
 
 int check_text_value(struct check *c, json_object *v, const char *kpath,
-	unsigned max_chars, struct flow_text *out)
+	unsigned max_chars, int html, struct flow_text *out)
 {
 	struct flow_text_variant *vars;
 	const char *def = NULL;
@@ -272,7 +278,7 @@ int check_text_value(struct check *c, json_object *v, const char *kpath,
 	memset(out, 0, sizeof(*out));
 	if (json_object_get_type(v) == json_type_string) {
 		vars = check_alloc(c, sizeof(*vars));
-		if (vars == NULL || check_one_text(c, v, kpath, max_chars, &vars->text) < 0)
+		if (vars == NULL || check_one_text(c, v, kpath, max_chars, html, &vars->text) < 0)
 			return -1;
 		vars->lang = "";
 		out->v = vars;
@@ -302,7 +308,7 @@ int check_text_value(struct check *c, json_object *v, const char *kpath,
 			bad++;
 			continue;
 		}
-		if (check_one_text(c, t, lpath, max_chars, &vars[n].text) < 0) {
+		if (check_one_text(c, t, lpath, max_chars, html, &vars[n].text) < 0) {
 			bad++;
 			continue;
 		}
@@ -334,7 +340,7 @@ int check_text_value(struct check *c, json_object *v, const char *kpath,
 }
 
 int check_text(struct check *c, json_object *obj, const char *key,
-	const char *path, const char *hint, unsigned max_chars,
+	const char *path, const char *hint, unsigned max_chars, int html,
 	struct flow_text *out)
 {
 	char kpath[JDOC_PATH_MAX];
@@ -343,7 +349,7 @@ int check_text(struct check *c, json_object *obj, const char *key,
 	memset(out, 0, sizeof(*out));
 	if (rc <= 0)
 		return rc;
-	return check_text_value(c, v, kpath, max_chars, out);
+	return check_text_value(c, v, kpath, max_chars, html, out);
 }
 
 int check_ref_value(struct check *c, json_object *v, const char *kpath,
@@ -490,7 +496,7 @@ int check_messages(struct check *c, json_object *obj, const char *path,
 	char kpath[JDOC_PATH_MAX], rpath[JDOC_PATH_MAX], list[512];
 	struct flow_msg *msgs;
 	json_object *v;
-	int rc = check_get(c, obj, "messages", path, NULL, &v, kpath), bad = 0;
+	int rc = check_get(c, obj, "messages", path, NULL, &v, kpath), bad = 0, plain;
 
 	*out = NULL;
 	*n = 0;
@@ -518,7 +524,10 @@ int check_messages(struct check *c, json_object *obj, const char *path,
 			bad++;
 			continue;
 		}
-		if (check_text_value(c, t, rpath, FLOW_TEXT_MAX, &msgs[*n].text) < 0) {
+		/* stale_button is a popup: plain text, at most 200 characters */
+		plain = strcmp(reason, "stale_button") == 0;
+		if (check_text_value(c, t, rpath, plain ? 200 : FLOW_TEXT_MAX, !plain,
+		    &msgs[*n].text) < 0) {
 			bad++;
 			continue;
 		}
@@ -537,7 +546,7 @@ int check_node_common(struct check *c, struct flow_node *n, json_object *obj,
 	unsigned errors = c->errors;
 
 	check_text(c, obj, "node_text", path, "the message that asks the user, "
-		"e.g. \"node_text\": \"What is your name?\"", FLOW_TEXT_MAX, &n->text);
+		"e.g. \"node_text\": \"What is your name?\"", FLOW_TEXT_MAX, 1, &n->text);
 	check_ref(c, obj, "next", path, next_hint, &n->next);
 	check_save_key(c, obj, "key_to_save", path, key_hint, &n->key);
 	if (check_int(c, obj, "max_attempts", path, NULL, 1, 100, &attempts) > 0)

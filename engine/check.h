@@ -61,12 +61,13 @@ int check_number(struct check *c, json_object *obj, const char *key,
 
 /* A text: a non-empty string, or {"en": "...", "ru": "...", "default":
  * "en"}; at most max_chars characters (UTF-16 units, as Telegram counts);
- * its {{key}} templates are recorded for the unknown-key warning. */
+ * with html set, its tags must be ones Telegram accepts, balanced. Its
+ * {{key}} templates are recorded for the unknown-key warning. */
 int check_text(struct check *c, json_object *obj, const char *key,
-	const char *path, const char *hint, unsigned max_chars,
+	const char *path, const char *hint, unsigned max_chars, int html,
 	struct flow_text *out);
 int check_text_value(struct check *c, json_object *v, const char *path,
-	unsigned max_chars, struct flow_text *out);
+	unsigned max_chars, int html, struct flow_text *out);
 
 /* A reference to a node: a string id, or a whole number as in the seed
  * ("next": 10 names node "10"). *slot is filled with the node index once

@@ -485,9 +485,9 @@ static int engine_callback(struct step *s)
 		t = step_override(s->flow->msgs, s->flow->n_msgs, "stale_button");
 		if (t == NULL)
 			return engine_answer_callback(s, "This button is no longer active.");
-		if (step_render(s, t) != 0)
+		if (step_render_plain(s, t, &s->text) != 0)
 			return -1;
-		return engine_answer_callback(s, s->text.p);
+		return engine_answer_callback(s, s->text.p ? s->text.p : "");
 	}
 	if (engine_answer_callback(s, NULL) != 0)
 		return -1;

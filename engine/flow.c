@@ -304,7 +304,7 @@ static void flow_load_settings(struct check *c, json_object *root)
 	check_string(c, root, "description", "", NULL, &s);
 	check_ref(c, root, "start", "", NULL, &f->start);
 	check_ref(c, root, "on_missing_node", "", NULL, &f->on_missing_node);
-	check_text(c, root, "finished_text", "", NULL, FLOW_TEXT_MAX, &f->finished_text);
+	check_text(c, root, "finished_text", "", NULL, FLOW_TEXT_MAX, 1, &f->finished_text);
 	check_messages(c, root, "", flow_all_reasons(c), &f->msgs, &f->n_msgs);
 	flow_load_commands(c, root);
 }

@@ -3,6 +3,7 @@
 
 #include <stdint.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #define HTML_ENTITIES_MAX 256
@@ -207,6 +208,94 @@ int html_from_entities(struct buf *b, const char *text, json_object *entities)
 		if (html_escape(b, text + pos, stop - pos))
 			return -1;
 		pos = stop;
+	}
+	return 0;
+}
+
+static int html_known_tag(const char *name, size_t n)
+{
+	static const char *const tags[] = {
+		"b", "strong", "i", "em", "u", "ins", "s", "strike", "del",
+		"tg-spoiler", "span", "a", "code", "pre", "blockquote", "tg-emoji",
+		NULL
+	};
+	for (int i = 0; tags[i]; i++)
+		if (strlen(tags[i]) == n && memcmp(tags[i], name, n) == 0)
+			return 1;
+	return 0;
+}
+
+/* An entity at s ("&lt;", "&#65;", "&#x41;"): its length, or 0. */
+static size_t html_entity(const char *s)
+{
+	static const char *const named[] = { "&lt;", "&gt;", "&amp;", "&quot;", NULL };
+	size_t n;
+	for (int i = 0; named[i]; i++)
+		if (strncmp(s, named[i], strlen(named[i])) == 0)
+			return strlen(named[i]);
+	if (s[1] != '#')
+		return 0;
+	if (s[2] == 'x' || s[2] == 'X')
+		n = 3 + strspn(s + 3, "0123456789abcdefABCDEF");
+	else
+		n = 2 + strspn(s + 2, "0123456789");
+	return (n > 3 || (n == 3 && s[2] != 'x' && s[2] != 'X')) && s[n] == ';' ? n + 1 : 0;
+}
+
+int html_check(const char *text, char *why, size_t whylen)
+{
+	const char *open[32];
+	size_t open_n[32], depth = 0;
+
+	for (const char *p = text; *p; p++) {
+		const char *name, *end;
+		size_t n;
+		int closing;
+		if (*p == '&') {
+			if (html_entity(p) == 0) {
+				snprintf(why, whylen, "has a bare \"&\"; Telegram HTML needs "
+					"&amp; for a literal \"&\"");
+				return -1;
+			}
+			continue;
+		}
+		if (*p != '<')
+			continue;
+		closing = p[1] == '/';
+		name = p + 1 + closing;
+		n = strspn(name, "abcdefghijklmnopqrstuvwxyz-");
+		end = strchr(name, '>');
+		if (n == 0 || end == NULL || !html_known_tag(name, n) ||
+		    (name[n] != '>' && name[n] != ' ')) {
+			snprintf(why, whylen, "has \"<\" that is not a tag Telegram "
+				"accepts; write &lt; for a literal \"<\" (tags: b, i, u, s, "
+				"tg-spoiler, a, code, pre, blockquote, tg-emoji)");
+			return -1;
+		}
+		if (!closing) {
+			if (depth == sizeof(open) / sizeof(open[0])) {
+				snprintf(why, whylen, "nests tags too deeply");
+				return -1;
+			}
+			open[depth] = name;
+			open_n[depth++] = n;
+		} else if (depth == 0 || open_n[depth - 1] != n ||
+			   memcmp(open[depth - 1], name, n) != 0) {
+			snprintf(why, whylen, "closes <%.*s> where %s%.*s%s is open; close "
+				"tags in the order they were opened", (int)n, name,
+				depth ? "<" : "no tag", depth ? (int)open_n[depth - 1] : 0,
+				depth ? open[depth - 1] : "", depth ? ">" : "");
+			return -1;
+		} else {
+			depth--;
+		}
+		p = end;
+	}
+	if (depth) {
+		snprintf(why, whylen, "opens <%.*s> and never closes it; add </%.*s>",
+			(int)open_n[depth - 1], open[depth - 1],
+			(int)open_n[depth - 1], open[depth - 1]);
+		return -1;
 	}
 	return 0;
 }

@@ -19,4 +19,11 @@ int html_escape(struct buf *b, const char *s, size_t len);
  * is full. */
 int html_from_entities(struct buf *b, const char *text, json_object *entities);
 
+/* Checks that text is Telegram HTML: only the tags Telegram accepts (b,
+ * strong, i, em, u, ins, s, strike, del, tg-spoiler, span
+ * class="tg-spoiler", a, code, pre, blockquote, tg-emoji), each closed in
+ * order, and '&' only in entities. Returns 0, or -1 with the reason in
+ * why. */
+int html_check(const char *text, char *why, size_t whylen);
+
 #endif

@@ -54,7 +54,7 @@ static int choice_options(struct check *c, struct flow_node *n,
 				n->id, key, bytes, FLOW_CALLBACK_MAX);
 			bad++;
 		}
-		if (check_text_value(c, label, kpath, FLOW_TEXT_MAX, &opts[i].label) < 0)
+		if (check_text_value(c, label, kpath, FLOW_TEXT_MAX, 0, &opts[i].label) < 0)
 			bad++;
 		data = check_alloc(c, bytes + 1);
 		if (data)

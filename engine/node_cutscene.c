@@ -13,7 +13,7 @@ static int cutscene_validate(struct check *c, struct flow_node *n,
 {
 	unsigned errors = c->errors;
 	check_text(c, obj, "node_text", path, "the message to send, e.g. "
-		"\"node_text\": \"Thanks!\"", FLOW_TEXT_MAX, &n->text);
+		"\"node_text\": \"Thanks!\"", FLOW_TEXT_MAX, 1, &n->text);
 	check_ref(c, obj, "next", path, NULL, &n->next);
 	return c->errors == errors ? 0 : -1;
 }

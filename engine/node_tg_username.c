@@ -33,7 +33,7 @@ static int tg_username_validate(struct check *c, struct flow_node *n,
 	check_node_common(c, n, obj, path,
 		"the node to go to after a good answer, e.g. \"next\": \"2\"",
 		"the name the username is saved under, e.g. \"key_to_save\": \"contact\"");
-	check_text(c, obj, "request_button", path, NULL, 64, &d->request_button);
+	check_text(c, obj, "request_button", path, NULL, 64, 0, &d->request_button);
 	if (n->key) {
 		jdoc_path(kpath, sizeof(kpath), path, "key_to_save");
 		snprintf(id_key, sizeof(id_key), "%s_id", n->key);
