@@ -4,6 +4,7 @@
 #include "engine/node.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <pcre2.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -26,6 +27,7 @@ struct check_use {
 	struct check_use *next;
 	const char *path;
 	const char *key;
+	int node;
 };
 
 struct flow_regex {
@@ -159,12 +161,22 @@ int check_int(struct check *c, json_object *obj, const char *key,
 			check_error(c, DIAG_SCHEMA, kpath, "must be a whole number, not %g", d);
 			return -1;
 		}
+		if (d < (double)min || d > (double)max) {
+			check_error(c, DIAG_NODE_SCHEMA, kpath,
+				"is %g; it must be from %lld to %lld", d, min, max);
+			return -1;
+		}
+		x = (long long)d;
 	} else if (check_type(c, v, kpath, json_type_int, "a whole number")) {
 		return -1;
+	} else {
+		x = (long long)json_object_get_int64(v);
 	}
-	x = (long long)json_object_get_int64(v);
-	if (json_object_get_type(v) == json_type_double)
-		x = (long long)json_object_get_double(v);
+	if (x == INT64_MAX || x == INT64_MIN) {
+		check_error(c, DIAG_NODE_SCHEMA, kpath, "is far too large; it must "
+			"be from %lld to %lld", min, max);
+		return -1;
+	}
 	if (x < min || x > max) {
 		check_error(c, DIAG_NODE_SCHEMA, kpath,
 			"is %lld; it must be from %lld to %lld", x, min, max);
@@ -216,6 +228,7 @@ static void check_record(struct check *c, struct check_use ***tail,
 		return;
 	u->path = arena_strdup(&c->tmp, path);
 	u->key = arena_strndup(&c->tmp, key, klen);
+	u->node = c->cur;
 	**tail = u;
 	*tail = &u->next;
 }
@@ -234,11 +247,17 @@ static int check_one_text(struct check *c, json_object *v, const char *kpath,
 			"is empty; Telegram refuses empty messages, so write the text to send");
 		return -1;
 	}
-	len = check_utf16_len(s);
-	if (len > max_chars) {
+	len = html ? html_text_len(s) : check_utf16_len(s);
+	if (len > max_chars && max_chars == FLOW_TEXT_MAX) {
 		check_error(c, DIAG_NODE_SCHEMA, kpath,
 			"is %zu characters long; Telegram allows at most %u, so shorten "
 			"it or split it over a cutscene", len, max_chars);
+		return -1;
+	}
+	if (len > max_chars) {
+		check_error(c, DIAG_NODE_SCHEMA, kpath, "is %zu characters long; %s "
+			"may have at most %u, so shorten it", len, html ? "this text" :
+			"a button label", max_chars);
 		return -1;
 	}
 	if (html && html_check(s, why, sizeof(why)) != 0) {
@@ -552,12 +571,12 @@ int check_node_common(struct check *c, struct flow_node *n, json_object *obj,
 	if (check_int(c, obj, "max_attempts", path, NULL, 1, 100, &attempts) > 0)
 		n->max_attempts = (int)attempts;
 	check_ref(c, obj, "on_max_attempts", path, NULL, &n->on_max_attempts);
-	if (n->max_attempts && n->on_max_attempts < 0 &&
+	if (json_object_object_get_ex(obj, "max_attempts", NULL) &&
 	    !json_object_object_get_ex(obj, "on_max_attempts", NULL)) {
 		jdoc_path(kpath, sizeof(kpath), path, "max_attempts");
 		check_error(c, DIAG_NODE_SCHEMA, kpath, "needs \"on_max_attempts\": "
 			"the node to go to after that many failed answers");
-	} else if (!n->max_attempts &&
+	} else if (!json_object_object_get_ex(obj, "max_attempts", NULL) &&
 		   json_object_object_get_ex(obj, "on_max_attempts", NULL)) {
 		jdoc_path(kpath, sizeof(kpath), path, "on_max_attempts");
 		check_error(c, DIAG_NODE_SCHEMA, kpath, "needs \"max_attempts\": "
@@ -640,6 +659,40 @@ void check_each_edge(struct check *c, void (*fn)(void *arg, int from, int to,
 	for (struct check_ref *r = c->refs; r; r = r->next)
 		if (*r->slot >= 0)
 			fn(arg, r->from, *r->slot, r->path);
+}
+
+int check_html_keys(struct check *c)
+{
+	struct flow *f = c->flow;
+	const char **keys;
+	unsigned n = 0, cap = 0;
+
+	for (struct check_use *s = c->saves; s; s = s->next)
+		cap += s->node >= 0 && f->nodes[s->node].type == &node_rich_text;
+	if (cap == 0)
+		return 0;
+	keys = check_alloc(c, (cap + 1) * sizeof(*keys));
+	if (keys == NULL)
+		return -1;
+	for (struct check_use *s = c->saves; s; s = s->next) {
+		if (s->node < 0 || f->nodes[s->node].type != &node_rich_text)
+			continue;
+		for (struct check_use *o = c->saves; o; o = o->next) {
+			if (o->node < 0 || f->nodes[o->node].type == &node_rich_text ||
+			    strcmp(o->key, s->key) != 0)
+				continue;
+			check_error(c, DIAG_NODE_SCHEMA, o->path, "\"%s\" is also "
+				"saved by rich_text node \"%s\", whose answers are HTML; "
+				"give one of them another name", o->key,
+				f->nodes[s->node].id);
+		}
+		keys[n++] = s->key;
+	}
+	for (unsigned i = 0; i < n; i++)
+		keys[i] = check_strdup(c, keys[i]);
+	f->html_keys = keys;
+	f->n_html_keys = n;
+	return 0;
 }
 
 void check_templates(struct check *c)

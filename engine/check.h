@@ -23,6 +23,8 @@ struct check {
 	struct diag *diag;
 	struct arena tmp;          /* lives as long as the check */
 	unsigned errors;
+	int unsure;                /* some edges are unknown (a node or command
+	                              failed to load): skip reachability */
 	int cur;                   /* node being validated, -1 for the flow */
 	struct check_ref *refs, **refs_tail;
 	struct check_use *uses, **uses_tail;   /* {{key}} uses */
@@ -109,6 +111,11 @@ const char *check_suggest(const char *word, const char *const *candidates);
 int check_resolve(struct check *c);
 void check_each_edge(struct check *c, void (*fn)(void *arg, int from, int to,
 	const char *path), void *arg);
+
+/* Lists the keys rich_text nodes save (their values are HTML, inserted
+ * into texts as they are) in the flow; a key also saved by another kind
+ * of node is an error. Returns 0, or -1 when memory runs out. */
+int check_html_keys(struct check *c);
 
 /* Warns about {{key}} templates naming a key no node saves. */
 void check_templates(struct check *c);

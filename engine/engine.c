@@ -110,11 +110,12 @@ struct step_lookup_arg {
 	char key[TMPL_KEY_MAX + 1];
 };
 
-static const char *step_lookup(void *arg, const char *key, size_t klen)
+static const char *step_lookup(void *arg, const char *key, size_t klen, int *raw)
 {
 	struct step_lookup_arg *a = arg;
 	memcpy(a->key, key, klen);
 	a->key[klen] = '\0';
+	*raw = flow_html_key(a->s->flow, a->key);
 	return step_value(a->s, a->key, a->tmp, sizeof(a->tmp));
 }
 
@@ -326,8 +327,17 @@ static int engine_restart(struct step *s, const char *payload, size_t len)
 	return engine_goto(s, s->flow->start);
 }
 
-/* After a node handled input: where the chat goes. */
-static int engine_after(struct step *s, const struct flow_node *n, int r)
+/* Drops the calls made after the first mark. */
+static void engine_drop_calls(struct step_out *o, unsigned mark)
+{
+	while (o->n_calls > mark)
+		json_object_put(o->calls[--o->n_calls].params);
+}
+
+/* After a node handled input (its calls start at mark): where the chat
+ * goes. */
+static int engine_after(struct step *s, const struct flow_node *n, int r,
+	unsigned mark)
 {
 	if (r == NODE_FAIL)
 		return -1;
@@ -340,6 +350,8 @@ static int engine_after(struct step *s, const struct flow_node *n, int r)
 		s->chat->attempts++;
 		s->out->outcome = ENGINE_STAYED;
 		if (n->max_attempts && s->chat->attempts >= n->max_attempts) {
+			/* no "try again" when there is no again */
+			engine_drop_calls(s->out, mark);
 			s->out->outcome = ENGINE_ADVANCED;
 			return engine_goto(s, n->on_max_attempts);
 		}
@@ -349,14 +361,13 @@ static int engine_after(struct step *s, const struct flow_node *n, int r)
 	return engine_goto(s, r);
 }
 
-/* A message that carries something a node could take. Service messages
- * (members joining, pins, ...) carry none of these. */
-static int engine_has_content(const struct update *u)
+int engine_takes(const struct update *u)
 {
-	return u->text || u->voice.file_id || u->document.file_id ||
-	       u->audio.file_id || u->video.file_id || u->photo.file_id ||
-	       u->has_sticker || u->has_location || u->contact_phone ||
-	       u->shared_user_id;
+	if (!u->has_chat)
+		return 0;
+	if (u->kind == UPDATE_CALLBACK_QUERY)
+		return u->callback_id != NULL;
+	return u->kind == UPDATE_MESSAGE && !u->service;
 }
 
 /* Handles "/name[@bot] [payload]". Returns 1 when the command was taken,
@@ -404,10 +415,9 @@ static int engine_command(struct step *s, const char *text)
 static int engine_message(struct step *s)
 {
 	const struct update *u = s->u;
+	unsigned mark;
 	int cur, rc;
 
-	if (!engine_has_content(u))
-		return 0;
 	if (u->text && u->text[0] == '/') {
 		rc = engine_command(s, u->text);
 		if (rc != 0)
@@ -431,8 +441,9 @@ static int engine_message(struct step *s)
 		s->out->outcome = ENGINE_ADVANCED;
 		return engine_goto(s, cur);
 	}
+	mark = s->out->n_calls;
 	return engine_after(s, &s->flow->nodes[cur],
-		s->flow->nodes[cur].type->handle(s, &s->flow->nodes[cur]));
+		s->flow->nodes[cur].type->handle(s, &s->flow->nodes[cur]), mark);
 }
 
 static int engine_answer_callback(struct step *s, const char *text)
@@ -506,7 +517,8 @@ static int engine_callback(struct step *s)
 	if (step_call(s, "editMessageReplyMarkup", p) != 0)
 		return -1;
 	return engine_after(s, &s->flow->nodes[cur],
-		s->flow->nodes[cur].type->handle(s, &s->flow->nodes[cur]));
+		s->flow->nodes[cur].type->handle(s, &s->flow->nodes[cur]),
+		s->out->n_calls);
 }
 
 int engine_step(const struct flow *f, struct chat *chat,
@@ -526,10 +538,10 @@ int engine_step(const struct flow *f, struct chat *chat,
 	buf_init(&s.text, ENGINE_TEXT_MAX);
 	out->outcome = ENGINE_IGNORED;
 	snprintf(out->node_from, sizeof(out->node_from), "%s", chat->node);
-	if (u->has_chat && u->kind == UPDATE_MESSAGE)
-		rc = engine_message(&s);
-	else if (u->kind == UPDATE_CALLBACK_QUERY)
+	if (u->kind == UPDATE_CALLBACK_QUERY)
 		rc = engine_callback(&s);
+	else if (engine_takes(u))
+		rc = engine_message(&s);
 	buf_free(&s.text);
 	return rc;
 }

@@ -96,6 +96,11 @@ int engine_step(const struct flow *f, struct chat *chat,
 	const struct update *u, const struct engine_env *env,
 	struct step_out *out);
 
+/* Whether the update is one a chat's flow could act on (a message that
+ * is not a service message, or a button press in a chat). Others need
+ * neither a chat nor the store. */
+int engine_takes(const struct update *u);
+
 /* Sets up a chat with an empty context; -1 when memory runs out. */
 int chat_init(struct chat *c, long long chat_id);
 

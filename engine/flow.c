@@ -141,22 +141,26 @@ static void flow_load_node(struct check *c, struct flow_node *n,
 		check_error(c, DIAG_SCHEMA, path, "a node must be an object with a "
 			"\"type\", not %s; if this is a setting such as \"start\", put "
 			"the nodes under \"nodes\" (the extended form)", jdoc_type_name(obj));
+		c->unsure = 1;
 		return;
 	}
 	flow_type_list(list, sizeof(list));
 	if (!json_object_object_get_ex(obj, "type", &tv)) {
 		check_missing(c, path, "type", list);
+		c->unsure = 1;
 		return;
 	}
 	jdoc_path(tpath, sizeof(tpath), path, "type");
 	if (json_object_get_type(tv) != json_type_string) {
 		check_error(c, DIAG_SCHEMA, tpath, "must be a string, not %s",
 			jdoc_type_name(tv));
+		c->unsure = 1;
 		return;
 	}
 	tname = json_object_get_string(tv);
 	n->type = node_find(tname);
 	if (n->type == NULL) {
+		c->unsure = 1;
 		for (i = 0; types[i] && i < 15; i++)
 			names[i] = types[i]->name;
 		names[i] = NULL;
@@ -227,6 +231,7 @@ static void flow_load_commands(struct check *c, json_object *root)
 	if (json_object_get_type(v) != json_type_object) {
 		check_error(c, DIAG_SCHEMA, kpath, "must be an object of command -> "
 			"node id, e.g. {\"/help\": \"help\"}, not %s", jdoc_type_name(v));
+		c->unsure = 1;
 		return;
 	}
 	cmds = check_alloc(c, ((size_t)json_object_object_length(v) + 1) * sizeof(*cmds));
@@ -239,15 +244,19 @@ static void flow_load_commands(struct check *c, json_object *root)
 			check_error(c, DIAG_NODE_SCHEMA, cpath, "\"%s\" is not a Telegram "
 				"command: use \"/\" and 1 to 32 lowercase letters, digits or "
 				"'_', e.g. \"/help\"", name);
+			c->unsure = 1;
 			continue;
 		}
 		if (strcmp(name, "/start") == 0) {
 			check_error(c, DIAG_NODE_SCHEMA, cpath, "/start always restarts "
 				"the flow at its start node; set \"start\" instead");
+			c->unsure = 1;
 			continue;
 		}
-		if (check_ref_value(c, target, cpath, &cmds[f->n_commands].node) < 0)
+		if (check_ref_value(c, target, cpath, &cmds[f->n_commands].node) < 0) {
+			c->unsure = 1;
 			continue;
+		}
 		cmds[f->n_commands].name = check_strdup(c, name);
 		f->n_commands++;
 	}
@@ -487,6 +496,18 @@ out:
 	return rc;
 }
 
+/* The extended form has "nodes"; a canonical flow may have a node called
+ * "nodes", told apart by its string "type". */
+static int flow_is_extended(json_object *root)
+{
+	json_object *nodes, *type;
+	if (!json_object_object_get_ex(root, "nodes", &nodes))
+		return 0;
+	return !(json_object_get_type(nodes) == json_type_object &&
+		 json_object_object_get_ex(nodes, "type", &type) &&
+		 json_object_get_type(type) == json_type_string);
+}
+
 static int flow_from_json(struct flow *f, json_object *root, struct diag *d)
 {
 	struct check c;
@@ -501,7 +522,7 @@ static int flow_from_json(struct flow *f, json_object *root, struct diag *d)
 			"node id -> node, not %s", jdoc_type_name(root));
 		goto out;
 	}
-	if (json_object_object_get_ex(root, "nodes", NULL)) {
+	if (flow_is_extended(root)) {
 		json_object_object_get_ex(root, "nodes", &nodes);
 		base = "/nodes";
 		flow_load_settings(&c, root);
@@ -533,8 +554,10 @@ static int flow_from_json(struct flow *f, json_object *root, struct diag *d)
 	}
 	if (flow_graph_build(&g, &c) == 0) {
 		flow_check_cycles(&g);
-		flow_check_reachable(&g, base);
+		if (f->start >= 0 && !c.unsure)
+			flow_check_reachable(&g, base);
 	}
+	check_html_keys(&c);
 	check_templates(&c);
 	if (c.errors == 0 && flow_hash(f, root) != 0)
 		check_error(&c, DIAG_SCHEMA, "/", "out of memory");
@@ -591,6 +614,14 @@ int flow_load(const char *file, struct flow **out, struct diag *d)
 	rc = flow_load_mem(file, b.p, b.len, out, d);
 	buf_free(&b);
 	return rc;
+}
+
+int flow_html_key(const struct flow *f, const char *key)
+{
+	for (unsigned i = 0; i < f->n_html_keys; i++)
+		if (strcmp(f->html_keys[i], key) == 0)
+			return 1;
+	return 0;
 }
 
 void flow_free(struct flow *f)

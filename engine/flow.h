@@ -76,6 +76,8 @@ struct flow {
 	struct flow_text finished_text;
 	const struct flow_msg *msgs;  /* flow-wide message overrides */
 	unsigned n_msgs;
+	const char **html_keys;       /* keys whose values are HTML (rich_text) */
+	unsigned n_html_keys;
 	unsigned *index;              /* open addressing: node index + 1, 0 empty */
 	unsigned index_mask;
 	struct flow_regex *regexes;   /* compiled patterns to free */
@@ -98,6 +100,9 @@ int flow_find(const struct flow *f, const char *id);
 
 /* Returns the node with this id, or NULL. */
 const struct flow_node *flow_node(const struct flow *f, const char *id);
+
+/* Returns 1 when values saved under key are HTML (a rich_text answer). */
+int flow_html_key(const struct flow *f, const char *key);
 
 /* Frees the flow and everything in it; NULL is fine. */
 void flow_free(struct flow *f);

@@ -299,3 +299,29 @@ int html_check(const char *text, char *why, size_t whylen)
 	}
 	return 0;
 }
+
+size_t html_text_len(const char *html)
+{
+	size_t n = 0;
+	for (const unsigned char *p = (const unsigned char *)html; *p; p++) {
+		if (*p == '<') {
+			const unsigned char *end = (const unsigned char *)strchr((const char *)p, '>');
+			if (end) {
+				p = end;
+				continue;
+			}
+		}
+		if (*p == '&') {
+			size_t e = html_entity((const char *)p);
+			if (e) {
+				p += e - 1;
+				n++;
+				continue;
+			}
+		}
+		if ((*p & 0xC0) == 0x80)
+			continue;
+		n += *p >= 0xF0 ? 2 : 1;
+	}
+	return n;
+}

@@ -19,6 +19,10 @@ int html_escape(struct buf *b, const char *s, size_t len);
  * is full. */
 int html_from_entities(struct buf *b, const char *text, json_object *entities);
 
+/* Length of the text Telegram shows for html, in UTF-16 units (as
+ * Telegram counts): tags are not counted, an entity counts as one. */
+size_t html_text_len(const char *html);
+
 /* Checks that text is Telegram HTML: only the tags Telegram accepts (b,
  * strong, i, em, u, ins, s, strike, del, tg-spoiler, span
  * class="tg-spoiler", a, code, pre, blockquote, tg-emoji), each closed in

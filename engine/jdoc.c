@@ -107,10 +107,11 @@ void jdoc_path(char *out, size_t size, const char *base, const char *key)
  * valid) text finds them. */
 
 struct jdoc_key {
-	const char *p;
+	const char *p;            /* the key, escapes decoded */
 	size_t n;
 	size_t off;
 	uint64_t hash;
+	char *owned;              /* p when decoding needed memory */
 };
 
 struct jdoc_frame {
@@ -122,6 +123,81 @@ struct jdoc_frame {
 	struct jdoc_key *keys;
 	size_t n_keys, cap_keys;
 };
+
+static unsigned jdoc_hex4(const char *p)
+{
+	unsigned v = 0;
+	for (int i = 0; i < 4; i++) {
+		char c = p[i];
+		v = v * 16 + (unsigned)(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+	}
+	return v;
+}
+
+static size_t jdoc_utf8(unsigned cp, char *out)
+{
+	if (cp < 0x80) {
+		out[0] = (char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		out[0] = (char)(0xC0 | (cp >> 6));
+		out[1] = (char)(0x80 | (cp & 0x3F));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		out[0] = (char)(0xE0 | (cp >> 12));
+		out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+		out[2] = (char)(0x80 | (cp & 0x3F));
+		return 3;
+	}
+	out[0] = (char)(0xF0 | (cp >> 18));
+	out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+	out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+	out[3] = (char)(0x80 | (cp & 0x3F));
+	return 4;
+}
+
+/* Decodes the escapes of a (valid) JSON string body into a new buffer. */
+static char *jdoc_unescape(const char *p, size_t n, size_t *outn)
+{
+	char *out = malloc(n + 1), *o = out;
+	if (out == NULL)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		unsigned cp;
+		if (p[i] != '\\') {
+			*o++ = p[i];
+			continue;
+		}
+		i++;
+		switch (p[i]) {
+		case 'b': *o++ = '\b'; break;
+		case 'f': *o++ = '\f'; break;
+		case 'n': *o++ = '\n'; break;
+		case 'r': *o++ = '\r'; break;
+		case 't': *o++ = '\t'; break;
+		case 'u':
+			cp = jdoc_hex4(p + i + 1);
+			i += 4;
+			if (cp >= 0xD800 && cp < 0xDC00 && i + 6 < n + 1 &&
+			    p[i + 1] == '\\' && p[i + 2] == 'u') {
+				unsigned lo = jdoc_hex4(p + i + 3);
+				if (lo >= 0xDC00 && lo < 0xE000) {
+					cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+					i += 6;
+				}
+			}
+			if (cp >= 0xD800 && cp < 0xE000)
+				cp = 0xFFFD;   /* a lone surrogate, as json-c decodes it */
+			o += jdoc_utf8(cp, o);
+			break;
+		default: *o++ = p[i]; break;
+		}
+	}
+	*outn = (size_t)(o - out);
+	return out;
+}
 
 static uint64_t jdoc_hash(const char *p, size_t n)
 {
@@ -212,9 +288,17 @@ static int jdoc_find_duplicate(const char *text, size_t len, int max_depth,
 					rc = 1;
 				}
 			}
+			for (size_t k = 0; k < top->n_keys; k++)
+				free(top->keys[k].owned);
 			free(top->keys);
 			top->keys = NULL;
 			depth--;
+		} else if (c == '\'') {
+			jdoc_frames_path(st, depth, path, pathlen);
+			jdoc_position(text, i, &line, &col);
+			snprintf(err, errlen, "not valid JSON: a single quote at line "
+				"%zu, column %zu; JSON strings use double quotes", line, col);
+			rc = 1;
 		} else if (c == ',') {
 			if (top && top->object)
 				top->want_key = 1;
@@ -241,6 +325,16 @@ static int jdoc_find_duplicate(const char *text, size_t len, int max_depth,
 				k->p = text + start;
 				k->n = i - start;
 				k->off = start - 1;
+				k->owned = NULL;
+				if (memchr(k->p, '\\', k->n) != NULL) {
+					k->owned = jdoc_unescape(k->p, k->n, &k->n);
+					if (k->owned == NULL) {
+						top->n_keys--;
+						rc = -1;
+						break;
+					}
+					k->p = k->owned;
+				}
 				k->hash = jdoc_hash(k->p, k->n);
 				top->key = k->p;
 				top->key_n = k->n;
@@ -248,8 +342,11 @@ static int jdoc_find_duplicate(const char *text, size_t len, int max_depth,
 			}
 		}
 	}
-	for (size_t d = 0; d < depth; d++)
+	for (size_t d = 0; d < depth; d++) {
+		for (size_t k = 0; k < st[d].n_keys; k++)
+			free(st[d].keys[k].owned);
 		free(st[d].keys);
+	}
 	free(st);
 	return rc;
 }
@@ -265,25 +362,37 @@ int jdoc_parse(const char *text, size_t len, int max_depth, json_object **out,
 
 	*out = NULL;
 	snprintf(path, pathlen, "/");
+	if (len > INT32_MAX) {
+		snprintf(err, errlen, "not valid JSON: too large");
+		return -1;
+	}
 	tok = json_tokener_new_ex(max_depth);
 	if (tok == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8 |
+		JSON_TOKENER_ALLOW_TRAILING_CHARS);
 	o = json_tokener_parse_ex(tok, text, (int)len);
 	jerr = json_tokener_get_error(tok);
 	end = json_tokener_get_parse_end(tok);
+	if (jerr == json_tokener_continue) {
+		/* a bare number at the very end is complete only once something
+		 * follows it */
+		o = json_tokener_parse_ex(tok, " ", 1);
+		jerr = json_tokener_get_error(tok);
+		end = len;
+	}
 	json_tokener_free(tok);
 	if (o == NULL || jerr != json_tokener_success) {
 		json_object_put(o);
-		if (jerr == json_tokener_continue) {
+		if (jerr == json_tokener_continue || jerr == json_tokener_success) {
 			snprintf(err, errlen, "not valid JSON: the text ends before "
 				"the document is complete (a missing \"}\" or \"]\"?)");
 			return -1;
 		}
-		if (end > 0 && end <= len)
-			end--;
+		if (end > len)
+			end = len;
 		jdoc_position(text, end, &line, &col);
 		if (jerr == json_tokener_error_depth)
 			snprintf(err, errlen, "not valid JSON: nested deeper than %d "
@@ -293,7 +402,9 @@ int jdoc_parse(const char *text, size_t len, int max_depth, json_object **out,
 				json_tokener_error_desc(jerr), line, col);
 		return -1;
 	}
-	end += strspn(text + end, " \t\r\n");
+	while (end < len && (text[end] == ' ' || text[end] == '\t' ||
+	       text[end] == '\r' || text[end] == '\n'))
+		end++;
 	if (end < len) {
 		json_object_put(o);
 		jdoc_position(text, end, &line, &col);

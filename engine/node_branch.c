@@ -165,9 +165,9 @@ static int branch_condition(struct check *c, json_object *obj,
 			b->key);
 	}
 	if (ops == 0)
-		check_missing(c, path, "equals", "a test: one of equals, one_of, "
-			"matches, exists, lt, le, gt, ge");
-	else if (operand) {
+		check_error(c, DIAG_NODE_SCHEMA, path, "missing a test: add one of "
+			"equals, one_of, matches, exists, lt, le, gt, ge");
+	else if (ops == 1) {
 		jdoc_path(kpath, sizeof(kpath), path, branch_ops[b->op]);
 		branch_operand(c, b, operand, kpath);
 	}

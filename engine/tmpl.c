@@ -48,7 +48,8 @@ int tmpl_builtin(const char *key, size_t klen)
 }
 
 int tmpl_render(struct buf *b, const char *text, int escape,
-	const char *(*lookup)(void *arg, const char *key, size_t klen), void *arg)
+	const char *(*lookup)(void *arg, const char *key, size_t klen, int *raw),
+	void *arg)
 {
 	const char *key, *end, *p;
 	size_t klen;
@@ -56,10 +57,11 @@ int tmpl_render(struct buf *b, const char *text, int escape,
 	for (p = tmpl_next(text, &key, &klen, &end); p != NULL;
 	     p = tmpl_next(text, &key, &klen, &end)) {
 		const char *v;
+		int raw = 0;
 		if (buf_add(b, text, (size_t)(p - text)))
 			return -1;
-		v = lookup(arg, key, klen);
-		if (v && (escape ? html_escape(b, v, strlen(v)) : buf_adds(b, v)))
+		v = lookup(arg, key, klen, &raw);
+		if (v && (escape && !raw ? html_escape(b, v, strlen(v)) : buf_adds(b, v)))
 			return -1;
 		text = end;
 	}

@@ -20,10 +20,12 @@ const char *tmpl_next(const char *s, const char **key, size_t *klen,
  * Returns 1 when key (klen bytes) is one of them. */
 int tmpl_builtin(const char *key, size_t klen);
 
-/* Appends text with each {{key}} replaced by lookup(arg, key, klen),
- * HTML-escaped when escape is non-zero; a NULL lookup result renders
- * empty. Returns 0 or -1 when b is full. */
+/* Appends text with each {{key}} replaced by lookup(arg, key, klen,
+ * &raw), HTML-escaped when escape is non-zero and lookup did not set raw
+ * (a value that is HTML already); a NULL lookup result renders empty.
+ * Returns 0 or -1 when b is full. */
 int tmpl_render(struct buf *b, const char *text, int escape,
-	const char *(*lookup)(void *arg, const char *key, size_t klen), void *arg);
+	const char *(*lookup)(void *arg, const char *key, size_t klen, int *raw),
+	void *arg);
 
 #endif

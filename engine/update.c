@@ -277,6 +277,31 @@ static void upd_shared(struct update *u, json_object *m)
 	}
 }
 
+/* Whether m is a service message (someone joined, a pin, a title
+ * change, ...): nothing a user answered with. */
+static int upd_service(json_object *m)
+{
+	static const char *const keys[] = {
+		"new_chat_members", "left_chat_member", "new_chat_title",
+		"new_chat_photo", "delete_chat_photo", "group_chat_created",
+		"supergroup_chat_created", "channel_chat_created",
+		"message_auto_delete_timer_changed", "migrate_to_chat_id",
+		"migrate_from_chat_id", "pinned_message", "successful_payment",
+		"refunded_payment", "connected_website", "write_access_allowed",
+		"passport_data", "proximity_alert_triggered", "boost_added",
+		"chat_background_set", "forum_topic_created", "forum_topic_edited",
+		"forum_topic_closed", "forum_topic_reopened",
+		"general_forum_topic_hidden", "general_forum_topic_unhidden",
+		"giveaway_created", "giveaway_winners", "giveaway_completed",
+		"video_chat_scheduled", "video_chat_started", "video_chat_ended",
+		"video_chat_participants_invited", "chat_shared", NULL
+	};
+	for (int i = 0; keys[i]; i++)
+		if (json_object_object_get_ex(m, keys[i], NULL))
+			return 1;
+	return 0;
+}
+
 /* Fills what a message says beyond its chat: sender, text, media. */
 static void upd_content(struct update *u, json_object *m)
 {
@@ -307,6 +332,7 @@ static void upd_content(struct update *u, json_object *m)
 	u->contact_phone = upd_opt_str(o, "phone_number");
 	u->contact_user_id = upd_opt_int(o, "user_id");
 	upd_shared(u, m);
+	u->service = upd_service(m);
 }
 
 /* Reads the chat and message_id of the message m at path base, which

@@ -92,6 +92,7 @@ struct update {
 	const char *shared_username;
 	const char *shared_first_name;
 	long long shared_request_id;
+	int service;                 /* a service message: members, pins, titles... */
 
 	/* callback query */
 	const char *callback_id;

@@ -9,6 +9,7 @@
 #define CMD_USAGE 2
 
 int cmd_check(int argc, char **argv);
+int cmd_db(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
 int cmd_try(int argc, char **argv);
 

@@ -102,15 +102,19 @@ static int replay_line(const struct flow *f, struct memchats *chats,
 		return 0;
 	}
 	step_out_init(&out);
-	if (u.has_chat) {
+	if (u.has_chat && !engine_takes(&u)) {
+		c = memchats_find(chats, u.chat_id);   /* for the trace only */
+	} else if (u.has_chat) {
 		c = memchats_get(chats, u.chat_id);
 		if (c == NULL) {
 			update_free(&u);
 			return -1;
 		}
 	}
-	if (c)
+	if (c && engine_takes(&u))
 		rc = engine_step(f, c, &u, env, &out);
+	else if (c)
+		snprintf(out.node_from, sizeof(out.node_from), "%s", c->node);
 	else if (u.kind == UPDATE_CALLBACK_QUERY) {
 		struct chat none;
 		rc = chat_init(&none, 0);

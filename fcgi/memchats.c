@@ -37,16 +37,24 @@ static int memchats_reindex(struct memchats *m)
 	return 0;
 }
 
+struct chat *memchats_find(struct memchats *m, long long chat_id)
+{
+	if (m->index_cap == 0)
+		return NULL;
+	for (size_t i = memchats_hash(chat_id) & (m->index_cap - 1); m->index[i];
+	     i = (i + 1) & (m->index_cap - 1))
+		if (m->chats[m->index[i] - 1].chat_id == chat_id)
+			return &m->chats[m->index[i] - 1];
+	return NULL;
+}
+
 struct chat *memchats_get(struct memchats *m, long long chat_id)
 {
+	struct chat *c = memchats_find(m, chat_id);
 	size_t i;
 
-	if (m->index_cap) {
-		for (i = memchats_hash(chat_id) & (m->index_cap - 1); m->index[i];
-		     i = (i + 1) & (m->index_cap - 1))
-			if (m->chats[m->index[i] - 1].chat_id == chat_id)
-				return &m->chats[m->index[i] - 1];
-	}
+	if (c)
+		return c;
 	if (m->n == m->cap) {
 		size_t cap = m->cap ? m->cap * 2 : 16;
 		struct chat *chats = realloc(m->chats, cap * sizeof(*chats));

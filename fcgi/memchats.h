@@ -23,6 +23,9 @@ void memchats_init(struct memchats *m);
  * runs out. The pointer is valid until the next memchats_get(). */
 struct chat *memchats_get(struct memchats *m, long long chat_id);
 
+/* Returns the chat with this id, or NULL when there is none. */
+struct chat *memchats_find(struct memchats *m, long long chat_id);
+
 /* Returns 1 when update_id was seen before (and records it), 0 if new. */
 int memchats_seen(struct memchats *m, long long update_id);
 

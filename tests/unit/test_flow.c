@@ -1,27 +1,2033 @@
-/* test_flow.c - unit tests of the flow loader (placeholder grows below). */
-#include <string.h>
+/* test_flow.c - unit tests of the flow loader (engine/flow.c, check.c and
+ * the node types) and of the helpers under it: jdoc, buf, arena, diag.
+ *
+ * Flows are written with single quotes, which load() turns into double
+ * quotes, so a test reads like the JSON it feeds in. A test that needs a
+ * real apostrophe writes \u0027. Each test loads into the globals F and D;
+ * the fixture frees them. A test marked BUG asserts the correct behaviour
+ * of something the engine gets wrong today; one marked Regression guards a
+ * bug already fixed. */
+#define PCRE2_CODE_UNIT_WIDTH 8
 
+#include <dirent.h>
+#include <errno.h>
+#include <openssl/evp.h>
+#include <pcre2.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "engine/arena.h"
+#include "engine/buf.h"
+#include "engine/diag.h"
 #include "engine/flow.h"
+#include "engine/jdoc.h"
+#include "engine/node.h"
+#include "engine/node_branch.h"
+#include "engine/node_choice.h"
+#include "engine/node_text.h"
+#include "engine/node_upload.h"
 #include "tests/unit/unit.h"
 
-START_TEST(seed_loads)
+static struct flow *F;
+static struct diag D;
+static int RC;
+
+static void setup(void)
 {
-	const char *j = "{\"0\": {\"type\": \"cutscene\", \"node_text\": \"Hi\"}}";
-	struct flow *f;
-	struct diag d;
-	diag_init(&d);
-	ck_assert_int_eq(flow_load_mem("t", j, strlen(j), &f, &d), 0);
-	ck_assert_uint_eq(f->n_nodes, 1);
-	flow_free(f);
-	diag_free(&d);
+	F = NULL;
+	diag_init(&D);
+	RC = 0;
+}
+
+static void teardown(void)
+{
+	flow_free(F);
+	F = NULL;
+	diag_free(&D);
+}
+
+/* Loads len bytes of JSON into F and D (freeing the previous ones). */
+static int load_raw(const char *json, size_t len)
+{
+	flow_free(F);
+	F = NULL;
+	diag_free(&D);
+	RC = flow_load_mem("t.json", json, len, &F, &D);
+	if (RC == 0)
+		ck_assert_ptr_nonnull(F);
+	else
+		ck_assert_ptr_null(F);
+	return RC;
+}
+
+/* Loads s with every ' turned into ". */
+static int load(const char *s)
+{
+	char *j = strdup(s);
+	int rc;
+	ck_assert_ptr_nonnull(j);
+	for (char *p = j; *p; p++)
+		if (*p == '\'')
+			*p = '"';
+	rc = load_raw(j, strlen(j));
+	free(j);
+	return rc;
+}
+
+/* Every item of D, one a line, for failure messages. */
+static const char *dump(void)
+{
+	static char out[16384];
+	size_t n = 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < D.n && n < sizeof(out); i++) {
+		int w = snprintf(out + n, sizeof(out) - n, "  [%zu] %s %s %s: %s\n", i,
+			D.items[i].level == DIAG_ERROR ? "error" : "warning",
+			D.items[i].cls, D.items[i].path, D.items[i].msg);
+		if (w < 0)
+			break;
+		n += (size_t)w;
+	}
+	if (D.n == 0)
+		snprintf(out, sizeof(out), "  (nothing)\n");
+	return out;
+}
+
+/* Index of the first item matching all four, or -1. */
+static int find(enum diag_level lvl, const char *cls, const char *path,
+	const char *frag)
+{
+	for (size_t i = 0; i < D.n; i++) {
+		const struct diag_item *it = &D.items[i];
+		if (it->level == lvl && strcmp(it->cls, cls) == 0 &&
+		    strcmp(it->path, path) == 0 && strstr(it->msg, frag) != NULL)
+			return (int)i;
+	}
+	return -1;
+}
+
+static int count(enum diag_level lvl, const char *cls)
+{
+	int n = 0;
+	for (size_t i = 0; i < D.n; i++)
+		n += D.items[i].level == lvl && strcmp(D.items[i].cls, cls) == 0;
+	return n;
+}
+
+#define ck_has(lvl, cls, path, frag) \
+	ck_assert_msg(find((lvl), (cls), (path), (frag)) >= 0, \
+		"expected %s %s at %s with \"%s\"; got:\n%s", \
+		(lvl) == DIAG_ERROR ? "error" : "warning", (cls), (path), (frag), dump())
+
+#define ck_err(cls, path, frag) ck_has(DIAG_ERROR, (cls), (path), (frag))
+#define ck_warn(cls, path, frag) ck_has(DIAG_WARNING, (cls), (path), (frag))
+
+/* The load failed with exactly n errors. */
+#define ck_errors(n) do { \
+	ck_assert_msg(RC == -1, "expected the load to fail, rc %d:\n%s", RC, dump()); \
+	ck_assert_msg(D.errors == (size_t)(n), "expected %d errors, got %zu:\n%s", \
+		(int)(n), D.errors, dump()); \
+} while (0)
+
+/* The load failed with exactly one error, this one. */
+#define ck_only(cls, path, frag) do { \
+	ck_errors(1); \
+	ck_err((cls), (path), (frag)); \
+} while (0)
+
+/* Item i is exactly this. */
+#define ck_item(i, lvl_, cls_, path_, frag_) do { \
+	ck_assert_msg((size_t)(i) < D.n, "no item %d:\n%s", (int)(i), dump()); \
+	ck_assert_int_eq(D.items[i].level, (lvl_)); \
+	ck_assert_str_eq(D.items[i].cls, (cls_)); \
+	ck_assert_str_eq(D.items[i].path, (path_)); \
+	ck_assert_msg(strstr(D.items[i].msg, (frag_)) != NULL, \
+		"item %d: \"%s\" does not contain \"%s\"", (int)(i), D.items[i].msg, (frag_)); \
+} while (0)
+
+/* The load succeeded without errors or warnings. */
+#define ck_clean() do { \
+	ck_assert_msg(RC == 0 && D.n == 0, "expected a clean load (rc %d):\n%s", \
+		RC, dump()); \
+} while (0)
+
+/* The node with this id (which must exist). */
+static const struct flow_node *node(const char *id)
+{
+	const struct flow_node *n = flow_node(F, id);
+	ck_assert_msg(n != NULL, "no node \"%s\"", id);
+	return n;
+}
+
+static int idx(const char *id)
+{
+	int i = flow_find(F, id);
+	ck_assert_msg(i >= 0, "no node \"%s\"", id);
+	return i;
+}
+
+/* Does the compiled pattern match the whole of s? */
+static int re_match(const void *re, const char *s)
+{
+	pcre2_match_data *md = pcre2_match_data_create_from_pattern(re, NULL);
+	int rc;
+	ck_assert_ptr_nonnull(md);
+	rc = pcre2_match(re, (PCRE2_SPTR)s, strlen(s), 0, 0, md, NULL);
+	pcre2_match_data_free(md);
+	return rc >= 0;
+}
+
+#define BYE "'1': {'type': 'cutscene', 'node_text': 'Bye'}"
+
+/* ====================================================================
+ * choice */
+
+START_TEST(choice_minimal)
+{
+	const struct choice_data *d;
+	load("{'0': {'type': 'choice', 'node_text': 'Ready?',"
+	     " 'choices': {'go': 'Go', 'no': 'No'},"
+	     " 'next_for_choice': {'go': 1, 'no': '1'}}, " BYE "}");
+	ck_clean();
+	ck_assert_uint_eq(F->n_nodes, 2);
+	ck_assert_ptr_eq(node("0")->type, &node_choice);
+	ck_assert_str_eq(node("0")->text.v[0].text, "Ready?");
+	ck_assert_int_eq(node("0")->next, -1);
+	ck_assert_ptr_null(node("0")->key);
+	ck_assert_int_eq(node("0")->max_attempts, 0);
+	d = node("0")->data;
+	ck_assert_uint_eq(d->n, 2);
+	ck_assert_uint_eq(d->columns, 1);
+	ck_assert_str_eq(d->opts[0].key, "go");
+	ck_assert_str_eq(d->opts[0].data, "0|go");
+	ck_assert_str_eq(d->opts[0].label.v[0].text, "Go");
+	ck_assert_str_eq(d->opts[0].label.v[0].lang, "");
+	ck_assert_int_eq(d->opts[0].next, idx("1"));
+	ck_assert_str_eq(d->opts[1].key, "no");
+	ck_assert_str_eq(d->opts[1].data, "0|no");
+	ck_assert_int_eq(d->opts[1].next, idx("1"));
 }
 END_TEST
+
+START_TEST(choice_columns_next_and_key)
+{
+	const struct choice_data *d;
+	load("{'ask': {'type': 'choice', 'node_text': 'Pick', 'columns': 3,"
+	     " 'key_to_save': 'pick', 'next': '1',"
+	     " 'choices': {'a': {'en': 'A', 'ru': 'А'}, 'b': 'B'},"
+	     " 'next_for_choice': {'a': 'ask'}},"
+	     " '0': {'type': 'cutscene', 'node_text': 'Hi {{pick}}', 'next': 'ask'}, "
+	     BYE "}");
+	ck_clean();
+	d = node("ask")->data;
+	ck_assert_uint_eq(d->columns, 3);
+	ck_assert_str_eq(node("ask")->key, "pick");
+	ck_assert_int_eq(node("ask")->next, idx("1"));
+	ck_assert_int_eq(d->opts[0].next, idx("ask"));
+	ck_assert_int_eq(d->opts[1].next, -1);     /* goes to "next" */
+	ck_assert_str_eq(d->opts[0].data, "ask|a");
+	ck_assert_uint_eq(d->opts[0].label.n, 2);
+	ck_assert_str_eq(d->opts[0].label.v[1].lang, "ru");
+}
+END_TEST
+
+START_TEST(choice_missing_choices)
+{
+	load("{'0': {'type': 'choice', 'node_text': 'Q'}}");
+	ck_only(DIAG_NODE_SCHEMA, "/0", "missing \"choices\"");
+}
+END_TEST
+
+START_TEST(choice_missing_node_text)
+{
+	load("{'0': {'type': 'choice', 'choices': {'a': 'A'}, 'next': '0'}}");
+	ck_only(DIAG_NODE_SCHEMA, "/0", "missing \"node_text\"");
+}
+END_TEST
+
+START_TEST(choice_empty_and_wrong_choices)
+{
+	load("{'0': {'type': 'choice', 'node_text': 'Q', 'choices': {}}}");
+	ck_only(DIAG_NODE_SCHEMA, "/0/choices", "has no choices");
+	load("{'0': {'type': 'choice', 'node_text': 'Q', 'choices': ['a']}}");
+	ck_only(DIAG_SCHEMA, "/0/choices", "not an array");
+}
+END_TEST
+
+START_TEST(choice_columns_range)
+{
+	load("{'0': {'type': 'choice', 'node_text': 'Q', 'columns': 0,"
+	     " 'choices': {'a': 'A'}, 'next': '0'}}");
+	ck_only(DIAG_NODE_SCHEMA, "/0/columns", "is 0; it must be from 1 to 8");
+	load("{'0': {'type': 'choice', 'node_text': 'Q', 'columns': 9,"
+	     " 'choices': {'a': 'A'}, 'next': '0'}}");
+	ck_only(DIAG_NODE_SCHEMA, "/0/columns", "is 9; it must be from 1 to 8");
+	load("{'0': {'type': 'choice', 'node_text': 'Q', 'columns': '2',"
+	     " 'choices': {'a': 'A'}, 'next': '0'}}");
+	ck_only(DIAG_SCHEMA, "/0/columns", "must be a whole number, not a string");
+	load("{'0': {'type': 'choice', 'node_text': 'Q', 'columns': 8,"
+	     " 'choices': {'a': 'A'}, 'next': '0'}}");
+	ck_clean();
+	ck_assert_uint_eq(((const struct choice_data *)node("0")->data)->columns, 8);
+}
+END_TEST
+
+/* A flow whose node "0" has n choices "c0".."c(n-1)" and a next. */
+static void load_choices(unsigned n)
+{
+	struct buf b;
+	buf_init(&b, 1 << 20);
+	ck_assert_int_eq(buf_adds(&b, "{\"0\": {\"type\": \"choice\", \"node_text\": "
+		"\"Q\", \"next\": \"0\", \"choices\": {"), 0);
+	for (unsigned i = 0; i < n; i++)
+		ck_assert_int_eq(buf_addf(&b, "%s\"c%u\": \"C\"", i ? ", " : "", i), 0);
+	ck_assert_int_eq(buf_adds(&b, "}}}"), 0);
+	load_raw(b.p, b.len);
+	buf_free(&b);
+}
+
+START_TEST(choice_count_limit)
+{
+	load_choices(100);
+	ck_clean();
+	ck_assert_uint_eq(((const struct choice_data *)node("0")->data)->n, 100);
+	load_choices(101);
+	ck_only(DIAG_NODE_SCHEMA, "/0/choices", "has 101 choices; Telegram shows at most 100");
+}
+END_TEST
+
+START_TEST(choice_callback_limit)
+{
+	char key[80], json[256];
+	const struct choice_data *d;
+	/* "0" + "|" + 62 bytes = 64: fits */
+	memset(key, 'k', 62);
+	key[62] = '\0';
+	snprintf(json, sizeof(json), "{'0': {'type': 'choice', 'node_text': 'Q',"
+		" 'next': '0', 'choices': {'%s': 'K'}}}", key);
+	load(json);
+	ck_clean();
+	d = node("0")->data;
+	ck_assert_uint_eq(strlen(d->opts[0].data), 64);
+	ck_assert_int_eq(d->opts[0].data[1], '|');
+	/* 65 bytes: too long */
+	memset(key, 'k', 63);
+	key[63] = '\0';
+	snprintf(json, sizeof(json), "{'0': {'type': 'choice', 'node_text': 'Q',"
+		" 'next': '0', 'choices': {'%s': 'K'}}}", key);
+	load(json);
+	char path[96];
+	snprintf(path, sizeof(path), "/0/choices/%s", key);
+	ck_only(DIAG_NODE_SCHEMA, path, "is 65 bytes; Telegram allows 64");
+}
+END_TEST
+
+START_TEST(choice_targets_errors)
+{
+	load("{'0': {'type': 'choice', 'node_text': 'Q', 'choices': {'a': 'A', 'b': 'B'},"
+	     " 'next_for_choice': {'a': '0'}}}");
+	ck_only(DIAG_NODE_SCHEMA, "/0/next_for_choice", "choice \"b\" leads nowhere");
+	load("{'0': {'type': 'choice', 'node_text': 'Q', 'choices': {'a': 'A', 'b': 'B'},"
+	     " 'next': '0', 'next_for_choice': {'c': '0'}}}");
+	ck_only(DIAG_NODE_SCHEMA, "/0/next_for_choice/c",
+		"\"c\" is not one of the choices (\"a\", \"b\")");
+	load("{'0': {'type': 'choice', 'node_text': 'Q', 'choices': {'a': 'A'},"
+	     " 'next_for_choice': 'x'}}");
+	ck_err(DIAG_SCHEMA, "/0/next_for_choice", "must be an object");
+}
+END_TEST
+
+START_TEST(choice_bad_labels)
+{
+	load("{'0': {'type': 'choice', 'node_text': 'Q', 'next': '0',"
+	     " 'choices': {'a': '', '': 'E'}}}");
+	ck_errors(2);
+	ck_err(DIAG_NODE_SCHEMA, "/0/choices/a", "is empty");
+	ck_err(DIAG_NODE_SCHEMA, "/0/choices/", "a choice key must not be empty");
+}
+END_TEST
+
+/* ====================================================================
+ * text and rich_text */
+
+START_TEST(text_minimal)
+{
+	const struct text_data *d;
+	load("{'0': {'type': 'text', 'node_text': 'Name?', 'key_to_save': 'name',"
+	     " 'next': 1}, " BYE "}");
+	ck_clean();
+	ck_assert_ptr_eq(node("0")->type, &node_text);
+	ck_assert_str_eq(node("0")->key, "name");
+	ck_assert_int_eq(node("0")->next, idx("1"));
+	d = node("0")->data;
+	ck_assert_uint_eq(d->min_words, 0);
+	ck_assert_uint_eq(d->max_length, 0);
+	ck_assert_ptr_null(d->pattern);
+	ck_assert_ptr_null(d->pattern_src);
+}
+END_TEST
+
+START_TEST(text_rules_and_pattern)
+{
+	const struct text_data *d;
+	load("{'0': {'type': 'text', 'node_text': 'Fact?', 'key_to_save': 'fact',"
+	     " 'next': '1', 'min_words': 4, 'max_length': 200, 'pattern': '[a-z ]+'}, "
+	     BYE "}");
+	ck_clean();
+	d = node("0")->data;
+	ck_assert_uint_eq(d->min_words, 4);
+	ck_assert_uint_eq(d->max_length, 200);
+	ck_assert_ptr_nonnull(d->pattern);
+	ck_assert_str_eq(d->pattern_src, "[a-z ]+");
+	ck_assert_int_eq(re_match(d->pattern, "abc def"), 1);
+	ck_assert_int_eq(re_match(d->pattern, "abc1"), 0);   /* whole answer */
+	ck_assert_int_eq(re_match(d->pattern, "1abc"), 0);
+}
+END_TEST
+
+START_TEST(text_missing_required)
+{
+	load("{'0': {'type': 'text'}}");
+	ck_errors(3);
+	ck_item(0, DIAG_ERROR, DIAG_NODE_SCHEMA, "/0", "missing \"node_text\"");
+	ck_item(1, DIAG_ERROR, DIAG_NODE_SCHEMA, "/0", "missing \"next\"");
+	ck_item(2, DIAG_ERROR, DIAG_NODE_SCHEMA, "/0", "missing \"key_to_save\"");
+}
+END_TEST
+
+START_TEST(text_ranges)
+{
+	load("{'0': {'type': 'text', 'node_text': 'Q', 'key_to_save': 'k', 'next': '0',"
+	     " 'min_words': 1001, 'max_length': 0}}");
+	ck_errors(2);
+	ck_err(DIAG_NODE_SCHEMA, "/0/min_words", "is 1001; it must be from 0 to 1000");
+	ck_err(DIAG_NODE_SCHEMA, "/0/max_length", "is 0; it must be from 1 to 4096");
+	load("{'0': {'type': 'text', 'node_text': 'Q', 'key_to_save': 'k', 'next': '0',"
+	     " 'min_words': -1, 'max_length': 4097}}");
+	ck_errors(2);
+	ck_err(DIAG_NODE_SCHEMA, "/0/min_words", "is -1");
+	ck_err(DIAG_NODE_SCHEMA, "/0/max_length", "is 4097");
+	load("{'0': {'type': 'text', 'node_text': 'Q', 'key_to_save': 'k', 'next': '0',"
+	     " 'min_words': 1000, 'max_length': 4096}}");
+	ck_assert_msg(RC == 0, "%s", dump());
+	ck_assert_uint_eq(((const struct text_data *)node("0")->data)->max_length, 4096);
+}
+END_TEST
+
+START_TEST(text_whole_numbers)
+{
+	load("{'0': {'type': 'text', 'node_text': 'Q', 'key_to_save': 'k', 'next': '0',"
+	     " 'min_words': 2.5}}");
+	ck_only(DIAG_SCHEMA, "/0/min_words", "must be a whole number, not 2.5");
+	load("{'0': {'type': 'text', 'node_text': 'Q', 'key_to_save': 'k', 'next': '0',"
+	     " 'min_words': 3.0}}");
+	ck_assert_msg(RC == 0, "%s", dump());
+	ck_assert_uint_eq(((const struct text_data *)node("0")->data)->min_words, 3);
+	load("{'0': {'type': 'text', 'node_text': 'Q', 'key_to_save': 'k', 'next': '0',"
+	     " 'min_words': true}}");
+	ck_only(DIAG_SCHEMA, "/0/min_words", "not a boolean");
+}
+END_TEST
+
+START_TEST(text_bad_pattern)
+{
+	load("{'0': {'type': 'text', 'node_text': 'Q', 'key_to_save': 'k', 'next': '0',"
+	     " 'pattern': '(ab'}}");
+	ck_only(DIAG_NODE_SCHEMA, "/0/pattern", "is not a valid regular expression");
+	load("{'0': {'type': 'text', 'node_text': 'Q', 'key_to_save': 'k', 'next': '0',"
+	     " 'pattern': 5}}");
+	ck_only(DIAG_SCHEMA, "/0/pattern", "must be a string, not an integer");
+}
+END_TEST
+
+START_TEST(rich_text_minimal)
+{
+	const struct text_data *d;
+	load("{'0': {'type': 'rich_text', 'node_text': 'Bio?', 'key_to_save': 'bio',"
+	     " 'next': '1', 'min_words': 2, 'pattern': '.+'}, " BYE "}");
+	ck_clean();
+	ck_assert_ptr_eq(node("0")->type, &node_rich_text);
+	d = node("0")->data;
+	ck_assert_uint_eq(d->min_words, 2);
+	ck_assert_ptr_nonnull(d->pattern);
+	load("{'0': {'type': 'rich_text', 'node_text': 'Bio?', 'next': '0'}}");
+	ck_only(DIAG_NODE_SCHEMA, "/0", "missing \"key_to_save\"");
+}
+END_TEST
+
+/* ====================================================================
+ * tg_username */
+
+START_TEST(tg_username_minimal)
+{
+	load("{'0': {'type': 'tg_username', 'node_text': 'Who?', 'key_to_save': 'contact',"
+	     " 'next': '1', 'request_button': 'Choose'},"
+	     " '1': {'type': 'cutscene', 'node_text': '@{{contact}} is {{contact_id}}'}}");
+	ck_clean();   /* contact_id is saved too: no template warning */
+	ck_assert_ptr_eq(node("0")->type, &node_tg_username);
+	ck_assert_str_eq(node("0")->key, "contact");
+	ck_assert_int_eq(node("0")->next, idx("1"));
+	ck_assert_ptr_nonnull(node("0")->data);
+}
+END_TEST
+
+START_TEST(tg_username_errors)
+{
+	char json[512], label[80];
+	memset(label, 'b', 65);
+	label[65] = '\0';
+	snprintf(json, sizeof(json), "{'0': {'type': 'tg_username', 'node_text': 'Who?',"
+		" 'key_to_save': 'c', 'next': '0', 'request_button': '%s'}}", label);
+	load(json);
+	ck_only(DIAG_NODE_SCHEMA, "/0/request_button", "is 65 characters long");
+	load("{'0': {'type': 'tg_username', 'node_text': 'Who?'}}");
+	ck_errors(2);
+	ck_err(DIAG_NODE_SCHEMA, "/0", "missing \"next\"");
+	ck_err(DIAG_NODE_SCHEMA, "/0", "missing \"key_to_save\"");
+}
+END_TEST
+
+/* ====================================================================
+ * cutscene */
+
+START_TEST(cutscene_minimal)
+{
+	load("{'0': {'type': 'cutscene', 'node_text': 'Hi', 'next': '1'}, " BYE "}");
+	ck_clean();
+	ck_assert_ptr_eq(node("0")->type, &node_cutscene);
+	ck_assert_int_eq(node("0")->next, 1);
+	ck_assert_int_eq(node("1")->next, -1);   /* no next: the flow ends */
+	ck_assert_ptr_null(node("1")->key);
+	ck_assert_str_eq(node("1")->text.v[0].text, "Bye");
+	ck_assert_uint_eq(node("1")->text.n, 1);
+}
+END_TEST
+
+START_TEST(cutscene_errors)
+{
+	load("{'0': {'type': 'cutscene'}}");
+	ck_only(DIAG_NODE_SCHEMA, "/0", "missing \"node_text\"");
+	load("{'0': {'type': 'cutscene', 'node_text': 'Hi', 'nxt': '0'}}");
+	ck_only(DIAG_NODE_SCHEMA, "/0/nxt", "has no key \"nxt\"; did you mean \"next\"?");
+	load("{'0': {'type': 'cutscene', 'node_text': 'Hi', 'key_to_save': 'k'}}");
+	ck_only(DIAG_NODE_SCHEMA, "/0/key_to_save",
+		"a cutscene node has no key \"key_to_save\"; remove it");
+}
+END_TEST
+
+/* ====================================================================
+ * voice_upload and file_upload */
+
+START_TEST(voice_minimal)
+{
+	const struct upload_data *d;
+	load("{'0': {'type': 'voice_upload', 'node_text': 'Talk', 'key_to_save': 'v',"
+	     " 'next': '1', 'max_seconds': 60}, " BYE "}");
+	ck_clean();
+	ck_assert_ptr_eq(node("0")->type, &node_voice_upload);
+	d = node("0")->data;
+	ck_assert_uint_eq(d->max_seconds, 60);
+	ck_assert_uint_eq(d->max_bytes, 20ul * 1024 * 1024);   /* the default */
+	ck_assert_uint_eq(d->n_mimes, 0);
+}
+END_TEST
+
+START_TEST(voice_max_mb)
+{
+	load("{'0': {'type': 'voice_upload', 'node_text': 'Talk', 'key_to_save': 'v',"
+	     " 'next': '0', 'max_seconds': 86400, 'max_mb': 5}}");
+	ck_assert_msg(RC == 0, "%s", dump());
+	ck_assert_uint_eq(((const struct upload_data *)node("0")->data)->max_bytes, 5242880);
+	ck_assert_uint_eq(((const struct upload_data *)node("0")->data)->max_seconds, 86400);
+	load("{'0': {'type': 'voice_upload', 'node_text': 'Talk', 'key_to_save': 'v',"
+	     " 'next': '0', 'max_seconds': 1, 'max_mb': 0.5}}");
+	ck_assert_msg(RC == 0, "%s", dump());
+	ck_assert_uint_eq(((const struct upload_data *)node("0")->data)->max_bytes, 524288);
+}
+END_TEST
+
+START_TEST(voice_errors)
+{
+	load("{'0': {'type': 'voice_upload', 'node_text': 'Talk', 'key_to_save': 'v',"
+	     " 'next': '0'}}");
+	ck_only(DIAG_NODE_SCHEMA, "/0", "missing \"max_seconds\"");
+	load("{'0': {'type': 'voice_upload', 'node_text': 'Talk', 'key_to_save': 'v',"
+	     " 'next': '0', 'max_seconds': 0, 'max_mb': 21}}");
+	ck_errors(2);
+	ck_err(DIAG_NODE_SCHEMA, "/0/max_seconds", "is 0; it must be from 1 to 86400");
+	ck_err(DIAG_NODE_SCHEMA, "/0/max_mb", "is 21; it must be more than 0 and at most 20");
+	load("{'0': {'type': 'voice_upload', 'node_text': 'Talk', 'key_to_save': 'v',"
+	     " 'next': '0', 'max_seconds': 86401, 'max_mb': 0}}");
+	ck_errors(2);
+	ck_err(DIAG_NODE_SCHEMA, "/0/max_seconds", "is 86401");
+	ck_err(DIAG_NODE_SCHEMA, "/0/max_mb", "is 0;");
+	load("{'0': {'type': 'voice_upload', 'node_text': 'Talk', 'key_to_save': 'v',"
+	     " 'next': '0', 'max_seconds': 5, 'max_mb': '5'}}");
+	ck_only(DIAG_SCHEMA, "/0/max_mb", "must be a number, not a string");
+}
+END_TEST
+
+START_TEST(file_minimal)
+{
+	const struct upload_data *d;
+	load("{'0': {'type': 'file_upload', 'node_text': 'PDF?', 'key_to_save': 'f',"
+	     " 'next': '1', 'allowed_mime': ['application/pdf', 'image/*']}, " BYE "}");
+	ck_clean();
+	ck_assert_ptr_eq(node("0")->type, &node_file_upload);
+	d = node("0")->data;
+	ck_assert_uint_eq(d->n_mimes, 2);
+	ck_assert_str_eq(d->mimes[0], "application/pdf");
+	ck_assert_str_eq(d->mimes[1], "image/*");
+	ck_assert_uint_eq(d->max_bytes, 20971520);
+	ck_assert_uint_eq(d->max_seconds, 0);
+	load("{'0': {'type': 'file_upload', 'node_text': 'PDF?', 'key_to_save': 'f',"
+	     " 'next': '0', 'allowed_mime': ['text/plain'], 'max_mb': 20}}");
+	ck_assert_msg(RC == 0, "%s", dump());
+	ck_assert_uint_eq(((const struct upload_data *)node("0")->data)->max_bytes, 20971520);
+}
+END_TEST
+
+START_TEST(file_mime_errors)
+{
+	load("{'0': {'type': 'file_upload', 'node_text': 'F', 'key_to_save': 'f',"
+	     " 'next': '0'}}");
+	ck_only(DIAG_NODE_SCHEMA, "/0", "missing \"allowed_mime\"");
+	load("{'0': {'type': 'file_upload', 'node_text': 'F', 'key_to_save': 'f',"
+	     " 'next': '0', 'allowed_mime': []}}");
+	ck_only(DIAG_NODE_SCHEMA, "/0/allowed_mime", "is empty");
+	load("{'0': {'type': 'file_upload', 'node_text': 'F', 'key_to_save': 'f',"
+	     " 'next': '0', 'allowed_mime': 'application/pdf'}}");
+	ck_only(DIAG_SCHEMA, "/0/allowed_mime", "must be an array of MIME types");
+	load("{'0': {'type': 'file_upload', 'node_text': 'F', 'key_to_save': 'f',"
+	     " 'next': '0', 'allowed_mime': ['Application/PDF', 'pdf', 3, '*/*', 'image/']}}");
+	ck_errors(5);
+	ck_err(DIAG_NODE_SCHEMA, "/0/allowed_mime/0", "\"Application/PDF\" is not a MIME type");
+	ck_err(DIAG_NODE_SCHEMA, "/0/allowed_mime/1", "\"pdf\" is not a MIME type");
+	ck_err(DIAG_SCHEMA, "/0/allowed_mime/2", "must be a string, not an integer");
+	ck_err(DIAG_NODE_SCHEMA, "/0/allowed_mime/3", "is not a MIME type");
+	ck_err(DIAG_NODE_SCHEMA, "/0/allowed_mime/4", "is not a MIME type");
+	load("{'0': {'type': 'file_upload', 'node_text': 'F', 'key_to_save': 'f',"
+	     " 'next': '0', 'allowed_mime': ['a/b'], 'max_mb': 20.5}}");
+	ck_only(DIAG_NODE_SCHEMA, "/0/max_mb", "is 20.5");
+}
+END_TEST
+
+/* ====================================================================
+ * branch */
+
+START_TEST(branch_all_ops)
+{
+	const struct branch_data *d;
+	const struct branch_cond *c;
+	load("{'0': {'type': 'branch', 'conditions': ["
+	     " {'key': 'lang', 'equals': 'ru', 'next': '1'},"
+	     " {'key': 'age', 'equals': 18, 'next': '1'},"
+	     " {'key': 'c', 'one_of': ['a', 2], 'next': '1'},"
+	     " {'key': 'd', 'matches': 'x+', 'next': '1'},"
+	     " {'key': 'e', 'exists': false, 'next': '1'},"
+	     " {'key': 'e2', 'exists': true, 'next': '1'},"
+	     " {'key': 'f', 'lt': 1, 'next': '1'},"
+	     " {'key': 'g', 'le': 2.5, 'next': '1'},"
+	     " {'key': 'h', 'gt': -3, 'next': '1'},"
+	     " {'next': '2', 'ge': 100, 'key': 'user.language_code'}],"
+	     " 'else': '2'}, " BYE ", '2': {'type': 'cutscene', 'node_text': 'Else'}}");
+	ck_clean();
+	ck_assert_ptr_eq(node("0")->type, &node_branch);
+	d = node("0")->data;
+	ck_assert_uint_eq(d->n, 10);
+	ck_assert_int_eq(d->else_next, idx("2"));
+	c = d->conds;
+	ck_assert_int_eq(c[0].op, BRANCH_EQUALS);
+	ck_assert_str_eq(c[0].key, "lang");
+	ck_assert_str_eq(c[0].str, "ru");
+	ck_assert_int_eq(c[0].is_num, 0);
+	ck_assert_int_eq(c[0].next, idx("1"));
+	ck_assert_int_eq(c[1].op, BRANCH_EQUALS);
+	ck_assert_int_eq(c[1].is_num, 1);
+	ck_assert_double_eq(c[1].num, 18);
+	ck_assert_str_eq(c[1].str, "18");
+	ck_assert_int_eq(c[2].op, BRANCH_ONE_OF);
+	ck_assert_uint_eq(c[2].n_set, 2);
+	ck_assert_str_eq(c[2].set[0], "a");
+	ck_assert_str_eq(c[2].set[1], "2");
+	ck_assert_int_eq(c[3].op, BRANCH_MATCHES);
+	ck_assert_ptr_nonnull(c[3].re);
+	ck_assert_int_eq(re_match(c[3].re, "xxx"), 1);
+	ck_assert_int_eq(re_match(c[3].re, "xxy"), 0);
+	ck_assert_int_eq(c[4].op, BRANCH_EXISTS);
+	ck_assert_int_eq(c[4].exists, 0);
+	ck_assert_int_eq(c[5].op, BRANCH_EXISTS);
+	ck_assert_int_eq(c[5].exists, 1);
+	ck_assert_int_eq(c[6].op, BRANCH_LT);
+	ck_assert_double_eq(c[6].num, 1);
+	ck_assert_int_eq(c[7].op, BRANCH_LE);
+	ck_assert_double_eq(c[7].num, 2.5);
+	ck_assert_int_eq(c[8].op, BRANCH_GT);
+	ck_assert_double_eq(c[8].num, -3);
+	ck_assert_int_eq(c[9].op, BRANCH_GE);
+	ck_assert_double_eq(c[9].num, 100);
+	ck_assert_str_eq(c[9].key, "user.language_code");
+	ck_assert_int_eq(c[9].next, idx("2"));
+}
+END_TEST
+
+START_TEST(branch_missing_and_empty)
+{
+	load("{'0': {'type': 'branch'}}");
+	ck_errors(2);
+	ck_item(0, DIAG_ERROR, DIAG_NODE_SCHEMA, "/0", "missing \"conditions\"");
+	ck_item(1, DIAG_ERROR, DIAG_NODE_SCHEMA, "/0", "missing \"else\"");
+	load("{'0': {'type': 'branch', 'conditions': [], 'else': '1'}, " BYE "}");
+	ck_only(DIAG_NODE_SCHEMA, "/0/conditions", "is empty");
+	load("{'0': {'type': 'branch', 'conditions': {}, 'else': '1'}, " BYE "}");
+	ck_only(DIAG_SCHEMA, "/0/conditions", "must be an array of conditions, not an object");
+	load("{'0': {'type': 'branch', 'conditions': [{'key': 'a', 'exists': true, 'next': '1'}],"
+	     " 'else': '1', 'node_text': 'x'}, " BYE "}");
+	ck_only(DIAG_NODE_SCHEMA, "/0/node_text", "a branch node has no key \"node_text\"");
+}
+END_TEST
+
+START_TEST(branch_condition_errors)
+{
+	load("{'0': {'type': 'branch', 'else': '1', 'conditions': ["
+	     " {'key': 'a', 'lt': 1, 'gt': 2, 'next': '1'},"
+	     " {'key': 'a', 'next': '1'},"
+	     " {'equals': 'x', 'next': '1'},"
+	     " {'key': 'a', 'equals': 'x'},"
+	     " {'key': 'a', 'equal': 'x', 'next': '1'},"
+	     " 7,"
+	     " {'key': 'a b', 'exists': true, 'next': '1'}]}, " BYE "}");
+	ck_errors(8);
+	ck_err(DIAG_NODE_SCHEMA, "/0/conditions/0/gt", "a condition tests one thing");
+	ck_err(DIAG_NODE_SCHEMA, "/0/conditions/1", "missing a test: add one of equals");
+	ck_err(DIAG_NODE_SCHEMA, "/0/conditions/2", "missing \"key\"");
+	ck_err(DIAG_NODE_SCHEMA, "/0/conditions/3", "missing \"next\"");
+	ck_err(DIAG_NODE_SCHEMA, "/0/conditions/4/equal",
+		"a condition has no key \"equal\"; did you mean \"equals\"?");
+	ck_err(DIAG_NODE_SCHEMA, "/0/conditions/4", "missing a test");
+	ck_err(DIAG_SCHEMA, "/0/conditions/5", "a condition must be an object");
+	ck_err(DIAG_NODE_SCHEMA, "/0/conditions/6/key", "\"a b\" is not a value name");
+}
+END_TEST
+
+START_TEST(branch_operand_errors)
+{
+	load("{'0': {'type': 'branch', 'else': '1', 'conditions': ["
+	     " {'key': 'a', 'lt': 'x', 'next': '1'},"
+	     " {'key': 'a', 'exists': 1, 'next': '1'},"
+	     " {'key': 'a', 'one_of': [], 'next': '1'},"
+	     " {'key': 'a', 'one_of': 'x', 'next': '1'},"
+	     " {'key': 'a', 'one_of': ['x', true], 'next': '1'},"
+	     " {'key': 'a', 'equals': {}, 'next': '1'},"
+	     " {'key': 'a', 'matches': '[', 'next': '1'},"
+	     " {'key': 'a', 'ge': [1], 'next': '1'}]}, " BYE "}");
+	ck_errors(8);
+	ck_err(DIAG_SCHEMA, "/0/conditions/0/lt", "must be a number, not a string");
+	ck_err(DIAG_SCHEMA, "/0/conditions/1/exists", "must be true or false, not an integer");
+	ck_err(DIAG_NODE_SCHEMA, "/0/conditions/2/one_of", "is empty");
+	ck_err(DIAG_SCHEMA, "/0/conditions/3/one_of", "must be an array of values, not a string");
+	ck_err(DIAG_SCHEMA, "/0/conditions/4/one_of/1", "must be a string or a number, not a boolean");
+	ck_err(DIAG_SCHEMA, "/0/conditions/5/equals", "must be a string or a number, not an object");
+	ck_err(DIAG_NODE_SCHEMA, "/0/conditions/6/matches", "is not a valid regular expression");
+	ck_err(DIAG_SCHEMA, "/0/conditions/7/ge", "must be a number, not an array");
+}
+END_TEST
+
+/* BUG: json-c gives a JSON null as a NULL json_object, and
+ * branch_condition() skips the operand check when operand == NULL, so
+ * "equals": null (or "lt": null, "exists": null, ...) loads as an
+ * EQUALS test with str == NULL and no error. */
+START_TEST(branch_null_operand)
+{
+	load("{'0': {'type': 'branch', 'else': '1', 'conditions': ["
+	     " {'key': 'a', 'equals': null, 'next': '1'},"
+	     " {'key': 'a', 'lt': null, 'next': '1'}]}, " BYE "}");
+	ck_errors(2);
+	ck_err(DIAG_SCHEMA, "/0/conditions/0/equals", "must be a string or a number, not null");
+	ck_err(DIAG_SCHEMA, "/0/conditions/1/lt", "must be a number, not null");
+}
+END_TEST
+
+/* ====================================================================
+ * keys every waiting node takes */
+
+START_TEST(common_attempts)
+{
+	load("{'0': {'type': 'text', 'node_text': 'Q', 'key_to_save': 'k', 'next': '0',"
+	     " 'max_attempts': 3, 'on_max_attempts': 'out'},"
+	     " 'out': {'type': 'cutscene', 'node_text': 'Bye'}}");
+	ck_clean();
+	ck_assert_int_eq(node("0")->max_attempts, 3);
+	ck_assert_int_eq(node("0")->on_max_attempts, idx("out"));
+	ck_assert_int_eq(node("out")->on_max_attempts, -1);
+	load("{'0': {'type': 'text', 'node_text': 'Q', 'key_to_save': 'k', 'next': '0',"
+	     " 'max_attempts': 3}}");
+	ck_only(DIAG_NODE_SCHEMA, "/0/max_attempts", "needs \"on_max_attempts\"");
+	load("{'0': {'type': 'text', 'node_text': 'Q', 'key_to_save': 'k', 'next': '0',"
+	     " 'on_max_attempts': '0'}}");
+	ck_only(DIAG_NODE_SCHEMA, "/0/on_max_attempts", "needs \"max_attempts\"");
+	load("{'0': {'type': 'choice', 'node_text': 'Q', 'choices': {'a': 'A'}, 'next': '0',"
+	     " 'max_attempts': 0, 'on_max_attempts': '0'}}");
+	ck_err(DIAG_NODE_SCHEMA, "/0/max_attempts", "is 0; it must be from 1 to 100");
+	load("{'0': {'type': 'choice', 'node_text': 'Q', 'choices': {'a': 'A'}, 'next': '0',"
+	     " 'max_attempts': 101, 'on_max_attempts': '0'}}");
+	ck_err(DIAG_NODE_SCHEMA, "/0/max_attempts", "is 101; it must be from 1 to 100");
+}
+END_TEST
+
+/* Regression: a max_attempts present but out of range also drew a second,
+ * wrong error on on_max_attempts: 'needs "max_attempts"'. */
+START_TEST(common_attempts_range_once)
+{
+	load("{'0': {'type': 'text', 'node_text': 'Q', 'key_to_save': 'k', 'next': '0',"
+	     " 'max_attempts': 101, 'on_max_attempts': '0'}}");
+	ck_only(DIAG_NODE_SCHEMA, "/0/max_attempts", "is 101; it must be from 1 to 100");
+}
+END_TEST
+
+/* Regression: check_int() converted a whole double such as 1e300 to long
+ * long unchecked (undefined behaviour; the message read "is
+ * -9223372036854775808; it must be from 0 to 1000"). */
+START_TEST(common_int_huge_double)
+{
+	load("{'0': {'type': 'text', 'node_text': 'Q', 'key_to_save': 'k', 'next': '0',"
+	     " 'min_words': 1e300}}");
+	ck_only(DIAG_NODE_SCHEMA, "/0/min_words", "it must be from 0 to 1000");
+	ck_assert_msg(strstr(D.items[0].msg, "-9223372036854775808") == NULL,
+		"reports a value that was never written: %s", D.items[0].msg);
+}
+END_TEST
+
+START_TEST(common_node_messages)
+{
+	load("{'0': {'type': 'text', 'node_text': 'Q', 'key_to_save': 'k', 'next': '0',"
+	     " 'messages': {'too_long': 'Shorter!', 'no_match': {'en': 'No', 'de': 'Nein'}}}}");
+	ck_clean();
+	ck_assert_uint_eq(node("0")->n_msgs, 2);
+	ck_assert_str_eq(node("0")->msgs[0].reason, "too_long");
+	ck_assert_str_eq(node("0")->msgs[0].text.v[0].text, "Shorter!");
+	ck_assert_str_eq(node("0")->msgs[1].reason, "no_match");
+	ck_assert_str_eq(node("0")->msgs[1].text.v[1].lang, "de");
+	load("{'0': {'type': 'text', 'node_text': 'Q', 'key_to_save': 'k', 'next': '0',"
+	     " 'messages': {'too_lng': 'x'}}}");
+	ck_only(DIAG_NODE_SCHEMA, "/0/messages/too_lng", "did you mean \"too_long\"?");
+	load("{'0': {'type': 'choice', 'node_text': 'Q', 'choices': {'a': 'A'}, 'next': '0',"
+	     " 'messages': {'not_text': 'x'}}}");
+	ck_only(DIAG_NODE_SCHEMA, "/0/messages/not_text",
+		"no message is called \"not_text\" here; this one can override: \"press_button\"");
+	load("{'0': {'type': 'choice', 'node_text': 'Q', 'choices': {'a': 'A'}, 'next': '0',"
+	     " 'messages': ['x']}}");
+	ck_only(DIAG_SCHEMA, "/0/messages", "must be an object of texts by reason");
+}
+END_TEST
+
+START_TEST(common_key_to_save)
+{
+	load("{'0': {'type': 'text', 'node_text': 'Q', 'key_to_save': '1abc', 'next': '0'}}");
+	ck_only(DIAG_NODE_SCHEMA, "/0/key_to_save", "\"1abc\" is not a usable name");
+	load("{'0': {'type': 'text', 'node_text': 'Q', 'key_to_save': 'a-b', 'next': '0'}}");
+	ck_only(DIAG_NODE_SCHEMA, "/0/key_to_save", "is not a usable name");
+	load("{'0': {'type': 'text', 'node_text': 'Q', 'key_to_save': 'start_param', 'next': '0'}}");
+	ck_only(DIAG_NODE_SCHEMA, "/0/key_to_save", "is set by blueflow itself");
+	load("{'0': {'type': 'text', 'node_text': 'Q', 'key_to_save': '_ok_9', 'next': '0'}}");
+	ck_clean();
+	ck_assert_str_eq(node("0")->key, "_ok_9");
+}
+END_TEST
+
+/* ====================================================================
+ * schema errors */
+
+/* Regression: the column was one too small (jdoc_parse() stepped back
+ * from json-c's parse end, which already points at the bad character). */
+START_TEST(json_bad_position)
+{
+	load("{\n  '0': x\n}");
+	ck_only(DIAG_SCHEMA, "/", "not valid JSON");
+	ck_err(DIAG_SCHEMA, "/", "at line 2, column 8");
+	load("{'a': 1,}");
+	ck_err(DIAG_SCHEMA, "/", "at line 1, column 9");
+}
+END_TEST
+
+START_TEST(json_bad_line)
+{
+	load("{\n\n  '0': {'type': 'cutscene',,\n}");
+	ck_only(DIAG_SCHEMA, "/", "not valid JSON");
+	ck_err(DIAG_SCHEMA, "/", "at line 3, column");
+	load("{'0': {");
+	ck_only(DIAG_SCHEMA, "/", "the text ends before the document is complete");
+	load("");
+	ck_only(DIAG_SCHEMA, "/", "not valid JSON");
+}
+END_TEST
+
+START_TEST(json_trailing_text)
+{
+	load("{'0': {'type': 'cutscene', 'node_text': 'x'}}\n\n  }");
+	ck_only(DIAG_SCHEMA, "/", "not valid JSON");
+	ck_err(DIAG_SCHEMA, "/", "at line 3, column");
+	load("{'0': {'type': 'cutscene', 'node_text': 'x'}} {}");
+	ck_only(DIAG_SCHEMA, "/", "not valid JSON");
+	/* white space after the document is fine */
+	load("{'0': {'type': 'cutscene', 'node_text': 'x'}} \n\t\r\n");
+	ck_clean();
+}
+END_TEST
+
+START_TEST(json_single_quotes)
+{
+	const char *j = "{\"0\": {\"type\": \"cutscene\", \"node_text\": 'x'}}";
+	load_raw(j, strlen(j));
+	ck_errors(1);   /* json-c or jdoc's own scan may catch it: either path */
+	ck_assert_str_eq(D.items[0].cls, DIAG_SCHEMA);
+	ck_assert_msg(strstr(D.items[0].msg, "not valid JSON") &&
+		strstr(D.items[0].msg, "line 1, column 41"), "%s", dump());
+}
+END_TEST
+
+START_TEST(json_invalid_utf8)
+{
+	const char *j = "{\"0\": {\"type\": \"cutscene\", \"node_text\": \"\xff\"}}";
+	load_raw(j, strlen(j));
+	ck_only(DIAG_SCHEMA, "/", "not valid JSON");
+}
+END_TEST
+
+START_TEST(json_nul_in_string)
+{
+	load("{'0': {'type': 'cutscene', 'node_text': 'a\\u0000b'}}");
+	ck_only(DIAG_SCHEMA, "/0/node_text", "must not contain a NUL character");
+}
+END_TEST
+
+START_TEST(json_duplicate_keys)
+{
+	load("{'0': {'type': 'cutscene', 'type': 'text', 'node_text': 'x'}}");
+	ck_only(DIAG_SCHEMA, "/0/type", "duplicate key \"type\" at line 1, column 28");
+	load("{'0': {'type': 'cutscene', 'node_text': 'A'},\n"
+	     " '0': {'type': 'cutscene', 'node_text': 'B'}}");
+	ck_only(DIAG_SCHEMA, "/0", "duplicate key \"0\" at line 2, column 2");
+	/* equal keys in different objects are fine */
+	load("{'0': {'type': 'cutscene', 'node_text': 'A', 'next': '1'},"
+	     " '1': {'type': 'cutscene', 'node_text': 'B'}}");
+	ck_clean();
+}
+END_TEST
+
+/* Regression: keys were compared as raw text, so "0" and "\u0030" (the
+ * same key) passed and node "0" with text "A" silently vanished. */
+START_TEST(json_duplicate_escaped_keys)
+{
+	load("{'0': {'type': 'cutscene', 'node_text': 'A'},"
+	     " '\\u0030': {'type': 'cutscene', 'node_text': 'B'}}");
+	ck_only(DIAG_SCHEMA, "/0", "duplicate key");
+}
+END_TEST
+
+/* BUG: json-c decodes a lone surrogate such as \ud800 to U+FFFD, but
+ * jdoc_unescape() encodes it as the 3 bytes ED A0 80, so "\ud800" and
+ * "\ufffd" are one key to json-c and two to the duplicate scan: the first
+ * node silently vanishes and the flow loads with 2 nodes. */
+START_TEST(json_duplicate_lone_surrogate)
+{
+	load("{'0': {'type': 'cutscene', 'node_text': 'x', 'next': '\\ufffd'},"
+	     " '\\ud800': {'type': 'cutscene', 'node_text': 'A'},"
+	     " '\\ufffd': {'type': 'cutscene', 'node_text': 'B'}}");
+	ck_errors(1);
+	ck_assert_str_eq(D.items[0].cls, DIAG_SCHEMA);
+	ck_assert_msg(strstr(D.items[0].msg, "duplicate key") != NULL, "%s", dump());
+}
+END_TEST
+
+/* A flow whose setting "x" nests levels - 1 arrays inside the root. */
+static void load_nested(int levels)
+{
+	struct buf b;
+	buf_init(&b, 4096);
+	ck_assert_int_eq(buf_adds(&b, "{\"0\": {\"type\": \"cutscene\", \"node_text\": "
+		"\"x\"}, \"x\": "), 0);
+	for (int i = 1; i < levels; i++)
+		ck_assert_int_eq(buf_addc(&b, '['), 0);
+	for (int i = 1; i < levels; i++)
+		ck_assert_int_eq(buf_addc(&b, ']'), 0);
+	ck_assert_int_eq(buf_addc(&b, '}'), 0);
+	load_raw(b.p, b.len);
+	buf_free(&b);
+}
+
+START_TEST(json_depth)
+{
+	load_nested(64);   /* parses; "x" is then not a node */
+	ck_only(DIAG_SCHEMA, "/x", "a node must be an object");
+	load_nested(65);
+	ck_only(DIAG_SCHEMA, "/", "nested deeper than 64 levels");
+}
+END_TEST
+
+START_TEST(schema_not_object)
+{
+	load("[]");
+	ck_only(DIAG_SCHEMA, "/", "a flow must be a JSON object of node id -> node, not an array");
+	load("'flow'");
+	ck_only(DIAG_SCHEMA, "/", "not a string");
+	load("{}");
+	ck_only(DIAG_SCHEMA, "/", "the flow has no nodes");
+	load("{'nodes': {}}");
+	ck_only(DIAG_SCHEMA, "/nodes", "the flow has no nodes");
+	load("{'nodes': []}");
+	ck_only(DIAG_SCHEMA, "/nodes", "must be an object of node id -> node, not an array");
+}
+END_TEST
+
+START_TEST(schema_node_shape)
+{
+	load("{'0': 5}");
+	ck_only(DIAG_SCHEMA, "/0", "a node must be an object with a \"type\", not an integer");
+	load("{'0': {'node_text': 'x'}}");
+	ck_only(DIAG_NODE_SCHEMA, "/0", "missing \"type\": choice, text, rich_text, "
+		"tg_username, cutscene, voice_upload, file_upload, branch");
+	load("{'0': {'type': 3, 'node_text': 'x'}}");
+	ck_only(DIAG_SCHEMA, "/0/type", "must be a string, not an integer");
+	/* "start" without "nodes" is taken as a node */
+	load("{'start': '0', '0': {'type': 'cutscene', 'node_text': 'x'}}");
+	ck_only(DIAG_SCHEMA, "/start", "put the nodes under \"nodes\"");
+}
+END_TEST
+
+START_TEST(schema_wrong_types)
+{
+	load("{'0': {'type': 'cutscene', 'node_text': 5}}");
+	ck_only(DIAG_SCHEMA, "/0/node_text", "must be a string, or an object of texts by "
+		"language");
+	load("{'0': {'type': 'cutscene', 'node_text': 'x', 'next': true}}");
+	ck_only(DIAG_SCHEMA, "/0/next", "must be a node id (a string, or a whole number");
+	load("{'0': {'type': 'cutscene', 'node_text': 'x', 'next': -1}}");
+	ck_only(DIAG_SCHEMA, "/0/next", "must be a node id, not -1");
+	load("{'0': {'type': 'cutscene', 'node_text': 'x', 'next': ''}}");
+	ck_only(DIAG_SCHEMA, "/0/next", "must be a node id, not \"\"");
+	load("{'0': {'type': 'cutscene', 'node_text': 'x', 'next': 1.5}}");
+	ck_only(DIAG_SCHEMA, "/0/next", "not a number");
+	load("{'commands': [], 'nodes': {'0': {'type': 'cutscene', 'node_text': 'x'}}}");
+	ck_only(DIAG_SCHEMA, "/commands", "must be an object of command -> node id");
+	load("{'name': 1, 'nodes': {'0': {'type': 'cutscene', 'node_text': 'x'}}}");
+	ck_only(DIAG_SCHEMA, "/name", "must be a string, not an integer");
+	load("{'start': {}, 'nodes': {'0': {'type': 'cutscene', 'node_text': 'x'}}}");
+	ck_err(DIAG_SCHEMA, "/start", "must be a node id");
+}
+END_TEST
+
+START_TEST(schema_unknown_setting)
+{
+	load("{'strat': 'a', 'nodes': {'0': {'type': 'cutscene', 'node_text': 'x'}}}");
+	ck_only(DIAG_SCHEMA, "/strat", "unknown setting \"strat\"; did you mean \"start\"?");
+	load("{'zzzzzzzz': 1, 'nodes': {'0': {'type': 'cutscene', 'node_text': 'x'}}}");
+	ck_only(DIAG_SCHEMA, "/zzzzzzzz", "unknown setting \"zzzzzzzz\"; the settings are: "
+		"start, commands, nodes");
+}
+END_TEST
+
+START_TEST(schema_node_ids)
+{
+	char json[256], id[70];
+	load("{'0': {'type': 'cutscene', 'node_text': 'x', 'next': ''},"
+	     " '': {'type': 'cutscene', 'node_text': 'y'}}");
+	ck_err(DIAG_SCHEMA, "/", "a node id must be 1 to 64 bytes, not 0");
+	memset(id, 'i', 65);
+	id[65] = '\0';
+	snprintf(json, sizeof(json), "{'0': {'type': 'cutscene', 'node_text': 'x',"
+		" 'next': '%s'}, '%s': {'type': 'cutscene', 'node_text': 'y'}}", id, id);
+	load(json);
+	char path[80];
+	snprintf(path, sizeof(path), "/%s", id);
+	ck_only(DIAG_SCHEMA, path, "a node id must be 1 to 64 bytes, not 65");
+	id[64] = '\0';   /* 64 bytes is fine */
+	snprintf(json, sizeof(json), "{'0': {'type': 'cutscene', 'node_text': 'x',"
+		" 'next': '%s'}, '%s': {'type': 'cutscene', 'node_text': 'y'}}", id, id);
+	load(json);
+	ck_clean();
+	load("{'0': {'type': 'cutscene', 'node_text': 'x', 'next': 'a\\tb'},"
+	     " 'a\\tb': {'type': 'cutscene', 'node_text': 'y'}}");
+	ck_only(DIAG_SCHEMA, "/a\tb", "must not contain control characters");
+}
+END_TEST
+
+START_TEST(schema_no_start)
+{
+	load("{'1': {'type': 'cutscene', 'node_text': 'x'}}");
+	ck_only(DIAG_SCHEMA, "/", "no start node: add a node \"0\"");
+	load("{'nodes': {'1': {'type': 'cutscene', 'node_text': 'x'}}}");
+	ck_only(DIAG_SCHEMA, "/", "no start node: add \"start\": ID, or a node \"0\"");
+}
+END_TEST
+
+/* ====================================================================
+ * unknown-type */
+
+START_TEST(unknown_type)
+{
+	load("{'0': {'type': 'cutscen', 'node_text': 'x'}}");
+	ck_only(DIAG_UNKNOWN_TYPE, "/0/type", "no node type \"cutscen\"; did you mean "
+		"\"cutscene\"?");
+	load("{'0': {'type': 'file-upload', 'node_text': 'x'}}");
+	ck_only(DIAG_UNKNOWN_TYPE, "/0/type", "did you mean \"file_upload\"?");
+	load("{'0': {'type': 'banana', 'node_text': 'x'}}");
+	ck_only(DIAG_UNKNOWN_TYPE, "/0/type", "no node type \"banana\"; the types are: "
+		"choice, text, rich_text, tg_username, cutscene, voice_upload, "
+		"file_upload, branch");
+}
+END_TEST
+
+/* ====================================================================
+ * dangling-reference */
+
+START_TEST(dangling_next)
+{
+	load("{'0': {'type': 'cutscene', 'node_text': 'x', 'next': 'nope'}, " BYE "}");
+	ck_errors(1);
+	ck_item(0, DIAG_ERROR, DIAG_DANGLING, "/0/next",
+		"node \"nope\" does not exist (ids: \"0\", \"1\")");
+	load("{'0': {'type': 'cutscene', 'node_text': 'x', 'next': 7}}");
+	ck_only(DIAG_DANGLING, "/0/next", "node \"7\" does not exist (ids: \"0\")");
+}
+END_TEST
+
+START_TEST(dangling_choice_and_attempts)
+{
+	load("{'0': {'type': 'choice', 'node_text': 'Q', 'choices': {'go': 'Go'},"
+	     " 'next_for_choice': {'go': 'x'}, 'max_attempts': 2, 'on_max_attempts': 'y'}}");
+	ck_errors(2);
+	ck_err(DIAG_DANGLING, "/0/next_for_choice/go", "node \"x\" does not exist (ids: \"0\")");
+	ck_err(DIAG_DANGLING, "/0/on_max_attempts", "node \"y\" does not exist");
+}
+END_TEST
+
+START_TEST(dangling_branch)
+{
+	load("{'0': {'type': 'branch', 'conditions': [{'key': 'a', 'exists': true,"
+	     " 'next': 'p'}, {'key': 'b', 'exists': true, 'next': '1'}], 'else': 'q'}, "
+	     BYE "}");
+	ck_errors(2);
+	ck_err(DIAG_DANGLING, "/0/conditions/0/next", "node \"p\" does not exist (ids: \"0\", \"1\")");
+	ck_err(DIAG_DANGLING, "/0/else", "node \"q\" does not exist");
+}
+END_TEST
+
+START_TEST(dangling_settings)
+{
+	load("{'start': 's', 'on_missing_node': 'm', 'commands': {'/help': 'h'},"
+	     " 'nodes': {'0': {'type': 'cutscene', 'node_text': 'x'}}}");
+	ck_errors(3);
+	ck_err(DIAG_DANGLING, "/start", "node \"s\" does not exist (ids: \"0\")");
+	ck_err(DIAG_DANGLING, "/on_missing_node", "node \"m\" does not exist");
+	ck_err(DIAG_DANGLING, "/commands/~1help", "node \"h\" does not exist");
+}
+END_TEST
+
+START_TEST(commands_errors)
+{
+	load("{'commands': {'/start': '0', 'help': '0', '/Help': '0', '/ok': '0'},"
+	     " 'nodes': {'0': {'type': 'cutscene', 'node_text': 'x'}}}");
+	ck_errors(3);
+	ck_err(DIAG_NODE_SCHEMA, "/commands/~1start", "/start always restarts the flow");
+	ck_err(DIAG_NODE_SCHEMA, "/commands/help", "\"help\" is not a Telegram command");
+	ck_err(DIAG_NODE_SCHEMA, "/commands/~1Help", "\"/Help\" is not a Telegram command");
+}
+END_TEST
+
+START_TEST(flow_messages)
+{
+	load("{'messages': {'stale_button': 'Old', 'press_button': 'Press',"
+	     " 'upload_failed': 'Again'},"
+	     " 'nodes': {'0': {'type': 'cutscene', 'node_text': 'x'}}}");
+	ck_clean();
+	ck_assert_uint_eq(F->n_msgs, 3);
+	ck_assert_str_eq(F->msgs[0].reason, "stale_button");
+	ck_assert_str_eq(F->msgs[2].text.v[0].text, "Again");
+	load("{'messages': {'stale_buton': 'Old', 'nope_nope_nope': 'x'},"
+	     " 'nodes': {'0': {'type': 'cutscene', 'node_text': 'x'}}}");
+	ck_errors(2);
+	ck_err(DIAG_NODE_SCHEMA, "/messages/stale_buton", "did you mean \"stale_button\"?");
+	ck_err(DIAG_NODE_SCHEMA, "/messages/nope_nope_nope", "no message is called");
+}
+END_TEST
+
+START_TEST(several_errors)
+{
+	load("{'0': {'type': 'cutscen', 'node_text': 'A'},"
+	     " '1': {'type': 'text', 'node_text': 'B'},"
+	     " '2': {'type': 'cutscene', 'node_text': 'C', 'next': '9'},"
+	     " '3': 5}");
+	ck_errors(5);
+	ck_item(0, DIAG_ERROR, DIAG_UNKNOWN_TYPE, "/0/type", "did you mean \"cutscene\"");
+	ck_item(1, DIAG_ERROR, DIAG_NODE_SCHEMA, "/1", "missing \"next\"");
+	ck_item(2, DIAG_ERROR, DIAG_NODE_SCHEMA, "/1", "missing \"key_to_save\"");
+	ck_item(3, DIAG_ERROR, DIAG_SCHEMA, "/3", "a node must be an object");
+	ck_item(4, DIAG_ERROR, DIAG_DANGLING, "/2/next",
+		"node \"9\" does not exist (ids: \"0\", \"1\", \"2\", \"3\")");
+}
+END_TEST
+
+/* ====================================================================
+ * warnings */
+
+START_TEST(warn_unreachable)
+{
+	load("{'0': {'type': 'cutscene', 'node_text': 'x', 'next': '1'}, " BYE ","
+	     " '2': {'type': 'cutscene', 'node_text': 'lost', 'next': '1'}}");
+	ck_assert_msg(RC == 0 && D.errors == 0, "%s", dump());
+	ck_assert_uint_eq(D.warnings, 1);
+	ck_item(0, DIAG_WARNING, DIAG_UNREACHABLE, "/2", "node \"2\" is never reached");
+	ck_assert_ptr_nonnull(F);
+	/* extended form: path under /nodes; commands and on_missing_node reach */
+	load("{'commands': {'/help': 'h'}, 'on_missing_node': 'm', 'nodes': {"
+	     " '0': {'type': 'cutscene', 'node_text': 'x'},"
+	     " 'h': {'type': 'cutscene', 'node_text': 'h'},"
+	     " 'm': {'type': 'cutscene', 'node_text': 'm'},"
+	     " 'z': {'type': 'cutscene', 'node_text': 'z'}}}");
+	ck_assert_msg(RC == 0 && D.warnings == 1, "%s", dump());
+	ck_item(0, DIAG_WARNING, DIAG_UNREACHABLE, "/nodes/z", "node \"z\" is never reached");
+	/* ids are escaped in paths */
+	load("{'0': {'type': 'cutscene', 'node_text': 'x'},"
+	     " 'a/b~': {'type': 'cutscene', 'node_text': 'y'}}");
+	ck_assert_msg(RC == 0 && D.warnings == 1, "%s", dump());
+	ck_item(0, DIAG_WARNING, DIAG_UNREACHABLE, "/a~1b~0", "node \"a/b~\" is never reached");
+}
+END_TEST
+
+START_TEST(warn_unreachable_via_attempts_and_choices)
+{
+	load("{'0': {'type': 'choice', 'node_text': 'Q', 'choices': {'a': 'A'},"
+	     " 'next_for_choice': {'a': 'ca'}, 'max_attempts': 1, 'on_max_attempts': 'out'},"
+	     " 'ca': {'type': 'cutscene', 'node_text': 'a'},"
+	     " 'out': {'type': 'cutscene', 'node_text': 'o'}}");
+	ck_clean();
+}
+END_TEST
+
+START_TEST(warn_template)
+{
+	load("{'0': {'type': 'cutscene', 'node_text': 'Hi {{ fact }}', 'next': '1'},"
+	     " '1': {'type': 'cutscene', 'node_text': {'en': '{{user.foo}} {{user.first_name}}'}}}");
+	ck_assert_msg(RC == 0 && D.errors == 0 && D.warnings == 2, "%s", dump());
+	ck_warn(DIAG_TEMPLATE, "/0/node_text", "{{fact}} names a key no node saves");
+	ck_warn(DIAG_TEMPLATE, "/1/node_text/en", "{{user.foo}} is not a known field");
+	/* a key some node saves, and the built-ins, are fine */
+	load("{'0': {'type': 'text', 'node_text': 'Fact, {{user.first_name}} ({{chat.id}},"
+	     " {{start_param}})?', 'key_to_save': 'fact', 'next': '1'},"
+	     " '1': {'type': 'cutscene', 'node_text': 'So: {{fact}}'}}");
+	ck_clean();
+}
+END_TEST
+
+START_TEST(warn_with_errors)
+{
+	load("{'0': {'type': 'cutscene', 'node_text': '{{x}}', 'next': 'nope'},"
+	     " '1': {'type': 'cutscene', 'node_text': 'y'}}");
+	ck_errors(1);
+	ck_assert_uint_eq(D.warnings, 2);
+	ck_assert_int_eq(count(DIAG_WARNING, DIAG_UNREACHABLE), 1);
+	ck_assert_int_eq(count(DIAG_WARNING, DIAG_TEMPLATE), 1);
+	ck_err(DIAG_DANGLING, "/0/next", "\"nope\"");
+}
+END_TEST
+
+/* ====================================================================
+ * forms */
+
+START_TEST(form_canonical)
+{
+	load("{'5': {'type': 'text', 'node_text': 'Q', 'key_to_save': 'k', 'next': 0},"
+	     " '0': {'type': 'cutscene', 'node_text': 'Hi', 'next': 5}}");
+	ck_clean();
+	ck_assert_int_eq(F->start, 1);
+	ck_assert_str_eq(F->nodes[F->start].id, "0");
+	ck_assert_int_eq(node("0")->next, 0);   /* 5 named node "5" */
+	ck_assert_int_eq(node("5")->next, 1);
+	ck_assert_int_eq(F->on_missing_node, -1);
+	ck_assert_uint_eq(F->n_commands, 0);
+	ck_assert_uint_eq(F->finished_text.n, 0);
+	ck_assert_uint_eq(F->n_msgs, 0);
+	ck_assert_str_eq(F->file, "t.json");
+}
+END_TEST
+
+START_TEST(form_seed_numbers)
+{
+	load("{'0': {'type': 'choice', 'node_text': 'Ready?', 'choices': {'go': 'Go'},"
+	     " 'next_for_choice': {'go': 1}},"
+	     " '1': {'type': 'text', 'node_text': 'Fact?', 'key_to_save': 'f', 'min_words': 4,"
+	     " 'next': 10},"
+	     " '10': {'type': 'voice_upload', 'node_text': 'Voice', 'max_seconds': 60,"
+	     " 'key_to_save': 'v', 'next': 20},"
+	     " '20': {'type': 'file_upload', 'node_text': 'PDF', 'allowed_mime':"
+	     " ['application/pdf'], 'max_mb': 5, 'key_to_save': 'b', 'next': 99},"
+	     " '99': {'type': 'cutscene', 'node_text': 'Thanks'}}");
+	ck_clean();
+	ck_assert_int_eq(((const struct choice_data *)node("0")->data)->opts[0].next, idx("1"));
+	ck_assert_int_eq(node("1")->next, idx("10"));
+	ck_assert_int_eq(node("10")->next, idx("20"));
+	ck_assert_int_eq(node("20")->next, idx("99"));
+	ck_assert_int_eq(F->start, idx("0"));
+}
+END_TEST
+
+START_TEST(form_extended)
+{
+	load("{'name': 'Demo', 'description': 'A demo', 'start': 'intro',"
+	     " 'on_missing_node': 'help',"
+	     " 'finished_text': {'en': 'Done', 'ru': 'Всё', 'default': 'ru'},"
+	     " 'messages': {'stale_button': 'Old button', 'too_long': 'Too long!'},"
+	     " 'commands': {'/help': 'help', '/about_1': 5},"
+	     " 'nodes': {'intro': {'type': 'cutscene', 'node_text': 'Hi'},"
+	     " 'help': {'type': 'cutscene', 'node_text': 'Help'},"
+	     " '5': {'type': 'cutscene', 'node_text': 'About'}}}");
+	ck_clean();
+	ck_assert_uint_eq(F->n_nodes, 3);
+	ck_assert_int_eq(F->start, idx("intro"));
+	ck_assert_int_eq(F->on_missing_node, idx("help"));
+	ck_assert_uint_eq(F->n_commands, 2);
+	ck_assert_str_eq(F->commands[0].name, "/help");
+	ck_assert_int_eq(F->commands[0].node, idx("help"));
+	ck_assert_str_eq(F->commands[1].name, "/about_1");
+	ck_assert_int_eq(F->commands[1].node, idx("5"));
+	ck_assert_uint_eq(F->finished_text.n, 2);
+	ck_assert_uint_eq(F->finished_text.def, 1);
+	ck_assert_str_eq(F->finished_text.v[1].text, "Всё");
+	ck_assert_uint_eq(F->n_msgs, 2);
+	ck_assert_str_eq(F->msgs[0].reason, "stale_button");
+	ck_assert_str_eq(F->msgs[0].text.v[0].text, "Old button");
+	ck_assert_str_eq(F->msgs[1].reason, "too_long");
+}
+END_TEST
+
+START_TEST(form_extended_defaults)
+{
+	load("{'nodes': {'a': {'type': 'cutscene', 'node_text': 'A'},"
+	     " '0': {'type': 'cutscene', 'node_text': 'Z', 'next': 'a'}}}");
+	ck_clean();
+	ck_assert_int_eq(F->start, idx("0"));
+	ck_assert_int_eq(F->start, 1);
+	ck_assert_int_eq(F->on_missing_node, -1);
+	ck_assert_uint_eq(F->n_commands, 0);
+	load("{'start': 0, 'nodes': {'0': {'type': 'cutscene', 'node_text': 'Z'}}}");
+	ck_clean();
+	ck_assert_int_eq(F->start, 0);
+}
+END_TEST
+
+START_TEST(find_all_ids)
+{
+	struct buf b;
+	char id[16];
+	buf_init(&b, 1 << 20);
+	ck_assert_int_eq(buf_adds(&b, "{\"start\": \"n0\", \"nodes\": {"), 0);
+	for (int i = 0; i < 300; i++) {
+		ck_assert_int_eq(buf_addf(&b, "%s\"n%d\": {\"type\": \"cutscene\", "
+			"\"node_text\": \"t%d\"", i ? ", " : "", i, i), 0);
+		if (i < 299)
+			ck_assert_int_eq(buf_addf(&b, ", \"next\": \"n%d\"", i + 1), 0);
+		ck_assert_int_eq(buf_addc(&b, '}'), 0);
+	}
+	ck_assert_int_eq(buf_adds(&b, "}}"), 0);
+	load_raw(b.p, b.len);
+	buf_free(&b);
+	ck_clean();
+	ck_assert_uint_eq(F->n_nodes, 300);
+	for (int i = 0; i < 300; i++) {
+		snprintf(id, sizeof(id), "n%d", i);
+		ck_assert_int_eq(flow_find(F, id), i);
+		ck_assert_ptr_eq(flow_node(F, id), &F->nodes[i]);
+		ck_assert_str_eq(flow_node(F, id)->id, id);
+	}
+	ck_assert_int_eq(flow_find(F, "n300"), -1);
+	ck_assert_int_eq(flow_find(F, ""), -1);
+	ck_assert_int_eq(flow_find(F, "N0"), -1);
+	ck_assert_int_eq(flow_find(F, "n0 "), -1);
+	ck_assert_ptr_null(flow_node(F, "missing"));
+}
+END_TEST
+
+START_TEST(find_small)
+{
+	load("{'0': {'type': 'cutscene', 'node_text': 'x', 'next': 'b'},"
+	     " 'b': {'type': 'cutscene', 'node_text': 'y'}}");
+	ck_clean();
+	ck_assert_int_eq(flow_find(F, "0"), 0);
+	ck_assert_int_eq(flow_find(F, "b"), 1);
+	ck_assert_int_eq(flow_find(F, "a"), -1);
+	ck_assert_int_eq(flow_find(F, "00"), -1);
+	ck_assert_ptr_null(flow_node(F, "c"));
+	ck_assert_str_eq(flow_node(F, "b")->text.v[0].text, "y");
+}
+END_TEST
+
+/* The hash F has, as hex. */
+static void hash_of(const char *json, char out[65])
+{
+	load(json);
+	ck_assert_msg(RC == 0, "%s", dump());
+	ck_assert_uint_eq(strlen(F->hash_hex), 64);
+	memcpy(out, F->hash_hex, 65);
+}
+
+START_TEST(hash_stable)
+{
+	char a[65], b[65], c[65], d[65];
+	hash_of("{'0': {'type': 'cutscene', 'node_text': 'Hi', 'next': '1'},"
+		" '1': {'type': 'cutscene', 'node_text': 'Bye'}}", a);
+	hash_of("{\n\t'1': {'node_text': 'Bye', 'type': 'cutscene'},\n"
+		"  '0'  :  {'next':'1','node_text':'Hi','type':'cutscene'}\n}\n", b);
+	hash_of("{'0': {'type': 'cutscene', 'node_text': 'Hi', 'next': '1'},"
+		" '1': {'type': 'cutscene', 'node_text': 'Bye!'}}", c);
+	hash_of("{'0': {'type': 'cutscene', 'node_text': 'Hi', 'next': '1'},"
+		" '1': {'type': 'cutscene', 'node_text': 'B\\u0079e'}}", d);
+	ck_assert_str_eq(a, b);
+	ck_assert_str_ne(a, c);
+	ck_assert_str_eq(a, d);   /* same strings, other escapes */
+	for (int i = 0; i < 64; i++)
+		ck_assert_msg(strchr("0123456789abcdef", a[i]) != NULL, "hex: %s", a);
+}
+END_TEST
+
+START_TEST(hash_is_sha256_of_canon)
+{
+	const char *j = "{\"0\": {\"type\": \"cutscene\", \"node_text\": \"Hi\"}}";
+	const char *canon = "{\"0\":{\"node_text\":\"Hi\",\"type\":\"cutscene\"}}";
+	unsigned char md[32];
+	unsigned len = 0;
+	char hex[65];
+	load_raw(j, strlen(j));
+	ck_clean();
+	ck_assert_int_eq(EVP_Digest(canon, strlen(canon), md, &len, EVP_sha256(), NULL), 1);
+	ck_assert_uint_eq(len, 32);
+	for (int i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	ck_assert_str_eq(F->hash_hex, hex);
+	ck_assert_mem_eq(F->hash, md, 32);
+}
+END_TEST
+
+/* ====================================================================
+ * loops of nodes that never wait */
+
+START_TEST(cycle_self)
+{
+	load("{'0': {'type': 'cutscene', 'node_text': 'x', 'next': '0'}}");
+	ck_only(DIAG_NODE_SCHEMA, "/0/next", "the nodes \"0\" -> \"0\" never wait for input");
+}
+END_TEST
+
+START_TEST(cycle_two_cutscenes)
+{
+	load("{'0': {'type': 'cutscene', 'node_text': 'x', 'next': '1'},"
+	     " '1': {'type': 'cutscene', 'node_text': 'y', 'next': '0'}}");
+	ck_only(DIAG_NODE_SCHEMA, "/1/next", "the nodes \"0\" -> \"1\" -> \"0\" never wait");
+}
+END_TEST
+
+START_TEST(cycle_reported_once)
+{
+	/* both the condition and "else" close the same loop: one error */
+	load("{'0': {'type': 'cutscene', 'node_text': 'x', 'next': '1'},"
+	     " '1': {'type': 'branch', 'conditions': [{'key': 'k', 'exists': true,"
+	     " 'next': '0'}], 'else': '0'}}");
+	ck_only(DIAG_NODE_SCHEMA, "/1/conditions/0/next", "\"0\" -> \"1\" -> \"0\"");
+}
+END_TEST
+
+START_TEST(cycle_through_branch)
+{
+	load("{'0': {'type': 'branch', 'conditions': [{'key': 'k', 'exists': true,"
+	     " 'next': '1'}], 'else': '2'},"
+	     " '1': {'type': 'text', 'node_text': 'Q', 'key_to_save': 'k', 'next': '0'},"
+	     " '2': {'type': 'cutscene', 'node_text': 'again', 'next': '0'}}");
+	ck_only(DIAG_NODE_SCHEMA, "/2/next", "\"0\" -> \"2\" -> \"0\"");
+}
+END_TEST
+
+START_TEST(cycle_two_loops)
+{
+	load("{'0': {'type': 'branch', 'conditions': [{'key': 'k', 'exists': true,"
+	     " 'next': '1'}], 'else': '3'},"
+	     " '1': {'type': 'cutscene', 'node_text': 'a', 'next': '2'},"
+	     " '2': {'type': 'cutscene', 'node_text': 'b', 'next': '1'},"
+	     " '3': {'type': 'cutscene', 'node_text': 'c', 'next': '4'},"
+	     " '4': {'type': 'cutscene', 'node_text': 'd', 'next': '3'}}");
+	ck_errors(2);
+	ck_err(DIAG_NODE_SCHEMA, "/2/next", "\"1\" -> \"2\" -> \"1\"");
+	ck_err(DIAG_NODE_SCHEMA, "/4/next", "\"3\" -> \"4\" -> \"3\"");
+}
+END_TEST
+
+START_TEST(cycle_through_waiting_ok)
+{
+	load("{'0': {'type': 'cutscene', 'node_text': 'x', 'next': '1'},"
+	     " '1': {'type': 'choice', 'node_text': 'Again?', 'choices': {'y': 'Yes'},"
+	     " 'next_for_choice': {'y': '2'}},"
+	     " '2': {'type': 'branch', 'conditions': [{'key': 'user.id', 'exists': true,"
+	     " 'next': '0'}], 'else': '0'}}");
+	ck_clean();
+}
+END_TEST
+
+/* ====================================================================
+ * texts */
+
+START_TEST(text_languages)
+{
+	const struct flow_text *t;
+	load("{'0': {'type': 'cutscene', 'node_text': {'en': 'Hi', 'ru': 'Привет',"
+	     " 'pt-br': 'Olá', 'zh_hans': '你好', 'default': 'ru'}}}");
+	ck_clean();
+	t = &node("0")->text;
+	ck_assert_uint_eq(t->n, 4);
+	ck_assert_uint_eq(t->def, 1);
+	ck_assert_str_eq(t->v[0].lang, "en");
+	ck_assert_str_eq(t->v[1].text, "Привет");
+	ck_assert_str_eq(t->v[2].lang, "pt-br");
+	ck_assert_str_eq(t->v[3].lang, "zh_hans");
+	load("{'0': {'type': 'cutscene', 'node_text': {'de': 'Hallo', 'en': 'Hi'}}}");
+	ck_clean();
+	ck_assert_uint_eq(node("0")->text.def, 0);   /* the first language */
+	ck_assert_str_eq(node("0")->text.v[0].lang, "de");
+}
+END_TEST
+
+START_TEST(text_default_missing)
+{
+	load("{'0': {'type': 'cutscene', 'node_text': {'en': 'Hi', 'default': 'de'}}}");
+	ck_only(DIAG_NODE_SCHEMA, "/0/node_text/default",
+		"names \"de\", but there is no text in that language");
+	load("{'0': {'type': 'cutscene', 'node_text': {'en': 'Hi', 'default': 1}}}");
+	ck_only(DIAG_SCHEMA, "/0/node_text/default", "must be a string");
+}
+END_TEST
+
+START_TEST(text_bad_language_codes)
+{
+	load("{'0': {'type': 'cutscene', 'node_text': {'en': 'Hi', 'EN': 'x',"
+	     " 'english': 'x', 'e': 'x', 'pt-b': 'x', 'en-': 'x', 'r1': 'x'}}}");
+	ck_errors(6);
+	ck_err(DIAG_NODE_SCHEMA, "/0/node_text/EN", "\"EN\" is not a language code");
+	ck_err(DIAG_NODE_SCHEMA, "/0/node_text/english", "is not a language code");
+	ck_err(DIAG_NODE_SCHEMA, "/0/node_text/e", "is not a language code");
+	ck_err(DIAG_NODE_SCHEMA, "/0/node_text/pt-b", "is not a language code");
+	ck_err(DIAG_NODE_SCHEMA, "/0/node_text/en-", "is not a language code");
+	ck_err(DIAG_NODE_SCHEMA, "/0/node_text/r1", "is not a language code");
+}
+END_TEST
+
+/* Loads a cutscene whose text is unit repeated n times, then tail. */
+static void load_long(const char *unit, int n, const char *tail)
+{
+	struct buf b;
+	buf_init(&b, 1 << 20);
+	ck_assert_int_eq(buf_adds(&b, "{\"0\": {\"type\": \"cutscene\", \"node_text\": \""), 0);
+	for (int i = 0; i < n; i++)
+		ck_assert_int_eq(buf_adds(&b, unit), 0);
+	ck_assert_int_eq(buf_adds(&b, tail), 0);
+	ck_assert_int_eq(buf_adds(&b, "\"}}"), 0);
+	load_raw(b.p, b.len);
+	buf_free(&b);
+}
+
+START_TEST(text_limit_utf16)
+{
+	load_long("a", 4096, "");
+	ck_clean();
+	load_long("a", 4097, "");
+	ck_only(DIAG_NODE_SCHEMA, "/0/node_text", "is 4097 characters long; Telegram "
+		"allows at most 4096");
+	load_long("😀", 2048, "");   /* an emoji is 2 UTF-16 units */
+	ck_clean();
+	load_long("😀", 2048, "a");
+	ck_only(DIAG_NODE_SCHEMA, "/0/node_text", "is 4097 characters long");
+	load_long("😀", 2049, "");
+	ck_only(DIAG_NODE_SCHEMA, "/0/node_text", "is 4098 characters long");
+	load_long("я", 4096, "");     /* 2 bytes, 1 unit */
+	ck_clean();
+	load_long("€", 4096, "");     /* 3 bytes, 1 unit */
+	ck_clean();
+	load_long("€", 4096, "я");
+	ck_only(DIAG_NODE_SCHEMA, "/0/node_text", "is 4097 characters long");
+}
+END_TEST
+
+START_TEST(text_empty)
+{
+	load("{'0': {'type': 'cutscene', 'node_text': ''}}");
+	ck_only(DIAG_NODE_SCHEMA, "/0/node_text", "is empty");
+	load("{'0': {'type': 'cutscene', 'node_text': ' \\n\\t '}}");
+	ck_only(DIAG_NODE_SCHEMA, "/0/node_text", "is empty");
+	load("{'0': {'type': 'cutscene', 'node_text': {}}}");
+	ck_only(DIAG_NODE_SCHEMA, "/0/node_text", "has no text in any language");
+	load("{'0': {'type': 'cutscene', 'node_text': {'default': 'en'}}}");
+	ck_only(DIAG_NODE_SCHEMA, "/0/node_text", "has no text in any language");
+	load("{'0': {'type': 'cutscene', 'node_text': {'en': 'Hi', 'ru': ''}}}");
+	ck_only(DIAG_NODE_SCHEMA, "/0/node_text/ru", "is empty");
+}
+END_TEST
+
+START_TEST(text_flow_level)
+{
+	load("{'finished_text': '', 'nodes': {'0': {'type': 'cutscene', 'node_text': 'x'}}}");
+	ck_only(DIAG_NODE_SCHEMA, "/finished_text", "is empty");
+	load("{'finished_text': {'xx-': 'a'}, 'nodes': {'0': {'type': 'cutscene',"
+	     " 'node_text': 'x'}}}");
+	ck_only(DIAG_NODE_SCHEMA, "/finished_text/xx-", "is not a language code");
+}
+END_TEST
+
+START_TEST(text_html)
+{
+	load("{'0': {'type': 'cutscene', 'node_text': '<b>bold</b> &amp; <i>it</i>"
+	     " <a href=\\'https://x.y\\'>link</a> 1 &lt; 2'}}");
+	ck_clean();
+	load("{'0': {'type': 'cutscene', 'node_text': 'a & b'}}");
+	ck_only(DIAG_NODE_SCHEMA, "/0/node_text", "has a bare \"&\"");
+	load("{'0': {'type': 'cutscene', 'node_text': '1 < 2'}}");
+	ck_only(DIAG_NODE_SCHEMA, "/0/node_text", "has \"<\" that is not a tag");
+	load("{'0': {'type': 'cutscene', 'node_text': '<blink>x</blink>'}}");
+	ck_only(DIAG_NODE_SCHEMA, "/0/node_text", "not a tag Telegram accepts");
+	load("{'0': {'type': 'cutscene', 'node_text': '<b>x'}}");
+	ck_only(DIAG_NODE_SCHEMA, "/0/node_text", "opens <b> and never closes it");
+	load("{'0': {'type': 'cutscene', 'node_text': '<b><i>x</b></i>'}}");
+	ck_only(DIAG_NODE_SCHEMA, "/0/node_text", "closes <b> where <i> is open");
+	/* button labels are plain text: no HTML rules */
+	load("{'0': {'type': 'choice', 'node_text': 'Q', 'next': '0',"
+	     " 'choices': {'a': 'A & <B>'}}}");
+	ck_clean();
+}
+END_TEST
+
+START_TEST(text_popup_limit)
+{
+	{
+		struct buf b;
+		buf_init(&b, 4096);
+		ck_assert_int_eq(buf_adds(&b, "{\"messages\": {\"stale_button\": \""), 0);
+		for (int i = 0; i < 201; i++)
+			ck_assert_int_eq(buf_addc(&b, 'x'), 0);
+		ck_assert_int_eq(buf_adds(&b, "\"}, \"nodes\": {\"0\": {\"type\": "
+			"\"cutscene\", \"node_text\": \"x\"}}}"), 0);
+		load_raw(b.p, b.len);
+		buf_free(&b);
+	}
+	ck_only(DIAG_NODE_SCHEMA, "/messages/stale_button", "is 201 characters long");
+	load("{'messages': {'stale_button': 'Old & gone'}, 'nodes': {'0': {'type':"
+	     " 'cutscene', 'node_text': 'x'}}}");
+	ck_clean();   /* a popup is plain text */
+}
+END_TEST
+
+/* ====================================================================
+ * flow_load from a file, diag_print */
+
+static char tmpdir[64];
+
+static void tmp_setup(void)
+{
+	setup();
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/bf-unit-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+}
+
+/* Removes tmpdir and the plain files the tests left in it. */
+static void tmp_teardown(void)
+{
+	char path[512];
+	DIR *dir;
+	struct dirent *e;
+	teardown();
+	dir = opendir(tmpdir);
+	if (dir == NULL)
+		return;
+	while ((e = readdir(dir)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", tmpdir, e->d_name);
+		if (unlink(path) != 0)
+			fprintf(stderr, "cannot remove %s: %s\n", path, strerror(errno));
+	}
+	closedir(dir);
+	if (rmdir(tmpdir) != 0)
+		fprintf(stderr, "cannot remove %s: %s\n", tmpdir, strerror(errno));
+}
+
+/* Writes len bytes to tmpdir/name; returns the path (static). */
+static const char *tmp_file(const char *name, const char *data, size_t len)
+{
+	static char path[128];
+	FILE *f;
+	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+	f = fopen(path, "wb");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(fwrite(data, 1, len, f), len);
+	ck_assert_int_eq(fclose(f), 0);
+	return path;
+}
+
+START_TEST(load_file)
+{
+	const char *j = "{\"0\": {\"type\": \"cutscene\", \"node_text\": \"Hi\"}}";
+	const char *p = tmp_file("flow.json", j, strlen(j));
+	ck_assert_int_eq(flow_load(p, &F, &D), 0);
+	ck_assert_ptr_nonnull(F);
+	ck_assert_str_eq(F->file, p);
+	ck_assert_uint_eq(F->n_nodes, 1);
+	flow_free(F);
+	F = NULL;
+	ck_assert_int_eq(flow_load("/nonexistent/blueflow.json", &F, &D), -1);
+	ck_assert_ptr_null(F);
+	ck_item(0, DIAG_ERROR, DIAG_SCHEMA, "/", "cannot open");
+	ck_assert_int_eq(flow_load(tmpdir, &F, &D), -1);
+	ck_item(1, DIAG_ERROR, DIAG_SCHEMA, "/", "is a directory");
+}
+END_TEST
+
+START_TEST(diag_print_format)
+{
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f;
+	load("{'0': {'type': 'cutscene', 'node_text': 'x', 'next': 'nope'},"
+	     " '1': {'type': 'cutscene', 'node_text': 'y'}}");
+	ck_errors(1);
+	f = open_memstream(&out, &len);
+	ck_assert_ptr_nonnull(f);
+	diag_print(&D, f, "t.json", 1);
+	diag_print(&D, f, "t.json", 0);
+	ck_assert_int_eq(fclose(f), 0);
+	ck_assert_str_eq(out,
+		"t.json: /0/next: dangling-reference: node \"nope\" does not exist "
+		"(ids: \"0\", \"1\")\n"
+		"t.json: /1: warning: unreachable: node \"1\" is never reached: neither "
+		"the start, a command nor another node leads to it\n"
+		"t.json: /0/next: dangling-reference: node \"nope\" does not exist "
+		"(ids: \"0\", \"1\")\n");
+	free(out);
+}
+END_TEST
+
+START_TEST(diag_basics)
+{
+	struct diag d;
+	diag_init(&d);
+	diag_add(&d, DIAG_ERROR, DIAG_SCHEMA, "", "n=%d", 5);
+	diag_add(&d, DIAG_WARNING, DIAG_TEMPLATE, "/a", "w");
+	ck_assert_uint_eq(d.n, 2);
+	ck_assert_uint_eq(d.errors, 1);
+	ck_assert_uint_eq(d.warnings, 1);
+	ck_assert_str_eq(d.items[0].path, "/");   /* "" is the whole document */
+	ck_assert_str_eq(d.items[0].msg, "n=5");
+	ck_assert_str_eq(d.items[1].cls, "template");
+	diag_free(&d);
+	ck_assert_uint_eq(d.n, 0);
+	ck_assert_uint_eq(d.errors, 0);
+	ck_assert_ptr_null(d.items);
+}
+END_TEST
+
+/* Regression: jdoc_parse() ran strspn(text + end, ...) after the document
+ * and read past a buffer that is not NUL-terminated (ASan reported a
+ * heap-buffer-overflow). Only a sanitizer build can fail this test. */
+START_TEST(load_mem_not_terminated)
+{
+	const char *j = "{\"0\": {\"type\": \"cutscene\", \"node_text\": \"Hi\"}}";
+	size_t len = strlen(j);
+	char *p = malloc(len);
+	ck_assert_ptr_nonnull(p);
+	memcpy(p, j, len);
+	load_raw(p, len);
+	free(p);
+	ck_clean();
+}
+END_TEST
+
+/* ====================================================================
+ * jdoc */
+
+START_TEST(jdoc_path_escaping)
+{
+	char out[64];
+	jdoc_path(out, sizeof(out), "/a", "b~c/d");
+	ck_assert_str_eq(out, "/a/b~0c~1d");
+	jdoc_path(out, sizeof(out), "", "x");
+	ck_assert_str_eq(out, "/x");
+	jdoc_path(out, sizeof(out), "", "");
+	ck_assert_str_eq(out, "/");
+	jdoc_path(out, sizeof(out), "/commands", "/help");
+	ck_assert_str_eq(out, "/commands/~1help");
+	jdoc_path(out, sizeof(out), "", "~1");
+	ck_assert_str_eq(out, "/~01");
+	jdoc_path(out, 8, "/abc", "defgh");   /* truncated, still terminated */
+	ck_assert_str_eq(out, "/abc/de");
+	jdoc_path(out, 7, "/ab", "x~");       /* never half an escape */
+	ck_assert_str_eq(out, "/ab/x");
+}
+END_TEST
+
+/* Parses json (with ' for ") into a new object. */
+static json_object *parse(const char *s)
+{
+	char err[JDOC_ERR_MAX], path[JDOC_PATH_MAX], *j = strdup(s);
+	json_object *o = NULL;
+	ck_assert_ptr_nonnull(j);
+	for (char *p = j; *p; p++)
+		if (*p == '\'')
+			*p = '"';
+	ck_assert_msg(jdoc_parse(j, strlen(j), 64, &o, err, sizeof(err), path,
+		sizeof(path)) == 0, "parse: %s", err);
+	free(j);
+	return o;
+}
+
+START_TEST(jdoc_canon_sorted)
+{
+	json_object *o = parse("{'b': 1, 'a': [true, null, {'d': 'x\\n', 'c': 2.5}],"
+		" 'B': 'é', 'aa': -7, '': {}}");
+	struct buf b;
+	buf_init(&b, 1024);
+	ck_assert_int_eq(jdoc_canon(o, &b), 0);
+	ck_assert_str_eq(b.p, "{\"\":{},\"B\":\"é\",\"a\":[true,null,{\"c\":2.5,"
+		"\"d\":\"x\\n\"}],\"aa\":-7,\"b\":1}");
+	ck_assert_uint_eq(b.len, strlen(b.p));
+	buf_free(&b);
+	buf_init(&b, 10);   /* too small: fails */
+	ck_assert_int_eq(jdoc_canon(o, &b), -1);
+	ck_assert_uint_le(b.len, 10);
+	buf_free(&b);
+	json_object_put(o);
+}
+END_TEST
+
+START_TEST(jdoc_quote_controls)
+{
+	struct buf b;
+	const char s[] = "a\"\\\n\r\t\b\f\x01\x1f\x7f" "\0z";
+	buf_init(&b, 256);
+	ck_assert_int_eq(jdoc_quote(&b, s, sizeof(s) - 1), 0);
+	ck_assert_str_eq(b.p, "\"a\\\"\\\\\\n\\r\\t\\b\\f\\u0001\\u001f\x7f\\u0000z\"");
+	buf_reset(&b);
+	ck_assert_int_eq(jdoc_quote(&b, "", 0), 0);
+	ck_assert_str_eq(b.p, "\"\"");
+	buf_free(&b);
+	buf_init(&b, 4);
+	ck_assert_int_eq(jdoc_quote(&b, "abcdef", 6), -1);
+	buf_free(&b);
+}
+END_TEST
+
+START_TEST(jdoc_parse_errors)
+{
+	char err[JDOC_ERR_MAX], path[JDOC_PATH_MAX];
+	json_object *o = (json_object *)1;
+	const char *dup = "{\"a\": [1, {\"x\": 1, \"x\": 2}]}";
+	ck_assert_int_eq(jdoc_parse("[[1]]", 5, 2, &o, err, sizeof(err), path,
+		sizeof(path)), -1);
+	ck_assert_ptr_null(o);
+	ck_assert_ptr_nonnull(strstr(err, "nested deeper than 2 levels"));
+	ck_assert_str_eq(path, "/");
+	ck_assert_int_eq(jdoc_parse("[1]", 3, 2, &o, err, sizeof(err), path,
+		sizeof(path)), 0);
+	ck_assert_int_eq(json_object_array_length(o), 1);
+	json_object_put(o);
+	ck_assert_int_eq(jdoc_parse(dup, strlen(dup), 64, &o, err, sizeof(err), path,
+		sizeof(path)), -1);
+	ck_assert_str_eq(path, "/a/1/x");
+	ck_assert_ptr_nonnull(strstr(err, "duplicate key \"x\""));
+}
+END_TEST
+
+START_TEST(jdoc_type_names)
+{
+	json_object *o = parse("[null, true, 1, 1.5, 's', [], {}]");
+	const char *want[] = { "null", "a boolean", "an integer", "a number",
+		"a string", "an array", "an object" };
+	for (size_t i = 0; i < 7; i++)
+		ck_assert_str_eq(jdoc_type_name(json_object_array_get_idx(o, i)), want[i]);
+	json_object_put(o);
+}
+END_TEST
+
+START_TEST(jdoc_read_files)
+{
+	char err[JDOC_ERR_MAX];
+	struct buf b;
+	const char *p;
+	buf_init(&b, 10);
+	ck_assert_int_eq(jdoc_read_file("/nonexistent/x.json", 10, &b, err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "cannot open"));
+	ck_assert_int_eq(jdoc_read_file(tmpdir, 10, &b, err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "is a directory, not a flow file");
+	p = tmp_file("empty.json", "", 0);
+	ck_assert_int_eq(jdoc_read_file(p, 10, &b, err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "file is empty");
+	p = tmp_file("blank.json", " \n\t\r\n", 5);
+	ck_assert_int_eq(jdoc_read_file(p, 10, &b, err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "file is empty");
+	p = tmp_file("big.json", "[1,2,3,4,5]", 11);
+	ck_assert_int_eq(jdoc_read_file(p, 10, &b, err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "file is 11 bytes; the limit is 10 bytes");
+	p = tmp_file("ok.json", "[1,2,3,45]", 10);   /* exactly the limit */
+	ck_assert_int_eq(jdoc_read_file(p, 10, &b, err, sizeof(err)), 0);
+	ck_assert_str_eq(b.p, "[1,2,3,45]");
+	ck_assert_uint_eq(b.len, 10);
+	ck_assert_int_eq(jdoc_read_file("/dev/null", 10, &b, err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "is not a regular file");
+	buf_free(&b);
+}
+END_TEST
+
+/* ====================================================================
+ * buf and arena */
+
+START_TEST(buf_ceiling)
+{
+	struct buf b;
+	buf_init(&b, 5);
+	ck_assert_uint_eq(b.len, 0);
+	ck_assert_int_eq(buf_adds(&b, "abc"), 0);
+	ck_assert_int_eq(buf_add(&b, "def", 3), -1);   /* would be 6 */
+	ck_assert_str_eq(b.p, "abc");
+	ck_assert_uint_eq(b.len, 3);
+	ck_assert_int_eq(buf_addc(&b, 'd'), 0);
+	ck_assert_int_eq(buf_addf(&b, "%d", 42), -1);
+	ck_assert_str_eq(b.p, "abcd");
+	ck_assert_int_eq(buf_addf(&b, "%d", 7), 0);
+	ck_assert_str_eq(b.p, "abcd7");
+	ck_assert_uint_eq(b.len, 5);
+	ck_assert_int_eq(buf_addc(&b, 'x'), -1);
+	ck_assert_int_eq(buf_add(&b, "", 0), 0);       /* nothing always fits */
+	ck_assert_str_eq(b.p, "abcd7");
+	ck_assert_uint_le(b.cap, 6);
+	buf_reset(&b);
+	ck_assert_uint_eq(b.len, 0);
+	ck_assert_str_eq(b.p, "");
+	ck_assert_int_eq(buf_adds(&b, "12345"), 0);
+	buf_free(&b);
+	ck_assert_ptr_null(b.p);
+	ck_assert_uint_eq(b.max, 5);
+}
+END_TEST
+
+START_TEST(buf_grows)
+{
+	struct buf b;
+	buf_init(&b, 1 << 20);
+	for (int i = 0; i < 100000; i++)
+		ck_assert_int_eq(buf_addc(&b, (char)('a' + i % 26)), 0);
+	ck_assert_uint_eq(b.len, 100000);
+	ck_assert_int_eq(b.p[100000], '\0');
+	ck_assert_int_eq(b.p[99999], 'a' + 99999 % 26);
+	ck_assert_int_eq(b.p[26], 'a');
+	buf_free(&b);
+	buf_init(&b, 0);
+	ck_assert_int_eq(buf_addc(&b, 'a'), -1);
+	ck_assert_int_eq(buf_add(&b, "", 0), 0);
+	ck_assert_str_eq(b.p, "");
+	buf_free(&b);
+}
+END_TEST
+
+START_TEST(arena_basics)
+{
+	struct arena a;
+	unsigned char *p, *q, *big;
+	char *s;
+	arena_init(&a);
+	ck_assert_ptr_null(a.head);
+	p = arena_alloc(&a, 3);
+	q = arena_alloc(&a, 5);
+	ck_assert_ptr_nonnull(p);
+	ck_assert_ptr_nonnull(q);
+	ck_assert_uint_eq((uintptr_t)p % 16, 0);
+	ck_assert_uint_eq((uintptr_t)q % 16, 0);
+	ck_assert_ptr_ne(p, q);
+	ck_assert_uint_eq(p[0] | p[1] | p[2], 0);
+	memset(p, 0xff, 3);
+	ck_assert_uint_eq(q[0], 0);
+	big = arena_alloc(&a, 100000);   /* bigger than a block */
+	ck_assert_ptr_nonnull(big);
+	ck_assert_uint_eq(big[0] | big[99999], 0);
+	memset(big, 1, 100000);
+	s = arena_strdup(&a, "hello");
+	ck_assert_str_eq(s, "hello");
+	s = arena_strndup(&a, "hello", 3);
+	ck_assert_str_eq(s, "hel");
+	ck_assert_uint_ge(a.total, 100000 + 16 + 16 + 16 + 16);
+	ck_assert_ptr_null(arena_alloc(&a, SIZE_MAX));        /* overflows */
+	ck_assert_ptr_null(arena_alloc(&a, SIZE_MAX - 15));   /* no room for a header */
+	arena_free(&a);
+	ck_assert_ptr_null(a.head);
+	ck_assert_uint_eq(a.total, 0);
+	s = arena_strdup(&a, "again");   /* usable after free */
+	ck_assert_str_eq(s, "again");
+	arena_free(&a);
+}
+END_TEST
+
+/* ==================================================================== */
+
+static void add(Suite *s, const char *name, const TTest *const *tests, size_t n,
+	void (*up)(void), void (*down)(void))
+{
+	TCase *tc = tcase_create(name);
+	tcase_add_checked_fixture(tc, up, down);
+	for (size_t i = 0; i < n; i++)
+		tcase_add_test(tc, tests[i]);
+	suite_add_tcase(s, tc);
+}
+
+#define ADD(s, name, up, down, ...) do { \
+	const TTest *const t_[] = { __VA_ARGS__ }; \
+	add((s), (name), t_, sizeof(t_) / sizeof(t_[0]), (up), (down)); \
+} while (0)
 
 int main(void)
 {
 	Suite *s = suite_create("flow");
-	TCase *tc = tcase_create("load");
-	tcase_add_test(tc, seed_loads);
-	suite_add_tcase(s, tc);
+	ADD(s, "choice", setup, teardown, choice_minimal, choice_columns_next_and_key,
+		choice_missing_choices, choice_missing_node_text,
+		choice_empty_and_wrong_choices, choice_columns_range, choice_count_limit,
+		choice_callback_limit, choice_targets_errors, choice_bad_labels);
+	ADD(s, "text", setup, teardown, text_minimal, text_rules_and_pattern,
+		text_missing_required, text_ranges, text_whole_numbers, text_bad_pattern,
+		rich_text_minimal, tg_username_minimal, tg_username_errors);
+	ADD(s, "cutscene_upload", setup, teardown, cutscene_minimal, cutscene_errors,
+		voice_minimal, voice_max_mb, voice_errors, file_minimal, file_mime_errors);
+	ADD(s, "branch", setup, teardown, branch_all_ops, branch_missing_and_empty,
+		branch_condition_errors, branch_operand_errors, branch_null_operand);
+	ADD(s, "common", setup, teardown, common_attempts, common_attempts_range_once,
+		common_int_huge_double, common_node_messages, common_key_to_save);
+	ADD(s, "schema", setup, teardown, json_bad_position, json_bad_line,
+		json_trailing_text, json_single_quotes, json_invalid_utf8, json_nul_in_string,
+		json_duplicate_keys, json_duplicate_escaped_keys,
+		json_duplicate_lone_surrogate, json_depth,
+		schema_not_object, schema_node_shape, schema_wrong_types,
+		schema_unknown_setting, schema_node_ids, schema_no_start);
+	ADD(s, "memory", setup, teardown, load_mem_not_terminated);
+	ADD(s, "references", setup, teardown, unknown_type, dangling_next,
+		dangling_choice_and_attempts, dangling_branch, dangling_settings,
+		commands_errors, flow_messages, several_errors);
+	ADD(s, "warnings", setup, teardown, warn_unreachable,
+		warn_unreachable_via_attempts_and_choices, warn_template, warn_with_errors);
+	ADD(s, "forms", setup, teardown, form_canonical, form_seed_numbers, form_extended,
+		form_extended_defaults, find_all_ids, find_small, hash_stable,
+		hash_is_sha256_of_canon);
+	ADD(s, "cycles", setup, teardown, cycle_self, cycle_two_cutscenes, cycle_reported_once,
+		cycle_through_branch, cycle_two_loops, cycle_through_waiting_ok);
+	ADD(s, "texts", setup, teardown, text_languages, text_default_missing,
+		text_bad_language_codes, text_limit_utf16, text_empty, text_flow_level,
+		text_html, text_popup_limit);
+	ADD(s, "files", tmp_setup, tmp_teardown, load_file, jdoc_read_files);
+	ADD(s, "helpers", setup, teardown, diag_print_format, diag_basics,
+		jdoc_path_escaping, jdoc_canon_sorted, jdoc_quote_controls,
+		jdoc_parse_errors, jdoc_type_names, buf_ceiling, buf_grows, arena_basics);
 	return unit_run(s);
 }

@@ -1,0 +1,391 @@
+/* config.c - reading blueflow.conf with libinih. */
+#include "engine/config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <ini.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/check.h"
+
+const char *const config_server_keys[] = {
+	"listen", "workers", "db", "storage", "api_base", "max_body",
+	"request_timeout", "transcript", "encryption_key_env",
+	"update_retention_hours", "sent_retention_days", "lock_timeout", NULL
+};
+
+const char *const config_bot_keys[] = {
+	"flow", "token_env", "secret_env", "username", "inline_reply", NULL
+};
+
+struct config_parse {
+	struct config *c;
+	struct diag *d;
+	FILE *f;
+	int line;
+	char dir[PATH_MAX];       /* the config file's folder, for relative paths */
+};
+
+const char *config_path(int *argc, char **argv)
+{
+	const char *env = getenv("BLUEFLOW_CONF");
+	const char *file = env && *env ? env : CONFIG_DEFAULT;
+	for (int i = 1; i < *argc; i++) {
+		if (strcmp(argv[i], "-c") != 0 && strcmp(argv[i], "--config") != 0)
+			continue;
+		if (i + 1 >= *argc)
+			return NULL;
+		file = argv[i + 1];
+		memmove(&argv[i], &argv[i + 2], (size_t)(*argc - i - 1) * sizeof(*argv));
+		*argc -= 2;
+		i--;
+	}
+	return file;
+}
+
+static char *config_reader(char *str, int num, void *stream)
+{
+	struct config_parse *p = stream;
+	char *s = fgets(str, num, p->f);
+	if (s)
+		p->line++;
+	return s;
+}
+
+static void config_error(struct config_parse *p, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void config_error(struct config_parse *p, const char *fmt, ...)
+{
+	char where[32];
+	va_list ap;
+	snprintf(where, sizeof(where), "line %d", p->line);
+	va_start(ap, fmt);
+	diag_vadd(p->d, DIAG_ERROR, "config", where, fmt, ap);
+	va_end(ap);
+}
+
+/* A path relative to the config file's folder; "" stays "". */
+static char *config_file_path(struct config_parse *p, const char *v)
+{
+	char buf[PATH_MAX * 2];
+	if (v[0] == '/' || v[0] == '\0' || p->dir[0] == '\0')
+		return strdup(v);
+	snprintf(buf, sizeof(buf), "%s/%s", p->dir, v);
+	return strdup(buf);
+}
+
+static int config_int(struct config_parse *p, const char *section,
+	const char *key, const char *v, long min, long max, long *out)
+{
+	char *end;
+	long x;
+	errno = 0;
+	x = strtol(v, &end, 10);
+	if (errno || end == v || *end != '\0' || x < min || x > max) {
+		config_error(p, "[%s] %s = %s: must be a whole number from %ld to %ld",
+			section, key, v, min, max);
+		return -1;
+	}
+	*out = x;
+	return 0;
+}
+
+static int config_bool(struct config_parse *p, const char *section,
+	const char *key, const char *v, int *out)
+{
+	if (!strcmp(v, "on") || !strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "1"))
+		*out = 1;
+	else if (!strcmp(v, "off") || !strcmp(v, "no") || !strcmp(v, "false") || !strcmp(v, "0"))
+		*out = 0;
+	else {
+		config_error(p, "[%s] %s = %s: must be on or off", section, key, v);
+		return -1;
+	}
+	return 0;
+}
+
+static void config_set(char **slot, char *v)
+{
+	free(*slot);
+	*slot = v;
+}
+
+static int config_env_name(struct config_parse *p, const char *section,
+	const char *key, const char *v)
+{
+	size_t n = strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_");
+	if (n == 0 || v[n] != '\0' || isdigit((unsigned char)v[0])) {
+		config_error(p, "[%s] %s = %s: must name an environment variable "
+			"(the secret itself never goes in this file), e.g. %s = BOT_TOKEN",
+			section, key, v, key);
+		return -1;
+	}
+	return 0;
+}
+
+static void config_unknown(struct config_parse *p, const char *section,
+	const char *key, const char *const *keys)
+{
+	const char *near = check_suggest(key, keys);
+	if (near)
+		config_error(p, "[%s] unknown key \"%s\"; did you mean \"%s\"?",
+			section, key, near);
+	else
+		config_error(p, "[%s] unknown key \"%s\"", section, key);
+}
+
+static int config_server(struct config_parse *p, const char *key, const char *v)
+{
+	struct config *c = p->c;
+	long x;
+
+	if (!strcmp(key, "listen"))
+		config_set(&c->listen, strdup(v));
+	else if (!strcmp(key, "db"))
+		config_set(&c->db, strncmp(v, "sqlite:", 7) == 0 ?
+			NULL : strdup(v));
+	else if (!strcmp(key, "storage"))
+		config_set(&c->storage, config_file_path(p, v));
+	else if (!strcmp(key, "api_base"))
+		config_set(&c->api_base, strdup(v));
+	else if (!strcmp(key, "encryption_key_env")) {
+		if (config_env_name(p, "server", key, v) == 0)
+			config_set(&c->encryption_key_env, strdup(v));
+	} else if (!strcmp(key, "workers")) {
+		if (config_int(p, "server", key, v, 0, 256, &x) == 0)
+			c->workers = (int)x;
+	} else if (!strcmp(key, "max_body")) {
+		if (config_int(p, "server", key, v, 1024, 64L << 20, &x) == 0)
+			c->max_body = x;
+	} else if (!strcmp(key, "request_timeout")) {
+		if (config_int(p, "server", key, v, 1, 55, &x) == 0)
+			c->request_timeout = (int)x;
+	} else if (!strcmp(key, "update_retention_hours")) {
+		if (config_int(p, "server", key, v, 1, 24 * 365, &x) == 0)
+			c->update_retention_hours = (int)x;
+	} else if (!strcmp(key, "sent_retention_days")) {
+		if (config_int(p, "server", key, v, 1, 3650, &x) == 0)
+			c->sent_retention_days = (int)x;
+	} else if (!strcmp(key, "lock_timeout")) {
+		if (config_int(p, "server", key, v, 100, 50000, &x) == 0)
+			c->lock_timeout_ms = (int)x;
+	} else if (!strcmp(key, "transcript")) {
+		config_bool(p, "server", key, v, &c->transcript);
+	} else {
+		config_unknown(p, "server", key, config_server_keys);
+		return 0;
+	}
+	/* a sqlite: path is relative to the config file too */
+	if (!strcmp(key, "db") && strncmp(v, "sqlite:", 7) == 0) {
+		char *path = config_file_path(p, v + 7), *db;
+		if (path == NULL)
+			return 0;
+		db = malloc(strlen(path) + 8);
+		if (db)
+			snprintf(db, strlen(path) + 8, "sqlite:%s", path);
+		free(path);
+		config_set(&c->db, db);
+	} else if (!strcmp(key, "db") && strncmp(v, "postgresql://", 13) != 0 &&
+		   strncmp(v, "postgres://", 11) != 0) {
+		config_error(p, "[server] db = %s: use sqlite:PATH or a "
+			"postgresql:// URI", v);
+	}
+	return 0;
+}
+
+static int config_bot_key(struct config_parse *p, struct config_bot *b,
+	const char *key, const char *v)
+{
+	char section[96];
+	snprintf(section, sizeof(section), "bot %s", b->name);
+	if (!strcmp(key, "flow")) {
+		config_set(&b->flow_file, config_file_path(p, v));
+	} else if (!strcmp(key, "token_env")) {
+		if (config_env_name(p, section, key, v) == 0)
+			config_set(&b->token_env, strdup(v));
+	} else if (!strcmp(key, "secret_env")) {
+		if (config_env_name(p, section, key, v) == 0)
+			config_set(&b->secret_env, strdup(v));
+	} else if (!strcmp(key, "username")) {
+		config_set(&b->username, strdup(v[0] == '@' ? v + 1 : v));
+	} else if (!strcmp(key, "inline_reply")) {
+		config_bool(p, section, key, v, &b->inline_reply);
+	} else {
+		config_unknown(p, section, key, config_bot_keys);
+	}
+	return 0;
+}
+
+/* A bot's name is part of URLs and file paths: [a-z0-9_-], 1 to 32. */
+static int config_bot_name(const char *s)
+{
+	size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_-");
+	return n >= 1 && n <= 32 && s[n] == '\0';
+}
+
+static struct config_bot *config_section_bot(struct config_parse *p,
+	const char *section)
+{
+	struct config *c = p->c;
+	const char *name = section + 4;
+	struct config_bot *b;
+
+	name += strspn(name, " ");
+	for (unsigned i = 0; i < c->n_bots; i++)
+		if (strcmp(c->bots[i].name, name) == 0)
+			return &c->bots[i];
+	if (!config_bot_name(name)) {
+		config_error(p, "[%s]: a bot name is 1 to 32 of a-z, 0-9, '_' and "
+			"'-' (it becomes the webhook path /tg/NAME)", section);
+		return NULL;
+	}
+	if (c->n_bots == CONFIG_BOTS_MAX) {
+		config_error(p, "[%s]: at most %d bots", section, CONFIG_BOTS_MAX);
+		return NULL;
+	}
+	b = &c->bots[c->n_bots++];
+	memset(b, 0, sizeof(*b));
+	b->name = strdup(name);
+	b->inline_reply = 1;
+	b->line = p->line;
+	return b;
+}
+
+static int config_handler(void *user, const char *section, const char *key,
+	const char *value)
+{
+	struct config_parse *p = user;
+	struct config_bot *b;
+
+	if (strcmp(section, "server") == 0)
+		return config_server(p, key, value) == 0;
+	if (strncmp(section, "bot ", 4) == 0) {
+		b = config_section_bot(p, section);
+		if (b)
+			config_bot_key(p, b, key, value);
+		return 1;
+	}
+	config_error(p, "[%s]: unknown section; use [server] and [bot NAME]", section);
+	return 1;
+}
+
+static void config_defaults(struct config *c)
+{
+	c->max_body = 1L << 20;
+	c->request_timeout = 20;
+	c->transcript = 1;
+	c->update_retention_hours = 48;
+	c->sent_retention_days = 7;
+	c->lock_timeout_ms = 5000;
+}
+
+static int config_finish(struct config_parse *p)
+{
+	struct config *c = p->c;
+	char line[32];
+	size_t errors = p->d->errors;
+
+	if (c->db == NULL) {
+		char *path = config_file_path(p, "blueflow.db");
+		c->db = malloc(path ? strlen(path) + 8 : 1);
+		if (c->db && path)
+			snprintf(c->db, strlen(path) + 8, "sqlite:%s", path);
+		free(path);
+	}
+	if (c->listen == NULL)
+		c->listen = strdup("/run/blueflow/blueflow.sock");
+	if (c->api_base == NULL)
+		c->api_base = strdup("https://api.telegram.org");
+	if (c->storage == NULL)
+		c->storage = config_file_path(p, "files");
+	if (c->n_bots == 0)
+		diag_add(p->d, DIAG_ERROR, "config", "/", "no bot: add a section "
+			"[bot NAME] with flow = FILE and token_env = VARIABLE");
+	for (unsigned i = 0; i < c->n_bots; i++) {
+		struct config_bot *b = &c->bots[i];
+		snprintf(line, sizeof(line), "line %d", b->line);
+		if (b->flow_file == NULL)
+			diag_add(p->d, DIAG_ERROR, "config", line, "[bot %s] needs flow "
+				"= FILE, the bot's flow", b->name);
+		if (b->token_env == NULL)
+			diag_add(p->d, DIAG_ERROR, "config", line, "[bot %s] needs "
+				"token_env = VARIABLE, the environment variable holding "
+				"the bot token", b->name);
+	}
+	if (!c->db || !c->listen || !c->api_base || !c->storage)
+		diag_add(p->d, DIAG_ERROR, "config", "/", "out of memory");
+	return p->d->errors == errors ? 0 : -1;
+}
+
+int config_load(const char *file, struct config *c, struct diag *d)
+{
+	struct config_parse p;
+	const char *slash;
+	size_t errors = d->errors;
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	config_defaults(c);
+	memset(&p, 0, sizeof(p));
+	p.c = c;
+	p.d = d;
+	slash = strrchr(file, '/');
+	if (slash)
+		snprintf(p.dir, sizeof(p.dir), "%.*s", (int)(slash - file), file);
+	if (slash == file)
+		snprintf(p.dir, sizeof(p.dir), "/");
+	c->file = strdup(file);
+	c->bots = calloc(CONFIG_BOTS_MAX, sizeof(*c->bots));
+	p.f = fopen(file, "r");
+	if (p.f == NULL) {
+		diag_add(d, DIAG_ERROR, "config", "/", "cannot open: %s; write one "
+			"(see README, \"Configuration\") or name it with -c FILE",
+			strerror(errno));
+		config_free(c);
+		return -1;
+	}
+	rc = ini_parse_stream(config_reader, &p, config_handler, &p);
+	fclose(p.f);
+	if (rc > 0) {
+		char where[32];
+		snprintf(where, sizeof(where), "line %d", rc);
+		diag_add(d, DIAG_ERROR, "config", where, "not a \"key = value\" "
+			"line or a [section] header");
+	}
+	config_finish(&p);
+	if (d->errors != errors) {
+		config_free(c);
+		return -1;
+	}
+	return 0;
+}
+
+const struct config_bot *config_bot(const struct config *c, const char *name)
+{
+	for (unsigned i = 0; i < c->n_bots; i++)
+		if (strcmp(c->bots[i].name, name) == 0)
+			return &c->bots[i];
+	return NULL;
+}
+
+void config_free(struct config *c)
+{
+	for (unsigned i = 0; c->bots && i < c->n_bots; i++) {
+		free(c->bots[i].name);
+		free(c->bots[i].flow_file);
+		free(c->bots[i].token_env);
+		free(c->bots[i].secret_env);
+		free(c->bots[i].username);
+	}
+	free(c->bots);
+	free(c->file);
+	free(c->listen);
+	free(c->db);
+	free(c->storage);
+	free(c->api_base);
+	free(c->encryption_key_env);
+	memset(c, 0, sizeof(*c));
+}

@@ -1,0 +1,129 @@
+/* store.h - where chats, processed updates, the outbox and the
+ * transcript live. One interface, a table of functions (in the manner of
+ * SQLite's sqlite3_io_methods), with backends for SQLite (the embedded
+ * default) and PostgreSQL (production).
+ *
+ * One update is one transaction:
+ *   store_begin -> store_claim (a repeat returns the first answer and
+ *   stops) -> store_lock_chat -> engine step -> store_save -> store_commit
+ * store_apply() runs all of it. Any failure rolls everything back and says
+ * whether it is transient (answer 503: Telegram re-sends) or permanent
+ * (answer 200 and log: the update can never succeed).
+ *
+ * A store handle belongs to one process: open it after fork. */
+#ifndef BLUEFLOW_STORE_H
+#define BLUEFLOW_STORE_H
+
+#include "engine/buf.h"
+#include "engine/engine.h"
+#include "engine/flow.h"
+#include "engine/update.h"
+
+#define STORE_OK 0
+#define STORE_TRANSIENT (-1)      /* retry later: connection lost, lock timeout, busy */
+#define STORE_PERMANENT (-2)      /* will never succeed: bad data */
+
+#define STORE_VERSION 1           /* of struct store_ops */
+#define STORE_REPLY_MAX (64 * 1024)
+
+struct store_err {
+	int code;                     /* STORE_TRANSIENT or STORE_PERMANENT */
+	char msg[256];
+};
+
+/* A chat as stored: the engine's struct chat plus what only the store
+ * needs. */
+struct store_chat {
+	struct chat chat;
+	char flow_hash[65];
+	int pending;                  /* the outbox holds unsent rows for it */
+	int is_new;
+};
+
+/* What one update leaves behind, for store_save. */
+struct store_save {
+	const char *bot;
+	long long update_id;
+	const struct store_chat *sc;
+	const char *flow_hash;
+	const struct step_out *out;
+	unsigned outbox_from;         /* calls[outbox_from..] go to the outbox */
+	const char *reply;            /* the inline reply given, or NULL */
+	const char *said;             /* what the user sent, for the transcript */
+};
+
+struct store;
+
+struct store_ops {
+	int version;                  /* STORE_VERSION */
+	const char *name;
+	void (*close)(struct store *s);
+	/* Applies missing migrations; *applied counts them. */
+	int (*migrate)(struct store *s, int *applied, struct store_err *e);
+	int (*begin)(struct store *s, struct store_err *e);
+	/* 0 and *repeat = 0 for a new update id; *repeat = 1 and the
+	 * recorded reply in reply ("" for none) for one seen before. */
+	int (*claim)(struct store *s, const char *bot, long long update_id,
+		int *repeat, struct buf *reply, struct store_err *e);
+	/* Locks the chat's row, creating it, and loads it into sc (sc->chat
+	 * must be initialised by chat_init; its ctx is replaced). */
+	int (*lock_chat)(struct store *s, const char *bot, struct store_chat *sc,
+		struct store_err *e);
+	int (*save)(struct store *s, const struct store_save *sv, struct store_err *e);
+	int (*commit)(struct store *s, struct store_err *e);
+	void (*rollback)(struct store *s);
+	/* Deletes processed updates older than update_hours and sent outbox
+	 * rows older than sent_days, at most limit rows; *n counts them. */
+	int (*prune)(struct store *s, int update_hours, int sent_days, int limit,
+		int *n, struct store_err *e);
+	/* 1 when the store answers, 0 otherwise. */
+	int (*ping)(struct store *s);
+};
+
+struct store {
+	const struct store_ops *ops;
+	int transcript;               /* keep a transcript (default on) */
+	const unsigned char *key;     /* 32-byte encryption key, or NULL */
+	unsigned char key_id;
+};
+
+/* Opens the store a config names: "sqlite:PATH" or "postgresql://...". Returns 0, or a STORE_ error with a message. */
+int store_open(const char *uri, struct store **out, struct store_err *e);
+
+/* Closes and frees; NULL is fine. */
+void store_close(struct store *s);
+
+/* Everything one webhook request needs: the flow, the bot, the update,
+ * whether an inline reply is allowed. */
+struct store_job {
+	const char *bot;
+	const struct flow *flow;
+	const struct update *u;
+	const struct engine_env *env;
+	int inline_reply;
+};
+
+/* What store_apply did. */
+struct store_result {
+	int repeat;                   /* seen before: nothing applied */
+	struct buf reply;             /* the inline reply body, "" for none */
+	struct step_out out;          /* the step (empty for a repeat) */
+};
+
+void store_result_init(struct store_result *r);
+void store_result_free(struct store_result *r);
+
+/* Runs one update in one transaction (see the top of this file). Returns
+ * STORE_OK, or a STORE_ error (everything rolled back). */
+int store_apply(struct store *s, const struct store_job *job,
+	struct store_result *r, struct store_err *e);
+
+/* Sets e and returns code. */
+int store_fail(struct store_err *e, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Backends. */
+int store_sqlite_open(const char *path, struct store **out, struct store_err *e);
+int store_pg_open(const char *uri, struct store **out, struct store_err *e);
+
+#endif

@@ -1,0 +1,447 @@
+/* store_pg.c - the production store: PostgreSQL through libpq. Every
+ * statement is prepared once per connection and parameterized. The chat
+ * row lock is taken by the upsert that loads it (ON CONFLICT DO UPDATE
+ * locks the row as SELECT ... FOR UPDATE would), bounded by lock_timeout.
+ * A lost connection is re-opened on the next transaction. */
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/jdoc.h"
+#include "engine/sql.h"
+#include "engine/store.h"
+
+#define PG_LOCK_TIMEOUT "5s"
+#define PG_STATEMENT_TIMEOUT "15s"
+#define PG_MIGRATE_LOCK 0x626c7565   /* advisory lock key: "blue" */
+
+enum { P_CLAIM, P_REPLY, P_LOCK, P_SAVE, P_PRUNE_UPDATES, P_PRUNE_SENT, P_COUNT };
+
+static const struct {
+	const char *name;
+	const char *sql;
+	int nparams;
+} pg_stmts[P_COUNT] = {
+	[P_CLAIM] = { "bf_claim",
+		"INSERT INTO updates (bot, update_id) VALUES ($1, $2) ON CONFLICT DO NOTHING", 2 },
+	[P_REPLY] = { "bf_reply",
+		"SELECT coalesce(reply, '') FROM updates WHERE bot = $1 AND update_id = $2", 2 },
+	[P_LOCK] = { "bf_lock",
+		"INSERT INTO chats AS c (bot, chat_id) VALUES ($1, $2) "
+		"ON CONFLICT (bot, chat_id) DO UPDATE SET chat_id = c.chat_id "
+		"RETURNING node, flow_hash, context, attempts, finished, keyboard, "
+		"(xmax = 0), EXISTS (SELECT 1 FROM outbox o WHERE o.bot = $1 "
+		"AND o.chat_id = $2 AND o.state = 'pending')", 2 },
+	[P_SAVE] = { "bf_save",
+		"WITH c AS (UPDATE chats SET node = $3, flow_hash = $4, context = $5, "
+		"attempts = $6, finished = $7, keyboard = $8, last_update_id = $9, "
+		"updated_at = now() WHERE bot = $1 AND chat_id = $2), "
+		"o AS (INSERT INTO outbox (bot, chat_id, method, params) "
+		"SELECT $1, $2, m.method, m.params FROM unnest($10::text[], $11::text[]) "
+		"WITH ORDINALITY AS m(method, params, n) ORDER BY m.n), "
+		"r AS (UPDATE updates SET reply = $12 WHERE bot = $1 AND update_id = $9 "
+		"AND $12::text IS NOT NULL), "
+		"t AS (INSERT INTO transcript (bot, chat_id, update_id, dir, text) "
+		"SELECT $1, $2, $9, x.dir, x.text FROM unnest($13::text[], $14::text[]) "
+		"WITH ORDINALITY AS x(dir, text, n) ORDER BY x.n) SELECT 1", 14 },
+	[P_PRUNE_UPDATES] = { "bf_prune_updates",
+		"DELETE FROM updates WHERE ctid = ANY (ARRAY (SELECT ctid FROM updates "
+		"WHERE at < now() - make_interval(hours => $1::int) LIMIT $2::int))", 2 },
+	[P_PRUNE_SENT] = { "bf_prune_sent",
+		"DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE state = 'sent' "
+		"AND sent_at < now() - make_interval(days => $1::int) LIMIT $2::int)", 2 },
+};
+
+struct store_pg {
+	struct store base;
+	PGconn *conn;
+	int prepared;
+	struct buf a[4];             /* array parameters of bf_save */
+};
+
+/* Transient: the connection, lock timeouts, serialization, resources. */
+static int pg_code(const PGresult *res, PGconn *conn)
+{
+	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	if (state == NULL || PQstatus(conn) != CONNECTION_OK)
+		return STORE_TRANSIENT;
+	if (!strncmp(state, "08", 2) || !strncmp(state, "40", 2) ||
+	    !strncmp(state, "53", 2) || !strncmp(state, "57", 2) ||
+	    !strncmp(state, "58", 2) || !strcmp(state, "55P03") ||
+	    !strcmp(state, "55006"))
+		return STORE_TRANSIENT;
+	return STORE_PERMANENT;
+}
+
+/* Copies libpq's message without its trailing newline. */
+static int pg_fail(struct store_pg *s, PGresult *res, const char *what,
+	struct store_err *e)
+{
+	const char *msg = res ? PQresultErrorMessage(res) : PQerrorMessage(s->conn);
+	int code = pg_code(res, s->conn);
+	size_t n = strcspn(msg, "\n");
+	store_fail(e, code, "postgresql: %s: %.*s", what, (int)n, msg);
+	PQclear(res);
+	return code;
+}
+
+static int pg_command(struct store_pg *s, const char *sql, struct store_err *e)
+{
+	PGresult *res = PQexec(s->conn, sql);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK)
+		return pg_fail(s, res, sql, e);
+	PQclear(res);
+	return STORE_OK;
+}
+
+static int pg_prepare(struct store_pg *s, struct store_err *e)
+{
+	int rc = pg_command(s, "SET lock_timeout = '" PG_LOCK_TIMEOUT "'; "
+		"SET statement_timeout = '" PG_STATEMENT_TIMEOUT "'", e);
+	for (int i = 0; rc == STORE_OK && i < P_COUNT; i++) {
+		PGresult *res = PQprepare(s->conn, pg_stmts[i].name, pg_stmts[i].sql,
+			pg_stmts[i].nparams, NULL);
+		if (PQresultStatus(res) != PGRES_COMMAND_OK)
+			return pg_fail(s, res, pg_stmts[i].name, e);
+		PQclear(res);
+	}
+	s->prepared = rc == STORE_OK;
+	return rc;
+}
+
+/* Makes sure the connection is up and prepared (after a migration, or
+ * after PostgreSQL went away). */
+static int pg_ready(struct store_pg *s, struct store_err *e)
+{
+	if (PQstatus(s->conn) != CONNECTION_OK) {
+		s->prepared = 0;
+		PQreset(s->conn);
+		if (PQstatus(s->conn) != CONNECTION_OK)
+			return pg_fail(s, NULL, "connect", e);
+	}
+	if (!s->prepared)
+		return pg_prepare(s, e);
+	return STORE_OK;
+}
+
+static PGresult *pg_exec(struct store_pg *s, int q, const char *const *vals)
+{
+	return PQexecPrepared(s->conn, pg_stmts[q].name, pg_stmts[q].nparams,
+		vals, NULL, NULL, 0);
+}
+
+static void pg_close(struct store *base)
+{
+	struct store_pg *s = (struct store_pg *)base;
+	PQfinish(s->conn);
+	for (int i = 0; i < 4; i++)
+		buf_free(&s->a[i]);
+	free(s);
+}
+
+static int pg_version(struct store_pg *s, int *version, struct store_err *e)
+{
+	PGresult *res = PQexec(s->conn, "SELECT coalesce(max(version), 0) FROM schema_version");
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		return pg_fail(s, res, "schema version", e);
+	*version = (int)strtol(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	return STORE_OK;
+}
+
+static int pg_migrate(struct store *base, int *applied, struct store_err *e)
+{
+	struct store_pg *s = (struct store_pg *)base;
+	char sql[256];
+	int version, known = 0, rc;
+
+	*applied = 0;
+	for (const struct sql_file *f = sql_files; f->backend; f++)
+		if (strcmp(f->backend, "postgres") == 0 && f->version > known)
+			known = f->version;
+	if (PQstatus(s->conn) != CONNECTION_OK)
+		PQreset(s->conn);
+	snprintf(sql, sizeof(sql), "SELECT pg_advisory_lock(%d)", PG_MIGRATE_LOCK);
+	rc = pg_command(s, sql, e);
+	if (rc)
+		return rc;
+	rc = pg_command(s, "CREATE TABLE IF NOT EXISTS schema_version ("
+		"version integer PRIMARY KEY, name text NOT NULL, "
+		"applied_at timestamptz NOT NULL DEFAULT now())", e);
+	for (const struct sql_file *f = sql_files; rc == STORE_OK && f->backend; f++) {
+		if (strcmp(f->backend, "postgres") != 0)
+			continue;
+		rc = pg_command(s, "BEGIN", e);
+		if (rc == STORE_OK)
+			rc = pg_version(s, &version, e);
+		if (rc == STORE_OK && version > known)
+			rc = store_fail(e, STORE_PERMANENT, "the database's schema is "
+				"version %d, newer than this blueflow knows (%d): upgrade "
+				"blueflow, do not run an older one on it", version, known);
+		if (rc == STORE_OK && f->version > version) {
+			rc = pg_command(s, f->text, e);
+			snprintf(sql, sizeof(sql), "INSERT INTO schema_version (version, name) "
+				"VALUES (%d, '%s')", f->version, f->name);
+			if (rc == STORE_OK)
+				rc = pg_command(s, sql, e);
+			if (rc == STORE_OK)
+				(*applied)++;
+		}
+		if (rc == STORE_OK)
+			rc = pg_command(s, "COMMIT", e);
+		else
+			PQclear(PQexec(s->conn, "ROLLBACK"));
+	}
+	if (rc == STORE_OK)
+		rc = pg_version(s, &version, e);
+	if (rc == STORE_OK && version > known)
+		rc = store_fail(e, STORE_PERMANENT, "the database's schema is version "
+			"%d, newer than this blueflow knows (%d): upgrade blueflow",
+			version, known);
+	snprintf(sql, sizeof(sql), "SELECT pg_advisory_unlock(%d)", PG_MIGRATE_LOCK);
+	PQclear(PQexec(s->conn, sql));
+	s->prepared = 0;
+	return rc;
+}
+
+static int pg_begin(struct store *base, struct store_err *e)
+{
+	struct store_pg *s = (struct store_pg *)base;
+	int rc = pg_ready(s, e);
+	if (rc)
+		return rc;
+	return pg_command(s, "BEGIN", e);
+}
+
+static int pg_commit(struct store *base, struct store_err *e)
+{
+	return pg_command((struct store_pg *)base, "COMMIT", e);
+}
+
+static void pg_rollback(struct store *base)
+{
+	struct store_pg *s = (struct store_pg *)base;
+	if (PQstatus(s->conn) == CONNECTION_OK &&
+	    PQtransactionStatus(s->conn) != PQTRANS_IDLE)
+		PQclear(PQexec(s->conn, "ROLLBACK"));
+}
+
+static int pg_claim(struct store *base, const char *bot, long long update_id,
+	int *repeat, struct buf *reply, struct store_err *e)
+{
+	struct store_pg *s = (struct store_pg *)base;
+	char id[32];
+	const char *vals[2] = { bot, id };
+	PGresult *res;
+
+	*repeat = 0;
+	snprintf(id, sizeof(id), "%lld", update_id);
+	res = pg_exec(s, P_CLAIM, vals);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		return pg_fail(s, res, "claim update", e);
+	*repeat = strcmp(PQcmdTuples(res), "1") != 0;
+	PQclear(res);
+	if (!*repeat)
+		return STORE_OK;
+	res = pg_exec(s, P_REPLY, vals);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
+		return pg_fail(s, res, "read reply", e);
+	buf_reset(reply);
+	if (buf_adds(reply, PQgetvalue(res, 0, 0)) != 0) {
+		PQclear(res);
+		return store_fail(e, STORE_PERMANENT, "recorded reply too large");
+	}
+	PQclear(res);
+	return STORE_OK;
+}
+
+static int pg_lock_chat(struct store *base, const char *bot,
+	struct store_chat *sc, struct store_err *e)
+{
+	struct store_pg *s = (struct store_pg *)base;
+	char id[32];
+	const char *vals[2] = { bot, id };
+	json_object *ctx;
+	PGresult *res;
+
+	snprintf(id, sizeof(id), "%lld", sc->chat.chat_id);
+	res = pg_exec(s, P_LOCK, vals);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
+		return pg_fail(s, res, "lock chat", e);
+	snprintf(sc->chat.node, sizeof(sc->chat.node), "%s", PQgetvalue(res, 0, 0));
+	snprintf(sc->flow_hash, sizeof(sc->flow_hash), "%s", PQgetvalue(res, 0, 1));
+	ctx = json_tokener_parse(PQgetvalue(res, 0, 2));
+	if (ctx == NULL || json_object_get_type(ctx) != json_type_object) {
+		json_object_put(ctx);
+		ctx = json_object_new_object();   /* a broken context is reset */
+	}
+	if (ctx) {
+		json_object_put(sc->chat.ctx);
+		sc->chat.ctx = ctx;
+	}
+	sc->chat.attempts = (int)strtol(PQgetvalue(res, 0, 3), NULL, 10);
+	sc->chat.finished = PQgetvalue(res, 0, 4)[0] == 't';
+	sc->chat.keyboard = PQgetvalue(res, 0, 5)[0] == 't';
+	sc->is_new = PQgetvalue(res, 0, 6)[0] == 't';
+	sc->pending = PQgetvalue(res, 0, 7)[0] == 't';
+	PQclear(res);
+	return ctx ? STORE_OK : store_fail(e, STORE_TRANSIENT, "out of memory");
+}
+
+/* Appends s to a PostgreSQL array literal being built in b (which holds
+ * "{" and the elements so far). */
+static int pg_array_add(struct buf *b, const char *s)
+{
+	if ((b->len > 1 && buf_addc(b, ',')) || buf_addc(b, '"'))
+		return -1;
+	for (; *s; s++)
+		if ((*s == '"' || *s == '\\') ? buf_addc(b, '\\') || buf_addc(b, *s) :
+		    buf_addc(b, *s))
+			return -1;
+	return buf_addc(b, '"');
+}
+
+static int pg_arrays(struct store_pg *s, const struct store_save *sv)
+{
+	const struct step_out *o = sv->out;
+	int rc = 0;
+
+	for (int i = 0; i < 4; i++) {
+		buf_reset(&s->a[i]);
+		rc |= buf_addc(&s->a[i], '{');
+	}
+	for (unsigned i = sv->outbox_from; rc == 0 && i < o->n_calls; i++) {
+		rc |= pg_array_add(&s->a[0], o->calls[i].method);
+		rc |= pg_array_add(&s->a[1], json_object_to_json_string_ext(o->calls[i].params,
+			JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	}
+	if (s->base.transcript) {
+		rc |= pg_array_add(&s->a[2], "in");
+		rc |= pg_array_add(&s->a[3], sv->said);
+		for (unsigned i = 0; rc == 0 && i < o->n_calls; i++) {
+			json_object *text;
+			if (strcmp(o->calls[i].method, "sendMessage") != 0 ||
+			    !json_object_object_get_ex(o->calls[i].params, "text", &text))
+				continue;
+			rc |= pg_array_add(&s->a[2], "out");
+			rc |= pg_array_add(&s->a[3], json_object_get_string(text));
+		}
+	}
+	for (int i = 0; i < 4; i++)
+		rc |= buf_addc(&s->a[i], '}');
+	return rc;
+}
+
+static int pg_save(struct store *base, const struct store_save *sv,
+	struct store_err *e)
+{
+	struct store_pg *s = (struct store_pg *)base;
+	const struct chat *c = &sv->sc->chat;
+	char chat_id[32], attempts[16], update_id[32];
+	const char *vals[14];
+	PGresult *res;
+
+	if (pg_arrays(s, sv) != 0)
+		return store_fail(e, STORE_PERMANENT, "the update's calls are too large to queue");
+	snprintf(chat_id, sizeof(chat_id), "%lld", c->chat_id);
+	snprintf(attempts, sizeof(attempts), "%d", c->attempts);
+	snprintf(update_id, sizeof(update_id), "%lld", sv->update_id);
+	vals[0] = sv->bot;
+	vals[1] = chat_id;
+	vals[2] = c->node;
+	vals[3] = sv->flow_hash;
+	vals[4] = json_object_to_json_string_ext(c->ctx,
+		JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	vals[5] = attempts;
+	vals[6] = c->finished ? "t" : "f";
+	vals[7] = c->keyboard ? "t" : "f";
+	vals[8] = update_id;
+	vals[9] = s->a[0].p;
+	vals[10] = s->a[1].p;
+	vals[11] = sv->reply;
+	vals[12] = s->a[2].p;
+	vals[13] = s->a[3].p;
+	res = pg_exec(s, P_SAVE, vals);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		return pg_fail(s, res, "save", e);
+	PQclear(res);
+	return STORE_OK;
+}
+
+static int pg_prune(struct store *base, int update_hours, int sent_days,
+	int limit, int *n, struct store_err *e)
+{
+	struct store_pg *s = (struct store_pg *)base;
+	char a[16], b[16], l[16];
+	const char *v1[2] = { a, l }, *v2[2] = { b, l };
+	PGresult *res;
+	int rc = pg_ready(s, e);
+
+	*n = 0;
+	if (rc)
+		return rc;
+	snprintf(a, sizeof(a), "%d", update_hours);
+	snprintf(b, sizeof(b), "%d", sent_days);
+	snprintf(l, sizeof(l), "%d", limit);
+	res = pg_exec(s, P_PRUNE_UPDATES, v1);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		return pg_fail(s, res, "prune updates", e);
+	*n += (int)strtol(PQcmdTuples(res), NULL, 10);
+	PQclear(res);
+	res = pg_exec(s, P_PRUNE_SENT, v2);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		return pg_fail(s, res, "prune outbox", e);
+	*n += (int)strtol(PQcmdTuples(res), NULL, 10);
+	PQclear(res);
+	return STORE_OK;
+}
+
+static int pg_ping(struct store *base)
+{
+	struct store_pg *s = (struct store_pg *)base;
+	struct store_err e;
+	if (pg_ready(s, &e) != STORE_OK)
+		return 0;
+	return pg_command(s, "SELECT 1", &e) == STORE_OK;
+}
+
+static const struct store_ops pg_ops = {
+	.version = STORE_VERSION,
+	.name = "postgresql",
+	.close = pg_close,
+	.migrate = pg_migrate,
+	.begin = pg_begin,
+	.claim = pg_claim,
+	.lock_chat = pg_lock_chat,
+	.save = pg_save,
+	.commit = pg_commit,
+	.rollback = pg_rollback,
+	.prune = pg_prune,
+	.ping = pg_ping,
+};
+
+int store_pg_open(const char *uri, struct store **out, struct store_err *e)
+{
+	struct store_pg *s = calloc(1, sizeof(*s));
+
+	*out = NULL;
+	if (s == NULL)
+		return store_fail(e, STORE_TRANSIENT, "out of memory");
+	s->base.ops = &pg_ops;
+	s->base.transcript = 1;
+	for (int i = 0; i < 4; i++)
+		buf_init(&s->a[i], 8u << 20);
+	s->conn = PQconnectdb(uri);
+	if (s->conn == NULL) {
+		pg_close(&s->base);
+		return store_fail(e, STORE_TRANSIENT, "out of memory");
+	}
+	if (PQstatus(s->conn) != CONNECTION_OK) {
+		int rc = pg_fail(s, NULL, "connect", e);
+		pg_close(&s->base);
+		return rc;
+	}
+	*out = &s->base;
+	return STORE_OK;
+}

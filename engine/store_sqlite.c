@@ -1,0 +1,460 @@
+/* store_sqlite.c - the embedded default store: one SQLite file in WAL
+ * mode; BEGIN IMMEDIATE serializes writers, so one chat's updates (and
+ * everyone else's) apply one at a time; busy_timeout bounds the wait. */
+#include <errno.h>
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine/jdoc.h"
+#include "engine/sql.h"
+#include "engine/store.h"
+
+#define SQLITE_BUSY_MS 5000
+
+enum {
+	Q_BEGIN, Q_COMMIT, Q_ROLLBACK, Q_CLAIM, Q_REPLY, Q_CHAT_NEW, Q_CHAT_GET,
+	Q_CHAT_SAVE, Q_OUTBOX, Q_SET_REPLY, Q_TRANSCRIPT, Q_PRUNE_UPDATES,
+	Q_PRUNE_SENT, Q_COUNT
+};
+
+static const char *const sqlite_sql[Q_COUNT] = {
+	[Q_BEGIN] = "BEGIN IMMEDIATE",
+	[Q_COMMIT] = "COMMIT",
+	[Q_ROLLBACK] = "ROLLBACK",
+	[Q_CLAIM] = "INSERT INTO updates (bot, update_id) VALUES (?1, ?2) "
+		"ON CONFLICT DO NOTHING",
+	[Q_REPLY] = "SELECT coalesce(reply, '') FROM updates WHERE bot = ?1 AND update_id = ?2",
+	[Q_CHAT_NEW] = "INSERT INTO chats (bot, chat_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+	[Q_CHAT_GET] = "SELECT node, flow_hash, context, attempts, finished, keyboard, "
+		"EXISTS (SELECT 1 FROM outbox WHERE bot = ?1 AND chat_id = ?2 AND state = 'pending') "
+		"FROM chats WHERE bot = ?1 AND chat_id = ?2",
+	[Q_CHAT_SAVE] = "UPDATE chats SET node = ?3, flow_hash = ?4, context = ?5, "
+		"attempts = ?6, finished = ?7, keyboard = ?8, last_update_id = ?9, "
+		"updated_at = strftime('%s', 'now') WHERE bot = ?1 AND chat_id = ?2",
+	[Q_OUTBOX] = "INSERT INTO outbox (bot, chat_id, method, params) VALUES (?1, ?2, ?3, ?4)",
+	[Q_SET_REPLY] = "UPDATE updates SET reply = ?3 WHERE bot = ?1 AND update_id = ?2",
+	[Q_TRANSCRIPT] = "INSERT INTO transcript (bot, chat_id, update_id, dir, text) "
+		"VALUES (?1, ?2, ?3, ?4, ?5)",
+	[Q_PRUNE_UPDATES] = "DELETE FROM updates WHERE rowid IN (SELECT rowid FROM updates "
+		"WHERE at < strftime('%s', 'now') - ?1 * 3600 LIMIT ?2)",
+	[Q_PRUNE_SENT] = "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE "
+		"state = 'sent' AND sent_at < strftime('%s', 'now') - ?1 * 86400 LIMIT ?2)",
+};
+
+struct store_sqlite {
+	struct store base;
+	sqlite3 *db;
+	sqlite3_stmt *q[Q_COUNT];
+	int in_tx;
+};
+
+static int sqlite_code(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+	case SQLITE_IOERR:
+	case SQLITE_FULL:
+	case SQLITE_CANTOPEN:
+	case SQLITE_PROTOCOL:
+	case SQLITE_NOMEM:
+		return STORE_TRANSIENT;
+	default:
+		return STORE_PERMANENT;
+	}
+}
+
+static int sqlite_fail(struct store_sqlite *s, int rc, const char *what,
+	struct store_err *e)
+{
+	return store_fail(e, sqlite_code(rc), "sqlite: %s: %s", what,
+		sqlite3_errmsg(s->db));
+}
+
+/* The prepared statement for q, reset and with bindings cleared. */
+static sqlite3_stmt *sqlite_stmt(struct store_sqlite *s, int q, struct store_err *e)
+{
+	int rc;
+	if (s->q[q] == NULL) {
+		rc = sqlite3_prepare_v3(s->db, sqlite_sql[q], -1,
+			SQLITE_PREPARE_PERSISTENT, &s->q[q], NULL);
+		if (rc != SQLITE_OK) {
+			sqlite_fail(s, rc, "prepare", e);
+			return NULL;
+		}
+	}
+	sqlite3_reset(s->q[q]);
+	sqlite3_clear_bindings(s->q[q]);
+	return s->q[q];
+}
+
+/* Runs a statement that returns no rows. */
+static int sqlite_done(struct store_sqlite *s, sqlite3_stmt *st, const char *what,
+	struct store_err *e)
+{
+	int rc = sqlite3_step(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return sqlite_fail(s, rc, what, e);
+	sqlite3_reset(st);
+	return STORE_OK;
+}
+
+static int sqlite_simple(struct store_sqlite *s, int q, struct store_err *e)
+{
+	sqlite3_stmt *st = sqlite_stmt(s, q, e);
+	if (st == NULL)
+		return e->code;
+	return sqlite_done(s, st, sqlite_sql[q], e);
+}
+
+static void sqlite_close(struct store *base)
+{
+	struct store_sqlite *s = (struct store_sqlite *)base;
+	for (int i = 0; i < Q_COUNT; i++)
+		sqlite3_finalize(s->q[i]);
+	sqlite3_close(s->db);
+	free(s);
+}
+
+static int sqlite_exec(struct store_sqlite *s, const char *sql, struct store_err *e)
+{
+	char *msg = NULL;
+	int rc = sqlite3_exec(s->db, sql, NULL, NULL, &msg);
+	if (rc != SQLITE_OK) {
+		store_fail(e, sqlite_code(rc), "sqlite: %s", msg ? msg : sqlite3_errstr(rc));
+		sqlite3_free(msg);
+		return e->code;
+	}
+	return STORE_OK;
+}
+
+static int sqlite_version(struct store_sqlite *s, int *version, struct store_err *e)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(s->db, "SELECT coalesce(max(version), 0) FROM schema_version",
+		-1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return sqlite_fail(s, rc, "schema version", e);
+	rc = sqlite3_step(st);
+	*version = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? STORE_OK : sqlite_fail(s, rc, "schema version", e);
+}
+
+static int sqlite_migrate(struct store *base, int *applied, struct store_err *e)
+{
+	struct store_sqlite *s = (struct store_sqlite *)base;
+	int version, known = 0, rc;
+	char sql[256];
+
+	*applied = 0;
+	for (const struct sql_file *f = sql_files; f->backend; f++)
+		if (strcmp(f->backend, "sqlite") == 0 && f->version > known)
+			known = f->version;
+	rc = sqlite_exec(s, "CREATE TABLE IF NOT EXISTS schema_version ("
+		"version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+		"applied_at INTEGER NOT NULL DEFAULT (strftime('%s', 'now')))", e);
+	if (rc)
+		return rc;
+	for (const struct sql_file *f = sql_files; f->backend; f++) {
+		if (strcmp(f->backend, "sqlite") != 0)
+			continue;
+		rc = sqlite_exec(s, "BEGIN IMMEDIATE", e);
+		if (rc)
+			return rc;
+		rc = sqlite_version(s, &version, e);
+		if (rc == STORE_OK && version > known)
+			rc = store_fail(e, STORE_PERMANENT, "the database's schema is "
+				"version %d, newer than this blueflow knows (%d): upgrade "
+				"blueflow, do not run an older one on it", version, known);
+		if (rc == STORE_OK && f->version > version) {
+			rc = sqlite_exec(s, f->text, e);
+			snprintf(sql, sizeof(sql), "INSERT INTO schema_version (version, name) "
+				"VALUES (%d, '%s')", f->version, f->name);
+			if (rc == STORE_OK)
+				rc = sqlite_exec(s, sql, e);
+			if (rc == STORE_OK)
+				(*applied)++;
+		}
+		if (rc) {
+			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+			return rc;
+		}
+		rc = sqlite_exec(s, "COMMIT", e);
+		if (rc)
+			return rc;
+	}
+	rc = sqlite_version(s, &version, e);
+	if (rc == STORE_OK && version > known)
+		rc = store_fail(e, STORE_PERMANENT, "the database's schema is version "
+			"%d, newer than this blueflow knows (%d): upgrade blueflow", version, known);
+	return rc;
+}
+
+static int sqlite_begin(struct store *base, struct store_err *e)
+{
+	struct store_sqlite *s = (struct store_sqlite *)base;
+	int rc = sqlite_simple(s, Q_BEGIN, e);
+	s->in_tx = rc == STORE_OK;
+	return rc;
+}
+
+static int sqlite_commit(struct store *base, struct store_err *e)
+{
+	struct store_sqlite *s = (struct store_sqlite *)base;
+	int rc = sqlite_simple(s, Q_COMMIT, e);
+	if (rc == STORE_OK)
+		s->in_tx = 0;
+	return rc;
+}
+
+static void sqlite_rollback(struct store *base)
+{
+	struct store_sqlite *s = (struct store_sqlite *)base;
+	struct store_err e;
+	if (s->in_tx && sqlite3_get_autocommit(s->db) == 0)
+		sqlite_simple(s, Q_ROLLBACK, &e);
+	s->in_tx = 0;
+}
+
+static int sqlite_claim(struct store *base, const char *bot, long long update_id,
+	int *repeat, struct buf *reply, struct store_err *e)
+{
+	struct store_sqlite *s = (struct store_sqlite *)base;
+	sqlite3_stmt *st = sqlite_stmt(s, Q_CLAIM, e);
+	int rc;
+
+	*repeat = 0;
+	if (st == NULL)
+		return e->code;
+	sqlite3_bind_text(st, 1, bot, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, update_id);
+	rc = sqlite_done(s, st, "claim update", e);
+	if (rc || sqlite3_changes(s->db) == 1)
+		return rc;
+	*repeat = 1;
+	st = sqlite_stmt(s, Q_REPLY, e);
+	if (st == NULL)
+		return e->code;
+	sqlite3_bind_text(st, 1, bot, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, update_id);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW)
+		return sqlite_fail(s, rc, "read reply", e);
+	buf_reset(reply);
+	if (buf_adds(reply, (const char *)sqlite3_column_text(st, 0)) != 0)
+		rc = store_fail(e, STORE_PERMANENT, "recorded reply too large");
+	else
+		rc = STORE_OK;
+	sqlite3_reset(st);
+	return rc;
+}
+
+/* Replaces the chat's context with the stored JSON; a broken one is
+ * reset (and said) rather than poisoning every later update. */
+static int store_sqlite_context(struct store_chat *sc, const char *text)
+{
+	json_object *ctx = json_tokener_parse(text ? text : "{}");
+	if (ctx == NULL || json_object_get_type(ctx) != json_type_object) {
+		json_object_put(ctx);
+		ctx = json_object_new_object();
+		if (ctx == NULL)
+			return -1;
+	}
+	json_object_put(sc->chat.ctx);
+	sc->chat.ctx = ctx;
+	return 0;
+}
+
+static int sqlite_lock_chat(struct store *base, const char *bot,
+	struct store_chat *sc, struct store_err *e)
+{
+	struct store_sqlite *s = (struct store_sqlite *)base;
+	sqlite3_stmt *st = sqlite_stmt(s, Q_CHAT_NEW, e);
+	int rc;
+
+	if (st == NULL)
+		return e->code;
+	sqlite3_bind_text(st, 1, bot, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, sc->chat.chat_id);
+	rc = sqlite_done(s, st, "create chat", e);
+	if (rc)
+		return rc;
+	sc->is_new = sqlite3_changes(s->db) == 1;
+	st = sqlite_stmt(s, Q_CHAT_GET, e);
+	if (st == NULL)
+		return e->code;
+	sqlite3_bind_text(st, 1, bot, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, sc->chat.chat_id);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW)
+		return sqlite_fail(s, rc, "load chat", e);
+	snprintf(sc->chat.node, sizeof(sc->chat.node), "%s",
+		(const char *)sqlite3_column_text(st, 0));
+	snprintf(sc->flow_hash, sizeof(sc->flow_hash), "%s",
+		(const char *)sqlite3_column_text(st, 1));
+	rc = store_sqlite_context(sc, (const char *)sqlite3_column_text(st, 2));
+	sc->chat.attempts = sqlite3_column_int(st, 3);
+	sc->chat.finished = sqlite3_column_int(st, 4);
+	sc->chat.keyboard = sqlite3_column_int(st, 5);
+	sc->pending = sqlite3_column_int(st, 6);
+	sqlite3_reset(st);
+	return rc ? store_fail(e, STORE_TRANSIENT, "out of memory") : STORE_OK;
+}
+
+static int sqlite_transcript(struct store_sqlite *s, const struct store_save *sv,
+	const char *dir, const char *text, struct store_err *e)
+{
+	sqlite3_stmt *st = sqlite_stmt(s, Q_TRANSCRIPT, e);
+	if (st == NULL)
+		return e->code;
+	sqlite3_bind_text(st, 1, sv->bot, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, sv->sc->chat.chat_id);
+	sqlite3_bind_int64(st, 3, sv->update_id);
+	sqlite3_bind_text(st, 4, dir, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, text, -1, SQLITE_STATIC);
+	return sqlite_done(s, st, "transcript", e);
+}
+
+static int sqlite_save(struct store *base, const struct store_save *sv,
+	struct store_err *e)
+{
+	struct store_sqlite *s = (struct store_sqlite *)base;
+	const struct chat *c = &sv->sc->chat;
+	const struct step_out *o = sv->out;
+	sqlite3_stmt *st = sqlite_stmt(s, Q_CHAT_SAVE, e);
+	int rc;
+
+	if (st == NULL)
+		return e->code;
+	sqlite3_bind_text(st, 1, sv->bot, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, c->chat_id);
+	sqlite3_bind_text(st, 3, c->node, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, sv->flow_hash, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, json_object_to_json_string_ext(c->ctx,
+		JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE), -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(st, 6, c->attempts);
+	sqlite3_bind_int(st, 7, c->finished);
+	sqlite3_bind_int(st, 8, c->keyboard);
+	sqlite3_bind_int64(st, 9, sv->update_id);
+	rc = sqlite_done(s, st, "save chat", e);
+	for (unsigned i = sv->outbox_from; rc == STORE_OK && i < o->n_calls; i++) {
+		st = sqlite_stmt(s, Q_OUTBOX, e);
+		if (st == NULL)
+			return e->code;
+		sqlite3_bind_text(st, 1, sv->bot, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, c->chat_id);
+		sqlite3_bind_text(st, 3, o->calls[i].method, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, json_object_to_json_string_ext(o->calls[i].params,
+			JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE), -1,
+			SQLITE_TRANSIENT);
+		rc = sqlite_done(s, st, "queue call", e);
+	}
+	if (rc == STORE_OK && sv->reply) {
+		st = sqlite_stmt(s, Q_SET_REPLY, e);
+		if (st == NULL)
+			return e->code;
+		sqlite3_bind_text(st, 1, sv->bot, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, sv->update_id);
+		sqlite3_bind_text(st, 3, sv->reply, -1, SQLITE_STATIC);
+		rc = sqlite_done(s, st, "record reply", e);
+	}
+	if (!s->base.transcript)
+		return rc;
+	if (rc == STORE_OK)
+		rc = sqlite_transcript(s, sv, "in", sv->said, e);
+	for (unsigned i = 0; rc == STORE_OK && i < o->n_calls; i++) {
+		json_object *text;
+		if (strcmp(o->calls[i].method, "sendMessage") == 0 &&
+		    json_object_object_get_ex(o->calls[i].params, "text", &text))
+			rc = sqlite_transcript(s, sv, "out", json_object_get_string(text), e);
+	}
+	return rc;
+}
+
+static int sqlite_prune(struct store *base, int update_hours, int sent_days,
+	int limit, int *n, struct store_err *e)
+{
+	struct store_sqlite *s = (struct store_sqlite *)base;
+	sqlite3_stmt *st;
+	int rc;
+
+	*n = 0;
+	st = sqlite_stmt(s, Q_PRUNE_UPDATES, e);
+	if (st == NULL)
+		return e->code;
+	sqlite3_bind_int(st, 1, update_hours);
+	sqlite3_bind_int(st, 2, limit);
+	rc = sqlite_done(s, st, "prune updates", e);
+	if (rc)
+		return rc;
+	*n += sqlite3_changes(s->db);
+	st = sqlite_stmt(s, Q_PRUNE_SENT, e);
+	if (st == NULL)
+		return e->code;
+	sqlite3_bind_int(st, 1, sent_days);
+	sqlite3_bind_int(st, 2, limit);
+	rc = sqlite_done(s, st, "prune outbox", e);
+	*n += rc ? 0 : sqlite3_changes(s->db);
+	return rc;
+}
+
+static int sqlite_ping(struct store *base)
+{
+	struct store_sqlite *s = (struct store_sqlite *)base;
+	return sqlite3_exec(s->db, "SELECT 1", NULL, NULL, NULL) == SQLITE_OK;
+}
+
+static const struct store_ops sqlite_ops = {
+	.version = STORE_VERSION,
+	.name = "sqlite",
+	.close = sqlite_close,
+	.migrate = sqlite_migrate,
+	.begin = sqlite_begin,
+	.claim = sqlite_claim,
+	.lock_chat = sqlite_lock_chat,
+	.save = sqlite_save,
+	.commit = sqlite_commit,
+	.rollback = sqlite_rollback,
+	.prune = sqlite_prune,
+	.ping = sqlite_ping,
+};
+
+int store_sqlite_open(const char *path, struct store **out, struct store_err *e)
+{
+	struct store_sqlite *s;
+	int fd, rc;
+
+	*out = NULL;
+	/* made 0600 before SQLite opens it; -wal and -shm inherit the mode */
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return store_fail(e, STORE_PERMANENT, "sqlite: cannot open %s: %s; "
+			"check that its folder exists and is writable", path, strerror(errno));
+	close(fd);
+	s = calloc(1, sizeof(*s));
+	if (s == NULL)
+		return store_fail(e, STORE_TRANSIENT, "out of memory");
+	s->base.ops = &sqlite_ops;
+	s->base.transcript = 1;
+	rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		store_fail(e, STORE_PERMANENT, "sqlite: cannot open %s: %s", path,
+			s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+		sqlite_close(&s->base);
+		return e->code;
+	}
+	sqlite3_busy_timeout(s->db, SQLITE_BUSY_MS);
+	rc = sqlite_exec(s, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; "
+		"PRAGMA foreign_keys = ON", e);
+	if (rc) {
+		sqlite_close(&s->base);
+		return rc;
+	}
+	*out = &s->base;
+	return STORE_OK;
+}
