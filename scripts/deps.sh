@@ -6,7 +6,7 @@ set -eu
 PKGS="build-essential autoconf automake pkg-config
 libfcgi-dev libjson-c-dev libpq-dev libcurl4-openssl-dev libssl-dev
 libsqlite3-dev libpcre2-dev libinih-dev libsystemd-dev check
-python3 python3-jsonschema postgresql nginx curl openssl"
+python3 python3-jsonschema postgresql sqlite3 nginx curl openssl"
 
 missing=""
 for p in $PKGS; do

@@ -1,0 +1,64 @@
+/* config.h - the configuration file: `key = value` lines under [server]
+ * and one [bot NAME] section per bot. Secrets never live here: a bot
+ * names the environment variables that hold its token and secret.
+ *
+ * Ownership: config_load() fills a struct config whose strings belong to
+ * it; config_free() releases them. */
+#ifndef BLUEFLOW_CONFIG_H
+#define BLUEFLOW_CONFIG_H
+
+#include "engine/diag.h"
+
+#define CONFIG_DEFAULT "blueflow.conf"
+#define CONFIG_BOTS_MAX 64
+
+struct flow;
+
+struct config_bot {
+	char *name;               /* served at /tg/NAME */
+	char *flow_file;          /* flow: path, relative to the config file */
+	char *token_env;          /* token_env: variable holding the bot token */
+	char *secret_env;         /* secret_env: variable holding the webhook secret */
+	char *username;           /* username: the bot's @name, for /start@name */
+	int inline_reply;         /* inline_reply: answer in the webhook response */
+	int line;                 /* where the section starts */
+};
+
+struct config {
+	char *file;
+	char *listen;             /* listen: socket path or host:port */
+	int workers;              /* workers: 0 = 2 x cores */
+	char *db;                 /* db: sqlite:PATH or postgresql://... */
+	char *storage;            /* storage: attachments root */
+	char *api_base;           /* api_base: Bot API base URL */
+	long max_body;            /* max_body: bytes */
+	int request_timeout;      /* request_timeout: seconds */
+	int transcript;           /* transcript: on/off */
+	char *encryption_key_env; /* encryption_key_env: variable holding the key */
+	int update_retention_hours;
+	int sent_retention_days;
+	int lock_timeout_ms;      /* lock_timeout: a chat lock waits at most this */
+	struct config_bot *bots;
+	unsigned n_bots;
+};
+
+/* Every key the file may hold, by section, NULL-terminated. */
+extern const char *const config_server_keys[];
+extern const char *const config_bot_keys[];
+
+/* Finds "-c FILE" anywhere in argv and removes it (argc is updated);
+ * without one, returns $BLUEFLOW_CONF, else CONFIG_DEFAULT. Returns NULL
+ * when -c has no argument. */
+const char *config_path(int *argc, char **argv);
+
+/* Reads and checks file. Every problem goes to d as
+ * "[section] key: message" at the line's path ("line N"). Returns 0, or
+ * -1 when there was an error (c is then freed). */
+int config_load(const char *file, struct config *c, struct diag *d);
+
+/* Returns the bot called name, or NULL. */
+const struct config_bot *config_bot(const struct config *c, const char *name);
+
+void config_free(struct config *c);
+
+#endif
