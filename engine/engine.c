@@ -292,6 +292,8 @@ static int engine_goto(struct step *s, int idx)
 		const struct flow_node *n = &s->flow->nodes[idx];
 		int r;
 		if (s->out->transitions >= ENGINE_TRANSITIONS_MAX) {
+			/* the next update goes on from here, nothing sent twice */
+			engine_set_node(s, idx);
 			s->out->outcome = ENGINE_LIMIT;
 			snprintf(s->out->warning, sizeof(s->out->warning), "stopped "
 				"after %d transitions at node \"%s\"",
@@ -418,6 +420,12 @@ static int engine_message(struct step *s)
 	unsigned mark;
 	int cur, rc;
 
+	if (s->env->now > 0 && u->date > 0 && s->env->now - u->date > ENGINE_MESSAGE_TTL) {
+		/* a day-old answer may no longer fit the question: ask again */
+		s->out->outcome = ENGINE_EXPIRED;
+		return step_reason(s, NULL, "expired", "Sorry, this message reached "
+			"me too late. Please send it again.", NULL);
+	}
 	if (u->text && u->text[0] == '/') {
 		rc = engine_command(s, u->text);
 		if (rc != 0)

@@ -17,6 +17,7 @@
 #define ENGINE_TRANSITIONS_MAX 200     /* node entries in one update */
 #define ENGINE_CONTEXT_MAX (64 * 1024) /* serialized context, bytes */
 #define ENGINE_PATH_MAX 512
+#define ENGINE_MESSAGE_TTL (24 * 3600) /* older messages are not applied */
 
 /* What a chat carries from one update to the next. The caller owns it;
  * ctx is a json-c object of key -> string (the engine replaces it; the
@@ -50,7 +51,7 @@ struct attach_ops {
 };
 
 struct engine_env {
-	long long now;                 /* unix seconds */
+	long long now;                 /* unix seconds; 0: no clock (no expiry) */
 	const char *bot_username;      /* for /start@name; NULL: accept any */
 	const struct attach_ops *attach;
 };
@@ -67,7 +68,8 @@ enum engine_outcome {
 	ENGINE_STAYED,                 /* a bad answer: re-prompted */
 	ENGINE_STALE,                  /* an old button was pressed */
 	ENGINE_FINISHED_REPLY,         /* the flow had ended; told so */
-	ENGINE_LIMIT                   /* the transition guard stopped the step */
+	ENGINE_LIMIT,                  /* the transition guard stopped the step */
+	ENGINE_EXPIRED                 /* a message that arrived over a day late */
 };
 
 struct step_out {

@@ -22,7 +22,7 @@ static const char *const flow_top_keys[] = {
 
 /* Messages only the flow as a whole can override. */
 static const char *const flow_own_reasons[] = {
-	"stale_button", "upload_failed", NULL
+	"stale_button", "upload_failed", "expired", NULL
 };
 
 static uint32_t flow_hash_id(const char *s)

@@ -28,7 +28,9 @@ static void replay_usage(FILE *f)
 		"starting with \"fail\" simulates a download that failed.\n\n"
 		"  --bot NAME   the bot's username, so /start@NAME is ours and\n"
 		"               /start@other is not (default: accept any)\n"
-		"  --trace      also print one line per update with its outcome\n\n"
+		"  --trace      also print one line per update with its outcome\n"
+		"  --now SECS   the clock, in unix seconds: messages sent over a day\n"
+		"               before it are not applied (default: no clock)\n\n"
 		"Exit status: 0 done, 1 invalid flow or unreadable file, 2 usage.\n\n"
 		"Example:\n  blueflow replay flows/onboarding.json tests/flows/onboarding_happy/updates.jsonl\n");
 }
@@ -45,7 +47,7 @@ static int replay_fetch(void *arg, const struct attach_req *req, char *path,
 }
 
 static const char *const replay_outcomes[] = {
-	"ignored", "advanced", "stayed", "stale", "finished", "limit"
+	"ignored", "advanced", "stayed", "stale", "finished", "limit", "expired"
 };
 
 static void replay_trace(const struct update *u, const struct step_out *o,
@@ -159,6 +161,8 @@ int cmd_replay(int argc, char **argv)
 			trace = 1;
 		} else if (strcmp(argv[i], "--bot") == 0 && i + 1 < argc) {
 			env.bot_username = argv[++i];
+		} else if (strcmp(argv[i], "--now") == 0 && i + 1 < argc) {
+			env.now = strtoll(argv[++i], NULL, 10);
 		} else {
 			fprintf(stderr, "blueflow replay: unknown option \"%s\"\n", argv[i]);
 			replay_usage(stderr);

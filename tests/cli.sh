@@ -98,6 +98,12 @@ expect_rc quiet-valid 0
 expect_lines quiet-no-stderr "$T_TMP/err" 0
 expect_lines quiet-no-stdout "$T_TMP/out" 0
 
+# The README's example of `blueflow check` output is the real output.
+while IFS= read -r line; do
+	grep -qxF -- "$line" README.md || fail readme-check-example "README lacks: $line"
+done <flows/invalid/73_readme_example.expected
+ok readme-check-example-checked
+
 # blueflow try: a scripted author session through the seed flow.
 printf 'hi\n:press go\nfour words are enough\n:voice 70\n:voice 20\n:file application/msword 10\n:file application/pdf 1000\n:state\n' >"$T_TMP/try.in"
 run sh -c "\"$BLUEFLOW\" try flows/seed_example.json <\"$T_TMP/try.in\""
