@@ -2,25 +2,32 @@
 # bench/store.sh - updates per second through the store (store_begin, claim,
 # lock_chat, engine step, save, commit: `store_stress apply`) from 1, 4 and
 # 16 concurrent processes, on SQLite (a file in a temp dir) and on
-# PostgreSQL (a throwaway cluster on a unix socket, tests/pg.sh). Each
-# process works on its own 100 chats, so no two wait on one chat's lock.
-# Every configuration gets a fresh, migrated database.
+# PostgreSQL (a throwaway cluster on a unix socket, tests/pg.sh). Process p
+# works on its own chats (p*CHATS+1 .. p*CHATS+CHATS), so no two wait on one
+# chat's lock. Every run gets a fresh, migrated database.
 #
 # The ceiling for PostgreSQL is the same transaction as raw SQL run by
-# pgbench -M prepared over the same socket, with as many clients: BEGIN;
+# pgbench -M prepared over the same socket with as many clients: BEGIN;
 # the claim; the chat upsert-lock; bf_save with the arrays store_stress
-# produces (the inline reply recorded, no outbox row, two transcript rows);
-# COMMIT. Same five round trips, no engine, no JSON, no fork per process.
+# produces (inline reply recorded, no outbox row, two transcript rows);
+# COMMIT. The same five round trips, without the engine, JSON or libpq's
+# blocking calls. Afterwards one pgbench -r run says where its time goes.
+#
+# Rates are wall clock from the first process started to the last one
+# done; each is the best of BENCH_RUNS runs, interleaved across backends so
+# that a noisy machine hits them alike.
 #
 # Usage: bench/store.sh [BUILD_DIR]     (default: $top/build)
 # Environment: BENCH_TOTAL updates per run (20000), BENCH_PROCS ("1 4 16"),
-# BENCH_CHATS chats per process (100), BENCH_TIMEOUT seconds per run (300).
+# BENCH_CHATS chats per process (100), BENCH_RUNS (3), BENCH_TIMEOUT
+# seconds per run (300).
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "${1:-$top/build}" && pwd) || exit 2
 total=${BENCH_TOTAL:-20000}
 procs_list=${BENCH_PROCS:-1 4 16}
 chats=${BENCH_CHATS:-100}
+runs=${BENCH_RUNS:-3}
 limit=${BENCH_TIMEOUT:-300}
 
 SRCDIR=$top
@@ -32,23 +39,35 @@ for f in "$BLUEFLOW" "$STRESS"; do
 	[ -x "$f" ] || { echo "bench/store.sh: no $f (make && make tests/store_stress)" >&2; exit 2; }
 done
 [ "$chats" -gt 1 ] || { echo "bench/store.sh: BENCH_CHATS must be > 1" >&2; exit 2; }
+for np in $procs_list; do
+	if [ "$((total / np))" -lt 1 ] || [ "$((total / np))" -ge 1000000 ]; then
+		echo "bench/store.sh: $total updates over $np processes" >&2
+		exit 2
+	fi
+done
 
 . "$top/tests/lib.sh"     # T_TMP, removed on exit
 . "$top/tests/pg.sh"      # pg_start's trap also stops the cluster on exit
 
 now() { date +%s.%N; }
 rate() { awk -v n="$1" -v a="$2" -v b="$3" 'BEGIN { printf "%.0f", n / (b - a) }'; }
-: >"$T_TMP/table"
-row() { printf '%-11s %5s %11s %10s %9s\n' "$@" >>"$T_TMP/table"; }
+say() { echo "bench/store.sh: $*" >&2; }
+# best KEY RATE: keeps the highest rate seen for KEY in $T_TMP/best.KEY.
+best() {
+	if [ ! -f "$T_TMP/best.$1" ] || [ "$2" -gt "$(cat "$T_TMP/best.$1")" ]; then
+		echo "$2" >"$T_TMP/best.$1"
+	fi
+}
+get() { cat "$T_TMP/best.$1" 2>/dev/null || echo failed; }
 
-# bench_blueflow URI PROCS: runs PROCS store_stress processes at once, each with
-# total/PROCS updates on its own chats (process p: update ids p*1000000+i,
-# chats p*chats+1 .. p*chats+chats); sets N (updates applied), RATE, TRANS.
+# bench_blueflow URI PROCS: migrates, then runs PROCS store_stress processes
+# at once, total/PROCS updates each; sets N (updates), RATE and TRANS
+# (transient failures retried).
 bench_blueflow() {
 	bf_each=$((total / $2))
 	N=$((bf_each * $2))
 	timeout 60 "$BLUEFLOW" db migrate --db "$1" >"$T_TMP/migrate.out" 2>&1 || {
-		echo "bench/store.sh: migrate $1 failed: $(cat "$T_TMP/migrate.out")" >&2
+		say "migrate $1: $(cat "$T_TMP/migrate.out")"
 		return 1
 	}
 	p=1
@@ -63,46 +82,32 @@ bench_blueflow() {
 	bf_ok=$(cat "$T_TMP"/stress.* | awk -v e="$bf_each" '$1 == "applied" && $2 == e && $4 == 0 { n++ }
 		END { print n + 0 }')
 	TRANS=$(cat "$T_TMP"/stress.* | awk '$1 == "applied" { t += $6 } END { print t + 0 }')
-	rm -f "$T_TMP"/stress.*
 	[ "$bf_ok" -eq "$2" ] || {
-		echo "bench/store.sh: only $bf_ok of $2 processes applied all their updates" >&2
+		say "only $bf_ok of $2 processes applied all their updates: $(grep -hv '^applied' "$T_TMP"/stress.* | head -3)"
+		rm -f "$T_TMP"/stress.*
 		return 1
 	}
+	rm -f "$T_TMP"/stress.*
 	RATE=$(rate "$N" "$t0" "$t1")
 }
 
-# --- SQLite
-for np in $procs_list; do
-	if bench_blueflow "sqlite:$T_TMP/bench-$np.db" "$np"; then
-		got=$(sqlite3 "$T_TMP/bench-$np.db" "select count(*) from updates" 2>/dev/null || echo "$N")
-		[ "$got" = "$N" ] || echo "bench/store.sh: sqlite: $got updates recorded, wanted $N" >&2
-		row sqlite "$np" "$RATE" - "$TRANS"
-	else
-		row sqlite "$np" failed - -
-	fi
-	rm -f "$T_TMP/bench-$np.db"*
-done
-
-# --- PostgreSQL
+# --- PostgreSQL plumbing
 pg_admin() {
-	PGOPTIONS="-c client_min_messages=warning" "$PG_BIN/psql" -X -q -A -t -v ON_ERROR_STOP=1 -h "$PG_SOCKET_DIR" -p "$PG_PORT" \
-		-U postgres -d postgres -c "$1" >/dev/null
+	PGOPTIONS="-c client_min_messages=warning" "$PG_BIN/psql" -X -q -A -t \
+		-v ON_ERROR_STOP=1 -h "$PG_SOCKET_DIR" -p "$PG_PORT" -U postgres -d postgres \
+		-c "$1" >/dev/null
 }
-pg_count() {
+pg_query() {
 	"$PG_BIN/psql" -X -q -A -t -h "$PG_SOCKET_DIR" -p "$PG_PORT" -U blueflow -d "$1" -c "$2"
 }
-# fresh_db NAME: a new, migrated database owned by blueflow.
-fresh_db() {
-	pg_admin "CREATE DATABASE $1 OWNER blueflow" &&
-		timeout 60 "$BLUEFLOW" db migrate --db "$(pg_uri "$1")" >"$T_TMP/migrate.out" 2>&1 || {
-		echo "bench/store.sh: database $1: $(cat "$T_TMP/migrate.out" 2>/dev/null)" >&2
-		return 1
-	}
-}
 pg_uri() { echo "postgresql://blueflow@/$1?host=$PG_SOCKET_DIR&port=$PG_PORT"; }
+# fresh_db NAME: a new, empty database owned by blueflow.
+fresh_db() { pg_admin "DROP DATABASE IF EXISTS $1" && pg_admin "CREATE DATABASE $1 OWNER blueflow"; }
 
-# What store_pg.c sends per update, statement for statement; :n counts each
-# client's transactions, so update ids are unique like store_stress's.
+# What store_pg.c sends per update, statement for statement, with bf_save's
+# text verbatim ($n as :names). :n counts each client's transactions, so
+# update ids are unique (client c: (c+1)*1000000+n, like store_stress's
+# process c+1) and each client cycles through its own chats.
 cat >"$T_TMP/update.sql" <<'EOF'
 \set n :n + 1
 \set uid (:client_id + 1) * 1000000 + :n
@@ -114,65 +119,102 @@ WITH c AS (UPDATE chats SET node = :node, flow_hash = :hash, context = :ctx, att
 COMMIT;
 EOF
 
-# pgbench_run DB CLIENTS: sets N and RATE (wall clock, like blueflow's).
+# pgbench_run DB CLIENTS [EXTRA...]: total/CLIENTS transactions per client;
+# sets N and RATE (wall clock, as for blueflow); output in $T_TMP/pgbench.out.
 pgbench_run() {
-	pb_each=$((total / $2))
-	N=$((pb_each * $2))
-	pb_j=$2
+	pb_db=$1
+	pb_c=$2
+	shift 2
+	pb_each=$((total / pb_c))
+	N=$((pb_each * pb_c))
+	pb_j=$pb_c
 	[ "$pb_j" -le 2 ] || pb_j=2
 	t0=$(now)
-	timeout "$limit" "$PG_BIN/pgbench" -n -r -M prepared -f "$T_TMP/update.sql" \
-		-c "$2" -j "$pb_j" -t "$pb_each" -h "$PG_SOCKET_DIR" -p "$PG_PORT" -U blueflow \
+	timeout "$limit" "$PG_BIN/pgbench" -n -M prepared -f "$T_TMP/update.sql" "$@" \
+		-c "$pb_c" -j "$pb_j" -t "$pb_each" -h "$PG_SOCKET_DIR" -p "$PG_PORT" -U blueflow \
 		-D n=0 -D chats="$chats" -D bot=stress -D node=a2 \
 		-D hash=9b36b819934e41436eab22db0e7637eb93d1e7362a1b6860520237415985ac7b \
 		-D 'ctx={"v":"answer 1000001"}' -D attempts=0 -D finished=f -D keyboard=f \
 		-D 'om={}' -D 'op={}' \
 		-D 'reply={"method":"sendMessage","chat_id":102,"text":"1","parse_mode":"HTML"}' \
 		-D 'td={"in","out"}' -D 'tt={"answer 1000001","1"}' \
-		"$1" >"$T_TMP/pgbench.$2" 2>&1 || {
-		echo "bench/store.sh: pgbench -c $2 failed:" >&2
-		tail -n 5 "$T_TMP/pgbench.$2" >&2
+		"$pb_db" >"$T_TMP/pgbench.out" 2>&1 || {
+		say "pgbench -c $pb_c failed: $(tail -n 3 "$T_TMP/pgbench.out")"
 		return 1
 	}
 	t1=$(now)
 	RATE=$(rate "$N" "$t0" "$t1")
 }
 
+pg=0
 if ! pg_available; then
-	echo "bench/store.sh: no PostgreSQL binaries in $PG_BIN: PostgreSQL skipped" >&2
+	say "no PostgreSQL binaries in $PG_BIN: PostgreSQL skipped"
 elif [ ! -x "$PG_BIN/pgbench" ]; then
-	echo "bench/store.sh: no $PG_BIN/pgbench: PostgreSQL skipped" >&2
+	say "no $PG_BIN/pgbench: PostgreSQL skipped"
 elif pg_start; then
-	for np in $procs_list; do
-		bf=failed pb=failed bft=-
-		if fresh_db "bench_bf_$np" && bench_blueflow "$(pg_uri "bench_bf_$np")" "$np"; then
-			got=$(pg_count "bench_bf_$np" "select count(*) from updates")
-			[ "$got" = "$N" ] || echo "bench/store.sh: postgresql: $got updates recorded, wanted $N" >&2
-			bf=$RATE bft=$TRANS
-		fi
-		if fresh_db "bench_pgb_$np" && pgbench_run "bench_pgb_$np" "$np"; then
-			got=$(pg_count "bench_pgb_$np" "select count(*) || '/' || count(reply)
-				|| '/' || (select count(*) from transcript) from updates")
-			[ "$got" = "$N/$N/$((2 * N))" ] ||
-				echo "bench/store.sh: pgbench: updates/replies/transcript $got, wanted $N/$N/$((2 * N))" >&2
-			pb=$RATE
-		fi
-		ratio=$(awk -v a="$bf" -v b="$pb" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.2f", a / b; else print "-" }')
-		row postgresql "$np" "$bf" "$ratio" "$bft"
-		row pgbench "$np" "$pb" - -
-		pg_admin "DROP DATABASE IF EXISTS bench_bf_$np"
-		pg_admin "DROP DATABASE IF EXISTS bench_pgb_$np"
-	done
+	pg=1
 else
-	echo "bench/store.sh: PostgreSQL did not start: skipped" >&2
+	say "PostgreSQL did not start: skipped"
 fi
 
-echo "store: $total updates per run, $chats chats per process, $(nproc 2>/dev/null || echo '?') CPUs"
-printf '%-11s %5s %11s %10s %9s\n' backend procs updates/s bf/pgbench transient
-cat "$T_TMP/table"
-for f in "$T_TMP"/pgbench.*; do
-	[ -f "$f" ] || continue
-	echo "pgbench -c ${f##*.}: per-statement latency (ms, pgbench -r):"
-	sed -n '/statement latencies/,$p' "$f" | awk '$1 ~ /^[0-9.]+$/ && $3 != "\\set" {
-		s = $0; sub(/^ *[0-9.]+ +[0-9]+ +/, "", s); printf "  %8s  %.60s\n", $1, s }'
+run=1
+while [ "$run" -le "$runs" ]; do
+	for np in $procs_list; do
+		# SQLite
+		db=$T_TMP/bench.db
+		rm -f "$db" "$db-wal" "$db-shm"
+		if bench_blueflow "sqlite:$db" "$np"; then
+			got=$(sqlite3 "$db" "select count(*) from updates" 2>/dev/null || echo "$N")
+			if [ "$got" = "$N" ]; then best "sqlite.$np" "$RATE"; else
+				say "sqlite: $got updates recorded, wanted $N"; fi
+			[ "$TRANS" -eq 0 ] || echo "$TRANS" >"$T_TMP/trans.sqlite.$np"
+		fi
+		rm -f "$db" "$db-wal" "$db-shm"
+		[ "$pg" -eq 1 ] || continue
+		# PostgreSQL through the store
+		if fresh_db bench && bench_blueflow "$(pg_uri bench)" "$np"; then
+			got=$(pg_query bench "select count(*) from updates")
+			if [ "$got" = "$N" ]; then best "pg.$np" "$RATE"; else
+				say "postgresql: $got updates recorded, wanted $N"; fi
+			[ "$TRANS" -eq 0 ] || echo "$TRANS" >"$T_TMP/trans.pg.$np"
+		fi
+		# the same transactions through pgbench
+		if fresh_db bench && timeout 60 "$BLUEFLOW" db migrate --db "$(pg_uri bench)" \
+			>"$T_TMP/migrate.out" 2>&1 && pgbench_run bench "$np"; then
+			got=$(pg_query bench "select count(*) || '/' || count(reply) || '/' ||
+				(select count(*) from transcript) || '/' || (select count(*) from chats)
+				from updates")
+			want="$N/$N/$((2 * N))/$((np * chats < N ? np * chats : N))"
+			if [ "$got" = "$want" ]; then best "pgbench.$np" "$RATE"; else
+				say "pgbench: updates/replies/transcript/chats $got, wanted $want"; fi
+		fi
+	done
+	run=$((run + 1))
 done
+
+echo "store: $total updates per run, $chats chats per process, best of $runs runs, $(nproc 2>/dev/null || echo '?') CPUs"
+printf '%-11s %5s %11s %11s\n' backend procs updates/s bf/pgbench
+for np in $procs_list; do
+	printf '%-11s %5s %11s %11s\n' sqlite "$np" "$(get "sqlite.$np")" -
+done
+[ "$pg" -eq 1 ] && for np in $procs_list; do
+	bf=$(get "pg.$np")
+	pb=$(get "pgbench.$np")
+	ratio=$(awk -v a="$bf" -v b="$pb" 'BEGIN {
+		if (a + 0 > 0 && b + 0 > 0) printf "%.2f", a / b; else print "-" }')
+	printf '%-11s %5s %11s %11s\n' postgresql "$np" "$bf" "$ratio"
+	printf '%-11s %5s %11s %11s\n' pgbench "$np" "$pb" -
+done
+for f in "$T_TMP"/trans.*; do
+	[ -f "$f" ] && echo "(${f#"$T_TMP"/trans.}: $(cat "$f") transient failures retried in the last run)"
+done
+
+# where one client's time goes, statement by statement
+total=5000
+if [ "$pg" -eq 1 ] && fresh_db bench &&
+	timeout 60 "$BLUEFLOW" db migrate --db "$(pg_uri bench)" >/dev/null 2>&1 &&
+	pgbench_run bench 1 -r; then
+	echo "pgbench -c 1 -r, per-statement latency in ms ($(grep '^latency average' "$T_TMP/pgbench.out" | sed 's/.*= //') per update):"
+	sed -n '/statement latencies/,$p' "$T_TMP/pgbench.out" | awk '$1 ~ /^[0-9.]+$/ && $3 != "\\set" {
+		s = $0; sub(/^ *[0-9.]+ +[0-9]+ +/, "", s); printf "  %8s  %.60s\n", $1, s }'
+fi

@@ -389,6 +389,11 @@ int check_ref_value(struct check *c, json_object *v, const char *kpath,
 		id = num;
 	} else if (json_object_get_type(v) == json_type_string) {
 		id = json_object_get_string(v);
+		if ((size_t)json_object_get_string_len(v) != strlen(id)) {
+			check_error(c, DIAG_SCHEMA, kpath, "must not contain a NUL "
+				"character (\\u0000)");
+			return -1;
+		}
 		if (*id == '\0') {
 			check_error(c, DIAG_SCHEMA, kpath, "must be a node id, not \"\"");
 			return -1;

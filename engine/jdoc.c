@@ -334,6 +334,17 @@ static int jdoc_find_duplicate(const char *text, size_t len, int max_depth,
 						break;
 					}
 					k->p = k->owned;
+					if (memchr(k->p, '\0', k->n) != NULL) {
+						jdoc_frames_path(st, depth - 1, path, pathlen);
+						if (path[0] == '\0')
+							snprintf(path, pathlen, "/");
+						jdoc_position(text, k->off, &line, &col);
+						snprintf(err, errlen, "a key at line %zu, column "
+							"%zu contains \\u0000, which no name may "
+							"hold", line, col);
+						rc = 1;
+						break;
+					}
 				}
 				k->hash = jdoc_hash(k->p, k->n);
 				top->key = k->p;

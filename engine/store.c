@@ -4,8 +4,13 @@
 #include "engine/store.h"
 
 #include <stdarg.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "engine/sql.h"
+
+#define STORE_KEYCHECK "blueflow key check"
 
 int store_fail(struct store_err *e, int code, const char *fmt, ...)
 {
@@ -121,5 +126,107 @@ fail:
 	s->ops->rollback(s);
 out:
 	chat_free(&sc.chat);
+	return rc;
+}
+
+void store_base_init(struct store *s, const struct store_ops *ops)
+{
+	s->ops = ops;
+	s->transcript = 1;
+	s->key = NULL;
+	buf_init(&s->seal, 1u << 20);
+	buf_init(&s->open, 1u << 20);
+}
+
+void store_base_free(struct store *s)
+{
+	buf_free(&s->seal);
+	buf_free(&s->open);
+}
+
+int store_known_version(const char *backend)
+{
+	int known = 0;
+	for (const struct sql_file *f = sql_files; f->backend; f++)
+		if (strcmp(f->backend, backend) == 0 && f->version > known)
+			known = f->version;
+	return known;
+}
+
+int store_seal(struct store *s, const char *text, const char **out, struct store_err *e)
+{
+	*out = text;
+	if (s->key == NULL)
+		return STORE_OK;
+	buf_reset(&s->seal);
+	if (crypto_seal(s->key, text, strlen(text), &s->seal) != 0)
+		return store_fail(e, STORE_PERMANENT, "cannot seal a value (too large?)");
+	*out = s->seal.p;
+	return STORE_OK;
+}
+
+int store_load_context(struct store *s, struct store_chat *sc, const char *text,
+	struct store_err *e)
+{
+	char err[200];
+	json_object *ctx;
+
+	if (text && crypto_is_sealed(text)) {
+		if (s->key == NULL)
+			return store_fail(e, STORE_PERMANENT, "chat %lld's context is "
+				"sealed, but no encryption key is set", sc->chat.chat_id);
+		buf_reset(&s->open);
+		if (crypto_open(s->key, text, &s->open, err, sizeof(err)) != 0)
+			return store_fail(e, STORE_PERMANENT, "chat %lld: %s",
+				sc->chat.chat_id, err);
+		text = s->open.p;
+	}
+	ctx = json_tokener_parse(text ? text : "{}");
+	if (ctx == NULL || json_object_get_type(ctx) != json_type_object) {
+		json_object_put(ctx);
+		ctx = json_object_new_object();   /* a broken context is reset */
+		if (ctx == NULL)
+			return store_fail(e, STORE_TRANSIENT, "out of memory");
+	}
+	json_object_put(sc->chat.ctx);
+	sc->chat.ctx = ctx;
+	return STORE_OK;
+}
+
+int store_use_key(struct store *s, const struct crypto_key *key, struct store_err *e)
+{
+	struct buf check, plain;
+	char err[200];
+	int found = 0, rc;
+
+	buf_init(&check, 4096);
+	buf_init(&plain, 4096);
+	snprintf(err, sizeof(err), "its key check says otherwise");
+	rc = s->ops->meta_get(s, "keycheck", &check, &found, e);
+	if (rc)
+		goto out;
+	found = found && check.len > 0;   /* "" after a rekey to plaintext */
+	if (key == NULL) {
+		if (found)
+			rc = store_fail(e, STORE_PERMANENT, "the database holds sealed "
+				"data: set encryption_key_env to the variable holding its key");
+		goto out;
+	}
+	if (!found) {
+		rc = crypto_seal(key, STORE_KEYCHECK, strlen(STORE_KEYCHECK), &check) ?
+			store_fail(e, STORE_PERMANENT, "cannot seal the key check") :
+			s->ops->meta_set(s, "keycheck", check.p, e);
+		if (rc)
+			goto out;
+	} else if (crypto_open(key, check.p, &plain, err, sizeof(err)) != 0 ||
+		   strcmp(plain.p, STORE_KEYCHECK) != 0) {
+		rc = store_fail(e, STORE_PERMANENT, "the encryption key is not the "
+			"one this database was sealed with (%s)", err);
+		goto out;
+	}
+	s->key = key;
+out:
+	buf_free(&check);
+	buf_free(&plain);
 	return rc;
 }

@@ -15,6 +15,7 @@
 #define BLUEFLOW_STORE_H
 
 #include "engine/buf.h"
+#include "engine/crypto.h"
 #include "engine/engine.h"
 #include "engine/flow.h"
 #include "engine/update.h"
@@ -58,8 +59,19 @@ struct store_ops {
 	int version;                  /* STORE_VERSION */
 	const char *name;
 	void (*close)(struct store *s);
-	/* Applies missing migrations; *applied counts them. */
-	int (*migrate)(struct store *s, int *applied, struct store_err *e);
+	/* Applies missing migrations up to version target (0: all);
+	 * *applied counts them. */
+	int (*migrate)(struct store *s, int target, int *applied, struct store_err *e);
+	/* Reads meta value name into out; *found 0 when there is none. */
+	int (*meta_get)(struct store *s, const char *name, struct buf *out,
+		int *found, struct store_err *e);
+	int (*meta_set)(struct store *s, const char *name, const char *value,
+		struct store_err *e);
+	/* Re-seals every context and transcript text from old (NULL:
+	 * plaintext) to the store's key (NULL: plaintext), in one
+	 * transaction; *rows counts them. */
+	int (*reseal)(struct store *s, const struct crypto_key *old, int *rows,
+		struct store_err *e);
 	int (*begin)(struct store *s, struct store_err *e);
 	/* 0 and *repeat = 0 for a new update id; *repeat = 1 and the
 	 * recorded reply in reply ("" for none) for one seen before. */
@@ -83,8 +95,9 @@ struct store_ops {
 struct store {
 	const struct store_ops *ops;
 	int transcript;               /* keep a transcript (default on) */
-	const unsigned char *key;     /* 32-byte encryption key, or NULL */
-	unsigned char key_id;
+	const struct crypto_key *key; /* seals context and transcript, or NULL */
+	struct buf seal;              /* scratch for sealing */
+	struct buf open;              /* scratch for opening */
 };
 
 /* Opens the store a config names: "sqlite:PATH" or "postgresql://...". Returns 0, or a STORE_ error with a message. */
@@ -92,6 +105,27 @@ int store_open(const char *uri, struct store **out, struct store_err *e);
 
 /* Closes and frees; NULL is fine. */
 void store_close(struct store *s);
+
+/* Uses key (NULL: none) to seal what the store keeps, after checking it
+ * against the database: a wrong key, or no key for a database that holds
+ * sealed data, is refused with a clear error. The first key used is
+ * recorded. The key must outlive the store. Needs a migrated database. */
+int store_use_key(struct store *s, const struct crypto_key *key, struct store_err *e);
+
+/* Backends' helpers: text as it is to be stored (sealed when the store
+ * has a key; the pointer lives until the next call), and the chat's
+ * context from stored text. */
+int store_seal(struct store *s, const char *text, const char **out, struct store_err *e);
+int store_load_context(struct store *s, struct store_chat *sc, const char *text,
+	struct store_err *e);
+
+/* Sets up and releases what struct store holds, for backends. */
+void store_base_init(struct store *s, const struct store_ops *ops);
+void store_base_free(struct store *s);
+
+/* The highest migration version built in for backend ("sqlite",
+ * "postgres"). */
+int store_known_version(const char *backend);
 
 /* Everything one webhook request needs: the flow, the bot, the update,
  * whether an inline reply is allowed. */

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/crypto.h"
 #include "engine/jdoc.h"
 #include "engine/sql.h"
 #include "engine/store.h"
@@ -16,7 +17,10 @@
 #define PG_STATEMENT_TIMEOUT "15s"
 #define PG_MIGRATE_LOCK 0x626c7565   /* advisory lock key: "blue" */
 
-enum { P_CLAIM, P_REPLY, P_LOCK, P_SAVE, P_PRUNE_UPDATES, P_PRUNE_SENT, P_COUNT };
+enum {
+	P_CLAIM, P_REPLY, P_LOCK, P_SAVE, P_PRUNE_UPDATES, P_PRUNE_SENT,
+	P_META_GET, P_META_SET, P_COUNT
+};
 
 static const struct {
 	const char *name;
@@ -51,6 +55,9 @@ static const struct {
 	[P_PRUNE_SENT] = { "bf_prune_sent",
 		"DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE state = 'sent' "
 		"AND sent_at < now() - make_interval(days => $1::int) LIMIT $2::int)", 2 },
+	[P_META_GET] = { "bf_meta_get", "SELECT value FROM meta WHERE name = $1", 1 },
+	[P_META_SET] = { "bf_meta_set", "INSERT INTO meta (name, value) VALUES ($1, $2) "
+		"ON CONFLICT (name) DO UPDATE SET value = excluded.value", 2 },
 };
 
 struct store_pg {
@@ -137,6 +144,7 @@ static void pg_close(struct store *base)
 	PQfinish(s->conn);
 	for (int i = 0; i < 4; i++)
 		buf_free(&s->a[i]);
+	store_base_free(&s->base);
 	free(s);
 }
 
@@ -150,16 +158,14 @@ static int pg_version(struct store_pg *s, int *version, struct store_err *e)
 	return STORE_OK;
 }
 
-static int pg_migrate(struct store *base, int *applied, struct store_err *e)
+static int pg_migrate(struct store *base, int target, int *applied,
+	struct store_err *e)
 {
 	struct store_pg *s = (struct store_pg *)base;
 	char sql[256];
-	int version, known = 0, rc;
+	int version, known = store_known_version("postgres"), rc;
 
 	*applied = 0;
-	for (const struct sql_file *f = sql_files; f->backend; f++)
-		if (strcmp(f->backend, "postgres") == 0 && f->version > known)
-			known = f->version;
 	if (PQstatus(s->conn) != CONNECTION_OK)
 		PQreset(s->conn);
 	snprintf(sql, sizeof(sql), "SELECT pg_advisory_lock(%d)", PG_MIGRATE_LOCK);
@@ -179,7 +185,8 @@ static int pg_migrate(struct store *base, int *applied, struct store_err *e)
 			rc = store_fail(e, STORE_PERMANENT, "the database's schema is "
 				"version %d, newer than this blueflow knows (%d): upgrade "
 				"blueflow, do not run an older one on it", version, known);
-		if (rc == STORE_OK && f->version > version) {
+		if (rc == STORE_OK && f->version > version &&
+		    (target == 0 || f->version <= target)) {
 			rc = pg_command(s, f->text, e);
 			snprintf(sql, sizeof(sql), "INSERT INTO schema_version (version, name) "
 				"VALUES (%d, '%s')", f->version, f->name);
@@ -262,8 +269,8 @@ static int pg_lock_chat(struct store *base, const char *bot,
 	struct store_pg *s = (struct store_pg *)base;
 	char id[32];
 	const char *vals[2] = { bot, id };
-	json_object *ctx;
 	PGresult *res;
+	int rc;
 
 	snprintf(id, sizeof(id), "%lld", sc->chat.chat_id);
 	res = pg_exec(s, P_LOCK, vals);
@@ -271,22 +278,14 @@ static int pg_lock_chat(struct store *base, const char *bot,
 		return pg_fail(s, res, "lock chat", e);
 	snprintf(sc->chat.node, sizeof(sc->chat.node), "%s", PQgetvalue(res, 0, 0));
 	snprintf(sc->flow_hash, sizeof(sc->flow_hash), "%s", PQgetvalue(res, 0, 1));
-	ctx = json_tokener_parse(PQgetvalue(res, 0, 2));
-	if (ctx == NULL || json_object_get_type(ctx) != json_type_object) {
-		json_object_put(ctx);
-		ctx = json_object_new_object();   /* a broken context is reset */
-	}
-	if (ctx) {
-		json_object_put(sc->chat.ctx);
-		sc->chat.ctx = ctx;
-	}
+	rc = store_load_context(&s->base, sc, PQgetvalue(res, 0, 2), e);
 	sc->chat.attempts = (int)strtol(PQgetvalue(res, 0, 3), NULL, 10);
 	sc->chat.finished = PQgetvalue(res, 0, 4)[0] == 't';
 	sc->chat.keyboard = PQgetvalue(res, 0, 5)[0] == 't';
 	sc->is_new = PQgetvalue(res, 0, 6)[0] == 't';
 	sc->pending = PQgetvalue(res, 0, 7)[0] == 't';
 	PQclear(res);
-	return ctx ? STORE_OK : store_fail(e, STORE_TRANSIENT, "out of memory");
+	return rc;
 }
 
 /* Appends s to a PostgreSQL array literal being built in b (which holds
@@ -300,6 +299,15 @@ static int pg_array_add(struct buf *b, const char *s)
 		    buf_addc(b, *s))
 			return -1;
 	return buf_addc(b, '"');
+}
+
+/* Appends a transcript text, sealed when the store has a key. */
+static int pg_array_text(struct store_pg *s, struct buf *b, const char *text)
+{
+	struct store_err e;
+	if (store_seal(&s->base, text, &text, &e) != STORE_OK)
+		return -1;
+	return pg_array_add(b, text);
 }
 
 static int pg_arrays(struct store_pg *s, const struct store_save *sv)
@@ -318,14 +326,14 @@ static int pg_arrays(struct store_pg *s, const struct store_save *sv)
 	}
 	if (s->base.transcript) {
 		rc |= pg_array_add(&s->a[2], "in");
-		rc |= pg_array_add(&s->a[3], sv->said);
+		rc |= pg_array_text(s, &s->a[3], sv->said);
 		for (unsigned i = 0; rc == 0 && i < o->n_calls; i++) {
 			json_object *text;
 			if (strcmp(o->calls[i].method, "sendMessage") != 0 ||
 			    !json_object_object_get_ex(o->calls[i].params, "text", &text))
 				continue;
 			rc |= pg_array_add(&s->a[2], "out");
-			rc |= pg_array_add(&s->a[3], json_object_get_string(text));
+			rc |= pg_array_text(s, &s->a[3], json_object_get_string(text));
 		}
 	}
 	for (int i = 0; i < 4; i++)
@@ -344,6 +352,9 @@ static int pg_save(struct store *base, const struct store_save *sv,
 
 	if (pg_arrays(s, sv) != 0)
 		return store_fail(e, STORE_PERMANENT, "the update's calls are too large to queue");
+	if (store_seal(&s->base, json_object_to_json_string_ext(c->ctx,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE), &vals[4], e) != STORE_OK)
+		return e->code;
 	snprintf(chat_id, sizeof(chat_id), "%lld", c->chat_id);
 	snprintf(attempts, sizeof(attempts), "%d", c->attempts);
 	snprintf(update_id, sizeof(update_id), "%lld", sv->update_id);
@@ -351,8 +362,6 @@ static int pg_save(struct store *base, const struct store_save *sv,
 	vals[1] = chat_id;
 	vals[2] = c->node;
 	vals[3] = sv->flow_hash;
-	vals[4] = json_object_to_json_string_ext(c->ctx,
-		JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 	vals[5] = attempts;
 	vals[6] = c->finished ? "t" : "f";
 	vals[7] = c->keyboard ? "t" : "f";
@@ -397,6 +406,110 @@ static int pg_prune(struct store *base, int update_hours, int sent_days,
 	return STORE_OK;
 }
 
+static int pg_meta_get(struct store *base, const char *name, struct buf *out,
+	int *found, struct store_err *e)
+{
+	struct store_pg *s = (struct store_pg *)base;
+	const char *vals[1] = { name };
+	PGresult *res;
+	int rc = pg_ready(s, e);
+
+	*found = 0;
+	if (rc)
+		return rc;
+	res = pg_exec(s, P_META_GET, vals);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		return pg_fail(s, res, "read meta", e);
+	if (PQntuples(res) == 1) {
+		*found = 1;
+		buf_reset(out);
+		rc = buf_adds(out, PQgetvalue(res, 0, 0)) ?
+			store_fail(e, STORE_PERMANENT, "meta %s too large", name) : STORE_OK;
+	}
+	PQclear(res);
+	return rc;
+}
+
+static int pg_meta_set(struct store *base, const char *name, const char *value,
+	struct store_err *e)
+{
+	struct store_pg *s = (struct store_pg *)base;
+	const char *vals[2] = { name, value };
+	PGresult *res;
+	int rc = pg_ready(s, e);
+
+	if (rc)
+		return rc;
+	res = pg_exec(s, P_META_SET, vals);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		return pg_fail(s, res, "write meta", e);
+	PQclear(res);
+	return STORE_OK;
+}
+
+/* Re-seals one column of a table, row by row, inside the caller's
+ * transaction. */
+static int pg_reseal_column(struct store_pg *s, const char *select,
+	const char *update, const struct crypto_key *old, int *rows, struct store_err *e)
+{
+	PGresult *res = PQexec(s->conn, select);
+	struct buf plain;
+	char err[200];
+	int rc = STORE_OK;
+
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		return pg_fail(s, res, "reseal", e);
+	buf_init(&plain, 1u << 20);
+	for (int i = 0; rc == STORE_OK && i < PQntuples(res); i++) {
+		const char *text = PQgetvalue(res, i, 1), *sealed, *vals[2];
+		PGresult *u;
+		if (crypto_is_sealed(text)) {
+			buf_reset(&plain);
+			if (old == NULL || crypto_open(old, text, &plain, err, sizeof(err)) != 0) {
+				rc = store_fail(e, STORE_PERMANENT, "%s", old ? err :
+					"a value is sealed but no old key was given");
+				break;
+			}
+			text = plain.p;
+		}
+		rc = store_seal(&s->base, text, &sealed, e);
+		if (rc)
+			break;
+		vals[0] = PQgetvalue(res, i, 0);
+		vals[1] = sealed;
+		u = PQexecParams(s->conn, update, 2, NULL, vals, NULL, NULL, 0);
+		if (PQresultStatus(u) != PGRES_COMMAND_OK)
+			rc = pg_fail(s, u, "reseal", e);
+		else
+			PQclear(u);
+		(*rows)++;
+	}
+	PQclear(res);
+	buf_free(&plain);
+	return rc;
+}
+
+static int pg_reseal(struct store *base, const struct crypto_key *old, int *rows,
+	struct store_err *e)
+{
+	struct store_pg *s = (struct store_pg *)base;
+	int rc = pg_ready(s, e);
+
+	*rows = 0;
+	if (rc == STORE_OK)
+		rc = pg_command(s, "BEGIN", e);
+	if (rc == STORE_OK)
+		rc = pg_reseal_column(s, "SELECT ctid, context FROM chats FOR UPDATE",
+			"UPDATE chats SET context = $2 WHERE ctid = $1::tid", old, rows, e);
+	if (rc == STORE_OK)
+		rc = pg_reseal_column(s, "SELECT id, text FROM transcript FOR UPDATE",
+			"UPDATE transcript SET text = $2 WHERE id = $1::bigint", old, rows, e);
+	if (rc == STORE_OK)
+		return pg_command(s, "COMMIT", e);
+	pg_rollback(base);
+	return rc;
+}
+
 static int pg_ping(struct store *base)
 {
 	struct store_pg *s = (struct store_pg *)base;
@@ -411,6 +524,9 @@ static const struct store_ops pg_ops = {
 	.name = "postgresql",
 	.close = pg_close,
 	.migrate = pg_migrate,
+	.meta_get = pg_meta_get,
+	.meta_set = pg_meta_set,
+	.reseal = pg_reseal,
 	.begin = pg_begin,
 	.claim = pg_claim,
 	.lock_chat = pg_lock_chat,
@@ -428,8 +544,7 @@ int store_pg_open(const char *uri, struct store **out, struct store_err *e)
 	*out = NULL;
 	if (s == NULL)
 		return store_fail(e, STORE_TRANSIENT, "out of memory");
-	s->base.ops = &pg_ops;
-	s->base.transcript = 1;
+	store_base_init(&s->base, &pg_ops);
 	for (int i = 0; i < 4; i++)
 		buf_init(&s->a[i], 8u << 20);
 	s->conn = PQconnectdb(uri);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "engine/crypto.h"
 #include "engine/jdoc.h"
 #include "engine/sql.h"
 #include "engine/store.h"
@@ -18,7 +19,7 @@
 enum {
 	Q_BEGIN, Q_COMMIT, Q_ROLLBACK, Q_CLAIM, Q_REPLY, Q_CHAT_NEW, Q_CHAT_GET,
 	Q_CHAT_SAVE, Q_OUTBOX, Q_SET_REPLY, Q_TRANSCRIPT, Q_PRUNE_UPDATES,
-	Q_PRUNE_SENT, Q_COUNT
+	Q_PRUNE_SENT, Q_META_GET, Q_META_SET, Q_COUNT
 };
 
 static const char *const sqlite_sql[Q_COUNT] = {
@@ -43,6 +44,9 @@ static const char *const sqlite_sql[Q_COUNT] = {
 		"WHERE at < strftime('%s', 'now') - ?1 * 3600 LIMIT ?2)",
 	[Q_PRUNE_SENT] = "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE "
 		"state = 'sent' AND sent_at < strftime('%s', 'now') - ?1 * 86400 LIMIT ?2)",
+	[Q_META_GET] = "SELECT value FROM meta WHERE name = ?1",
+	[Q_META_SET] = "INSERT INTO meta (name, value) VALUES (?1, ?2) "
+		"ON CONFLICT (name) DO UPDATE SET value = excluded.value",
 };
 
 struct store_sqlite {
@@ -117,6 +121,7 @@ static void sqlite_close(struct store *base)
 	for (int i = 0; i < Q_COUNT; i++)
 		sqlite3_finalize(s->q[i]);
 	sqlite3_close(s->db);
+	store_base_free(&s->base);
 	free(s);
 }
 
@@ -145,16 +150,14 @@ static int sqlite_version(struct store_sqlite *s, int *version, struct store_err
 	return rc == SQLITE_ROW ? STORE_OK : sqlite_fail(s, rc, "schema version", e);
 }
 
-static int sqlite_migrate(struct store *base, int *applied, struct store_err *e)
+static int sqlite_migrate(struct store *base, int target, int *applied,
+	struct store_err *e)
 {
 	struct store_sqlite *s = (struct store_sqlite *)base;
-	int version, known = 0, rc;
+	int version, known = store_known_version("sqlite"), rc;
 	char sql[256];
 
 	*applied = 0;
-	for (const struct sql_file *f = sql_files; f->backend; f++)
-		if (strcmp(f->backend, "sqlite") == 0 && f->version > known)
-			known = f->version;
 	rc = sqlite_exec(s, "CREATE TABLE IF NOT EXISTS schema_version ("
 		"version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
 		"applied_at INTEGER NOT NULL DEFAULT (strftime('%s', 'now')))", e);
@@ -171,7 +174,8 @@ static int sqlite_migrate(struct store *base, int *applied, struct store_err *e)
 			rc = store_fail(e, STORE_PERMANENT, "the database's schema is "
 				"version %d, newer than this blueflow knows (%d): upgrade "
 				"blueflow, do not run an older one on it", version, known);
-		if (rc == STORE_OK && f->version > version) {
+		if (rc == STORE_OK && f->version > version &&
+		    (target == 0 || f->version <= target)) {
 			rc = sqlite_exec(s, f->text, e);
 			snprintf(sql, sizeof(sql), "INSERT INTO schema_version (version, name) "
 				"VALUES (%d, '%s')", f->version, f->name);
@@ -254,22 +258,6 @@ static int sqlite_claim(struct store *base, const char *bot, long long update_id
 	return rc;
 }
 
-/* Replaces the chat's context with the stored JSON; a broken one is
- * reset (and said) rather than poisoning every later update. */
-static int store_sqlite_context(struct store_chat *sc, const char *text)
-{
-	json_object *ctx = json_tokener_parse(text ? text : "{}");
-	if (ctx == NULL || json_object_get_type(ctx) != json_type_object) {
-		json_object_put(ctx);
-		ctx = json_object_new_object();
-		if (ctx == NULL)
-			return -1;
-	}
-	json_object_put(sc->chat.ctx);
-	sc->chat.ctx = ctx;
-	return 0;
-}
-
 static int sqlite_lock_chat(struct store *base, const char *bot,
 	struct store_chat *sc, struct store_err *e)
 {
@@ -297,26 +285,26 @@ static int sqlite_lock_chat(struct store *base, const char *bot,
 		(const char *)sqlite3_column_text(st, 0));
 	snprintf(sc->flow_hash, sizeof(sc->flow_hash), "%s",
 		(const char *)sqlite3_column_text(st, 1));
-	rc = store_sqlite_context(sc, (const char *)sqlite3_column_text(st, 2));
+	rc = store_load_context(&s->base, sc, (const char *)sqlite3_column_text(st, 2), e);
 	sc->chat.attempts = sqlite3_column_int(st, 3);
 	sc->chat.finished = sqlite3_column_int(st, 4);
 	sc->chat.keyboard = sqlite3_column_int(st, 5);
 	sc->pending = sqlite3_column_int(st, 6);
 	sqlite3_reset(st);
-	return rc ? store_fail(e, STORE_TRANSIENT, "out of memory") : STORE_OK;
+	return rc;
 }
 
 static int sqlite_transcript(struct store_sqlite *s, const struct store_save *sv,
 	const char *dir, const char *text, struct store_err *e)
 {
 	sqlite3_stmt *st = sqlite_stmt(s, Q_TRANSCRIPT, e);
-	if (st == NULL)
+	if (st == NULL || store_seal(&s->base, text, &text, e) != STORE_OK)
 		return e->code;
 	sqlite3_bind_text(st, 1, sv->bot, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, sv->sc->chat.chat_id);
 	sqlite3_bind_int64(st, 3, sv->update_id);
 	sqlite3_bind_text(st, 4, dir, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, text, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, text, -1, SQLITE_TRANSIENT);
 	return sqlite_done(s, st, "transcript", e);
 }
 
@@ -327,16 +315,17 @@ static int sqlite_save(struct store *base, const struct store_save *sv,
 	const struct chat *c = &sv->sc->chat;
 	const struct step_out *o = sv->out;
 	sqlite3_stmt *st = sqlite_stmt(s, Q_CHAT_SAVE, e);
+	const char *ctx;
 	int rc;
 
-	if (st == NULL)
+	if (st == NULL || store_seal(&s->base, json_object_to_json_string_ext(c->ctx,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE), &ctx, e) != STORE_OK)
 		return e->code;
 	sqlite3_bind_text(st, 1, sv->bot, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, c->chat_id);
 	sqlite3_bind_text(st, 3, c->node, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, sv->flow_hash, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, json_object_to_json_string_ext(c->ctx,
-		JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE), -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 5, ctx, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int(st, 6, c->attempts);
 	sqlite3_bind_int(st, 7, c->finished);
 	sqlite3_bind_int(st, 8, c->keyboard);
@@ -403,6 +392,109 @@ static int sqlite_prune(struct store *base, int update_hours, int sent_days,
 	return rc;
 }
 
+static int sqlite_meta_get(struct store *base, const char *name, struct buf *out,
+	int *found, struct store_err *e)
+{
+	struct store_sqlite *s = (struct store_sqlite *)base;
+	sqlite3_stmt *st = sqlite_stmt(s, Q_META_GET, e);
+	int rc;
+
+	*found = 0;
+	if (st == NULL)
+		return e->code;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*found = 1;
+		buf_reset(out);
+		if (buf_adds(out, (const char *)sqlite3_column_text(st, 0)) != 0) {
+			sqlite3_reset(st);
+			return store_fail(e, STORE_PERMANENT, "meta %s too large", name);
+		}
+	} else if (rc != SQLITE_DONE) {
+		return sqlite_fail(s, rc, "read meta", e);
+	}
+	sqlite3_reset(st);
+	return STORE_OK;
+}
+
+static int sqlite_meta_set(struct store *base, const char *name, const char *value,
+	struct store_err *e)
+{
+	struct store_sqlite *s = (struct store_sqlite *)base;
+	sqlite3_stmt *st = sqlite_stmt(s, Q_META_SET, e);
+	if (st == NULL)
+		return e->code;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+	return sqlite_done(s, st, "write meta", e);
+}
+
+/* Re-seals one column of a table, row by row. */
+static int sqlite_reseal_column(struct store_sqlite *s, const char *table,
+	const char *column, const struct crypto_key *old, int *rows, struct store_err *e)
+{
+	char sql[160], err[200];
+	sqlite3_stmt *sel = NULL, *upd = NULL;
+	struct buf plain;
+	int rc;
+
+	buf_init(&plain, 1u << 20);
+	snprintf(sql, sizeof(sql), "SELECT rowid, %s FROM %s", column, table);
+	rc = sqlite3_prepare_v2(s->db, sql, -1, &sel, NULL);
+	if (rc == SQLITE_OK) {
+		snprintf(sql, sizeof(sql), "UPDATE %s SET %s = ?2 WHERE rowid = ?1", table, column);
+		rc = sqlite3_prepare_v2(s->db, sql, -1, &upd, NULL);
+	}
+	if (rc != SQLITE_OK) {
+		rc = sqlite_fail(s, rc, "reseal", e);
+		goto out;
+	}
+	rc = STORE_OK;
+	while (rc == STORE_OK && sqlite3_step(sel) == SQLITE_ROW) {
+		const char *text = (const char *)sqlite3_column_text(sel, 1), *sealed;
+		if (crypto_is_sealed(text)) {
+			buf_reset(&plain);
+			if (old == NULL || crypto_open(old, text, &plain, err, sizeof(err)) != 0) {
+				rc = store_fail(e, STORE_PERMANENT, "%s: %s", table,
+					old ? err : "a value is sealed but no old key was given");
+				break;
+			}
+			text = plain.p;
+		}
+		rc = store_seal(&s->base, text, &sealed, e);
+		if (rc)
+			break;
+		sqlite3_reset(upd);
+		sqlite3_bind_int64(upd, 1, sqlite3_column_int64(sel, 0));
+		sqlite3_bind_text(upd, 2, sealed, -1, SQLITE_TRANSIENT);
+		rc = sqlite_done(s, upd, "reseal", e);
+		(*rows)++;
+	}
+out:
+	sqlite3_finalize(sel);
+	sqlite3_finalize(upd);
+	buf_free(&plain);
+	return rc;
+}
+
+static int sqlite_reseal(struct store *base, const struct crypto_key *old,
+	int *rows, struct store_err *e)
+{
+	struct store_sqlite *s = (struct store_sqlite *)base;
+	int rc = sqlite_exec(s, "BEGIN IMMEDIATE", e);
+
+	*rows = 0;
+	if (rc == STORE_OK)
+		rc = sqlite_reseal_column(s, "chats", "context", old, rows, e);
+	if (rc == STORE_OK)
+		rc = sqlite_reseal_column(s, "transcript", "text", old, rows, e);
+	if (rc == STORE_OK)
+		return sqlite_exec(s, "COMMIT", e);
+	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	return rc;
+}
+
 static int sqlite_ping(struct store *base)
 {
 	struct store_sqlite *s = (struct store_sqlite *)base;
@@ -414,6 +506,9 @@ static const struct store_ops sqlite_ops = {
 	.name = "sqlite",
 	.close = sqlite_close,
 	.migrate = sqlite_migrate,
+	.meta_get = sqlite_meta_get,
+	.meta_set = sqlite_meta_set,
+	.reseal = sqlite_reseal,
 	.begin = sqlite_begin,
 	.claim = sqlite_claim,
 	.lock_chat = sqlite_lock_chat,
@@ -439,8 +534,7 @@ int store_sqlite_open(const char *path, struct store **out, struct store_err *e)
 	s = calloc(1, sizeof(*s));
 	if (s == NULL)
 		return store_fail(e, STORE_TRANSIENT, "out of memory");
-	s->base.ops = &sqlite_ops;
-	s->base.transcript = 1;
+	store_base_init(&s->base, &sqlite_ops);
 	rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {
 		store_fail(e, STORE_PERMANENT, "sqlite: cannot open %s: %s", path,

@@ -14,7 +14,7 @@ struct main_cmd {
 
 static const struct main_cmd main_cmds[] = {
 	{ "check", cmd_check, "validate flow files: blueflow check flows/*.json" },
-	{ "db", cmd_db, "db migrate: bring the store's schema up to date" },
+	{ "db", cmd_db, "db migrate|prune|rekey: the store's schema, housekeeping, key" },
 	{ "replay", cmd_replay, "run updates through a flow offline, print the Bot API calls" },
 	{ "try", cmd_try, "play a flow in the terminal: blueflow try flows/onboarding.json" },
 	{ NULL, NULL, NULL }

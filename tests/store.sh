@@ -3,7 +3,8 @@
 # PostgreSQL started for the test): migrations (fresh, again, newer schema
 # refused), exactly-once application under 8 concurrent processes, no
 # partial state after kill -9 inside a transaction, and (PostgreSQL) a
-# restart while updates flow.
+# restart while updates flow; encryption at rest (nothing readable on
+# disk, a wrong or missing key refused, rekey) and pruning.
 set -u
 . "$SRCDIR/tests/lib.sh"
 . "$SRCDIR/tests/pg.sh"
@@ -37,9 +38,15 @@ stress_all() {
 check_backend() {
 	b=$1
 	uri=$2
+	run "$BLUEFLOW" db migrate --db "$uri" --to 1
+	expect_rc "$b-migrate-to-1" 0
+	expect_out "$b-migrate-to-1-applied" "1 migration applied"
+	sql "$b" "insert into chats (bot, chat_id, node) values ('old', 5, 'kept')" >/dev/null
 	run "$BLUEFLOW" db migrate --db "$uri"
-	expect_rc "$b-migrate-fresh" 0
-	expect_out "$b-migrate-fresh-applied" "1 migration applied"
+	expect_rc "$b-migrate-upgrade" 0
+	expect_out "$b-migrate-upgrade-applied" "1 migration applied"
+	got=$(sql "$b" "select node from chats where bot = 'old' and chat_id = 5")
+	[ "$got" = "kept" ] && ok "$b-upgrade-keeps-data" || fail "$b-upgrade-keeps-data" "$got"
 	run "$BLUEFLOW" db migrate --db "$uri"
 	expect_rc "$b-migrate-again" 0
 	expect_out "$b-migrate-again-nothing" "0 migrations applied"
@@ -94,9 +101,89 @@ check_backend() {
 	run "$BLUEFLOW" db migrate --db "$uri"
 	expect_rc "$b-newer-schema-refused" 1
 	expect_err "$b-newer-schema-says" "newer than this blueflow knows"
+	sql "$b" "delete from schema_version where version = 999" >/dev/null
+
+	# pruning: old processed ids and old sent rows go, recent ones stay
+	case $b in
+	sqlite) old_at="strftime('%s', 'now') - 49 * 3600"; old_sent="strftime('%s', 'now') - 8 * 86400" ;;
+	pg) old_at="now() - interval '49 hours'"; old_sent="now() - interval '8 days'" ;;
+	esac
+	sql "$b" "insert into updates (bot, update_id, at) values ('stress', 5, $old_at), ('stress', 6, $old_at)" >/dev/null
+	sql "$b" "insert into outbox (bot, chat_id, method, params, state, sent_at) values
+		('stress', 1, 'sendMessage', '{}', 'sent', $old_sent),
+		('stress', 1, 'sendMessage', '{}', 'sent', $old_at),
+		('stress', 1, 'sendMessage', '{}', 'pending', $old_sent)" >/dev/null
+	conf "$uri" >"$T_TMP/prune.conf"
+	run "$BLUEFLOW" db prune -c "$T_TMP/prune.conf"
+	expect_rc "$b-prune" 0
+	expect_out "$b-prune-count" "3 rows deleted"
+	got=$(sql "$b" "select (select count(*) from updates where update_id in (5, 6))
+		|| ',' || (select count(*) from updates) || ',' || (select count(*) from outbox)")
+	[ "$got" = "0,$((PROCS * EACH + 1)),2" ] && ok "$b-prune-keeps-recent" || fail "$b-prune-keeps-recent" "$got"
+}
+
+# conf URI: a config naming the store, with a key variable.
+conf() {
+	printf '[server]\ndb = %s\nencryption_key_env = BF_KEY\n\n[bot stress]\nflow = %s\ntoken_env = BF_TOKEN\n' "$1" "$FLOW"
+}
+
+KEY1=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f
+KEY2=1f1e1d1c1b1a191817161514131211100f0e0d0c0b0a09080706050403020100
+
+# check_sealed BACKEND URI DUMPCMD: context and transcript are unreadable
+# on disk with a key; the key is checked; rekey moves to a new key.
+check_sealed() {
+	b=$1
+	uri=$2
+	"$BLUEFLOW" db migrate --db "$uri" >/dev/null
+	BF_TEST_KEY=$KEY1 "$STRESS" apply "$uri" "$FLOW" 7 20 1 >"$T_TMP/enc.out" 2>&1
+	grep -q "^applied 20 " "$T_TMP/enc.out" && ok "$b-sealed-apply" || fail "$b-sealed-apply" "$(cat "$T_TMP/enc.out")"
+	dump "$b" >"$T_TMP/dump"
+	grep -q "answer 7000003" "$T_TMP/dump" && fail "$b-no-plaintext-on-disk" "found the answer in the dump" ||
+		ok "$b-no-plaintext-on-disk"
+	grep -q "bf1:" "$T_TMP/dump" && ok "$b-dump-holds-sealed" || fail "$b-dump-holds-sealed" "no sealed value in the dump"
+	got=$(BF_TEST_KEY=$KEY1 "$STRESS" apply "$uri" "$FLOW" 7 21 1)
+	case $got in "applied 1 repeats 20 "*) ok "$b-sealed-roundtrip" ;; *) fail "$b-sealed-roundtrip" "$got" ;; esac
+	run env BF_TEST_KEY=$KEY2 "$STRESS" apply "$uri" "$FLOW" 8 1 1
+	expect_rc "$b-wrong-key-refused" 1
+	expect_err "$b-wrong-key-says" "not the one this database was sealed with"
+	run "$STRESS" apply "$uri" "$FLOW" 8 1 1
+	expect_rc "$b-missing-key-refused" 1
+	expect_err "$b-missing-key-says" "holds sealed data"
+	conf "$uri" >"$T_TMP/rekey.conf"
+	run env BF_KEY=$KEY2 OLD_KEY=$KEY1 "$BLUEFLOW" db rekey -c "$T_TMP/rekey.conf" --old-key-env OLD_KEY
+	expect_rc "$b-rekey" 0
+	expect_out "$b-rekey-says" "re-sealed with the new key"
+	got=$(BF_TEST_KEY=$KEY2 "$STRESS" apply "$uri" "$FLOW" 7 22 1)
+	case $got in "applied 1 repeats 21 "*) ok "$b-new-key-works" ;; *) fail "$b-new-key-works" "$got" ;; esac
+	run env BF_TEST_KEY=$KEY1 "$STRESS" apply "$uri" "$FLOW" 8 1 1
+	expect_rc "$b-old-key-refused-after-rekey" 1
+	got=$(sql_uri "$b" "$uri" "select context from chats where chat_id = 1")
+	case $got in bf1:*) ok "$b-context-sealed-after-rekey" ;; *) fail "$b-context-sealed-after-rekey" "$got" ;; esac
+}
+
+# dump BACKEND: everything the store wrote to disk, as text.
+dump() {
+	case $1 in
+	sqlite) cat "$T_TMP/enc.db" "$T_TMP/enc.db-wal" 2>/dev/null | tr -c '[:print:]' '\n' ;;
+	pg) "$PG_BIN/pg_dump" -h "$PG_SOCKET_DIR" -p "$PG_PORT" -U postgres blueflow_enc ;;
+	esac
+}
+
+sql_uri() {
+	case $1 in
+	sqlite) sqlite3 "$T_TMP/enc.db" "$3" ;;
+	pg) psql -X -At -d "$2" -c "$3" ;;
+	esac
 }
 
 check_backend sqlite "sqlite:$T_TMP/store.db"
+check_sealed sqlite "sqlite:$T_TMP/enc.db"
+# the check can fail: without a key the answer is there to read
+"$STRESS" apply "sqlite:$T_TMP/plain.db" "$FLOW" 7 3 1 >/dev/null 2>&1 ||
+	{ "$BLUEFLOW" db migrate --db "sqlite:$T_TMP/plain.db" >/dev/null; "$STRESS" apply "sqlite:$T_TMP/plain.db" "$FLOW" 7 3 1 >/dev/null; }
+cat "$T_TMP/plain.db" "$T_TMP/plain.db-wal" 2>/dev/null | tr -c '[:print:]' '\n' | grep -q "answer 7000003" &&
+	ok sqlite-plaintext-without-key || fail sqlite-plaintext-without-key "the control found nothing"
 mode=$(stat -c %a "$T_TMP/store.db")
 [ "$mode" = "600" ] && ok sqlite-file-0600 || fail sqlite-file-0600 "mode $mode"
 
@@ -111,6 +198,8 @@ if ! pg_start; then
 	exit 1
 fi
 check_backend pg "$PG_URI"
+"$PG_BIN/psql" -X -q -h "$PG_SOCKET_DIR" -p "$PG_PORT" -U postgres -d postgres -c "create database blueflow_enc owner blueflow" >/dev/null
+check_sealed pg "$(echo "$PG_URI" | sed 's|/blueflow?|/blueflow_enc?|')"
 
 # PostgreSQL restarted while updates flow: the failures are transient,
 # every update ends applied exactly once.

@@ -7,13 +7,15 @@
  *       prints "applied A repeats R transient T seconds S"
  *   store_stress pause URI FLOW UPDATE_ID
  *       runs one update up to just before COMMIT, prints "paused" and
- *       waits to be killed */
+ *       waits to be killed
+ * With BF_TEST_KEY set (64 hex digits) the store seals with that key. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "engine/crypto.h"
 #include "engine/flow.h"
 #include "engine/store.h"
 
@@ -40,6 +42,22 @@ static int stress_update(long long update_id, long long chat, struct update *u)
 	return 0;
 }
 
+/* Opens the store and applies the test key (or none). */
+static int stress_open(const char *uri, struct store **s, struct store_err *e)
+{
+	static struct crypto_key key;
+	char err[256];
+	int rc = store_open(uri, s, e);
+
+	if (rc != STORE_OK)
+		return rc;
+	if (getenv("BF_TEST_KEY") == NULL)
+		return store_use_key(*s, NULL, e);
+	if (crypto_key_from_env("BF_TEST_KEY", &key, err, sizeof(err)) != 0)
+		return store_fail(e, STORE_PERMANENT, "%s", err);
+	return store_use_key(*s, &key, e);
+}
+
 static struct flow *stress_flow(const char *file)
 {
 	struct flow *f = NULL;
@@ -60,8 +78,9 @@ static int stress_apply(const char *uri, struct flow *f, long long proc,
 	long long applied = 0, repeats = 0, transient = 0;
 	double t0 = stress_now();
 
-	if (store_open(uri, &s, &e) != STORE_OK) {
+	if (stress_open(uri, &s, &e) != STORE_OK) {
 		fprintf(stderr, "store_stress: %s\n", e.msg);
+		store_close(s);
 		return 1;
 	}
 	for (long long i = 1; i <= count; i++) {
@@ -118,7 +137,7 @@ static int stress_pause(const char *uri, struct flow *f, long long update_id)
 	memset(&sv, 0, sizeof(sv));
 	buf_init(&reply, 1024);
 	step_out_init(&out);
-	if (store_open(uri, &s, &e) != STORE_OK || stress_update(update_id, 1, &u) ||
+	if (stress_open(uri, &s, &e) != STORE_OK || stress_update(update_id, 1, &u) ||
 	    chat_init(&sc.chat, 1) || s->ops->begin(s, &e) ||
 	    s->ops->claim(s, "stress", update_id, &repeat, &reply, &e) ||
 	    s->ops->lock_chat(s, "stress", &sc, &e) ||
