@@ -86,15 +86,21 @@ int store_apply(struct store *s, const struct store_job *job,
 	memset(&sc, 0, sizeof(sc));
 	if (chat_init(&sc.chat, u->chat_id) != 0)
 		return store_fail(e, STORE_TRANSIENT, "out of memory");
-	rc = s->ops->begin(s, e);
-	if (rc)
-		goto out;
-	rc = s->ops->claim(s, job->bot, u->update_id, &r->repeat, &r->reply, e);
-	if (rc || r->repeat)
-		goto fail;
-	rc = s->ops->lock_chat(s, job->bot, &sc, e);
-	if (rc)
-		goto fail;
+	if (s->ops->start) {
+		rc = s->ops->start(s, job->bot, u->update_id, &sc, &r->repeat, &r->reply, e);
+		if (rc || r->repeat)
+			goto fail;
+	} else {
+		rc = s->ops->begin(s, e);
+		if (rc)
+			goto out;
+		rc = s->ops->claim(s, job->bot, u->update_id, &r->repeat, &r->reply, e);
+		if (rc || r->repeat)
+			goto fail;
+		rc = s->ops->lock_chat(s, job->bot, &sc, e);
+		if (rc)
+			goto fail;
+	}
 	if (engine_step(job->flow, &sc.chat, u, job->env, &r->out) != 0) {
 		rc = store_fail(e, STORE_TRANSIENT, "out of memory in the step");
 		goto fail;
@@ -115,10 +121,13 @@ int store_apply(struct store *s, const struct store_job *job,
 	sv.flow_hash = job->flow->hash_hex;
 	sv.out = &r->out;
 	sv.said = store_said(u, said, sizeof(said));
-	rc = s->ops->save(s, &sv, e);
-	if (rc)
-		goto fail;
-	rc = s->ops->commit(s, e);
+	if (s->ops->finish) {
+		rc = s->ops->finish(s, &sv, e);
+	} else {
+		rc = s->ops->save(s, &sv, e);
+		if (rc == STORE_OK)
+			rc = s->ops->commit(s, e);
+	}
 	if (rc)
 		goto fail;
 	goto out;

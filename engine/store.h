@@ -84,6 +84,13 @@ struct store_ops {
 	int (*save)(struct store *s, const struct store_save *sv, struct store_err *e);
 	int (*commit)(struct store *s, struct store_err *e);
 	void (*rollback)(struct store *s);
+	/* Optional fast paths, NULL where a backend has none: begin + claim
+	 * + lock_chat in one round trip (on a repeat the chat is not
+	 * loaded), and save + commit in another. */
+	int (*start)(struct store *s, const char *bot, long long update_id,
+		struct store_chat *sc, int *repeat, struct buf *reply,
+		struct store_err *e);
+	int (*finish)(struct store *s, const struct store_save *sv, struct store_err *e);
 	/* Deletes processed updates older than update_hours and sent outbox
 	 * rows older than sent_days, at most limit rows; *n counts them. */
 	int (*prune)(struct store *s, int update_hours, int sent_days, int limit,

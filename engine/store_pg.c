@@ -63,6 +63,7 @@ static const struct {
 struct store_pg {
 	struct store base;
 	PGconn *conn;
+	char *uri;
 	int prepared;
 	struct buf a[4];             /* array parameters of bf_save */
 };
@@ -117,19 +118,30 @@ static int pg_prepare(struct store_pg *s, struct store_err *e)
 	return rc;
 }
 
+/* Makes sure the connection is up, re-opening it after PostgreSQL went
+ * away. */
+static int pg_connected(struct store_pg *s, struct store_err *e)
+{
+	if (PQstatus(s->conn) != CONNECTION_OK) {
+		s->prepared = 0;
+		PQfinish(s->conn);
+		s->conn = PQconnectdb(s->uri);
+		if (s->conn == NULL)
+			return store_fail(e, STORE_TRANSIENT, "out of memory");
+		if (PQstatus(s->conn) != CONNECTION_OK)
+			return pg_fail(s, NULL, "connect", e);
+	}
+	return STORE_OK;
+}
+
 /* Makes sure the connection is up and prepared (after a migration, or
  * after PostgreSQL went away). */
 static int pg_ready(struct store_pg *s, struct store_err *e)
 {
-	if (PQstatus(s->conn) != CONNECTION_OK) {
-		s->prepared = 0;
-		PQreset(s->conn);
-		if (PQstatus(s->conn) != CONNECTION_OK)
-			return pg_fail(s, NULL, "connect", e);
-	}
-	if (!s->prepared)
-		return pg_prepare(s, e);
-	return STORE_OK;
+	int rc = pg_connected(s, e);
+	if (rc == STORE_OK && !s->prepared)
+		rc = pg_prepare(s, e);
+	return rc;
 }
 
 static PGresult *pg_exec(struct store_pg *s, int q, const char *const *vals)
@@ -142,6 +154,7 @@ static void pg_close(struct store *base)
 {
 	struct store_pg *s = (struct store_pg *)base;
 	PQfinish(s->conn);
+	free(s->uri);
 	for (int i = 0; i < 4; i++)
 		buf_free(&s->a[i]);
 	store_base_free(&s->base);
@@ -166,8 +179,9 @@ static int pg_migrate(struct store *base, int target, int *applied,
 	int version, known = store_known_version("postgres"), rc;
 
 	*applied = 0;
-	if (PQstatus(s->conn) != CONNECTION_OK)
-		PQreset(s->conn);
+	rc = pg_connected(s, e);
+	if (rc)
+		return rc;
 	snprintf(sql, sizeof(sql), "SELECT pg_advisory_lock(%d)", PG_MIGRATE_LOCK);
 	rc = pg_command(s, sql, e);
 	if (rc)
@@ -263,6 +277,9 @@ static int pg_claim(struct store *base, const char *bot, long long update_id,
 	return STORE_OK;
 }
 
+static int pg_chat_row(struct store_pg *s, PGresult *res, struct store_chat *sc,
+	struct store_err *e);
+
 static int pg_lock_chat(struct store *base, const char *bot,
 	struct store_chat *sc, struct store_err *e)
 {
@@ -276,6 +293,17 @@ static int pg_lock_chat(struct store *base, const char *bot,
 	res = pg_exec(s, P_LOCK, vals);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
 		return pg_fail(s, res, "lock chat", e);
+	rc = pg_chat_row(s, res, sc, e);
+	PQclear(res);
+	return rc;
+}
+
+/* Fills sc from the row bf_lock returned. */
+static int pg_chat_row(struct store_pg *s, PGresult *res, struct store_chat *sc,
+	struct store_err *e)
+{
+	int rc;
+
 	snprintf(sc->chat.node, sizeof(sc->chat.node), "%s", PQgetvalue(res, 0, 0));
 	snprintf(sc->flow_hash, sizeof(sc->flow_hash), "%s", PQgetvalue(res, 0, 1));
 	rc = store_load_context(&s->base, sc, PQgetvalue(res, 0, 2), e);
@@ -284,7 +312,6 @@ static int pg_lock_chat(struct store *base, const char *bot,
 	sc->chat.keyboard = PQgetvalue(res, 0, 5)[0] == 't';
 	sc->is_new = PQgetvalue(res, 0, 6)[0] == 't';
 	sc->pending = PQgetvalue(res, 0, 7)[0] == 't';
-	PQclear(res);
 	return rc;
 }
 
@@ -341,41 +368,180 @@ static int pg_arrays(struct store_pg *s, const struct store_save *sv)
 	return rc;
 }
 
-static int pg_save(struct store *base, const struct store_save *sv,
-	struct store_err *e)
-{
-	struct store_pg *s = (struct store_pg *)base;
-	const struct chat *c = &sv->sc->chat;
+/* The parameters of bf_save; numbers are kept in v. */
+struct pg_save_params {
 	char chat_id[32], attempts[16], update_id[32];
 	const char *vals[14];
-	PGresult *res;
+};
+
+static int pg_save_params(struct store_pg *s, const struct store_save *sv,
+	struct pg_save_params *p, struct store_err *e)
+{
+	const struct chat *c = &sv->sc->chat;
 
 	if (pg_arrays(s, sv) != 0)
 		return store_fail(e, STORE_PERMANENT, "the update's calls are too large to queue");
 	if (store_seal(&s->base, json_object_to_json_string_ext(c->ctx,
-	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE), &vals[4], e) != STORE_OK)
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE), &p->vals[4], e) != STORE_OK)
 		return e->code;
-	snprintf(chat_id, sizeof(chat_id), "%lld", c->chat_id);
-	snprintf(attempts, sizeof(attempts), "%d", c->attempts);
-	snprintf(update_id, sizeof(update_id), "%lld", sv->update_id);
-	vals[0] = sv->bot;
-	vals[1] = chat_id;
-	vals[2] = c->node;
-	vals[3] = sv->flow_hash;
-	vals[5] = attempts;
-	vals[6] = c->finished ? "t" : "f";
-	vals[7] = c->keyboard ? "t" : "f";
-	vals[8] = update_id;
-	vals[9] = s->a[0].p;
-	vals[10] = s->a[1].p;
-	vals[11] = sv->reply;
-	vals[12] = s->a[2].p;
-	vals[13] = s->a[3].p;
-	res = pg_exec(s, P_SAVE, vals);
+	snprintf(p->chat_id, sizeof(p->chat_id), "%lld", c->chat_id);
+	snprintf(p->attempts, sizeof(p->attempts), "%d", c->attempts);
+	snprintf(p->update_id, sizeof(p->update_id), "%lld", sv->update_id);
+	p->vals[0] = sv->bot;
+	p->vals[1] = p->chat_id;
+	p->vals[2] = c->node;
+	p->vals[3] = sv->flow_hash;
+	p->vals[5] = p->attempts;
+	p->vals[6] = c->finished ? "t" : "f";
+	p->vals[7] = c->keyboard ? "t" : "f";
+	p->vals[8] = p->update_id;
+	p->vals[9] = s->a[0].p;
+	p->vals[10] = s->a[1].p;
+	p->vals[11] = sv->reply;
+	p->vals[12] = s->a[2].p;
+	p->vals[13] = s->a[3].p;
+	return STORE_OK;
+}
+
+static int pg_save(struct store *base, const struct store_save *sv,
+	struct store_err *e)
+{
+	struct store_pg *s = (struct store_pg *)base;
+	struct pg_save_params p;
+	PGresult *res;
+	int rc = pg_save_params(s, sv, &p, e);
+
+	if (rc)
+		return rc;
+	res = pg_exec(s, P_SAVE, p.vals);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 		return pg_fail(s, res, "save", e);
 	PQclear(res);
 	return STORE_OK;
+}
+
+/* --- pipelines: several statements in one round trip --- */
+
+#define PG_BEGIN (-1)
+#define PG_COMMIT (-2)
+#define PG_PIPE_MAX 4
+
+struct pg_step {
+	int q;                        /* a P_ statement, PG_BEGIN or PG_COMMIT */
+	const char *const *vals;
+};
+
+/* Sends the steps and a sync, reads every result into res (the caller
+ * clears them). Returns STORE_OK when all succeeded, else the error of
+ * the first that failed. */
+static int pg_pipeline(struct store_pg *s, const struct pg_step *steps, int n,
+	PGresult **res, struct store_err *e)
+{
+	int rc = STORE_OK, sent = 0;
+
+	for (int i = 0; i < n; i++)
+		res[i] = NULL;
+	if (PQenterPipelineMode(s->conn) != 1)
+		return pg_fail(s, NULL, "pipeline", e);
+	for (; sent < n; sent++) {
+		const struct pg_step *st = &steps[sent];
+		int ok;
+		if (st->q < 0)
+			ok = PQsendQueryParams(s->conn, st->q == PG_BEGIN ? "BEGIN" : "COMMIT",
+				0, NULL, NULL, NULL, NULL, 0);
+		else
+			ok = PQsendQueryPrepared(s->conn, pg_stmts[st->q].name,
+				pg_stmts[st->q].nparams, st->vals, NULL, NULL, 0);
+		if (ok != 1)
+			break;
+	}
+	if (sent < n || PQpipelineSync(s->conn) != 1)
+		rc = pg_fail(s, NULL, "send", e);
+	for (int i = 0; i < sent && PQstatus(s->conn) == CONNECTION_OK; i++) {
+		PGresult *end;
+		res[i] = PQgetResult(s->conn);
+		if (res[i] == NULL)
+			break;
+		end = PQgetResult(s->conn);   /* the NULL after each statement */
+		PQclear(end);
+	}
+	if (PQstatus(s->conn) == CONNECTION_OK) {
+		PGresult *sync = PQgetResult(s->conn);
+		PQclear(sync);
+	}
+	PQexitPipelineMode(s->conn);
+	for (int i = 0; rc == STORE_OK && i < n; i++) {
+		ExecStatusType st = res[i] ? PQresultStatus(res[i]) : PGRES_FATAL_ERROR;
+		if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
+			continue;
+		rc = pg_code(res[i], s->conn);
+		store_fail(e, rc, "postgresql: %s: %.*s", steps[i].q < 0 ? "transaction" :
+			pg_stmts[steps[i].q].name,
+			(int)strcspn(res[i] ? PQresultErrorMessage(res[i]) : PQerrorMessage(s->conn), "\n"),
+			res[i] ? PQresultErrorMessage(res[i]) : PQerrorMessage(s->conn));
+	}
+	return rc;
+}
+
+static void pg_clear(PGresult **res, int n)
+{
+	for (int i = 0; i < n; i++)
+		PQclear(res[i]);
+}
+
+static int pg_start(struct store *base, const char *bot, long long update_id,
+	struct store_chat *sc, int *repeat, struct buf *reply, struct store_err *e)
+{
+	struct store_pg *s = (struct store_pg *)base;
+	char uid[32], cid[32];
+	const char *claim[2] = { bot, uid }, *lock[2] = { bot, cid };
+	const struct pg_step steps[3] = {
+		{ PG_BEGIN, NULL }, { P_CLAIM, claim }, { P_LOCK, lock }
+	};
+	PGresult *res[3];
+	int rc = pg_ready(s, e);
+
+	*repeat = 0;
+	if (rc)
+		return rc;
+	snprintf(uid, sizeof(uid), "%lld", update_id);
+	snprintf(cid, sizeof(cid), "%lld", sc->chat.chat_id);
+	rc = pg_pipeline(s, steps, 3, res, e);
+	if (rc == STORE_OK && strcmp(PQcmdTuples(res[1]), "1") != 0) {
+		PGresult *r;
+		*repeat = 1;
+		r = pg_exec(s, P_REPLY, claim);
+		if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
+			rc = pg_fail(s, r, "read reply", e);
+		} else {
+			buf_reset(reply);
+			rc = buf_adds(reply, PQgetvalue(r, 0, 0)) ?
+				store_fail(e, STORE_PERMANENT, "recorded reply too large") : STORE_OK;
+			PQclear(r);
+		}
+	} else if (rc == STORE_OK) {
+		rc = PQntuples(res[2]) == 1 ? pg_chat_row(s, res[2], sc, e) :
+			store_fail(e, STORE_TRANSIENT, "postgresql: lock chat: no row");
+	}
+	pg_clear(res, 3);
+	return rc;
+}
+
+static int pg_finish(struct store *base, const struct store_save *sv,
+	struct store_err *e)
+{
+	struct store_pg *s = (struct store_pg *)base;
+	struct pg_save_params p;
+	struct pg_step steps[2] = { { P_SAVE, NULL }, { PG_COMMIT, NULL } };
+	PGresult *res[2];
+	int rc = pg_save_params(s, sv, &p, e);
+
+	if (rc)
+		return rc;
+	steps[0].vals = p.vals;
+	rc = pg_pipeline(s, steps, 2, res, e);
+	pg_clear(res, 2);
+	return rc;
 }
 
 static int pg_prune(struct store *base, int update_hours, int sent_days,
@@ -533,6 +699,8 @@ static const struct store_ops pg_ops = {
 	.save = pg_save,
 	.commit = pg_commit,
 	.rollback = pg_rollback,
+	.start = pg_start,
+	.finish = pg_finish,
 	.prune = pg_prune,
 	.ping = pg_ping,
 };
@@ -547,7 +715,8 @@ int store_pg_open(const char *uri, struct store **out, struct store_err *e)
 	store_base_init(&s->base, &pg_ops);
 	for (int i = 0; i < 4; i++)
 		buf_init(&s->a[i], 8u << 20);
-	s->conn = PQconnectdb(uri);
+	s->uri = strdup(uri);
+	s->conn = s->uri ? PQconnectdb(uri) : NULL;
 	if (s->conn == NULL) {
 		pg_close(&s->base);
 		return store_fail(e, STORE_TRANSIENT, "out of memory");
