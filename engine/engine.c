@@ -441,9 +441,14 @@ static int engine_message(struct step *s)
 	}
 	cur = flow_find(s->flow, s->chat->node);
 	if (cur < 0) {
+		/* the flow changed under the chat and its node is gone */
+		int to = s->flow->on_missing_node >= 0 ? s->flow->on_missing_node :
+			s->flow->start;
+		snprintf(s->out->warning, sizeof(s->out->warning), "node \"%s\" is "
+			"gone from the flow; chat moved to \"%s\"", s->chat->node,
+			s->flow->nodes[to].id);
 		s->out->outcome = ENGINE_ADVANCED;
-		return engine_goto(s, s->flow->on_missing_node >= 0 ?
-			s->flow->on_missing_node : s->flow->start);
+		return engine_goto(s, to);
 	}
 	if (s->flow->nodes[cur].type->handle == NULL) {
 		s->out->outcome = ENGINE_ADVANCED;

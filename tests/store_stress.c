@@ -5,6 +5,8 @@
  *       applies COUNT updates (ids PROC*1000000+1...) spread over CHATS
  *       chats, retrying transient failures as Telegram would re-send;
  *       prints "applied A repeats R transient T seconds S"
+ *   store_stress one URI FLOW UPDATE_ID CHAT TEXT
+ *       applies one update; prints the chat's node and any warning
  *   store_stress pause URI FLOW UPDATE_ID
  *       runs one update up to just before COMMIT, prints "paused" and
  *       waits to be killed
@@ -120,6 +122,43 @@ static int stress_apply(const char *uri, struct flow *f, long long proc,
 	return 0;
 }
 
+/* One update with the given text; prints "node N warning W". */
+static int stress_one(const char *uri, struct flow *f, long long update_id,
+	long long chat, const char *text)
+{
+	struct engine_env env = { 0 };
+	struct store *s = NULL;
+	struct store_err e;
+	struct store_result r;
+	struct store_job job = { "stress", f, NULL, &env, 1 };
+	struct update u;
+	char body[1024], err[256];
+	int rc;
+
+	snprintf(body, sizeof(body), "{\"update_id\":%lld,\"message\":{\"message_id\":1,"
+		"\"date\":1,\"chat\":{\"id\":%lld,\"type\":\"private\"},\"from\":{\"id\":%lld,"
+		"\"is_bot\":false,\"first_name\":\"S\"},\"text\":\"%s\"}}", update_id, chat,
+		chat, text);
+	if (update_parse(body, strlen(body), &u, err, sizeof(err)) != 0 ||
+	    stress_open(uri, &s, &e) != STORE_OK) {
+		fprintf(stderr, "store_stress: %s\n", s ? e.msg : err);
+		store_close(s);
+		return 1;
+	}
+	job.u = &u;
+	store_result_init(&r);
+	rc = store_apply(s, &job, &r, &e);
+	if (rc == STORE_OK)
+		printf("to %s warning %s\n", r.out.n_calls ? "sent" : "silent",
+			r.out.warning[0] ? r.out.warning : "none");
+	else
+		fprintf(stderr, "store_stress: %s\n", e.msg);
+	store_result_free(&r);
+	update_free(&u);
+	store_close(s);
+	return rc == STORE_OK ? 0 : 1;
+}
+
 /* Everything of one update but the COMMIT, then wait to be killed. */
 static int stress_pause(const char *uri, struct flow *f, long long update_id)
 {
@@ -177,6 +216,9 @@ int main(int argc, char **argv)
 	if (strcmp(argv[1], "apply") == 0 && argc == 7)
 		rc = stress_apply(argv[2], f, strtoll(argv[4], NULL, 10),
 			strtoll(argv[5], NULL, 10), strtoll(argv[6], NULL, 10));
+	else if (strcmp(argv[1], "one") == 0 && argc == 7)
+		rc = stress_one(argv[2], f, strtoll(argv[4], NULL, 10),
+			strtoll(argv[5], NULL, 10), argv[6]);
 	else if (strcmp(argv[1], "pause") == 0 && argc == 5)
 		rc = stress_pause(argv[2], f, strtoll(argv[4], NULL, 10));
 	else
