@@ -1,6 +1,6 @@
 /* store.c - opening a store by URI and running one update in one
- * transaction (store_apply); the backends are store_sqlite.c and
- * store_pg.c. */
+ * transaction (store_apply); the backends are store_sqlite.c,
+ * store_pg.c and store_memory.c. */
 #include "engine/store.h"
 
 #include <stdarg.h>
@@ -29,6 +29,8 @@ int store_open(const char *uri, struct store **out, struct store_err *e)
 		return store_sqlite_open(uri + 7, out, e);
 	if (strncmp(uri, "postgresql://", 13) == 0 || strncmp(uri, "postgres://", 11) == 0)
 		return store_pg_open(uri, out, e);
+	if (strcmp(uri, "memory:") == 0)
+		return store_memory_open(out, e);
 	return store_fail(e, STORE_PERMANENT, "unknown store \"%.40s\": use "
 		"sqlite:PATH or postgresql://...", uri);
 }

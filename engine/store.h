@@ -1,7 +1,7 @@
 /* store.h - where chats, processed updates, the outbox and the
  * transcript live. One interface, a table of functions (in the manner of
  * SQLite's sqlite3_io_methods), with backends for SQLite (the embedded
- * default) and PostgreSQL (production).
+ * default), PostgreSQL (production) and memory (replay and tests).
  *
  * One update is one transaction:
  *   store_begin -> store_claim (a repeat returns the first answer and
@@ -107,7 +107,8 @@ struct store {
 	struct buf open;              /* scratch for opening */
 };
 
-/* Opens the store a config names: "sqlite:PATH" or "postgresql://...". Returns 0, or a STORE_ error with a message. */
+/* Opens the store a config names: "sqlite:PATH", "postgresql://..." or
+ * "memory:". Returns 0, or a STORE_ error with a message. */
 int store_open(const char *uri, struct store **out, struct store_err *e);
 
 /* Closes and frees; NULL is fine. */
@@ -166,5 +167,13 @@ int store_fail(struct store_err *e, int code, const char *fmt, ...)
 /* Backends. */
 int store_sqlite_open(const char *path, struct store **out, struct store_err *e);
 int store_pg_open(const char *uri, struct store **out, struct store_err *e);
+int store_memory_open(struct store **out, struct store_err *e);
+
+/* Memory store only: calls fn for every chat, in the order they were
+ * made (fn returns non-zero to stop); and the node of one chat, or
+ * NULL. */
+int store_memory_each(struct store *s, int (*fn)(void *arg, const struct store_chat *sc),
+	void *arg, struct store_err *e);
+const char *store_memory_node(struct store *s, const char *bot, long long chat_id);
 
 #endif

@@ -1,7 +1,9 @@
 /* cmd_replay.c - `blueflow replay FLOW.json UPDATES.jsonl`: runs updates
  * through the engine with chats kept in memory and prints each Bot API
  * call as one JSON line, then every chat's final state. Same input, same
- * bytes out: the golden tests of flows rest on it. */
+ * bytes out: the golden tests of flows rest on it. Updates go through
+ * store_apply() on the memory store, as a webhook's go through the real
+ * ones. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,9 +14,11 @@
 #include "engine/engine.h"
 #include "engine/flow.h"
 #include "engine/jdoc.h"
+#include "engine/store.h"
 #include "engine/update.h"
 #include "fcgi/cmd.h"
-#include "fcgi/memchats.h"
+
+#define REPLAY_BOT "replay"
 
 static void replay_usage(FILE *f)
 {
@@ -51,7 +55,7 @@ static const char *const replay_outcomes[] = {
 };
 
 static void replay_trace(const struct update *u, const struct step_out *o,
-	const struct chat *c, struct buf *b)
+	const char *to, struct buf *b)
 {
 	buf_reset(b);
 	buf_addf(b, "{\"trace\":%lld,\"kind\":", u->update_id);
@@ -59,7 +63,7 @@ static void replay_trace(const struct update *u, const struct step_out *o,
 	buf_addf(b, ",\"outcome\":\"%s\",\"from\":", replay_outcomes[o->outcome]);
 	jdoc_quote(b, o->node_from, strlen(o->node_from));
 	buf_adds(b, ",\"to\":");
-	jdoc_quote(b, c ? c->node : "", strlen(c ? c->node : ""));
+	jdoc_quote(b, to ? to : "", strlen(to ? to : ""));
 	if (o->warning[0]) {
 		buf_adds(b, ",\"warning\":");
 		jdoc_quote(b, o->warning, strlen(o->warning));
@@ -68,8 +72,10 @@ static void replay_trace(const struct update *u, const struct step_out *o,
 	fwrite(b->p, 1, b->len, stdout);
 }
 
-static void replay_chat(const struct chat *c, struct buf *b)
+static int replay_chat(void *arg, const struct store_chat *sc)
 {
+	struct buf *b = arg;
+	const struct chat *c = &sc->chat;
 	const char *ctx = json_object_to_json_string_ext(c->ctx,
 		JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 	buf_reset(b);
@@ -78,16 +84,32 @@ static void replay_chat(const struct chat *c, struct buf *b)
 	buf_addf(b, ",\"finished\":%s,\"attempts\":%d,\"context\":%s}\n",
 		c->finished ? "true" : "false", c->attempts, ctx);
 	fwrite(b->p, 1, b->len, stdout);
+	return 0;
 }
 
-/* Runs one update line. Returns 0, or -1 when memory ran out. */
-static int replay_line(const struct flow *f, struct memchats *chats,
+/* A button press on a message sent inline (no chat): answered, nothing
+ * stored. */
+static int replay_chatless(const struct flow *f, const struct update *u,
+	const struct engine_env *env, struct step_out *out)
+{
+	struct chat none;
+	int rc = chat_init(&none, 0);
+	if (rc == 0)
+		rc = engine_step(f, &none, u, env, out);
+	chat_free(&none);
+	return rc;
+}
+
+/* Runs one update line. Returns 0, or -1 when the store failed. */
+static int replay_line(const struct flow *f, struct store *s,
 	const struct engine_env *env, const char *line, size_t len,
 	unsigned long lineno, int trace, struct buf *b)
 {
+	struct store_job job = { REPLAY_BOT, f, NULL, env, 1 };
+	struct store_result r;
+	struct store_err e;
 	struct update u;
-	struct step_out out;
-	struct chat *c = NULL;
+	const char *node;
 	char err[256];
 	int rc = 0;
 
@@ -99,41 +121,30 @@ static int replay_line(const struct flow *f, struct memchats *chats,
 		fwrite(b->p, 1, b->len, stdout);
 		return 0;
 	}
-	if (memchats_seen(chats, u.update_id)) {
-		update_free(&u);
-		return 0;
+	job.u = &u;
+	store_result_init(&r);
+	node = u.has_chat ? store_memory_node(s, REPLAY_BOT, u.chat_id) : NULL;
+	snprintf(r.out.node_from, sizeof(r.out.node_from), "%s", node ? node : "");
+	if (engine_takes(&u))
+		rc = store_apply(s, &job, &r, &e);
+	else if (u.kind == UPDATE_CALLBACK_QUERY && !u.has_chat)
+		rc = replay_chatless(f, &u, env, &r.out);
+	if (rc != 0) {
+		fprintf(stderr, "blueflow replay: line %lu: %s\n", lineno,
+			engine_takes(&u) ? e.msg : "out of memory");
+		rc = -1;
 	}
-	step_out_init(&out);
-	if (u.has_chat && !engine_takes(&u)) {
-		c = memchats_find(chats, u.chat_id);   /* for the trace only */
-	} else if (u.has_chat) {
-		c = memchats_get(chats, u.chat_id);
-		if (c == NULL) {
-			update_free(&u);
-			return -1;
-		}
-	}
-	if (c && engine_takes(&u))
-		rc = engine_step(f, c, &u, env, &out);
-	else if (c)
-		snprintf(out.node_from, sizeof(out.node_from), "%s", c->node);
-	else if (u.kind == UPDATE_CALLBACK_QUERY) {
-		struct chat none;
-		rc = chat_init(&none, 0);
-		if (rc == 0)
-			rc = engine_step(f, &none, &u, env, &out);
-		chat_free(&none);
-	}
-	for (unsigned i = 0; rc == 0 && i < out.n_calls; i++) {
+	for (unsigned i = 0; rc == 0 && !r.repeat && i < r.out.n_calls; i++) {
 		buf_reset(b);
-		if (engine_call_json(&out.calls[i], b) || buf_addc(b, '\n'))
+		if (engine_call_json(&r.out.calls[i], b) || buf_addc(b, '\n'))
 			rc = -1;
 		else
 			fwrite(b->p, 1, b->len, stdout);
 	}
-	if (rc == 0 && trace)
-		replay_trace(&u, &out, c, b);
-	step_out_free(&out);
+	if (rc == 0 && trace && !r.repeat)
+		replay_trace(&u, &r.out, u.has_chat ?
+			store_memory_node(s, REPLAY_BOT, u.chat_id) : NULL, b);
+	store_result_free(&r);
 	update_free(&u);
 	return rc;
 }
@@ -142,7 +153,8 @@ int cmd_replay(int argc, char **argv)
 {
 	const struct attach_ops attach = { replay_fetch, NULL };
 	struct engine_env env = { .now = 0, .bot_username = NULL, .attach = &attach };
-	struct memchats chats;
+	struct store *s = NULL;
+	struct store_err e;
 	struct flow *f = NULL;
 	struct diag d;
 	struct buf b;
@@ -187,7 +199,10 @@ int cmd_replay(int argc, char **argv)
 		return CMD_FAIL;
 	}
 	buf_init(&b, UPDATE_BODY_MAX * 2);
-	memchats_init(&chats);
+	if (store_open("memory:", &s, &e) != STORE_OK) {
+		fprintf(stderr, "blueflow replay: %s\n", e.msg);
+		goto out;
+	}
 	for (;;) {
 		len = getline(&line, &cap, in);
 		if (len < 0)
@@ -197,20 +212,20 @@ int cmd_replay(int argc, char **argv)
 			line[--len] = '\0';
 		if (len == 0 || line[strspn(line, " \t")] == '#' || line[strspn(line, " \t")] == '\0')
 			continue;
-		if (replay_line(f, &chats, &env, line, (size_t)len, lineno, trace, &b) != 0) {
-			fprintf(stderr, "blueflow replay: out of memory at line %lu\n", lineno);
+		if (replay_line(f, s, &env, line, (size_t)len, lineno, trace, &b) != 0)
 			goto out;
-		}
 	}
-	for (size_t k = 0; k < chats.n; k++)
-		replay_chat(&chats.chats[k], &b);
+	if (store_memory_each(s, replay_chat, &b, &e) != STORE_OK) {
+		fprintf(stderr, "blueflow replay: %s\n", e.msg);
+		goto out;
+	}
 	rc = CMD_OK;
 out:
 	fflush(stdout);
 	free(line);
 	if (in != stdin)
 		fclose(in);
-	memchats_free(&chats);
+	store_close(s);
 	buf_free(&b);
 	flow_free(f);
 	return rc;

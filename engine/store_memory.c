@@ -1,0 +1,383 @@
+/* store_memory.c - the store kept in memory, for `blueflow replay` and
+ * tests: the same interface and the same round trip through serialized
+ * context as the real stores, nothing on disk. One process, one thread;
+ * a transaction's undo is the update it claimed and the chat it made. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/jdoc.h"
+#include "engine/store.h"
+
+struct mem_chat {
+	char *bot;
+	long long chat_id;
+	char node[FLOW_ID_MAX + 1];
+	char flow_hash[65];
+	char *context;                /* serialized JSON, maybe sealed */
+	int attempts, finished, keyboard;
+	unsigned pending;             /* outbox rows not sent */
+};
+
+struct mem_update {
+	char *bot;
+	long long update_id;
+	char *reply;                  /* NULL: none */
+};
+
+struct store_memory {
+	struct store base;
+	struct mem_chat *chats;
+	size_t n_chats, cap_chats;
+	struct mem_update *updates;   /* open addressing; bot NULL: empty */
+	size_t n_updates, cap_updates;
+	size_t outbox_rows, transcript_rows;
+	int in_tx;
+	struct mem_update *claimed;   /* undo: the update this transaction claimed */
+	int created;                  /* undo: it made the last chat */
+};
+
+static uint64_t mem_hash(const char *bot, long long id)
+{
+	uint64_t h = 1469598103934665603ULL ^ (uint64_t)id;
+	for (; *bot; bot++)
+		h = (h ^ (unsigned char)*bot) * 1099511628211ULL;
+	h ^= h >> 31;
+	return h * 0x9E3779B97F4A7C15ULL;
+}
+
+static struct mem_update *mem_update_find(struct store_memory *s, const char *bot,
+	long long id, int *found)
+{
+	size_t mask = s->cap_updates - 1, i = mem_hash(bot, id) & mask;
+	for (; s->updates[i].bot; i = (i + 1) & mask) {
+		if (s->updates[i].update_id == id && strcmp(s->updates[i].bot, bot) == 0) {
+			*found = 1;
+			return &s->updates[i];
+		}
+	}
+	*found = 0;
+	return &s->updates[i];
+}
+
+static int mem_updates_grow(struct store_memory *s)
+{
+	struct mem_update *old = s->updates;
+	size_t old_cap = s->cap_updates, cap = old_cap ? old_cap * 2 : 1024;
+	int found;
+
+	s->updates = calloc(cap, sizeof(*s->updates));
+	if (s->updates == NULL) {
+		s->updates = old;
+		return -1;
+	}
+	s->cap_updates = cap;
+	for (size_t i = 0; i < old_cap; i++)
+		if (old[i].bot)
+			*mem_update_find(s, old[i].bot, old[i].update_id, &found) = old[i];
+	free(old);
+	return 0;
+}
+
+static struct mem_chat *mem_chat_find(struct store_memory *s, const char *bot,
+	long long chat_id)
+{
+	for (size_t i = s->n_chats; i-- > 0;)
+		if (s->chats[i].chat_id == chat_id && strcmp(s->chats[i].bot, bot) == 0)
+			return &s->chats[i];
+	return NULL;
+}
+
+static void mem_close(struct store *base)
+{
+	struct store_memory *s = (struct store_memory *)base;
+	for (size_t i = 0; i < s->n_chats; i++) {
+		free(s->chats[i].bot);
+		free(s->chats[i].context);
+	}
+	for (size_t i = 0; i < s->cap_updates; i++) {
+		free(s->updates[i].bot);
+		free(s->updates[i].reply);
+	}
+	free(s->chats);
+	free(s->updates);
+	store_base_free(&s->base);
+	free(s);
+}
+
+static int mem_migrate(struct store *base, int target, int *applied, struct store_err *e)
+{
+	(void)base;
+	(void)target;
+	(void)e;
+	*applied = 0;
+	return STORE_OK;
+}
+
+static int mem_meta_get(struct store *base, const char *name, struct buf *out,
+	int *found, struct store_err *e)
+{
+	(void)base;
+	(void)name;
+	(void)out;
+	(void)e;
+	*found = 0;
+	return STORE_OK;
+}
+
+static int mem_meta_set(struct store *base, const char *name, const char *value,
+	struct store_err *e)
+{
+	(void)base;
+	(void)name;
+	(void)value;
+	(void)e;
+	return STORE_OK;
+}
+
+static int mem_begin(struct store *base, struct store_err *e)
+{
+	struct store_memory *s = (struct store_memory *)base;
+	(void)e;
+	s->in_tx = 1;
+	s->claimed = NULL;
+	s->created = 0;
+	return STORE_OK;
+}
+
+static int mem_commit(struct store *base, struct store_err *e)
+{
+	struct store_memory *s = (struct store_memory *)base;
+	(void)e;
+	s->in_tx = 0;
+	s->claimed = NULL;
+	s->created = 0;
+	return STORE_OK;
+}
+
+/* Removes the update at u and re-inserts the run after it. */
+static void mem_update_remove(struct store_memory *s, struct mem_update *u)
+{
+	size_t mask = s->cap_updates - 1, i = (size_t)(u - s->updates);
+	int found;
+
+	free(u->bot);
+	free(u->reply);
+	memset(u, 0, sizeof(*u));
+	s->n_updates--;
+	for (i = (i + 1) & mask; s->updates[i].bot; i = (i + 1) & mask) {
+		struct mem_update moved = s->updates[i];
+		memset(&s->updates[i], 0, sizeof(s->updates[i]));
+		*mem_update_find(s, moved.bot, moved.update_id, &found) = moved;
+	}
+}
+
+static void mem_rollback(struct store *base)
+{
+	struct store_memory *s = (struct store_memory *)base;
+	if (s->claimed)
+		mem_update_remove(s, s->claimed);
+	if (s->created) {
+		s->n_chats--;
+		free(s->chats[s->n_chats].bot);
+		free(s->chats[s->n_chats].context);
+	}
+	s->in_tx = 0;
+	s->claimed = NULL;
+	s->created = 0;
+}
+
+static int mem_claim(struct store *base, const char *bot, long long update_id,
+	int *repeat, struct buf *reply, struct store_err *e)
+{
+	struct store_memory *s = (struct store_memory *)base;
+	struct mem_update *u;
+	int found;
+
+	if ((s->n_updates + 1) * 2 > s->cap_updates && mem_updates_grow(s) != 0)
+		return store_fail(e, STORE_TRANSIENT, "out of memory");
+	u = mem_update_find(s, bot, update_id, &found);
+	*repeat = found;
+	if (found) {
+		buf_reset(reply);
+		if (u->reply && buf_adds(reply, u->reply) != 0)
+			return store_fail(e, STORE_PERMANENT, "recorded reply too large");
+		return STORE_OK;
+	}
+	u->bot = strdup(bot);
+	if (u->bot == NULL)
+		return store_fail(e, STORE_TRANSIENT, "out of memory");
+	u->update_id = update_id;
+	s->n_updates++;
+	s->claimed = u;
+	return STORE_OK;
+}
+
+static int mem_lock_chat(struct store *base, const char *bot,
+	struct store_chat *sc, struct store_err *e)
+{
+	struct store_memory *s = (struct store_memory *)base;
+	struct mem_chat *c = mem_chat_find(s, bot, sc->chat.chat_id);
+
+	if (c == NULL) {
+		if (s->n_chats == s->cap_chats) {
+			size_t cap = s->cap_chats ? s->cap_chats * 2 : 16;
+			struct mem_chat *chats = realloc(s->chats, cap * sizeof(*chats));
+			if (chats == NULL)
+				return store_fail(e, STORE_TRANSIENT, "out of memory");
+			s->chats = chats;
+			s->cap_chats = cap;
+		}
+		c = &s->chats[s->n_chats];
+		memset(c, 0, sizeof(*c));
+		c->bot = strdup(bot);
+		c->context = strdup("{}");
+		if (c->bot == NULL || c->context == NULL) {
+			free(c->bot);
+			free(c->context);
+			return store_fail(e, STORE_TRANSIENT, "out of memory");
+		}
+		c->chat_id = sc->chat.chat_id;
+		s->n_chats++;
+		s->created = 1;
+		sc->is_new = 1;
+	}
+	memcpy(sc->chat.node, c->node, sizeof(c->node));
+	memcpy(sc->flow_hash, c->flow_hash, sizeof(c->flow_hash));
+	sc->chat.attempts = c->attempts;
+	sc->chat.finished = c->finished;
+	sc->chat.keyboard = c->keyboard;
+	sc->pending = c->pending > 0;
+	return store_load_context(&s->base, sc, c->context, e);
+}
+
+static int mem_save(struct store *base, const struct store_save *sv,
+	struct store_err *e)
+{
+	struct store_memory *s = (struct store_memory *)base;
+	const struct chat *ch = &sv->sc->chat;
+	struct mem_chat *c = mem_chat_find(s, sv->bot, ch->chat_id);
+	const char *ctx;
+	char *copy;
+	int found;
+
+	if (c == NULL)
+		return store_fail(e, STORE_PERMANENT, "save: chat %lld not locked", ch->chat_id);
+	if (store_seal(&s->base, json_object_to_json_string_ext(ch->ctx,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE), &ctx, e) != STORE_OK)
+		return e->code;
+	copy = strdup(ctx);
+	if (copy == NULL)
+		return store_fail(e, STORE_TRANSIENT, "out of memory");
+	if (sv->reply) {
+		struct mem_update *u = mem_update_find(s, sv->bot, sv->update_id, &found);
+		if (found) {
+			free(u->reply);
+			u->reply = strdup(sv->reply);
+		}
+	}
+	free(c->context);
+	c->context = copy;
+	memcpy(c->node, ch->node, sizeof(c->node));
+	snprintf(c->flow_hash, sizeof(c->flow_hash), "%s", sv->flow_hash);
+	c->attempts = ch->attempts;
+	c->finished = ch->finished;
+	c->keyboard = ch->keyboard;
+	c->pending += sv->out->n_calls - sv->outbox_from;
+	s->outbox_rows += sv->out->n_calls - sv->outbox_from;
+	s->transcript_rows += s->base.transcript ? 1 + sv->out->n_calls : 0;
+	return STORE_OK;
+}
+
+static int mem_prune(struct store *base, int update_hours, int sent_days,
+	int limit, int *n, struct store_err *e)
+{
+	(void)base;
+	(void)update_hours;
+	(void)sent_days;
+	(void)limit;
+	(void)e;
+	*n = 0;   /* nothing is kept long enough to age */
+	return STORE_OK;
+}
+
+static int mem_reseal(struct store *base, const struct crypto_key *old, int *rows,
+	struct store_err *e)
+{
+	(void)base;
+	(void)old;
+	*rows = 0;
+	return store_fail(e, STORE_PERMANENT, "the memory store keeps nothing to re-seal");
+}
+
+static int mem_ping(struct store *base)
+{
+	(void)base;
+	return 1;
+}
+
+static const struct store_ops memory_ops = {
+	.version = STORE_VERSION,
+	.name = "memory",
+	.close = mem_close,
+	.migrate = mem_migrate,
+	.meta_get = mem_meta_get,
+	.meta_set = mem_meta_set,
+	.reseal = mem_reseal,
+	.begin = mem_begin,
+	.claim = mem_claim,
+	.lock_chat = mem_lock_chat,
+	.save = mem_save,
+	.commit = mem_commit,
+	.rollback = mem_rollback,
+	.prune = mem_prune,
+	.ping = mem_ping,
+};
+
+int store_memory_open(struct store **out, struct store_err *e)
+{
+	struct store_memory *s = calloc(1, sizeof(*s));
+	*out = NULL;
+	if (s == NULL)
+		return store_fail(e, STORE_TRANSIENT, "out of memory");
+	store_base_init(&s->base, &memory_ops);
+	*out = &s->base;
+	return STORE_OK;
+}
+
+int store_memory_each(struct store *base, int (*fn)(void *arg, const struct store_chat *sc),
+	void *arg, struct store_err *e)
+{
+	struct store_memory *s = (struct store_memory *)base;
+	int rc = STORE_OK;
+
+	if (base->ops != &memory_ops)
+		return store_fail(e, STORE_PERMANENT, "not a memory store");
+	for (size_t i = 0; rc == STORE_OK && i < s->n_chats; i++) {
+		struct store_chat sc;
+		memset(&sc, 0, sizeof(sc));
+		if (chat_init(&sc.chat, s->chats[i].chat_id) != 0)
+			return store_fail(e, STORE_TRANSIENT, "out of memory");
+		memcpy(sc.chat.node, s->chats[i].node, sizeof(sc.chat.node));
+		memcpy(sc.flow_hash, s->chats[i].flow_hash, sizeof(sc.flow_hash));
+		sc.chat.attempts = s->chats[i].attempts;
+		sc.chat.finished = s->chats[i].finished;
+		sc.chat.keyboard = s->chats[i].keyboard;
+		rc = store_load_context(base, &sc, s->chats[i].context, e);
+		if (rc == STORE_OK && fn(arg, &sc) != 0)
+			rc = store_fail(e, STORE_PERMANENT, "stopped");
+		chat_free(&sc.chat);
+	}
+	return rc;
+}
+
+const char *store_memory_node(struct store *base, const char *bot, long long chat_id)
+{
+	struct store_memory *s = (struct store_memory *)base;
+	struct mem_chat *c;
+	if (base->ops != &memory_ops)
+		return NULL;
+	c = mem_chat_find(s, bot, chat_id);
+	return c ? c->node : NULL;
+}
