@@ -30,6 +30,8 @@ struct store_memory {
 	struct store base;
 	struct mem_chat *chats;
 	size_t n_chats, cap_chats;
+	size_t *index;                /* open addressing: chat position + 1 */
+	size_t cap_index;
 	struct mem_update *updates;   /* open addressing; bot NULL: empty */
 	size_t n_updates, cap_updates;
 	size_t outbox_rows, transcript_rows;
@@ -80,13 +82,46 @@ static int mem_updates_grow(struct store_memory *s)
 	return 0;
 }
 
+/* The index slot of a chat: where it is, or the empty slot it would take. */
+static size_t mem_chat_slot(struct store_memory *s, const char *bot, long long chat_id)
+{
+	size_t mask = s->cap_index - 1, i = mem_hash(bot, chat_id) & mask;
+	for (; s->index[i]; i = (i + 1) & mask) {
+		const struct mem_chat *c = &s->chats[s->index[i] - 1];
+		if (c->chat_id == chat_id && strcmp(c->bot, bot) == 0)
+			break;
+	}
+	return i;
+}
+
 static struct mem_chat *mem_chat_find(struct store_memory *s, const char *bot,
 	long long chat_id)
 {
-	for (size_t i = s->n_chats; i-- > 0;)
-		if (s->chats[i].chat_id == chat_id && strcmp(s->chats[i].bot, bot) == 0)
-			return &s->chats[i];
-	return NULL;
+	size_t i;
+	if (s->cap_index == 0)
+		return NULL;
+	i = mem_chat_slot(s, bot, chat_id);
+	return s->index[i] ? &s->chats[s->index[i] - 1] : NULL;
+}
+
+/* Rebuilds the index for n chats (n_chats may be about to grow by one). */
+static int mem_chat_reindex(struct store_memory *s, size_t want)
+{
+	size_t cap = 64, *old = s->index, old_cap = s->cap_index;
+	while (cap < want * 2)
+		cap *= 2;
+	if (cap == old_cap)
+		return 0;
+	s->index = calloc(cap, sizeof(*s->index));
+	if (s->index == NULL) {
+		s->index = old;
+		return -1;
+	}
+	s->cap_index = cap;
+	for (size_t k = 0; k < s->n_chats; k++)
+		s->index[mem_chat_slot(s, s->chats[k].bot, s->chats[k].chat_id)] = k + 1;
+	free(old);
+	return 0;
 }
 
 static void mem_close(struct store *base)
@@ -101,6 +136,7 @@ static void mem_close(struct store *base)
 		free(s->updates[i].reply);
 	}
 	free(s->chats);
+	free(s->index);
 	free(s->updates);
 	store_base_free(&s->base);
 	free(s);
@@ -179,9 +215,17 @@ static void mem_rollback(struct store *base)
 	if (s->claimed)
 		mem_update_remove(s, s->claimed);
 	if (s->created) {
+		struct mem_chat *c = &s->chats[s->n_chats - 1];
+		size_t mask = s->cap_index - 1, i = mem_chat_slot(s, c->bot, c->chat_id);
+		s->index[i] = 0;
+		for (i = (i + 1) & mask; s->index[i]; i = (i + 1) & mask) {
+			size_t k = s->index[i];
+			s->index[i] = 0;
+			s->index[mem_chat_slot(s, s->chats[k - 1].bot, s->chats[k - 1].chat_id)] = k;
+		}
 		s->n_chats--;
-		free(s->chats[s->n_chats].bot);
-		free(s->chats[s->n_chats].context);
+		free(c->bot);
+		free(c->context);
 	}
 	s->in_tx = 0;
 	s->claimed = NULL;
@@ -221,6 +265,8 @@ static int mem_lock_chat(struct store *base, const char *bot,
 	struct mem_chat *c = mem_chat_find(s, bot, sc->chat.chat_id);
 
 	if (c == NULL) {
+		if (mem_chat_reindex(s, s->n_chats + 1) != 0)
+			return store_fail(e, STORE_TRANSIENT, "out of memory");
 		if (s->n_chats == s->cap_chats) {
 			size_t cap = s->cap_chats ? s->cap_chats * 2 : 16;
 			struct mem_chat *chats = realloc(s->chats, cap * sizeof(*chats));
@@ -239,6 +285,7 @@ static int mem_lock_chat(struct store *base, const char *bot,
 			return store_fail(e, STORE_TRANSIENT, "out of memory");
 		}
 		c->chat_id = sc->chat.chat_id;
+		s->index[mem_chat_slot(s, bot, c->chat_id)] = s->n_chats + 1;
 		s->n_chats++;
 		s->created = 1;
 		sc->is_new = 1;

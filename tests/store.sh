@@ -167,7 +167,9 @@ check_sealed() {
 	expect_rc "$b-missing-key-refused" 1
 	expect_err "$b-missing-key-says" "holds sealed data"
 	conf "$uri" >"$T_TMP/rekey.conf"
-	run env BF_KEY=$KEY2 OLD_KEY=$KEY1 "$BLUEFLOW" db rekey -c "$T_TMP/rekey.conf" --old-key-env OLD_KEY
+	# the new key written in base64, the same key as KEY2 in hex
+	key2_b64=$(python3 -c "import base64,sys; print(base64.b64encode(bytes.fromhex(sys.argv[1])).decode())" "$KEY2")
+	run env BF_KEY="$key2_b64" OLD_KEY=$KEY1 "$BLUEFLOW" db rekey -c "$T_TMP/rekey.conf" --old-key-env OLD_KEY
 	expect_rc "$b-rekey" 0
 	expect_out "$b-rekey-says" "re-sealed with the new key"
 	got=$(BF_TEST_KEY=$KEY2 "$STRESS" apply "$uri" "$FLOW" 7 22 1)
@@ -216,6 +218,15 @@ fi
 check_backend pg "$PG_URI"
 "$PG_BIN/psql" -X -q -h "$PG_SOCKET_DIR" -p "$PG_PORT" -U postgres -d postgres -c "create database blueflow_enc owner blueflow" >/dev/null
 check_sealed pg "$(echo "$PG_URI" | sed 's|/blueflow?|/blueflow_enc?|')"
+
+# several hosts migrating one database at once: the advisory lock lets
+# one apply, the others find nothing left to do
+"$PG_BIN/psql" -X -q -h "$PG_SOCKET_DIR" -p "$PG_PORT" -U postgres -d postgres -c "create database blueflow_multi owner blueflow" >/dev/null
+multi=$(echo "$PG_URI" | sed 's|/blueflow?|/blueflow_multi?|')
+for i in 1 2 3 4; do "$BLUEFLOW" db migrate --db "$multi" >"$T_TMP/multi.$i" 2>&1 & done
+wait
+applied=$(cat "$T_TMP"/multi.* | sed -n 's/.*: \([0-9]*\) migrations* applied.*/\1/p' | awk '{ s += $1 } END { print s }')
+[ "$applied" = "2" ] && ok pg-concurrent-migrate || fail pg-concurrent-migrate "applied $applied: $(cat "$T_TMP"/multi.*)"
 
 # PostgreSQL restarted while updates flow: the failures are transient,
 # every update ends applied exactly once.
