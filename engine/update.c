@@ -534,19 +534,20 @@ int update_parse(const char *body, size_t len, struct update *u,
 	if (rc)
 		goto out;
 	u->root = root;
-	rc = upd_need(root, "", "update_id", json_type_int,
-		"every Update carries an integer update_id", &id, err, errlen);
-	if (rc)
+	rc = UPDATE_INVALID;
+	if (upd_need(root, "", "update_id", json_type_int,
+		"every Update carries an integer update_id", &id, err, errlen) != 0)
 		goto out;
+	rc = 0;
 	u->update_id = (long long)json_object_get_int64(id);
 	upd_choose_kind(u, &other);
 	switch (u->kind) {
 	case UPDATE_MESSAGE:
 	case UPDATE_EDITED_MESSAGE:
-		rc = upd_message(u, u->kind_name, err, errlen);
+		rc = upd_message(u, u->kind_name, err, errlen) ? UPDATE_INVALID : 0;
 		break;
 	case UPDATE_CALLBACK_QUERY:
-		rc = upd_callback(u, err, errlen);
+		rc = upd_callback(u, err, errlen) ? UPDATE_INVALID : 0;
 		break;
 	case UPDATE_OTHER:
 		upd_other(u, other);

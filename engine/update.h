@@ -100,16 +100,18 @@ struct update {
 	const char *inline_message_id;
 };
 
-/* Parses len bytes of an Update; body[len] must be readable (a NUL, as
- * in a struct buf), since jdoc_parse peeks past a complete document.
- * Returns 0 and fills u (release with update_free), or -1 with a message
- * in err (u zeroed, nothing to free) when the body is longer than
- * UPDATE_BODY_MAX, is not a JSON object, is nested deeper than
- * UPDATE_DEPTH_MAX, lacks an integer update_id, or an update kind the
- * engine handles lacks what it must have (a message without chat.id or
- * message_id, a callback query without id or from.id). Required fields
- * of the wrong type (a string where a number belongs) are errors too;
- * the message names the JSON path. */
+#define UPDATE_NOT_OBJECT (-1)
+#define UPDATE_INVALID (-2)
+
+/* Parses len bytes of an Update. Returns 0 and fills u (release with
+ * update_free). Otherwise u is zeroed, err says why (naming the JSON
+ * path), and the result is UPDATE_NOT_OBJECT when the body is not a JSON
+ * object (not JSON, longer than UPDATE_BODY_MAX, nested deeper than
+ * UPDATE_DEPTH_MAX), or UPDATE_INVALID when it is an object but no usable
+ * Update: it lacks an integer update_id, or an update kind the engine
+ * handles lacks what it must have (a message without chat.id or
+ * message_id, a callback query without id or from.id; required fields of
+ * the wrong type count as missing). */
 int update_parse(const char *body, size_t len, struct update *u,
 	char *err, size_t errlen);
 

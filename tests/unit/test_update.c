@@ -70,10 +70,20 @@ static void parse_bad_n(const char *body, size_t len, const char *needle)
 	char err[ERR_MAX];
 	int rc;
 	memset(&u, 0xA5, sizeof(u));
+	json_object *o = NULL;
+	char jerr[256], jpath[256];
+	int object;
 	rc = update_parse(body, len, &u, err, sizeof(err));
 	if (rc == 0)
 		update_free(&u);
-	ck_assert_msg(rc == -1, "accepted: %.200s", body ? body : "(null)");
+	ck_assert_msg(rc < 0, "accepted: %.200s", body ? body : "(null)");
+	/* an object that is no Update is told apart from a body that is no object */
+	object = body && len <= UPDATE_BODY_MAX && jdoc_parse(body, len, UPDATE_DEPTH_MAX,
+		&o, jerr, sizeof(jerr), jpath, sizeof(jpath)) == 0 &&
+		json_object_is_type(o, json_type_object);
+	json_object_put(o);
+	ck_assert_msg(rc == (object ? UPDATE_INVALID : UPDATE_NOT_OBJECT),
+		"result %d for %.200s", rc, body ? body : "(null)");
 	ck_assert_msg(strstr(err, needle) != NULL,
 		"error \"%s\" does not say \"%s\"", err, needle);
 	ck_assert_ptr_null(u.root);
@@ -981,9 +991,9 @@ START_TEST(bad_small_error_buffer)
 {
 	struct update u;
 	char err[8];
-	ck_assert_int_eq(update_parse("{}", 2, &u, err, sizeof(err)), -1);
+	ck_assert_int_eq(update_parse("{}", 2, &u, err, sizeof(err)), UPDATE_INVALID);
 	ck_assert_uint_eq(strlen(err), sizeof(err) - 1);
-	ck_assert_int_eq(update_parse("{}", 2, &u, NULL, 0), -1);
+	ck_assert_int_eq(update_parse("{}", 2, &u, NULL, 0), UPDATE_INVALID);
 	ck_assert_int_eq(update_parse("[", 1, &u, NULL, 0), -1);
 	ck_assert_int_eq(update_parse("{", 1, &u, NULL, 0), -1);
 }

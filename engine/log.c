@@ -1,0 +1,68 @@
+/* log.c - JSON lines on stderr. */
+#include "engine/log.h"
+
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "engine/jdoc.h"
+
+void log_start(struct log_line *l, const char *level, const char *event)
+{
+	struct timeval tv;
+	struct tm tm;
+	char ts[40];
+
+	buf_init(&l->b, 16 * 1024);
+	gettimeofday(&tv, NULL);
+	gmtime_r(&tv.tv_sec, &tm);
+	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
+	buf_addf(&l->b, "{\"ts\":\"%s.%03ldZ\",\"level\":\"%s\",\"pid\":%ld,\"event\":",
+		ts, (long)(tv.tv_usec / 1000), level, (long)getpid());
+	jdoc_quote(&l->b, event, strlen(event));
+}
+
+void log_str(struct log_line *l, const char *key, const char *value)
+{
+	if (value == NULL)
+		return;
+	buf_addc(&l->b, ',');
+	jdoc_quote(&l->b, key, strlen(key));
+	buf_addc(&l->b, ':');
+	jdoc_quote(&l->b, value, strlen(value));
+}
+
+void log_int(struct log_line *l, const char *key, long long value)
+{
+	buf_addc(&l->b, ',');
+	jdoc_quote(&l->b, key, strlen(key));
+	buf_addf(&l->b, ":%lld", value);
+}
+
+void log_num(struct log_line *l, const char *key, double value)
+{
+	buf_addc(&l->b, ',');
+	jdoc_quote(&l->b, key, strlen(key));
+	buf_addf(&l->b, ":%.3f", value);
+}
+
+void log_end(struct log_line *l)
+{
+	ssize_t n;
+	if (buf_adds(&l->b, "}\n") != 0) {
+		buf_free(&l->b);
+		return;
+	}
+	n = write(STDERR_FILENO, l->b.p, l->b.len);
+	(void)n;
+	buf_free(&l->b);
+}
+
+void log_msg(const char *level, const char *event, const char *msg)
+{
+	struct log_line l;
+	log_start(&l, level, event);
+	log_str(&l, "msg", msg);
+	log_end(&l);
+}

@@ -1,0 +1,142 @@
+/* metrics.c - shared counters and their Prometheus text. */
+#include "engine/metrics.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+
+static const double metrics_le[METRICS_BUCKETS] = {
+	0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10
+};
+
+static const char *const metrics_results[MR_COUNT] = {
+	"applied", "repeat", "ignored", "poison", "transient"
+};
+
+static const char *const metrics_refusals[MF_COUNT] = {
+	"not_found", "method", "secret", "too_large", "bad_json"
+};
+
+struct metrics *metrics_create(void)
+{
+	void *p = mmap(NULL, sizeof(struct metrics), PROT_READ | PROT_WRITE,
+		MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+void metrics_destroy(struct metrics *m)
+{
+	if (m)
+		munmap(m, sizeof(*m));
+}
+
+void metrics_add(unsigned long long *counter)
+{
+	__atomic_fetch_add(counter, 1, __ATOMIC_RELAXED);
+}
+
+int metrics_bot(struct metrics *m, const char *name, const char *hash)
+{
+	for (int i = 0; i < METRICS_BOTS; i++) {
+		struct metrics_bot *b = &m->bots[i];
+		if (b->name[0] == '\0')
+			snprintf(b->name, sizeof(b->name), "%s", name);
+		if (strcmp(b->name, name) == 0) {
+			snprintf(b->hash, sizeof(b->hash), "%s", hash);
+			return i;
+		}
+	}
+	return -1;
+}
+
+void metrics_update(struct metrics *m, int bot, enum metrics_result r)
+{
+	if (m && bot >= 0 && bot < METRICS_BOTS)
+		metrics_add(&m->bots[bot].updates[r]);
+}
+
+void metrics_refusal(struct metrics *m, enum metrics_refusal r)
+{
+	if (m)
+		metrics_add(&m->refusals[r]);
+}
+
+void metrics_latency(struct metrics *m, double seconds)
+{
+	int i;
+	if (m == NULL)
+		return;
+	for (i = 0; i < METRICS_BUCKETS && seconds > metrics_le[i]; i++)
+		;
+	metrics_add(&m->bucket[i]);
+	metrics_add(&m->latency_count);
+	__atomic_fetch_add(&m->latency_sum_us, (unsigned long long)(seconds * 1e6),
+		__ATOMIC_RELAXED);
+}
+
+void metrics_worker(struct metrics *m, int slot, enum metrics_worker state)
+{
+	if (m && slot >= 0 && slot < METRICS_WORKERS)
+		__atomic_store_n(&m->worker[slot], (unsigned char)state, __ATOMIC_RELAXED);
+}
+
+static unsigned long long metrics_get(const unsigned long long *c)
+{
+	return __atomic_load_n(c, __ATOMIC_RELAXED);
+}
+
+int metrics_render(const struct metrics *m, struct buf *out)
+{
+	unsigned long long cum = 0;
+	int idle = 0, busy = 0, rc = 0;
+
+	rc |= buf_adds(out, "# HELP blueflow_updates_total Webhook updates by bot and result.\n"
+		"# TYPE blueflow_updates_total counter\n");
+	for (int i = 0; i < METRICS_BOTS && m->bots[i].name[0]; i++)
+		for (int r = 0; r < MR_COUNT; r++)
+			rc |= buf_addf(out, "blueflow_updates_total{bot=\"%s\",result=\"%s\"} %llu\n",
+				m->bots[i].name, metrics_results[r], metrics_get(&m->bots[i].updates[r]));
+	rc |= buf_adds(out, "# HELP blueflow_flow_info The flow each bot serves, by hash.\n"
+		"# TYPE blueflow_flow_info gauge\n");
+	for (int i = 0; i < METRICS_BOTS && m->bots[i].name[0]; i++)
+		rc |= buf_addf(out, "blueflow_flow_info{bot=\"%s\",hash=\"%s\"} 1\n",
+			m->bots[i].name, m->bots[i].hash);
+	rc |= buf_adds(out, "# HELP blueflow_refusals_total Requests refused, by reason.\n"
+		"# TYPE blueflow_refusals_total counter\n");
+	for (int r = 0; r < MF_COUNT; r++)
+		rc |= buf_addf(out, "blueflow_refusals_total{reason=\"%s\"} %llu\n",
+			metrics_refusals[r], metrics_get(&m->refusals[r]));
+	rc |= buf_adds(out, "# HELP blueflow_update_seconds Time to handle a webhook update.\n"
+		"# TYPE blueflow_update_seconds histogram\n");
+	for (int i = 0; i <= METRICS_BUCKETS; i++) {
+		cum += metrics_get(&m->bucket[i]);
+		if (i < METRICS_BUCKETS)
+			rc |= buf_addf(out, "blueflow_update_seconds_bucket{le=\"%g\"} %llu\n",
+				metrics_le[i], cum);
+		else
+			rc |= buf_addf(out, "blueflow_update_seconds_bucket{le=\"+Inf\"} %llu\n", cum);
+	}
+	rc |= buf_addf(out, "blueflow_update_seconds_sum %.6f\nblueflow_update_seconds_count %llu\n",
+		(double)metrics_get(&m->latency_sum_us) / 1e6, metrics_get(&m->latency_count));
+	for (int i = 0; i < METRICS_WORKERS; i++) {
+		unsigned char w = __atomic_load_n(&m->worker[i], __ATOMIC_RELAXED);
+		idle += w == MW_IDLE;
+		busy += w == MW_BUSY;
+	}
+	rc |= buf_addf(out, "# HELP blueflow_workers Worker processes by state.\n"
+		"# TYPE blueflow_workers gauge\n"
+		"blueflow_workers{state=\"idle\"} %d\nblueflow_workers{state=\"busy\"} %d\n",
+		idle, busy);
+	rc |= buf_addf(out, "# HELP blueflow_reloads_total Successful reloads.\n"
+		"# TYPE blueflow_reloads_total counter\nblueflow_reloads_total %llu\n"
+		"# HELP blueflow_worker_restarts_total Children that died and were replaced.\n"
+		"# TYPE blueflow_worker_restarts_total counter\nblueflow_worker_restarts_total %llu\n",
+		metrics_get(&m->reloads), metrics_get(&m->restarts));
+	rc |= buf_addf(out, "# HELP blueflow_outbox_pending Calls waiting in the outbox.\n"
+		"# TYPE blueflow_outbox_pending gauge\nblueflow_outbox_pending %lld\n"
+		"# HELP blueflow_outbox_dead Calls given up on (dead letters).\n"
+		"# TYPE blueflow_outbox_dead gauge\nblueflow_outbox_dead %lld\n",
+		__atomic_load_n(&m->outbox_pending, __ATOMIC_RELAXED),
+		__atomic_load_n(&m->outbox_dead, __ATOMIC_RELAXED));
+	return rc ? -1 : 0;
+}
