@@ -14,7 +14,8 @@
 const char *const config_server_keys[] = {
 	"listen", "workers", "db", "storage", "api_base", "max_body",
 	"request_timeout", "transcript", "encryption_key_env",
-	"update_retention_hours", "sent_retention_days", "lock_timeout", NULL
+	"update_retention_hours", "sent_retention_days", "lock_timeout",
+	"listen_mode", "listen_owner", "pid_file", NULL
 };
 
 const char *const config_bot_keys[] = {
@@ -172,6 +173,18 @@ static int config_server(struct config_parse *p, const char *key, const char *v)
 	} else if (!strcmp(key, "lock_timeout")) {
 		if (config_int(p, "server", key, v, 100, 50000, &x) == 0)
 			c->lock_timeout_ms = (int)x;
+	} else if (!strcmp(key, "listen_mode")) {
+		char *end;
+		long m = strtol(v, &end, 8);
+		if (*v == '\0' || *end != '\0' || m < 0 || m > 0777)
+			config_error(p, "[server] listen_mode = %s: must be an octal mode "
+				"such as 0660", v);
+		else
+			c->listen_mode = (int)m;
+	} else if (!strcmp(key, "listen_owner")) {
+		config_set(&c->listen_owner, strdup(v));
+	} else if (!strcmp(key, "pid_file")) {
+		config_set(&c->pid_file, config_file_path(p, v));
 	} else if (!strcmp(key, "transcript")) {
 		config_bool(p, "server", key, v, &c->transcript);
 	} else {
@@ -280,6 +293,7 @@ static void config_defaults(struct config *c)
 	c->update_retention_hours = 48;
 	c->sent_retention_days = 7;
 	c->lock_timeout_ms = 5000;
+	c->listen_mode = 0660;
 }
 
 static int config_finish(struct config_parse *p)
@@ -387,5 +401,7 @@ void config_free(struct config *c)
 	free(c->storage);
 	free(c->api_base);
 	free(c->encryption_key_env);
+	free(c->listen_owner);
+	free(c->pid_file);
 	memset(c, 0, sizeof(*c));
 }

@@ -38,6 +38,9 @@ struct config {
 	int update_retention_hours;
 	int sent_retention_days;
 	int lock_timeout_ms;      /* lock_timeout: a chat lock waits at most this */
+	int listen_mode;          /* listen_mode: the socket file's mode (octal) */
+	char *listen_owner;       /* listen_owner: user or user:group of the socket */
+	char *pid_file;           /* pid_file: where serve writes its pid */
 	struct config_bot *bots;
 	unsigned n_bots;
 };

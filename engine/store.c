@@ -44,6 +44,7 @@ void store_close(struct store *s)
 void store_result_init(struct store_result *r)
 {
 	r->repeat = 0;
+	r->node_to[0] = '\0';
 	buf_init(&r->reply, STORE_REPLY_MAX);
 	step_out_init(&r->out);
 }
@@ -107,6 +108,7 @@ int store_apply(struct store *s, const struct store_job *job,
 		rc = store_fail(e, STORE_TRANSIENT, "out of memory in the step");
 		goto fail;
 	}
+	memcpy(r->node_to, sc.chat.node, sizeof(r->node_to));
 	memset(&sv, 0, sizeof(sv));
 	if (job->inline_reply && r->out.n_calls == 1 && !sc.pending) {
 		if (engine_call_json(&r->out.calls[0], &r->reply) != 0) {

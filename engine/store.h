@@ -148,6 +148,7 @@ struct store_job {
 /* What store_apply did. */
 struct store_result {
 	int repeat;                   /* seen before: nothing applied */
+	char node_to[FLOW_ID_MAX + 1];/* where the chat is after the step */
 	struct buf reply;             /* the inline reply body, "" for none */
 	struct step_out out;          /* the step (empty for a repeat) */
 };

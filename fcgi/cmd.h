@@ -12,5 +12,6 @@ int cmd_check(int argc, char **argv);
 int cmd_db(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
 int cmd_try(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
 #endif

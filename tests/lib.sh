@@ -6,8 +6,57 @@
 : "${SRCDIR:?run through make check, or set SRCDIR}"
 T_PASS=0
 T_FAIL=0
+T_AT_EXIT=	# "PID COMMAND" lines, newest first, for t_cleanup
+T_TRAPS=	# the pid of the process whose traps run t_cleanup
+
+# at_exit COMMAND: runs COMMAND (through eval) when this process exits, or
+# on HUP/INT/TERM (then exiting 129/130/143). Commands run newest first, each
+# at most once, and only in the process that registered it: a subshell
+# inherits its parent's list but not its traps, so the first at_exit in a
+# subshell sets the subshell's own traps and its exit runs only its own
+# commands. Harnesses (tests/pg.sh, tests/nginx.sh) use it to stop what they
+# started; a test can use it for its own background processes.
+at_exit() {
+	t__me=$(exec sh -c 'echo $PPID')
+	if [ "$T_TRAPS" != "$t__me" ]; then
+		T_TRAPS=$t__me
+		trap 't_cleanup' EXIT
+		trap 't_cleanup; trap - EXIT; exit 129' HUP
+		trap 't_cleanup; trap - EXIT; exit 130' INT
+		trap 't_cleanup; trap - EXIT; exit 143' TERM
+	fi
+	T_AT_EXIT="$t__me $1
+$T_AT_EXIT"
+}
+
+# $(exec sh -c 'echo $PPID') is the pid of the current (sub)shell, whereas $$
+# is the main shell's even in a subshell. The exec matters: the substitution's
+# child must become that sh, not fork it.
+
+# t_cleanup: runs this process's at_exit commands now, newest first, and
+# forgets them. The traps call it; calling it twice is harmless.
+t_cleanup() {
+	t__me=$(exec sh -c 'echo $PPID')
+	t__rest=$T_AT_EXIT
+	t__keep=
+	while [ -n "$t__rest" ]; do
+		t__line=${t__rest%%"
+"*}
+		t__rest=${t__rest#*"
+"}
+		if [ "${t__line%% *}" = "$t__me" ]; then
+			# Forget it first, so that it runs once even if it fails.
+			T_AT_EXIT="$t__keep$t__rest"
+			eval "${t__line#* }" || :
+		else
+			t__keep="$t__keep$t__line
+"
+		fi
+	done
+}
+
 T_TMP=$(mktemp -d "${TMPDIR:-/tmp}/blueflow-test.XXXXXX")
-trap 'rm -rf "$T_TMP"' EXIT
+at_exit 'rm -rf "$T_TMP"'
 
 ok() { T_PASS=$((T_PASS + 1)); echo "ok $1"; }
 fail() { T_FAIL=$((T_FAIL + 1)); echo "FAIL $1: $2"; }

@@ -10,21 +10,22 @@
 #   pg_psql [SQL...]    runs each SQL (or stdin) as blueflow through PG_URI,
 #                       unaligned and tuples-only (-At), stopping at the first
 #                       error
-#   pg_cleanup          stops and removes every cluster this shell started, and
-#                       T_TMP; the EXIT/INT/TERM/HUP trap pg_start sets runs it
-# The trap replaces lib.sh's, which only removed T_TMP. A subshell that calls
-# pg_start gets its own trap, stopping only its own clusters and leaving T_TMP
-# to the main shell. As root, the server tools run as the postgres user.
+#   pg_cleanup          stops and removes every cluster this (sub)shell started;
+#                       pg_start registers it with lib.sh's at_exit, so it runs
+#                       on EXIT/INT/TERM/HUP along with the other harnesses'
+#                       cleanups (tests/nginx.sh) and before T_TMP goes
+# A subshell that calls pg_start gets its own trap, stopping only its own
+# clusters and leaving T_TMP to the main shell. As root, the server tools run
+# as the postgres user.
 # PG_BIN overrides where the binaries are.
 
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 PG_OWNED=	# clusters this process started, one dir a line
 PG_OWNER=	# the pid of the process PG_OWNED belongs to
-PG_MAIN_PID=$(exec sh -c 'echo $PPID')	# the shell that sourced this file
+: "${T_TMP:?source tests/lib.sh before tests/pg.sh}"
 
-# $(exec sh -c 'echo $PPID') is the pid of the current (sub)shell, whereas $$
-# is the main shell's even in a subshell. The exec matters: the substitution's
-# child must become that sh, not fork it.
+# $(exec sh -c 'echo $PPID') is the pid of the current (sub)shell (see
+# at_exit in tests/lib.sh).
 
 pg_available() {
 	for pg__b in initdb pg_ctl postgres psql pg_isready; do
@@ -114,9 +115,6 @@ pg_cleanup() {
 		IFS=$pg__old_ifs
 		PG_OWNED=
 	fi
-	if [ -n "${T_TMP:-}" ] && [ "$(exec sh -c 'echo $PPID')" = "$PG_MAIN_PID" ]; then
-		rm -rf "$T_TMP"
-	fi
 }
 
 pg_start() {
@@ -126,10 +124,7 @@ pg_start() {
 		# list but not its traps, and must not stop the parent's clusters.
 		PG_OWNER=$pg__me
 		PG_OWNED=
-		trap 'pg_cleanup' EXIT
-		trap 'pg_cleanup; trap - EXIT; exit 129' HUP
-		trap 'pg_cleanup; trap - EXIT; exit 130' INT
-		trap 'pg_cleanup; trap - EXIT; exit 143' TERM
+		at_exit pg_cleanup
 	fi
 	pg__dir=$(mktemp -d /tmp/blueflow-pg.XXXXXX) || return 1
 	PG_OWNED="$PG_OWNED$pg__dir

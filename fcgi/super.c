@@ -1,0 +1,338 @@
+/* super.c - the supervisor's state machine. */
+#include "fcgi/super.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "engine/log.h"
+#include "fcgi/sender.h"
+#include "fcgi/worker.h"
+
+#define SUPER_KIDS METRICS_WORKERS
+#define SUPER_YOUNG 2.0          /* a child dying sooner died young */
+#define SUPER_BACKOFF_MAX 30.0
+#define SUPER_KILL_GRACE 3.0     /* after TERM, before KILL */
+
+enum super_state { S_RUNNING, S_FINISHING, S_TERMINATING };
+enum super_kind { K_WORKER, K_SENDER };
+
+struct super_kid {
+	pid_t pid;                   /* 0: free slot */
+	enum super_kind kind;
+	unsigned gen;
+	double started;
+	double respawn_at;           /* > 0: to be started again then */
+	int young_deaths;
+};
+
+struct super {
+	const char *conf;
+	struct app *app;
+	struct metrics *m;
+	int listen_fd;
+	unsigned gen;
+	int workers;
+	enum super_state state;
+	double deadline;
+	struct super_kid kids[SUPER_KIDS];
+};
+
+static int super_pipe[2] = { -1, -1 };
+
+static double super_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void super_on_signal(int sig)
+{
+	int saved = errno;
+	unsigned char c = (unsigned char)sig;
+	ssize_t n = write(super_pipe[1], &c, 1);
+	(void)n;
+	errno = saved;
+}
+
+static int super_signals(void)
+{
+	struct sigaction sa;
+	int sigs[] = { SIGCHLD, SIGHUP, SIGTERM, SIGINT, SIGQUIT };
+
+	if (pipe(super_pipe) != 0)
+		return -1;
+	for (int i = 0; i < 2; i++) {
+		fcntl(super_pipe[i], F_SETFL, fcntl(super_pipe[i], F_GETFL) | O_NONBLOCK);
+		fcntl(super_pipe[i], F_SETFD, FD_CLOEXEC);
+	}
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = super_on_signal;
+	sa.sa_flags = SA_RESTART;
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	return 0;
+}
+
+/* In the child: back to default signals, then the child's own work. */
+static void super_child(struct super *s, int slot, enum super_kind kind)
+{
+	struct sigaction sa;
+	int sigs[] = { SIGCHLD, SIGHUP, SIGTERM, SIGINT, SIGQUIT };
+	int code;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &sa, NULL);
+	close(super_pipe[0]);
+	close(super_pipe[1]);
+	if (kind == K_WORKER)
+		code = worker_run(s->app, s->m, slot, s->listen_fd);
+	else
+		code = sender_run(s->app, s->m);
+	_exit(code);
+}
+
+static int super_spawn(struct super *s, int slot, enum super_kind kind)
+{
+	struct super_kid *k = &s->kids[slot];
+	pid_t pid = fork();
+
+	if (pid < 0) {
+		log_msg("error", "fork", strerror(errno));
+		k->respawn_at = super_now() + 1;
+		return -1;
+	}
+	if (pid == 0)
+		super_child(s, slot, kind);
+	k->pid = pid;
+	k->kind = kind;
+	k->gen = s->gen;
+	k->started = super_now();
+	k->respawn_at = 0;
+	return 0;
+}
+
+static int super_free_slot(struct super *s)
+{
+	for (int i = 0; i < SUPER_KIDS; i++)
+		if (s->kids[i].pid == 0 && s->kids[i].respawn_at == 0)
+			return i;
+	return -1;
+}
+
+/* Starts a generation: the workers and one sender. */
+static void super_generation(struct super *s)
+{
+	for (int n = 0; n <= s->workers; n++) {
+		int slot = super_free_slot(s);
+		if (slot < 0) {
+			log_msg("error", "spawn", "no free worker slot");
+			return;
+		}
+		s->kids[slot].young_deaths = 0;
+		super_spawn(s, slot, n < s->workers ? K_WORKER : K_SENDER);
+	}
+}
+
+static void super_signal_kids(struct super *s, int sig, int old_only)
+{
+	for (int i = 0; i < SUPER_KIDS; i++) {
+		if (s->kids[i].pid > 0 && (!old_only || s->kids[i].gen != s->gen))
+			kill(s->kids[i].pid, sig);
+		if (!old_only)
+			s->kids[i].respawn_at = 0;   /* nothing more is started */
+	}
+}
+
+static void super_log_exit(const struct super_kid *k, int status)
+{
+	struct log_line l;
+	log_start(&l, WIFEXITED(status) && WEXITSTATUS(status) == 0 ? "info" : "warn",
+		"child exit");
+	log_int(&l, "child", k->pid);
+	log_str(&l, "kind", k->kind == K_WORKER ? "worker" : "sender");
+	log_int(&l, "generation", k->gen);
+	if (WIFEXITED(status))
+		log_int(&l, "code", WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		log_str(&l, "signal", strsignal(WTERMSIG(status)));
+	log_end(&l);
+}
+
+/* Buries dead children; those of the running generation come back, at
+ * once or, when they keep dying young, after a growing pause. */
+static void super_reap(struct super *s)
+{
+	int status;
+	for (;;) {
+		pid_t pid = waitpid(-1, &status, WNOHANG);
+		if (pid <= 0)
+			return;
+		for (int i = 0; i < SUPER_KIDS; i++) {
+			struct super_kid *k = &s->kids[i];
+			double lived, delay = 0;
+			if (k->pid != pid)
+				continue;
+			super_log_exit(k, status);
+			metrics_worker(s->m, i, MW_NONE);
+			lived = super_now() - k->started;
+			k->pid = 0;
+			if (k->gen != s->gen || s->state != S_RUNNING)
+				break;
+			metrics_add(&s->m->restarts);
+			if (lived < SUPER_YOUNG) {
+				k->young_deaths++;
+				delay = 0.25 * (double)(1 << (k->young_deaths < 8 ? k->young_deaths : 8));
+				if (delay > SUPER_BACKOFF_MAX)
+					delay = SUPER_BACKOFF_MAX;
+			} else {
+				k->young_deaths = 0;
+			}
+			k->respawn_at = super_now() + delay;
+			break;
+		}
+	}
+}
+
+static void super_reload(struct super *s)
+{
+	struct app *next = NULL;
+	struct diag d;
+	struct log_line l;
+
+	diag_init(&d);
+	if (app_load(s->conf, &next, &d) != 0) {
+		for (size_t i = 0; i < d.n; i++) {
+			log_start(&l, "error", "reload refused");
+			log_str(&l, "where", d.items[i].path);
+			log_str(&l, "msg", d.items[i].msg);
+			log_end(&l);
+		}
+		log_msg("warn", "reload", "the new config or a flow is invalid; "
+			"still serving the previous ones");
+		diag_free(&d);
+		return;
+	}
+	diag_free(&d);
+	if (strcmp(next->config.listen, s->app->config.listen) != 0)
+		log_msg("warn", "reload", "listen changed; it takes effect on restart");
+	for (unsigned i = 0; i < next->n_bots; i++)
+		next->bots[i].metrics = metrics_bot(s->m, next->bots[i].cfg->name,
+			next->bots[i].flow->hash_hex);
+	app_free(s->app);   /* the old generation has its own copy */
+	s->app = next;
+	s->gen++;
+	super_generation(s);
+	super_signal_kids(s, SIGQUIT, 1);
+	metrics_add(&s->m->reloads);
+	log_start(&l, "info", "reloaded");
+	log_int(&l, "generation", s->gen);
+	log_end(&l);
+}
+
+static void super_stop(struct super *s, int sig)
+{
+	if (s->state == S_RUNNING) {
+		s->state = S_FINISHING;
+		s->deadline = super_now() + s->app->config.request_timeout + 2;
+		super_signal_kids(s, SIGQUIT, 0);
+		log_msg("info", "stopping", sig == SIGQUIT ? "SIGQUIT" : "finishing "
+			"the requests in hand");
+	} else if (s->state == S_FINISHING) {
+		s->state = S_TERMINATING;
+		s->deadline = super_now() + SUPER_KILL_GRACE;
+		super_signal_kids(s, SIGTERM, 0);
+		log_msg("warn", "stopping", "stopping the children now");
+	}
+}
+
+static int super_alive(const struct super *s)
+{
+	for (int i = 0; i < SUPER_KIDS; i++)
+		if (s->kids[i].pid > 0)
+			return 1;
+	return 0;
+}
+
+static void super_tick(struct super *s)
+{
+	double now = super_now();
+
+	if (s->state == S_RUNNING) {
+		for (int i = 0; i < SUPER_KIDS; i++) {
+			struct super_kid *k = &s->kids[i];
+			if (k->pid == 0 && k->respawn_at > 0 && k->respawn_at <= now)
+				super_spawn(s, i, k->kind);
+		}
+	} else if (now >= s->deadline) {
+		if (s->state == S_FINISHING) {
+			super_stop(s, SIGTERM);
+		} else {
+			super_signal_kids(s, SIGKILL, 0);
+			s->deadline = now + SUPER_KILL_GRACE;
+		}
+	}
+}
+
+int super_run(const char *conf, struct app *app, struct metrics *m, int listen_fd)
+{
+	struct super *s = calloc(1, sizeof(*s));
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	struct log_line l;
+
+	if (s == NULL || super_signals() != 0) {
+		free(s);
+		return 1;
+	}
+	s->conf = conf;
+	s->app = app;
+	s->m = m;
+	s->listen_fd = listen_fd;
+	s->workers = app->config.workers ? app->config.workers : (int)(2 * (cores > 0 ? cores : 1));
+	if (s->workers > SUPER_KIDS / 2 - 1)
+		s->workers = SUPER_KIDS / 2 - 1;
+	for (unsigned i = 0; i < app->n_bots; i++)
+		app->bots[i].metrics = metrics_bot(m, app->bots[i].cfg->name,
+			app->bots[i].flow->hash_hex);
+	super_generation(s);
+	log_start(&l, "info", "serving");
+	log_str(&l, "listen", app->config.listen);
+	log_int(&l, "workers", s->workers);
+	log_int(&l, "bots", app->n_bots);
+	log_end(&l);
+	while (s->state == S_RUNNING || super_alive(s)) {
+		struct pollfd p = { super_pipe[0], POLLIN, 0 };
+		unsigned char sigs[64];
+		ssize_t n;
+
+		poll(&p, 1, 200);
+		n = read(super_pipe[0], sigs, sizeof(sigs));
+		for (ssize_t i = 0; i < n; i++) {
+			if (sigs[i] == SIGCHLD)
+				super_reap(s);
+			else if (sigs[i] == SIGHUP && s->state == S_RUNNING)
+				super_reload(s);
+			else if (sigs[i] == SIGTERM || sigs[i] == SIGINT || sigs[i] == SIGQUIT)
+				super_stop(s, sigs[i]);
+		}
+		super_reap(s);
+		super_tick(s);
+	}
+	log_msg("info", "stopped", "every child has finished");
+	app_free(s->app);
+	free(s);
+	return 0;
+}
