@@ -8,8 +8,9 @@
 #                       dir with a self-signed certificate for 127.0.0.1 and
 #                       localhost, derives its config from nginx/blueflow.conf
 #                       (certificate, listen 127.0.0.1:PORT on a free port,
-#                       server_name, log paths and the upstream's server are
-#                       swapped; everything else is the production file),
+#                       server_name, log paths, the error log's level (notice)
+#                       and the upstream's server are swapped; everything else
+#                       is the production file),
 #                       starts nginx and waits (10 s at most) until it listens;
 #                       exports NGINX_DIR, NGINX_PORT, NGINX_URL
 #                       (https://127.0.0.1:PORT), NGINX_CA (the certificate, for
@@ -130,7 +131,7 @@ nginx__derive() {
 		-e "s|^\($nginx__sp*ssl_certificate$nginx__sp\{1,\}\)[^;]*;|\1$1/cert.pem;|" \
 		-e "s|^\($nginx__sp*ssl_certificate_key$nginx__sp\{1,\}\)[^;]*;|\1$1/key.pem;|" \
 		-e "s|^\($nginx__sp*access_log$nginx__sp\{1,\}\)/[^[:space:];]*|\1$1/access.log|" \
-		-e "s|^\($nginx__sp*error_log$nginx__sp\{1,\}\)/[^[:space:];]*|\1$1/error.log|" \
+		-e "s|^\($nginx__sp*error_log$nginx__sp\{1,\}\)/[^;]*;|\1$1/error.log notice;|" \
 		-e "s|^\($nginx__sp*include$nginx__sp\{1,\}\)fastcgi_params;|\1$NGINX_FASTCGI_PARAMS;|" \
 		-e "/^$nginx__sp*upstream$nginx__sp\{1,\}blueflow$nginx__sp*{/,/^$nginx__sp*}/s|^\($nginx__sp*server$nginx__sp\{1,\}\)[^;]*;|\1$3;|" \
 		"$nginx__src" >"$1/blueflow.conf" || return 1
