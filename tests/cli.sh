@@ -104,6 +104,49 @@ while IFS= read -r line; do
 done <flows/invalid/73_readme_example.expected
 ok readme-check-example-checked
 
+# blueflow serve refuses to start, with the fix in words, on the first
+# mistakes people make.
+conf() {
+	printf '[server]\ndb = sqlite:%s/serve.db\nlisten = %s\n\n[bot demo]\nflow = %s\ntoken_env = CLI_TOKEN\n' \
+		"$T_TMP" "$1" "$2" >"$T_TMP/serve.conf"
+}
+conf "$T_TMP/s.sock" "$SRCDIR/flows/onboarding.json"
+run env -u CLI_TOKEN "$BLUEFLOW" serve -c "$T_TMP/serve.conf" --foreground
+expect_rc serve-missing-token 1
+expect_err serve-missing-token-says "set the environment variable CLI_TOKEN"
+conf "$T_TMP/s.sock" "$T_TMP/nowhere.json"
+run env CLI_TOKEN=1:x "$BLUEFLOW" serve -c "$T_TMP/serve.conf" --foreground
+expect_rc serve-missing-flow 1
+expect_err serve-missing-flow-says "nowhere.json: cannot open: No such file or directory"
+conf "$T_TMP/s.sock" "$SRCDIR/flows/invalid/16_unknown_type_suggestion.json"
+run env CLI_TOKEN=1:x "$BLUEFLOW" serve -c "$T_TMP/serve.conf" --foreground
+expect_rc serve-invalid-flow 1
+expect_err serve-invalid-flow-says 'no node type "chioce"; did you mean "choice"?'
+conf "$T_TMP/no/such/dir/s.sock" "$SRCDIR/flows/onboarding.json"
+run env CLI_TOKEN=1:x "$BLUEFLOW" serve -c "$T_TMP/serve.conf" --foreground
+expect_rc serve-socket-folder-missing 1
+expect_err serve-socket-folder-says "create its folder first"
+python3 -c 'import socket,sys,time; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(); time.sleep(5)' "$T_TMP/taken.sock" &
+taker=$!
+sleep 0.5
+conf "$T_TMP/taken.sock" "$SRCDIR/flows/onboarding.json"
+run env CLI_TOKEN=1:x "$BLUEFLOW" serve -c "$T_TMP/serve.conf" --foreground
+expect_rc serve-socket-taken 1
+expect_err serve-socket-taken-says "another server is already listening there"
+kill "$taker" 2>/dev/null
+if [ "$(id -u)" -ne 0 ]; then
+	conf "127.0.0.1:443" "$SRCDIR/flows/onboarding.json"
+	run env CLI_TOKEN=1:x "$BLUEFLOW" serve -c "$T_TMP/serve.conf" --foreground
+	expect_rc serve-port-443 1
+	expect_err serve-port-443-says "ports below 1024 need root"
+fi
+conf "$T_TMP/s.sock" "$SRCDIR/flows/onboarding.json"
+printf 'encryption_key_env = CLI_KEY\n' >>"$T_TMP/serve.conf"
+sed -i 's/^\[bot demo\]/encryption_key_env = CLI_KEY\n\n[bot demo]/; $d' "$T_TMP/serve.conf"
+run env CLI_TOKEN=1:x CLI_KEY=short "$BLUEFLOW" serve -c "$T_TMP/serve.conf" --foreground
+expect_rc serve-bad-key 1
+expect_err serve-bad-key-says "64 hex digits or 44 base64 characters"
+
 # blueflow try: a scripted author session through the seed flow.
 printf 'hi\n:press go\nfour words are enough\n:voice 70\n:voice 20\n:file application/msword 10\n:file application/pdf 1000\n:state\n' >"$T_TMP/try.in"
 run sh -c "\"$BLUEFLOW\" try flows/seed_example.json <\"$T_TMP/try.in\""
