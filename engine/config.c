@@ -19,7 +19,8 @@ const char *const config_server_keys[] = {
 };
 
 const char *const config_bot_keys[] = {
-	"flow", "token_env", "secret_env", "username", "inline_reply", NULL
+	"flow", "token_env", "secret_env", "username", "inline_reply", "url",
+	"max_connections", NULL
 };
 
 struct config_parse {
@@ -226,6 +227,16 @@ static int config_bot_key(struct config_parse *p, struct config_bot *b,
 		config_set(&b->username, strdup(v[0] == '@' ? v + 1 : v));
 	} else if (!strcmp(key, "inline_reply")) {
 		config_bool(p, section, key, v, &b->inline_reply);
+	} else if (!strcmp(key, "url")) {
+		if (strncmp(v, "https://", 8) != 0)
+			config_error(p, "[%s] url = %s: Telegram only calls https:// URLs",
+				section, v);
+		else
+			config_set(&b->url, strdup(v));
+	} else if (!strcmp(key, "max_connections")) {
+		long x;
+		if (config_int(p, section, key, v, 1, 100, &x) == 0)
+			b->max_connections = (int)x;
 	} else {
 		config_unknown(p, section, key, config_bot_keys);
 	}
@@ -263,6 +274,7 @@ static struct config_bot *config_section_bot(struct config_parse *p,
 	memset(b, 0, sizeof(*b));
 	b->name = strdup(name);
 	b->inline_reply = 1;
+	b->max_connections = 40;
 	b->line = p->line;
 	return b;
 }
@@ -393,6 +405,7 @@ void config_free(struct config *c)
 		free(c->bots[i].token_env);
 		free(c->bots[i].secret_env);
 		free(c->bots[i].username);
+		free(c->bots[i].url);
 	}
 	free(c->bots);
 	free(c->file);

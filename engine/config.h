@@ -21,6 +21,8 @@ struct config_bot {
 	char *secret_env;         /* secret_env: variable holding the webhook secret */
 	char *username;           /* username: the bot's @name, for /start@name */
 	int inline_reply;         /* inline_reply: answer in the webhook response */
+	char *url;                /* url: the public webhook URL, for webhook set */
+	int max_connections;      /* max_connections: Telegram's, 1 to 100 */
 	int line;                 /* where the section starts */
 };
 

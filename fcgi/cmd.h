@@ -13,5 +13,6 @@ int cmd_db(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
 int cmd_try(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_webhook(int argc, char **argv);
 
 #endif

@@ -1,0 +1,65 @@
+/* botapi.h - the Telegram Bot API client: JSON POSTs to
+ * {api_base}/bot{token}/{method} over one reused connection (keep-alive),
+ * with connect and total timeouts; the answer parsed into what callers
+ * decide on. The URL holds the token: it is never logged, never put in an
+ * error message (errors name the method). */
+#ifndef BLUEFLOW_BOTAPI_H
+#define BLUEFLOW_BOTAPI_H
+
+#include <json-c/json.h>
+#include <stddef.h>
+
+#include "engine/buf.h"
+
+#define BOTAPI_ANSWER_MAX (1u << 20)
+
+struct botapi {
+	void *curl;                  /* CURL *, kept for keep-alive */
+	char *base;                  /* api_base, no trailing slash */
+	long connect_ms;
+	long timeout_ms;
+	struct buf body;
+};
+
+struct botapi_answer {
+	long http;                   /* HTTP status; 0 when none came */
+	int ok;                      /* Telegram's "ok" */
+	int error_code;
+	char description[256];
+	long retry_after;            /* parameters.retry_after, seconds */
+	long long migrate_to;        /* parameters.migrate_to_chat_id */
+	json_object *result;         /* "result"; owned by the answer */
+	char transport[160];         /* what went wrong below HTTP, in words */
+};
+
+/* What a caller should do with an answer. */
+enum botapi_verdict {
+	BOTAPI_DONE,                 /* ok */
+	BOTAPI_RETRY,                /* 429, 5xx, no answer: try again later */
+	BOTAPI_FAIL                  /* any other 4xx: it will never work */
+};
+
+/* Sets up a client for api_base. Returns 0, or -1 when libcurl cannot. */
+int botapi_init(struct botapi *b, const char *api_base, long connect_ms, long timeout_ms);
+void botapi_free(struct botapi *b);
+
+/* Calls method with params (a JSON object's text) as bot token. Returns
+ * 0 with Telegram's answer in a (also for ok=false), or -1 when no
+ * answer came (a->transport says why; a->http is 0 or the status of a
+ * body that was not Telegram's JSON). Release a with
+ * botapi_answer_free. */
+int botapi_call(struct botapi *b, const char *token, const char *method,
+	const char *params, struct botapi_answer *a);
+
+void botapi_answer_free(struct botapi_answer *a);
+
+enum botapi_verdict botapi_verdict(const struct botapi_answer *a);
+
+/* Downloads {api_base}/file/bot{token}/{file_path} into fd, refusing
+ * more than max bytes (the transfer is cut off there). Fills sha256 and
+ * *size. Returns 0, or -1 with the reason in err (no URL in it). */
+int botapi_download(struct botapi *b, const char *token, const char *file_path,
+	int fd, unsigned long max, unsigned char sha256[32], unsigned long *size,
+	char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,173 @@
+/* cmd_webhook.c - `blueflow webhook set|info|delete BOT`: registers the
+ * bot's webhook with Telegram (secret token, the update kinds the flow
+ * uses, max_connections), shows what Telegram knows, removes it. Safe to
+ * run twice. The token comes from the bot's token_env and is never
+ * printed. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "engine/botapi.h"
+#include "engine/jdoc.h"
+#include "engine/node.h"
+#include "fcgi/app.h"
+#include "fcgi/cmd.h"
+
+static void webhook_usage(FILE *f)
+{
+	fprintf(f, "usage: blueflow webhook set BOT [--url URL] [--drop-pending] [-c CONF]\n"
+		"       blueflow webhook info BOT [-c CONF]\n"
+		"       blueflow webhook delete BOT [--drop-pending] [-c CONF]\n\n"
+		"set     registers https://HOST/tg/BOT (--url, else the bot's url in the\n"
+		"        config) with the secret from secret_env, the update kinds the\n"
+		"        flow uses and the bot's max_connections\n"
+		"info    prints what Telegram knows: the URL, updates waiting, the last\n"
+		"        error in words\n"
+		"delete  removes the webhook\n"
+		"--drop-pending  also drop the updates Telegram holds for the bot\n");
+}
+
+/* The update kinds the flow can act on. */
+static void webhook_allowed(const struct flow *f, struct buf *b)
+{
+	int buttons = 0;
+	for (unsigned i = 0; i < f->n_nodes; i++)
+		buttons |= f->nodes[i].type == &node_choice;
+	buf_adds(b, buttons ? "[\"message\",\"callback_query\"]" : "[\"message\"]");
+}
+
+static int webhook_answer(const char *what, int rc, struct botapi_answer *a)
+{
+	if (rc != 0) {
+		fprintf(stderr, "blueflow webhook %s: no answer from Telegram: %s\n",
+			what, a->transport);
+		return CMD_FAIL;
+	}
+	if (!a->ok) {
+		fprintf(stderr, "blueflow webhook %s: Telegram refused (%d): %s\n", what,
+			a->error_code, a->description);
+		return CMD_FAIL;
+	}
+	return CMD_OK;
+}
+
+static int webhook_set(struct botapi *api, const char *token, const struct app_bot *b,
+	const char *url, int drop)
+{
+	struct botapi_answer a;
+	struct buf p;
+	int rc;
+
+	if (url == NULL) {
+		fprintf(stderr, "blueflow webhook set: no URL: give --url "
+			"https://HOST/tg/%s or set url in [bot %s]\n", b->cfg->name, b->cfg->name);
+		return CMD_USAGE;
+	}
+	buf_init(&p, 8192);
+	buf_adds(&p, "{\"url\":");
+	jdoc_quote(&p, url, strlen(url));
+	buf_addf(&p, ",\"max_connections\":%d,\"allowed_updates\":", b->cfg->max_connections);
+	webhook_allowed(b->flow, &p);
+	if (b->secret_len) {
+		buf_adds(&p, ",\"secret_token\":");
+		jdoc_quote(&p, b->secret, b->secret_len);
+	}
+	buf_addf(&p, ",\"drop_pending_updates\":%s}", drop ? "true" : "false");
+	rc = webhook_answer("set", botapi_call(api, token, "setWebhook", p.p, &a), &a);
+	if (rc == CMD_OK)
+		printf("webhook of %s set to %s (%s)\n", b->cfg->name, url,
+			b->secret_len ? "with its secret token" : "WITHOUT a secret token: "
+			"set secret_env so forged updates are refused");
+	memset(p.p, 0, p.len);
+	buf_free(&p);
+	botapi_answer_free(&a);
+	return rc;
+}
+
+static void webhook_print(json_object *r)
+{
+	json_object *v;
+	const char *url = json_object_object_get_ex(r, "url", &v) ? json_object_get_string(v) : "";
+	printf("url: %s\n", *url ? url : "(none: no webhook is set)");
+	if (json_object_object_get_ex(r, "pending_update_count", &v))
+		printf("updates waiting: %d\n", json_object_get_int(v));
+	if (json_object_object_get_ex(r, "max_connections", &v))
+		printf("max connections: %d\n", json_object_get_int(v));
+	if (json_object_object_get_ex(r, "allowed_updates", &v))
+		printf("update kinds: %s\n", json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN));
+	if (json_object_object_get_ex(r, "last_error_date", &v)) {
+		time_t t = (time_t)json_object_get_int64(v);
+		json_object *m;
+		char when[64];
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", gmtime(&t));
+		printf("last error: %s at %s\n", json_object_object_get_ex(r,
+			"last_error_message", &m) ? json_object_get_string(m) : "?", when);
+	} else {
+		printf("last error: none\n");
+	}
+}
+
+int cmd_webhook(int argc, char **argv)
+{
+	const char *conf = config_path(&argc, argv), *url = NULL, *token;
+	struct app *app = NULL;
+	struct app_bot *b;
+	struct botapi api;
+	struct botapi_answer a;
+	struct diag d;
+	int drop = 0, rc = CMD_OK;
+
+	if (argc < 3 || conf == NULL) {
+		webhook_usage(argc >= 2 && !strcmp(argv[1], "--help") ? stdout : stderr);
+		return argc >= 2 && !strcmp(argv[1], "--help") ? CMD_OK : CMD_USAGE;
+	}
+	for (int i = 3; i < argc; i++) {
+		if (!strcmp(argv[i], "--url") && i + 1 < argc)
+			url = argv[++i];
+		else if (!strcmp(argv[i], "--drop-pending"))
+			drop = 1;
+		else {
+			webhook_usage(stderr);
+			return CMD_USAGE;
+		}
+	}
+	diag_init(&d);
+	if (app_load(conf, &app, &d) != 0) {
+		diag_print(&d, stderr, conf, 0);
+		diag_free(&d);
+		return CMD_FAIL;
+	}
+	diag_free(&d);
+	b = app_bot(app, argv[2], strlen(argv[2]));
+	if (b == NULL) {
+		fprintf(stderr, "blueflow webhook: no bot \"%s\" in %s\n", argv[2], conf);
+		app_free(app);
+		return CMD_FAIL;
+	}
+	token = getenv(b->cfg->token_env);
+	if (botapi_init(&api, app->config.api_base, 5000, 20000) != 0) {
+		app_free(app);
+		return CMD_FAIL;
+	}
+	if (!strcmp(argv[1], "set")) {
+		rc = webhook_set(&api, token, b, url ? url : b->cfg->url, drop);
+	} else if (!strcmp(argv[1], "info")) {
+		rc = webhook_answer("info", botapi_call(&api, token, "getWebhookInfo", "{}", &a), &a);
+		if (rc == CMD_OK)
+			webhook_print(a.result);
+		botapi_answer_free(&a);
+	} else if (!strcmp(argv[1], "delete")) {
+		rc = webhook_answer("delete", botapi_call(&api, token, "deleteWebhook",
+			drop ? "{\"drop_pending_updates\":true}" : "{}", &a), &a);
+		if (rc == CMD_OK)
+			printf("webhook of %s deleted\n", b->cfg->name);
+		botapi_answer_free(&a);
+	} else {
+		webhook_usage(stderr);
+		rc = CMD_USAGE;
+	}
+	botapi_free(&api);
+	app_free(app);
+	return rc;
+}
