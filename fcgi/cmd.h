@@ -8,6 +8,12 @@
 #define CMD_FAIL 1
 #define CMD_USAGE 2
 
+struct flow;
+
+/* Loads a flow for a command; prints its errors on stderr. Returns 0 and
+ * the flow in *out, or CMD_FAIL. */
+int cmd_flow(const char *file, struct flow **out);
+
 int cmd_check(int argc, char **argv);
 int cmd_db(int argc, char **argv);
 int cmd_replay(int argc, char **argv);

@@ -156,7 +156,6 @@ int cmd_replay(int argc, char **argv)
 	struct store *s = NULL;
 	struct store_err e;
 	struct flow *f = NULL;
-	struct diag d;
 	struct buf b;
 	FILE *in = NULL;
 	char *line = NULL;
@@ -185,13 +184,8 @@ int cmd_replay(int argc, char **argv)
 		replay_usage(stderr);
 		return CMD_USAGE;
 	}
-	diag_init(&d);
-	if (flow_load(argv[i], &f, &d) != 0) {
-		diag_print(&d, stderr, argv[i], 0);
-		diag_free(&d);
+	if (cmd_flow(argv[i], &f) != CMD_OK)
 		return CMD_FAIL;
-	}
-	diag_free(&d);
 	in = strcmp(argv[i + 1], "-") == 0 ? stdin : fopen(argv[i + 1], "r");
 	if (in == NULL) {
 		fprintf(stderr, "blueflow replay: %s: %s\n", argv[i + 1], strerror(errno));

@@ -260,7 +260,6 @@ int cmd_try(int argc, char **argv)
 	const struct attach_ops attach = { try_fetch, NULL };
 	struct try_session t;
 	struct flow *f = NULL;
-	struct diag d;
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t len;
@@ -284,13 +283,8 @@ int cmd_try(int argc, char **argv)
 		try_usage(stderr);
 		return CMD_USAGE;
 	}
-	diag_init(&d);
-	if (flow_load(argv[i], &f, &d) != 0) {
-		diag_print(&d, stderr, argv[i], 0);
-		diag_free(&d);
+	if (cmd_flow(argv[i], &f) != CMD_OK)
 		return CMD_FAIL;
-	}
-	diag_free(&d);
 	if (chat_init(&t.chat, TRY_CHAT) != 0) {
 		flow_free(f);
 		return CMD_FAIL;
