@@ -78,7 +78,8 @@ int worker_run(struct app *app, struct metrics *m, int slot, int listen_fd)
 	FCGX_Request req;
 	pid_t parent = getppid();
 
-	if (worker_signals() != 0 || FCGX_Init() != 0 ||
+	/* FCGX_Init() installs its own SIGTERM handler; ours come after it */
+	if (FCGX_Init() != 0 || worker_signals() != 0 ||
 	    FCGX_InitRequest(&req, listen_fd, 0) != 0) {
 		log_msg("error", "worker", "cannot set up the worker");
 		return 1;

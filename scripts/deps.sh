@@ -6,7 +6,8 @@ set -eu
 PKGS="build-essential autoconf automake pkg-config
 libfcgi-dev libjson-c-dev libpq-dev libcurl4-openssl-dev libssl-dev
 libsqlite3-dev libpcre2-dev libinih-dev libsystemd-dev check
-python3 python3-jsonschema postgresql sqlite3 nginx curl openssl"
+python3 python3-jsonschema postgresql sqlite3 nginx curl openssl
+apache2 libapache2-mod-fcgid"
 
 missing=""
 for p in $PKGS; do
@@ -22,6 +23,17 @@ else
 	SUDO=
 fi
 export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -q
+# no service may start while installing: nginx and apache2 would fight
+# over port 80; the tests start their own on loopback ports
+policy=
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+	printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+	$SUDO chmod 755 /usr/sbin/policy-rc.d
+	policy=1
+fi
+rc=0
+$SUDO apt-get update -q || rc=$?
 # shellcheck disable=SC2086
-$SUDO apt-get install -y -q --no-install-recommends $missing
+[ $rc -ne 0 ] || $SUDO apt-get install -y -q --no-install-recommends $missing || rc=$?
+[ -n "$policy" ] && $SUDO rm -f /usr/sbin/policy-rc.d
+exit $rc

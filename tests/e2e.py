@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """tests/e2e.py - talks to blueflow through nginx over HTTPS as Telegram
-would, for tests/serve.sh. Subcommands:
+would, for tests/serve.sh (and over HTTP through Apache, for
+tests/apache.sh). Subcommands:
 
   conversation  plays flows/onboarding.json's choice, text, username and
                 branch steps for two chats and checks every inline reply,
@@ -11,9 +12,10 @@ would, for tests/serve.sh. Subcommands:
   load          sends N distinct updates from T threads for at most S
                 seconds; prints "sent N ok K failed F" and the failed ids
 
-Options come from the environment: URL, CA, SECRET, BOT, DB (sqlite:PATH
-or postgresql://...). Prints "ok NAME" / "FAIL NAME: why"; exits 1 on any
-failure. Loopback only; every loop bounded."""
+Options come from the environment: URL, CA (the certificate; not needed
+for an http:// URL), SECRET, BOT, DB (sqlite:PATH or postgresql://...).
+Prints "ok NAME" / "FAIL NAME: why"; exits 1 on any failure. Loopback
+only; every loop bounded."""
 import json
 import os
 import re
@@ -26,11 +28,11 @@ import urllib.error
 import urllib.request
 
 URL = os.environ["URL"]
-CA = os.environ["CA"]
+CA = os.environ.get("CA")  # for https:// only
 SECRET = os.environ.get("SECRET", "")
 BOT = os.environ.get("BOT", "demo")
 DB = os.environ["DB"]
-CTX = ssl.create_default_context(cafile=CA)
+CTX = ssl.create_default_context(cafile=CA) if CA else None
 FAILED = []
 
 

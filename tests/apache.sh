@@ -1,0 +1,115 @@
+#!/bin/sh
+# tests/apache.sh - `blueflow serve` under Apache 2.4 (tests/apache_lib.sh),
+# on SQLite, over plain HTTP on loopback: through mod_fcgid (a listening
+# socket on fd 0, one worker per process) and as plain CGI (one request per
+# process, GATEWAY_INTERFACE set). In each mode: the onboarding conversation
+# (tests/e2e.py checks every reply and stored value), every refusal (401 for
+# a wrong or missing secret, 404, 405, 413, 400...), the refusal in the log,
+# /healthz, no secret in any log, and nothing left running after the stop.
+# Skipped (77) without apache2 and its modules, curl or python3.
+set -u
+. "$SRCDIR/tests/lib.sh"
+. "$SRCDIR/tests/apache_lib.sh"
+
+E2E="python3 $SRCDIR/tests/e2e.py"
+export BOT=demo SECRET=s3cret-Token_1 BOT_TOKEN=123456:test-token BOT_SECRET=s3cret-Token_1
+unset CA
+
+if ! apache_available; then
+	echo "skip: no apache2 ($APACHE2) or its modules (libapache2-mod-fcgid) in $APACHE_MODULES"
+	exit 77
+fi
+for tool in curl python3; do
+	if ! command -v "$tool" >/dev/null 2>&1; then
+		echo "skip: no $tool"
+		exit 77
+	fi
+done
+
+# status [CURL-ARGS...] PATH: the HTTP status Apache gives for PATH.
+status() {
+	s__path=$1
+	shift
+	curl -s -o /dev/null -w '%{http_code}' --max-time 30 "$@" "$APACHE_URL$s__path"
+}
+
+run_mode() {
+	m=$1
+	# blueflow runs as apache_user: its config, flow and db live in a dir
+	# it can reach (T_TMP is 0700).
+	data=$(mktemp -d /tmp/blueflow-apache-data.XXXXXX) || { fail "$m-data-dir" "mktemp"; return; }
+	at_exit "rm -rf '$data'"
+	chmod 0755 "$data"
+	mkdir "$data/db"
+	cp "$SRCDIR/flows/onboarding.json" "$data/flow.json"
+	cat >"$data/blueflow.conf" <<CONF
+[server]
+db = sqlite:$data/db/blueflow.db
+listen = $data/unused.sock
+storage = $data/files
+max_body = 65536
+request_timeout = 20
+
+[bot demo]
+flow = $data/flow.json
+token_env = BOT_TOKEN
+secret_env = BOT_SECRET
+CONF
+	run "$BLUEFLOW" db migrate -c "$data/blueflow.conf"
+	expect_rc "$m-migrate" 0
+	apache_share "$data"
+	if ! apache_start "$m" "$data/blueflow.conf" BOT_TOKEN BOT_SECRET; then
+		fail "$m-apache-start" "see above"
+		return
+	fi
+	ok "$m-apache-start"
+	export URL="$APACHE_URL" DB="sqlite:$data/db/blueflow.db"
+
+	run $E2E conversation
+	cat "$T_TMP/out"
+	[ "$RC" -eq 0 ] && ok "$m-conversation" ||
+		fail "$m-conversation" "$(grep FAIL "$T_TMP/out" | head -3); $(tail -5 "$APACHE_LOG")"
+	run $E2E refusals
+	[ "$RC" -eq 0 ] && ok "$m-refusals" ||
+		fail "$m-refusals" "$(grep FAIL "$T_TMP/out" | head -5); $(tail -5 "$APACHE_LOG")"
+	st=$(status /tg/demo -H "X-Telegram-Bot-Api-Secret-Token: wrong" -d '{"update_id": 1}')
+	[ "$st" = 401 ] && ok "$m-curl-wrong-secret-401" || fail "$m-curl-wrong-secret-401" "status $st"
+	grep -q '"event":"refused","status":401' "$APACHE_LOG" && ok "$m-refusal-logged" ||
+		fail "$m-refusal-logged" "no log line in $APACHE_LOG"
+	st=$(status /healthz)
+	[ "$st" = 200 ] && ok "$m-healthz" || fail "$m-healthz" "status $st"
+	st=$(status /elsewhere)
+	[ "$st" = 404 ] && ok "$m-other-path-404" || fail "$m-other-path-404" "status $st"
+
+	dir=$APACHE_DIR
+	t0=$(date +%s)
+	if apache_stop; then ok "$m-apache-stops"; else fail "$m-apache-stops" "see above"; fi
+	# mod_fcgid stops its processes with SIGTERM, then SIGKILL some 8 s
+	# later ("still did not exit, terminating forcefully"): blueflow must
+	# go on the SIGTERM.
+	if grep -q 'terminating forcefully' "$APACHE_LOG"; then
+		fail "$m-workers-stop-on-sigterm" "killed after $(($(date +%s) - t0)) s: $(grep 'terminating forcefully' "$APACHE_LOG" | head -1)"
+	else
+		ok "$m-workers-stop-on-sigterm"
+	fi
+	left=$(apache_leftovers "$dir")
+	[ -z "$left" ] && ok "$m-nothing-left-running" ||
+		fail "$m-nothing-left-running" "$(ps -o pid,user,args -p "$(echo $left | tr ' ' ,)")"
+	# secrets never reach a log, nor Apache's config
+	if grep -qF -e "$BOT_TOKEN" -e "$BOT_SECRET" "$APACHE_LOG" "$APACHE_ACCESS_LOG" "$dir/httpd.conf"; then
+		fail "$m-no-secret-in-logs" "found the token or the secret"
+	else
+		ok "$m-no-secret-in-logs"
+	fi
+	grep -q '"event":"update"' "$APACHE_LOG" && ok "$m-updates-logged" || fail "$m-updates-logged" "none"
+	# blueflow's stderr lands in the error log: sanitizer reports too
+	if grep -E -q 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$APACHE_LOG"; then
+		fail "$m-no-sanitizer-reports" "$(grep -E -m 3 'Sanitizer|runtime error:' "$APACHE_LOG")"
+	else
+		ok "$m-no-sanitizer-reports"
+	fi
+}
+
+run_mode fcgid
+run_mode cgi
+finish
