@@ -146,6 +146,7 @@ void store_base_init(struct store *s, const struct store_ops *ops)
 {
 	s->ops = ops;
 	s->transcript = 1;
+	s->lock_timeout_ms = STORE_LOCK_TIMEOUT_MS;
 	s->key = NULL;
 	buf_init(&s->seal, 1u << 20);
 	buf_init(&s->open, 1u << 20);
@@ -155,6 +156,13 @@ void store_base_free(struct store *s)
 {
 	buf_free(&s->seal);
 	buf_free(&s->open);
+}
+
+void store_set_lock_timeout(struct store *s, int ms)
+{
+	s->lock_timeout_ms = ms;
+	if (s->ops->set_lock_timeout)
+		s->ops->set_lock_timeout(s, ms);
 }
 
 int store_known_version(const char *backend)

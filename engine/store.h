@@ -26,6 +26,7 @@
 
 #define STORE_VERSION 1           /* of struct store_ops */
 #define STORE_REPLY_MAX (64 * 1024)
+#define STORE_LOCK_TIMEOUT_MS 5000
 
 struct store_err {
 	int code;                     /* STORE_TRANSIENT or STORE_PERMANENT */
@@ -97,11 +98,14 @@ struct store_ops {
 		int *n, struct store_err *e);
 	/* 1 when the store answers, 0 otherwise. */
 	int (*ping)(struct store *s);
+	/* Applies s->lock_timeout_ms; NULL where nothing needs doing. */
+	void (*set_lock_timeout)(struct store *s, int ms);
 };
 
 struct store {
 	const struct store_ops *ops;
 	int transcript;               /* keep a transcript (default on) */
+	int lock_timeout_ms;          /* longest wait for a chat's lock */
 	const struct crypto_key *key; /* seals context and transcript, or NULL */
 	struct buf seal;              /* scratch for sealing */
 	struct buf open;              /* scratch for opening */
@@ -113,6 +117,10 @@ int store_open(const char *uri, struct store **out, struct store_err *e);
 
 /* Closes and frees; NULL is fine. */
 void store_close(struct store *s);
+
+/* Sets the longest wait for a chat's lock (PostgreSQL lock_timeout,
+ * SQLite busy timeout); from the next transaction on. */
+void store_set_lock_timeout(struct store *s, int ms);
 
 /* Uses key (NULL: none) to seal what the store keeps, after checking it
  * against the database: a wrong key, or no key for a database that holds

@@ -13,7 +13,6 @@
 #include "engine/sql.h"
 #include "engine/store.h"
 
-#define PG_LOCK_TIMEOUT "5s"
 #define PG_STATEMENT_TIMEOUT "15s"
 #define PG_MIGRATE_LOCK 0x626c7565   /* advisory lock key: "blue" */
 
@@ -105,8 +104,12 @@ static int pg_command(struct store_pg *s, const char *sql, struct store_err *e)
 
 static int pg_prepare(struct store_pg *s, struct store_err *e)
 {
-	int rc = pg_command(s, "SET lock_timeout = '" PG_LOCK_TIMEOUT "'; "
-		"SET statement_timeout = '" PG_STATEMENT_TIMEOUT "'", e);
+	char set[128];
+	int rc;
+
+	snprintf(set, sizeof(set), "SET lock_timeout = %d; SET statement_timeout = '"
+		PG_STATEMENT_TIMEOUT "'", s->base.lock_timeout_ms);
+	rc = pg_command(s, set, e);
 	for (int i = 0; rc == STORE_OK && i < P_COUNT; i++) {
 		PGresult *res = PQprepare(s->conn, pg_stmts[i].name, pg_stmts[i].sql,
 			pg_stmts[i].nparams, NULL);
@@ -685,6 +688,12 @@ static int pg_ping(struct store *base)
 	return pg_command(s, "SELECT 1", &e) == STORE_OK;
 }
 
+static void pg_set_lock_timeout(struct store *base, int ms)
+{
+	(void)ms;
+	((struct store_pg *)base)->prepared = 0;   /* SET again with the statements */
+}
+
 static const struct store_ops pg_ops = {
 	.version = STORE_VERSION,
 	.name = "postgresql",
@@ -703,6 +712,7 @@ static const struct store_ops pg_ops = {
 	.finish = pg_finish,
 	.prune = pg_prune,
 	.ping = pg_ping,
+	.set_lock_timeout = pg_set_lock_timeout,
 };
 
 int store_pg_open(const char *uri, struct store **out, struct store_err *e)

@@ -14,7 +14,6 @@
 #include "engine/sql.h"
 #include "engine/store.h"
 
-#define SQLITE_BUSY_MS 5000
 
 enum {
 	Q_BEGIN, Q_COMMIT, Q_ROLLBACK, Q_CLAIM, Q_REPLY, Q_CHAT_NEW, Q_CHAT_GET,
@@ -501,6 +500,11 @@ static int sqlite_ping(struct store *base)
 	return sqlite3_exec(s->db, "SELECT 1", NULL, NULL, NULL) == SQLITE_OK;
 }
 
+static void sqlite_set_lock_timeout(struct store *base, int ms)
+{
+	sqlite3_busy_timeout(((struct store_sqlite *)base)->db, ms);
+}
+
 static const struct store_ops sqlite_ops = {
 	.version = STORE_VERSION,
 	.name = "sqlite",
@@ -517,6 +521,7 @@ static const struct store_ops sqlite_ops = {
 	.rollback = sqlite_rollback,
 	.prune = sqlite_prune,
 	.ping = sqlite_ping,
+	.set_lock_timeout = sqlite_set_lock_timeout,
 };
 
 int store_sqlite_open(const char *path, struct store **out, struct store_err *e)
@@ -542,7 +547,7 @@ int store_sqlite_open(const char *path, struct store **out, struct store_err *e)
 		sqlite_close(&s->base);
 		return e->code;
 	}
-	sqlite3_busy_timeout(s->db, SQLITE_BUSY_MS);
+	sqlite3_busy_timeout(s->db, s->base.lock_timeout_ms);
 	rc = sqlite_exec(s, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; "
 		"PRAGMA foreign_keys = ON", e);
 	if (rc) {

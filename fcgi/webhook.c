@@ -127,6 +127,7 @@ static int webhook_store(struct webhook *w, struct store_err *e)
 	rc = store_open(w->app->config.db, &w->store, e);
 	if (rc == STORE_OK) {
 		w->store->transcript = w->app->config.transcript;
+		store_set_lock_timeout(w->store, w->app->config.lock_timeout_ms);
 		rc = store_use_key(w->store, w->app->have_key ? &w->app->key : NULL, e);
 	}
 	if (rc != STORE_OK) {

@@ -296,6 +296,26 @@ if __name__ == "__main__":
                    "(select count(*) from transcript where bot = '%s' and dir = 'in')" % (BOT, BOT))
         check("applied-once", int(rows[0][0]) == int(rows[0][1]) and int(rows[0][0]) > 0,
               "updates %s, transcript %s" % rows[0])
+    elif what == "locked":
+        # chat's row is locked elsewhere: 503 and Retry-After after
+        # lock_timeout; the same update re-sent once the lock is gone works
+        chat = int(sys.argv[2])
+        u = msg(chat, "hello")
+        t0 = time.time()
+        req = urllib.request.Request(URL + "/tg/" + BOT, data=json.dumps(u).encode(), method="POST")
+        req.add_header("Content-Type", "application/json")
+        req.add_header("X-Telegram-Bot-Api-Secret-Token", SECRET)
+        try:
+            with urllib.request.urlopen(req, context=CTX, timeout=30) as r:
+                st, retry = r.status, r.headers.get("Retry-After")
+        except urllib.error.HTTPError as e:
+            st, retry = e.code, e.headers.get("Retry-After")
+        took = time.time() - t0
+        check("locked-503", st == 503 and retry == "1", "status %s Retry-After %r" % (st, retry))
+        check("locked-bounded", 1.0 <= took < 6, "took %.1f s" % took)
+        time.sleep(float(sys.argv[3]))
+        st, body = post(u)
+        check("locked-resent-applied", st == 200, "%s %r" % (st, body))
     elif what == "resend":
         for uid in sys.argv[2].split(","):
             if uid:

@@ -26,6 +26,7 @@ listen = $T_TMP/bf.sock
 workers = 3
 max_body = 65536
 request_timeout = 20
+lock_timeout = 1500
 
 [bot demo]
 flow = $T_TMP/flow.json
@@ -113,6 +114,17 @@ run_backend() {
 	[ "$RC" -eq 0 ] && ok "$b-resent-applied" || fail "$b-resent-applied" "$(cat "$T_TMP/out")"
 	run $E2E consistency
 	[ "$RC" -eq 0 ] && ok "$b-nothing-applied-twice" || fail "$b-nothing-applied-twice" "$(cat "$T_TMP/out")"
+	if [ "$b" = pg ]; then
+		# a chat locked by someone else: 503 after lock_timeout, then fine
+		chat=799001
+		psql -X -q -d "$db" -c "insert into chats (bot, chat_id) values ('demo', $chat)" >/dev/null
+		psql -X -q -d "$db" -c "begin; select 1 from chats where bot = 'demo' and chat_id = $chat for update; select pg_sleep(3); commit;" >/dev/null 2>&1 &
+		holder=$!
+		sleep 0.5
+		run $E2E locked $chat 2
+		[ "$RC" -eq 0 ] && ok "$b-lock-timeout-503" || fail "$b-lock-timeout-503" "$(grep FAIL "$T_TMP/out")"
+		wait $holder
+	fi
 	serve_stop
 	# secrets never reach a log
 	if grep -qF -e "$BOT_TOKEN" -e "$BOT_SECRET" "$T_TMP/serve.log" "$NGINX_LOG" "$NGINX_ACCESS_LOG"; then

@@ -1,0 +1,79 @@
+#!/bin/sh
+# tests/webhook_cmd.sh - `blueflow webhook set|info|delete` against the
+# fake Bot API: the secret, the update kinds the flow uses and
+# max_connections reach Telegram; running it twice is fine; a bad secret
+# is refused before anything is sent; Telegram's own refusal is shown; the
+# token is never printed.
+set -u
+. "$SRCDIR/tests/lib.sh"
+
+TOKEN=4242:webhook-Test_token
+export WH_TOKEN=$TOKEN WH_SECRET=Good_secret-1
+python3 "$SRCDIR/tests/fake_botapi.py" --port 0 --token "$TOKEN" --log "$T_TMP/calls.jsonl" \
+	--parent $$ --lifetime 300 >"$T_TMP/fake.out" 2>&1 &
+FAKE=$!
+at_exit "kill $FAKE 2>/dev/null; wait $FAKE 2>/dev/null"
+i=0
+while ! grep -q '^ready ' "$T_TMP/fake.out" && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+PORT=$(sed -n 's/^ready \([0-9]*\).*/\1/p' "$T_TMP/fake.out")
+[ -n "$PORT" ] && ok fake-started || { fail fake-started "$(cat "$T_TMP/fake.out")"; finish; exit 1; }
+
+cat >"$T_TMP/b.conf" <<CONF
+[server]
+db = sqlite:$T_TMP/b.db
+api_base = http://127.0.0.1:$PORT
+
+[bot demo]
+flow = $SRCDIR/flows/onboarding.json
+token_env = WH_TOKEN
+secret_env = WH_SECRET
+max_connections = 12
+CONF
+
+state() { python3 "$SRCDIR/tests/fake_botapi.py" ctl "http://127.0.0.1:$PORT" state; }
+
+run "$BLUEFLOW" webhook set demo --url https://bot.example/tg/demo -c "$T_TMP/b.conf"
+expect_rc set 0
+expect_out set-says "webhook of demo set to https://bot.example/tg/demo (with its secret token)"
+state >"$T_TMP/state"
+python3 - "$T_TMP/state" <<'PY' && ok set-reached-telegram || fail set-reached-telegram "$(cat "$T_TMP/state")"
+import json, sys
+s = json.load(open(sys.argv[1]))["result"]["webhooks"]
+w = list(s.values())[0]
+assert w["url"] == "https://bot.example/tg/demo", w
+assert w["secret_token"] == "Good_secret-1", w
+assert w["max_connections"] == 12, w
+assert w["allowed_updates"] == ["message", "callback_query"], w
+PY
+run "$BLUEFLOW" webhook set demo --url https://bot.example/tg/demo -c "$T_TMP/b.conf"
+expect_rc set-twice 0
+run "$BLUEFLOW" webhook info demo -c "$T_TMP/b.conf"
+expect_rc info 0
+expect_out info-url "url: https://bot.example/tg/demo"
+expect_out info-pending "updates waiting: 0"
+expect_out info-no-error "last error: none"
+python3 "$SRCDIR/tests/fake_botapi.py" ctl "http://127.0.0.1:$PORT" webhook \
+	'{"last_error_date": 1700000000, "last_error_message": "Wrong response from the webhook: 503 Service Unavailable", "pending_update_count": 7}' >/dev/null
+run "$BLUEFLOW" webhook info demo -c "$T_TMP/b.conf"
+expect_out info-last-error "last error: Wrong response from the webhook: 503 Service Unavailable at 2023-11-14 22:13:20 UTC"
+expect_out info-pending-7 "updates waiting: 7"
+run "$BLUEFLOW" webhook set demo --url http://bot.example/tg/demo -c "$T_TMP/b.conf"
+expect_rc telegram-refuses-http 1
+expect_err telegram-refusal-shown "Telegram refused (400): Bad Request: bad webhook: An HTTPS URL must be provided for webhook"
+run env WH_SECRET='bad secret!' "$BLUEFLOW" webhook set demo --url https://bot.example/tg/demo -c "$T_TMP/b.conf"
+expect_rc bad-secret-refused 1
+expect_err bad-secret-says "must be 1 to 256 of A-Z, a-z, 0-9, '_' and '-'"
+run "$BLUEFLOW" webhook delete demo --drop-pending -c "$T_TMP/b.conf"
+expect_rc delete 0
+expect_out delete-says "webhook of demo deleted"
+run "$BLUEFLOW" webhook delete demo -c "$T_TMP/b.conf"
+expect_rc delete-twice 0
+run "$BLUEFLOW" webhook info demo -c "$T_TMP/b.conf"
+expect_out info-after-delete "url: (none: no webhook is set)"
+kill "$FAKE"
+wait "$FAKE" 2>/dev/null
+run "$BLUEFLOW" webhook info demo -c "$T_TMP/b.conf"
+expect_rc no-answer 1
+expect_err no-answer-says "no answer from Telegram: getWebhookInfo:"
+if grep -qF "$TOKEN" "$T_TMP/out" "$T_TMP/err"; then fail token-never-printed "found"; else ok token-never-printed; fi
+finish
