@@ -135,6 +135,54 @@ run_backend() {
 	grep -q '"event":"update"' "$T_TMP/serve.log" && ok "$b-updates-logged" || fail "$b-updates-logged" "none"
 }
 
+# The supervisor on its own: socket mode, pid file, back-off for children
+# dying young, a second SIGTERM stopping at once.
+supervisor() {
+	: >"$T_TMP/serve.log"
+	serve_start "sqlite:$T_TMP/sup.db"
+	kill -TERM "$SERVE_PID"
+	wait "$SERVE_PID" 2>/dev/null
+	printf 'listen_mode = 0600\npid_file = %s/bf.pid\n' "$T_TMP" >"$T_TMP/extra"
+	sed -i "/^request_timeout/r $T_TMP/extra" "$T_TMP/blueflow.conf"
+	"$BLUEFLOW" serve -c "$T_TMP/blueflow.conf" --foreground 2>>"$T_TMP/serve.log" &
+	SERVE_PID=$!
+	i=0
+	while [ ! -S "$T_TMP/bf.sock" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+	mode=$(stat -c %a "$T_TMP/bf.sock")
+	[ "$mode" = 600 ] && ok socket-mode || fail socket-mode "$mode"
+	[ "$(cat "$T_TMP/bf.pid" 2>/dev/null)" = "$SERVE_PID" ] && ok pid-file || fail pid-file "$(cat "$T_TMP/bf.pid" 2>&1)"
+	sleep 2.5   # past "young"
+	n=$(workers)
+	# kill the same slot's child each time it comes back: the pause grows
+	victim=$(pgrep -P "$SERVE_PID" | head -1)
+	prev=0
+	grows=1
+	for round in 1 2 3 4; do
+		kill -9 "$victim"
+		t0=$(date +%s%N)
+		i=0
+		while [ "$(workers)" -lt "$n" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+		t1=$(date +%s%N)
+		victim=$(pgrep -n -P "$SERVE_PID")
+		took=$(((t1 - t0) / 1000000))
+		echo "round $round: back in $took ms"
+		[ "$took" -gt "$prev" ] || grows=0
+		prev=$took
+	done
+	# 0, then 0.5 s, 1 s, 2 s: each death of a young child waits longer
+	[ "$grows" = 1 ] && [ "$took" -ge 1500 ] && ok backoff-grows || fail backoff-grows "fourth replacement after $took ms"
+	grep -q '"event":"child exit".*"signal":"Killed"' "$T_TMP/serve.log" && ok child-death-logged || fail child-death-logged "no log"
+	# SIGTERM twice: the second one does not wait
+	kill -TERM "$SERVE_PID"
+	kill -TERM "$SERVE_PID"
+	i=0
+	while kill -0 "$SERVE_PID" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	kill -0 "$SERVE_PID" 2>/dev/null && fail second-term-stops "still running" || ok second-term-stops
+	wait "$SERVE_PID" 2>/dev/null
+	[ ! -e "$T_TMP/bf.pid" ] && ok pid-file-removed || fail pid-file-removed "still there"
+}
+supervisor
+
 nginx_start "unix:$T_TMP/bf.sock" || { fail nginx-start "see above"; finish; exit 1; }
 run_backend sqlite "sqlite:$T_TMP/serve.db"
 pg_start || { fail pg-start "see above"; finish; exit 1; }
