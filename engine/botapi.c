@@ -59,12 +59,13 @@ static void botapi_wipe(struct buf *url)
 	buf_free(url);
 }
 
-static void botapi_parse(struct botapi_answer *a, const struct buf *body)
+void botapi_parse(struct botapi_answer *a, long http, const char *body, size_t len)
 {
 	char err[256], path[256];
 	json_object *root = NULL, *v, *params;
 
-	if (body->len == 0 || jdoc_parse(body->p, body->len, 64, &root, err, sizeof(err),
+	a->http = http;
+	if (len == 0 || jdoc_parse(body, len, 64, &root, err, sizeof(err),
 	    path, sizeof(path)) != 0 || !json_object_is_type(root, json_type_object)) {
 		snprintf(a->transport, sizeof(a->transport), "HTTP %ld without a Bot API "
 			"answer", a->http);
@@ -126,7 +127,7 @@ int botapi_call(struct botapi *b, const char *token, const char *method,
 		a->http = 0;
 		return -1;
 	}
-	botapi_parse(a, &b->body);
+	botapi_parse(a, a->http, b->body.p, b->body.len);
 	return a->transport[0] ? -1 : 0;
 }
 

@@ -53,6 +53,10 @@ int botapi_call(struct botapi *b, const char *token, const char *method,
 
 void botapi_answer_free(struct botapi_answer *a);
 
+/* Fills a from an HTTP answer (status http, body of len bytes). Sets
+ * a->transport when the body is not Telegram's JSON. */
+void botapi_parse(struct botapi_answer *a, long http, const char *body, size_t len);
+
 enum botapi_verdict botapi_verdict(const struct botapi_answer *a);
 
 /* Downloads {api_base}/file/bot{token}/{file_path} into fd, refusing

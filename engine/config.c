@@ -15,7 +15,8 @@ const char *const config_server_keys[] = {
 	"listen", "workers", "db", "storage", "api_base", "max_body",
 	"request_timeout", "transcript", "encryption_key_env",
 	"update_retention_hours", "sent_retention_days", "lock_timeout",
-	"listen_mode", "listen_owner", "pid_file", NULL
+	"listen_mode", "listen_owner", "pid_file", "rate_per_bot", "rate_per_chat",
+	"rate_per_group", NULL
 };
 
 const char *const config_bot_keys[] = {
@@ -182,6 +183,19 @@ static int config_server(struct config_parse *p, const char *key, const char *v)
 				"such as 0660", v);
 		else
 			c->listen_mode = (int)m;
+	} else if (!strcmp(key, "rate_per_bot") || !strcmp(key, "rate_per_chat") ||
+		   !strcmp(key, "rate_per_group")) {
+		char *end;
+		double r = strtod(v, &end);
+		if (*v == '\0' || *end != '\0' || !(r > 0) || r > 1000)
+			config_error(p, "[server] %s = %s: must be a number above 0, at "
+				"most 1000", key, v);
+		else if (!strcmp(key, "rate_per_bot"))
+			c->rate_per_bot = r;
+		else if (!strcmp(key, "rate_per_chat"))
+			c->rate_per_chat = r;
+		else
+			c->rate_per_group = r;
 	} else if (!strcmp(key, "listen_owner")) {
 		config_set(&c->listen_owner, strdup(v));
 	} else if (!strcmp(key, "pid_file")) {
@@ -306,6 +320,9 @@ static void config_defaults(struct config *c)
 	c->sent_retention_days = 7;
 	c->lock_timeout_ms = 5000;
 	c->listen_mode = 0660;
+	c->rate_per_bot = 30;
+	c->rate_per_chat = 1;
+	c->rate_per_group = 20;
 }
 
 static int config_finish(struct config_parse *p)

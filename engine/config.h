@@ -43,6 +43,9 @@ struct config {
 	int listen_mode;          /* listen_mode: the socket file's mode (octal) */
 	char *listen_owner;       /* listen_owner: user or user:group of the socket */
 	char *pid_file;           /* pid_file: where serve writes its pid */
+	double rate_per_bot;      /* rate_per_bot: calls a second to one bot */
+	double rate_per_chat;     /* rate_per_chat: calls a second to one chat */
+	double rate_per_group;    /* rate_per_group: calls a minute to one group */
 	struct config_bot *bots;
 	unsigned n_bots;
 };

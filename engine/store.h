@@ -56,6 +56,23 @@ struct store_save {
 
 struct store;
 
+/* A call leased from the outbox. */
+struct store_outbox_row {
+	long long id;
+	char bot[33];
+	long long chat_id;
+	char method[48];
+	char *params;                 /* JSON text, malloc'd */
+	int attempts;
+};
+
+enum store_outbox_result {
+	OUTBOX_SENT,                  /* delivered */
+	OUTBOX_LATER,                 /* not tried (rate limit): again after delay, no attempt counted */
+	OUTBOX_RETRY,                 /* failed for now: again after delay, one attempt more */
+	OUTBOX_DEAD                   /* given up: a dead letter, with the error */
+};
+
 struct store_ops {
 	int version;                  /* STORE_VERSION */
 	const char *name;
@@ -100,6 +117,20 @@ struct store_ops {
 	int (*ping)(struct store *s);
 	/* Applies s->lock_timeout_ms; NULL where nothing needs doing. */
 	void (*set_lock_timeout)(struct store *s, int ms);
+	/* Leases up to max due calls for lease_s seconds: of each chat only
+	 * the oldest pending call, and none of a chat whose head is leased or
+	 * not yet due. *n counts them; params are the caller's to free. */
+	int (*outbox_take)(struct store *s, int max, int lease_s,
+		struct store_outbox_row *rows, int *n, struct store_err *e);
+	/* Records what became of a leased call (see enum store_outbox_result). */
+	int (*outbox_done)(struct store *s, long long id, int result, int delay_s,
+		const char *error, struct store_err *e);
+	/* The chat blocked the bot: marks it, and its pending calls dead. */
+	int (*outbox_blocked)(struct store *s, const char *bot, long long chat_id,
+		const char *why, struct store_err *e);
+	/* A group became a supergroup: its chat and pending calls move. */
+	int (*outbox_migrate)(struct store *s, const char *bot, long long from,
+		long long to, struct store_err *e);
 };
 
 struct store {

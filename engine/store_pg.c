@@ -18,7 +18,8 @@
 
 enum {
 	P_CLAIM, P_REPLY, P_LOCK, P_SAVE, P_PRUNE_UPDATES, P_PRUNE_SENT,
-	P_META_GET, P_META_SET, P_COUNT
+	P_META_GET, P_META_SET, P_TAKE, P_SENT, P_LATER, P_RETRY, P_DEAD, P_BLOCK,
+	P_MOVE, P_COUNT
 };
 
 static const struct {
@@ -57,6 +58,33 @@ static const struct {
 	[P_META_GET] = { "bf_meta_get", "SELECT value FROM meta WHERE name = $1", 1 },
 	[P_META_SET] = { "bf_meta_set", "INSERT INTO meta (name, value) VALUES ($1, $2) "
 		"ON CONFLICT (name) DO UPDATE SET value = excluded.value", 2 },
+	/* the head of each chat's queue, due and not leased; SKIP LOCKED lets
+	 * senders on several hosts take different chats */
+	[P_TAKE] = { "bf_take",
+		"WITH heads AS (SELECT DISTINCT ON (bot, chat_id) id, next_at, lease_until "
+		"FROM outbox WHERE state = 'pending' ORDER BY bot, chat_id, id), "
+		"due AS (SELECT o.id FROM outbox o JOIN heads h ON o.id = h.id "
+		"WHERE h.next_at <= now() AND (h.lease_until IS NULL OR h.lease_until < now()) "
+		"ORDER BY o.next_at, o.id LIMIT $1::int FOR UPDATE OF o SKIP LOCKED) "
+		"UPDATE outbox SET lease_until = now() + make_interval(secs => $2::int) "
+		"WHERE id IN (SELECT id FROM due) "
+		"RETURNING id, bot, chat_id, method, params, attempts", 2 },
+	[P_SENT] = { "bf_sent", "UPDATE outbox SET state = 'sent', sent_at = now(), "
+		"lease_until = NULL WHERE id = $1::bigint AND state = 'pending'", 1 },
+	[P_LATER] = { "bf_later", "UPDATE outbox SET next_at = now() + make_interval(secs => $2::int), "
+		"lease_until = NULL WHERE id = $1::bigint AND state = 'pending'", 2 },
+	[P_RETRY] = { "bf_retry", "UPDATE outbox SET next_at = now() + make_interval(secs => $2::int), "
+		"lease_until = NULL, attempts = attempts + 1, last_error = $3 WHERE id = $1::bigint "
+		"AND state = 'pending'", 3 },
+	[P_DEAD] = { "bf_dead", "UPDATE outbox SET state = 'dead', lease_until = NULL, "
+		"attempts = attempts + 1, last_error = $2 WHERE id = $1::bigint AND state = 'pending'", 2 },
+	[P_BLOCK] = { "bf_block", "WITH c AS (UPDATE chats SET blocked = true WHERE bot = $1 "
+		"AND chat_id = $2::bigint) UPDATE outbox SET state = 'dead', lease_until = NULL, "
+		"last_error = $3 WHERE bot = $1 AND chat_id = $2::bigint AND state = 'pending'", 3 },
+	[P_MOVE] = { "bf_move", "WITH c AS (UPDATE chats SET chat_id = $3::bigint WHERE bot = $1 "
+		"AND chat_id = $2::bigint AND NOT EXISTS (SELECT 1 FROM chats WHERE bot = $1 "
+		"AND chat_id = $3::bigint)) UPDATE outbox SET chat_id = $3::bigint WHERE bot = $1 "
+		"AND chat_id = $2::bigint AND state = 'pending'", 3 },
 };
 
 struct store_pg {
@@ -679,6 +707,94 @@ static int pg_reseal(struct store *base, const struct crypto_key *old, int *rows
 	return rc;
 }
 
+static int pg_outbox_take(struct store *base, int max, int lease_s,
+	struct store_outbox_row *rows, int *n, struct store_err *e)
+{
+	struct store_pg *s = (struct store_pg *)base;
+	char m[16], l[16];
+	const char *vals[2] = { m, l };
+	PGresult *res;
+	int rc = pg_ready(s, e);
+
+	*n = 0;
+	if (rc)
+		return rc;
+	snprintf(m, sizeof(m), "%d", max);
+	snprintf(l, sizeof(l), "%d", lease_s);
+	res = pg_exec(s, P_TAKE, vals);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		return pg_fail(s, res, "take calls", e);
+	for (int i = 0; i < PQntuples(res) && *n < max; i++) {
+		struct store_outbox_row *r = &rows[*n];
+		r->id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
+		snprintf(r->bot, sizeof(r->bot), "%s", PQgetvalue(res, i, 1));
+		r->chat_id = strtoll(PQgetvalue(res, i, 2), NULL, 10);
+		snprintf(r->method, sizeof(r->method), "%s", PQgetvalue(res, i, 3));
+		r->params = strdup(PQgetvalue(res, i, 4));
+		r->attempts = (int)strtol(PQgetvalue(res, i, 5), NULL, 10);
+		if (r->params)
+			(*n)++;
+	}
+	PQclear(res);
+	return STORE_OK;
+}
+
+static int pg_outbox_done(struct store *base, long long id, int result, int delay_s,
+	const char *error, struct store_err *e)
+{
+	struct store_pg *s = (struct store_pg *)base;
+	char idt[32], d[16];
+	const char *vals[3] = { idt, d, error ? error : "" };
+	int q = result == OUTBOX_SENT ? P_SENT : result == OUTBOX_LATER ? P_LATER :
+		result == OUTBOX_RETRY ? P_RETRY : P_DEAD;
+	PGresult *res;
+	int rc = pg_ready(s, e);
+
+	if (rc)
+		return rc;
+	snprintf(idt, sizeof(idt), "%lld", id);
+	snprintf(d, sizeof(d), "%d", delay_s);
+	if (q == P_DEAD)
+		vals[1] = vals[2];
+	res = pg_exec(s, q, vals);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		return pg_fail(s, res, "record a call", e);
+	PQclear(res);
+	return STORE_OK;
+}
+
+static int pg_outbox_chat(struct store_pg *s, int q, const char *bot, long long a,
+	const char *third, struct store_err *e)
+{
+	char at[32];
+	const char *vals[3] = { bot, at, third };
+	PGresult *res;
+	int rc = pg_ready(s, e);
+
+	if (rc)
+		return rc;
+	snprintf(at, sizeof(at), "%lld", a);
+	res = pg_exec(s, q, vals);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		return pg_fail(s, res, "outbox", e);
+	PQclear(res);
+	return STORE_OK;
+}
+
+static int pg_outbox_blocked(struct store *base, const char *bot, long long chat_id,
+	const char *why, struct store_err *e)
+{
+	return pg_outbox_chat((struct store_pg *)base, P_BLOCK, bot, chat_id, why, e);
+}
+
+static int pg_outbox_migrate(struct store *base, const char *bot, long long from,
+	long long to, struct store_err *e)
+{
+	char tt[32];
+	snprintf(tt, sizeof(tt), "%lld", to);
+	return pg_outbox_chat((struct store_pg *)base, P_MOVE, bot, from, tt, e);
+}
+
 static int pg_ping(struct store *base)
 {
 	struct store_pg *s = (struct store_pg *)base;
@@ -713,6 +829,10 @@ static const struct store_ops pg_ops = {
 	.prune = pg_prune,
 	.ping = pg_ping,
 	.set_lock_timeout = pg_set_lock_timeout,
+	.outbox_take = pg_outbox_take,
+	.outbox_done = pg_outbox_done,
+	.outbox_blocked = pg_outbox_blocked,
+	.outbox_migrate = pg_outbox_migrate,
 };
 
 int store_pg_open(const char *uri, struct store **out, struct store_err *e)

@@ -18,7 +18,8 @@
 enum {
 	Q_BEGIN, Q_COMMIT, Q_ROLLBACK, Q_CLAIM, Q_REPLY, Q_CHAT_NEW, Q_CHAT_GET,
 	Q_CHAT_SAVE, Q_OUTBOX, Q_SET_REPLY, Q_TRANSCRIPT, Q_PRUNE_UPDATES,
-	Q_PRUNE_SENT, Q_META_GET, Q_META_SET, Q_COUNT
+	Q_PRUNE_SENT, Q_META_GET, Q_META_SET, Q_TAKE, Q_SENT, Q_LATER, Q_RETRY,
+	Q_DEAD, Q_BLOCK_CHAT, Q_BLOCK_CALLS, Q_MOVE_CHAT, Q_MOVE_CALLS, Q_COUNT
 };
 
 static const char *const sqlite_sql[Q_COUNT] = {
@@ -44,6 +45,26 @@ static const char *const sqlite_sql[Q_COUNT] = {
 	[Q_PRUNE_SENT] = "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE "
 		"state = 'sent' AND sent_at < strftime('%s', 'now') - ?1 * 86400 LIMIT ?2)",
 	[Q_META_GET] = "SELECT value FROM meta WHERE name = ?1",
+	[Q_TAKE] = "UPDATE outbox SET lease_until = strftime('%s', 'now') + ?2 WHERE id IN ("
+		"SELECT o.id FROM (SELECT min(id) AS id FROM outbox WHERE state = 'pending' "
+		"GROUP BY bot, chat_id) h JOIN outbox o ON o.id = h.id "
+		"WHERE o.next_at <= strftime('%s', 'now') AND (o.lease_until IS NULL "
+		"OR o.lease_until < strftime('%s', 'now')) ORDER BY o.next_at, o.id LIMIT ?1) "
+		"RETURNING id, bot, chat_id, method, params, attempts",
+	[Q_SENT] = "UPDATE outbox SET state = 'sent', sent_at = strftime('%s', 'now'), "
+		"lease_until = NULL WHERE id = ?1 AND state = 'pending'",
+	[Q_LATER] = "UPDATE outbox SET next_at = strftime('%s', 'now') + ?2, "
+		"lease_until = NULL WHERE id = ?1 AND state = 'pending'",
+	[Q_RETRY] = "UPDATE outbox SET next_at = strftime('%s', 'now') + ?2, lease_until = NULL, "
+		"attempts = attempts + 1, last_error = ?3 WHERE id = ?1 AND state = 'pending'",
+	[Q_DEAD] = "UPDATE outbox SET state = 'dead', lease_until = NULL, "
+		"attempts = attempts + 1, last_error = ?3 WHERE id = ?1 AND state = 'pending'",
+	[Q_BLOCK_CHAT] = "UPDATE chats SET blocked = 1 WHERE bot = ?1 AND chat_id = ?2",
+	[Q_BLOCK_CALLS] = "UPDATE outbox SET state = 'dead', lease_until = NULL, last_error = ?3 "
+		"WHERE bot = ?1 AND chat_id = ?2 AND state = 'pending'",
+	[Q_MOVE_CHAT] = "UPDATE OR IGNORE chats SET chat_id = ?3 WHERE bot = ?1 AND chat_id = ?2",
+	[Q_MOVE_CALLS] = "UPDATE outbox SET chat_id = ?3 WHERE bot = ?1 AND chat_id = ?2 "
+		"AND state = 'pending'",
 	[Q_META_SET] = "INSERT INTO meta (name, value) VALUES (?1, ?2) "
 		"ON CONFLICT (name) DO UPDATE SET value = excluded.value",
 };
@@ -494,6 +515,106 @@ static int sqlite_reseal(struct store *base, const struct crypto_key *old,
 	return rc;
 }
 
+static int sqlite_outbox_take(struct store *base, int max, int lease_s,
+	struct store_outbox_row *rows, int *n, struct store_err *e)
+{
+	struct store_sqlite *s = (struct store_sqlite *)base;
+	sqlite3_stmt *st;
+	int rc;
+
+	*n = 0;
+	rc = sqlite_simple(s, Q_BEGIN, e);
+	if (rc)
+		return rc;
+	st = sqlite_stmt(s, Q_TAKE, e);
+	if (st == NULL) {
+		sqlite_simple(s, Q_ROLLBACK, e);
+		return e->code;
+	}
+	sqlite3_bind_int(st, 1, max);
+	sqlite3_bind_int(st, 2, lease_s);
+	for (;;) {
+		struct store_outbox_row *r = &rows[*n];
+		rc = sqlite3_step(st);
+		if (rc != SQLITE_ROW)
+			break;
+		if (*n == max)
+			continue;
+		r->id = sqlite3_column_int64(st, 0);
+		snprintf(r->bot, sizeof(r->bot), "%s", (const char *)sqlite3_column_text(st, 1));
+		r->chat_id = sqlite3_column_int64(st, 2);
+		snprintf(r->method, sizeof(r->method), "%s", (const char *)sqlite3_column_text(st, 3));
+		r->params = strdup((const char *)sqlite3_column_text(st, 4));
+		r->attempts = sqlite3_column_int(st, 5);
+		if (r->params)
+			(*n)++;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		rc = sqlite_fail(s, rc, "take calls", e);
+		sqlite_simple(s, Q_ROLLBACK, e);
+		return rc;
+	}
+	return sqlite_simple(s, Q_COMMIT, e);
+}
+
+static int sqlite_outbox_done(struct store *base, long long id, int result,
+	int delay_s, const char *error, struct store_err *e)
+{
+	struct store_sqlite *s = (struct store_sqlite *)base;
+	int q = result == OUTBOX_SENT ? Q_SENT : result == OUTBOX_LATER ? Q_LATER :
+		result == OUTBOX_RETRY ? Q_RETRY : Q_DEAD;
+	sqlite3_stmt *st = sqlite_stmt(s, q, e);
+
+	if (st == NULL)
+		return e->code;
+	sqlite3_bind_int64(st, 1, id);
+	if (q != Q_SENT && q != Q_DEAD)
+		sqlite3_bind_int(st, 2, delay_s);
+	if (q == Q_RETRY || q == Q_DEAD)
+		sqlite3_bind_text(st, 3, error ? error : "", -1, SQLITE_STATIC);
+	return sqlite_done(s, st, "record a call", e);
+}
+
+/* Runs two statements on (bot, a, b|text) in one transaction. */
+static int sqlite_pair(struct store_sqlite *s, int q1, int q2, const char *bot,
+	long long a, long long b, const char *text, struct store_err *e)
+{
+	int qs[2] = { q1, q2 }, rc = sqlite_simple(s, Q_BEGIN, e);
+	for (int i = 0; rc == STORE_OK && i < 2; i++) {
+		sqlite3_stmt *st = sqlite_stmt(s, qs[i], e);
+		if (st == NULL) {
+			rc = e->code;
+			break;
+		}
+		sqlite3_bind_text(st, 1, bot, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, a);
+		if (text)
+			sqlite3_bind_text(st, 3, text, -1, SQLITE_STATIC);
+		else if (sqlite3_bind_parameter_count(st) >= 3)
+			sqlite3_bind_int64(st, 3, b);
+		rc = sqlite_done(s, st, "outbox", e);
+	}
+	if (rc == STORE_OK)
+		return sqlite_simple(s, Q_COMMIT, e);
+	sqlite_simple(s, Q_ROLLBACK, e);
+	return rc;
+}
+
+static int sqlite_outbox_blocked(struct store *base, const char *bot, long long chat_id,
+	const char *why, struct store_err *e)
+{
+	return sqlite_pair((struct store_sqlite *)base, Q_BLOCK_CHAT, Q_BLOCK_CALLS, bot,
+		chat_id, 0, why, e);
+}
+
+static int sqlite_outbox_migrate(struct store *base, const char *bot, long long from,
+	long long to, struct store_err *e)
+{
+	return sqlite_pair((struct store_sqlite *)base, Q_MOVE_CHAT, Q_MOVE_CALLS, bot,
+		from, to, NULL, e);
+}
+
 static int sqlite_ping(struct store *base)
 {
 	struct store_sqlite *s = (struct store_sqlite *)base;
@@ -522,6 +643,10 @@ static const struct store_ops sqlite_ops = {
 	.prune = sqlite_prune,
 	.ping = sqlite_ping,
 	.set_lock_timeout = sqlite_set_lock_timeout,
+	.outbox_take = sqlite_outbox_take,
+	.outbox_done = sqlite_outbox_done,
+	.outbox_blocked = sqlite_outbox_blocked,
+	.outbox_migrate = sqlite_outbox_migrate,
 };
 
 int store_sqlite_open(const char *path, struct store **out, struct store_err *e)

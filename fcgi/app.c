@@ -32,6 +32,8 @@ static void app_load_bot(struct app *a, struct app_bot *b, const struct config_b
 	}
 	diag_free(&fd);
 	v = getenv(cfg->token_env);
+	if (v && strlen(v) < sizeof(b->token))
+		snprintf(b->token, sizeof(b->token), "%s", v);
 	if (v == NULL || *v == '\0')
 		diag_add(d, DIAG_ERROR, "config", where, "the bot token is missing: "
 			"set the environment variable %s (token_env) to the token "
@@ -110,6 +112,7 @@ void app_free(struct app *a)
 	for (unsigned i = 0; a->bots && i < a->n_bots; i++) {
 		flow_free(a->bots[i].flow);
 		OPENSSL_cleanse(a->bots[i].secret, sizeof(a->bots[i].secret));
+		OPENSSL_cleanse(a->bots[i].token, sizeof(a->bots[i].token));
 	}
 	free(a->bots);
 	config_free(&a->config);

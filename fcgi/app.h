@@ -18,6 +18,7 @@ struct app_bot {
 	const struct config_bot *cfg;
 	struct flow *flow;
 	char secret[APP_SECRET_MAX + 1];   /* "" when the bot has none */
+	char token[128];                   /* the Bot API token: never log it */
 	size_t secret_len;
 	int metrics;                       /* slot in the shared metrics */
 };

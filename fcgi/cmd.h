@@ -19,6 +19,7 @@ int cmd_db(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
 int cmd_try(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_sender(int argc, char **argv);
 int cmd_webhook(int argc, char **argv);
 
 #endif

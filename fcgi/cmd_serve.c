@@ -131,7 +131,7 @@ int cmd_serve(int argc, char **argv)
 		for (unsigned i = 0; i < app->n_bots; i++)
 			app->bots[i].metrics = metrics_bot(m, app->bots[i].cfg->name,
 				app->bots[i].flow->hash_hex);
-		rc = worker_run(app, m, 0, STDIN_FILENO);
+		rc = worker_run(app, m, 0, STDIN_FILENO, -1);
 		app_free(app);
 		return rc;
 	}

@@ -16,6 +16,7 @@ static const struct main_cmd main_cmds[] = {
 	{ "check", cmd_check, "validate flow files: blueflow check flows/*.json" },
 	{ "db", cmd_db, "db migrate|prune|rekey: the store's schema, housekeeping, key" },
 	{ "replay", cmd_replay, "run updates through a flow offline, print the Bot API calls" },
+	{ "sender", cmd_sender, "deliver the outbox only: blueflow sender -c blueflow.conf" },
 	{ "serve", cmd_serve, "run the pool behind nginx: blueflow serve -c blueflow.conf" },
 	{ "webhook", cmd_webhook, "webhook set|info|delete BOT: register the bot with Telegram" },
 	{ "try", cmd_try, "play a flow in the terminal: blueflow try flows/onboarding.json" },

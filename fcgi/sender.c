@@ -6,9 +6,12 @@
 #include <signal.h>
 #include <string.h>
 #include <time.h>
+#include <stdlib.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "engine/log.h"
+#include "engine/outbox.h"
 #include "engine/store.h"
 
 static volatile sig_atomic_t sender_stop;
@@ -52,13 +55,45 @@ static int sender_prune(struct app *app, struct store **s)
 	return total;
 }
 
-int sender_run(struct app *app, struct metrics *m)
+/* Opens the store and the delivery; 0 or -1 (logged). */
+static int sender_open(struct app *app, struct store **s, struct outbox *o,
+	struct outbox_bot *bots)
+{
+	struct store_err e;
+	int rc = store_open(app->config.db, s, &e);
+	if (rc == STORE_OK)
+		rc = store_use_key(*s, app->have_key ? &app->key : NULL, &e);
+	if (rc == STORE_OK && (*s)->ops->outbox_take == NULL)
+		rc = store_fail(&e, STORE_PERMANENT, "this store has no outbox");
+	if (rc == STORE_OK && outbox_init(o, *s, app->config.api_base, bots, app->n_bots,
+	    app->config.rate_per_bot, app->config.rate_per_chat,
+	    app->config.rate_per_group) != 0)
+		rc = store_fail(&e, STORE_TRANSIENT, "cannot set up delivery");
+	if (rc != STORE_OK) {
+		log_msg("error", "sender", e.msg);
+		store_close(*s);
+		*s = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+int sender_run(struct app *app, struct metrics *m, int wake_fd, int standalone)
 {
 	struct sigaction sa;
-	struct store *s = NULL;
+	struct store *s = NULL, *ps = NULL;
+	struct outbox o;
+	struct outbox_bot *bots = calloc(app->n_bots + 1, sizeof(*bots));
 	time_t next = time(NULL) + 5;
+	int up = 0;
 
 	(void)m;
+	if (bots == NULL)
+		return 1;
+	for (unsigned i = 0; i < app->n_bots; i++) {
+		bots[i].name = app->bots[i].cfg->name;
+		bots[i].token = app->bots[i].token;
+	}
 	if (pipe(sender_pipe) != 0)
 		return 1;
 	memset(&sa, 0, sizeof(sa));
@@ -66,15 +101,20 @@ int sender_run(struct app *app, struct metrics *m)
 	sa.sa_handler = sender_on_quit;
 	sa.sa_flags = SA_RESTART;
 	sigaction(SIGQUIT, &sa, NULL);
+	if (standalone) {
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+	}
 	sa.sa_handler = SIG_IGN;
-	sigaction(SIGINT, &sa, NULL);
+	if (!standalone)
+		sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	sigaction(SIGPIPE, &sa, NULL);
 	while (!sender_stop) {
-		struct pollfd p = { sender_pipe[0], POLLIN, 0 };
 		time_t now = time(NULL);
+		char drain[64];
 		if (now >= next) {
-			int n = sender_prune(app, &s);
+			int n = sender_prune(app, &ps);
 			if (n > 0) {
 				struct log_line l;
 				log_start(&l, "info", "prune");
@@ -82,10 +122,35 @@ int sender_run(struct app *app, struct metrics *m)
 				log_end(&l);
 			}
 			next = now + SENDER_PRUNE_EVERY;
+		}
+		if (!up) {
+			up = sender_open(app, &s, &o, bots) == 0;
+			if (!up) {
+				struct pollfd p = { sender_pipe[0], POLLIN, 0 };
+				poll(&p, 1, 1000);
+				continue;
+			}
+		}
+		if (outbox_step(&o, 500, wake_fd) < 0) {
+			log_msg("error", "sender", o.last_error);
+			outbox_free(&o);
+			store_close(s);
+			s = NULL;
+			up = 0;
 			continue;
 		}
-		poll(&p, 1, (int)(next - now) * 1000);
+		while (wake_fd >= 0 && recv(wake_fd, drain, sizeof(drain), MSG_DONTWAIT) > 0)
+			;
+	}
+	if (up) {
+		/* finish the calls in flight (bounded), give back the rest */
+		o.draining = 1;
+		for (int i = 0; i < 100 && outbox_step(&o, 50, -1) > 0; i++)
+			;
+		outbox_free(&o);
 	}
 	store_close(s);
+	store_close(ps);
+	free(bots);
 	return 0;
 }

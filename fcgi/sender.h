@@ -1,6 +1,6 @@
-/* sender.h - the pool's background process: store housekeeping off the
- * hot path (pruning processed update ids and sent outbox rows, in small
- * batches); outbox delivery joins it with the Bot API client. */
+/* sender.h - the pool's background process: delivers the outbox (see
+ * engine/outbox.h) and keeps the store tidy off the hot path (pruning
+ * processed update ids and sent outbox rows, in small batches). */
 #ifndef BLUEFLOW_SENDER_H
 #define BLUEFLOW_SENDER_H
 
@@ -10,7 +10,10 @@
 #define SENDER_PRUNE_EVERY 600   /* seconds between prunes */
 #define SENDER_PRUNE_BATCH 500
 
-/* Runs until SIGQUIT or SIGTERM. Returns the process exit code. */
-int sender_run(struct app *app, struct metrics *m);
+/* Delivers the outbox and prunes until SIGQUIT (calls in flight are
+ * finished first) or SIGTERM. wake_fd (or -1) becomes readable when a
+ * worker queued calls. standalone (blueflow sender): SIGINT and SIGTERM
+ * stop it gracefully too. Returns the process exit code. */
+int sender_run(struct app *app, struct metrics *m, int wake_fd, int standalone);
 
 #endif

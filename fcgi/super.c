@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -38,6 +39,7 @@ struct super {
 	struct app *app;
 	struct metrics *m;
 	int listen_fd;
+	int wake[2];                 /* workers -> sender: calls were queued */
 	unsigned gen;
 	int workers;
 	enum super_state state;
@@ -98,10 +100,13 @@ static void super_child(struct super *s, int slot, enum super_kind kind)
 		sigaction(sigs[i], &sa, NULL);
 	close(super_pipe[0]);
 	close(super_pipe[1]);
-	if (kind == K_WORKER)
-		code = worker_run(s->app, s->m, slot, s->listen_fd);
-	else
-		code = sender_run(s->app, s->m);
+	if (kind == K_WORKER) {
+		close(s->wake[0]);
+		code = worker_run(s->app, s->m, slot, s->listen_fd, s->wake[1]);
+	} else {
+		close(s->wake[1]);
+		code = sender_run(s->app, s->m, s->wake[0], 0);
+	}
 	_exit(code);
 }
 
@@ -297,6 +302,11 @@ int super_run(const char *conf, struct app *app, struct metrics *m, int listen_f
 		free(s);
 		return 1;
 	}
+	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, s->wake) != 0) {
+		free(s);
+		return 1;
+	}
+	fcntl(s->wake[1], F_SETFL, O_NONBLOCK);
 	s->conf = conf;
 	s->app = app;
 	s->m = m;
@@ -332,6 +342,8 @@ int super_run(const char *conf, struct app *app, struct metrics *m, int listen_f
 		super_tick(s);
 	}
 	log_msg("info", "stopped", "every child has finished");
+	close(s->wake[0]);
+	close(s->wake[1]);
 	app_free(s->app);
 	free(s);
 	return 0;

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "engine/crypto.h"
@@ -30,6 +31,7 @@ static double webhook_now(void)
 void webhook_init(struct webhook *w, struct app *app, struct metrics *m)
 {
 	memset(w, 0, sizeof(*w));
+	w->wake_fd = -1;
 	w->app = app;
 	w->m = m;
 	buf_init(&w->body, (size_t)app->config.max_body);
@@ -285,6 +287,10 @@ static void webhook_update(struct webhook *w, const struct http_io *io,
 	}
 	webhook_respond(w, io, 200, "application/json", r.reply.p ? r.reply.p : "",
 		r.reply.len, "");
+	if (!r.repeat && r.out.n_calls > (r.reply.len ? 1u : 0u) && w->wake_fd >= 0) {
+		ssize_t n = send(w->wake_fd, "w", 1, MSG_DONTWAIT);   /* a full queue already wakes it */
+		(void)n;
+	}
 	metrics_update(w->m, b->metrics, r.repeat ? MR_REPEAT : MR_APPLIED);
 	webhook_log(b, &u, &r, r.repeat ? "repeat" : webhook_outcomes[r.out.outcome], t0);
 out:

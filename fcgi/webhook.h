@@ -17,7 +17,7 @@ struct webhook {
 	struct store *store;
 	struct buf body;
 	struct buf out;
-	int fail_pending;          /* a store error was logged; log the next one only */
+	int wake_fd;               /* tells the sender calls were queued; -1: none */
 };
 
 void webhook_init(struct webhook *w, struct app *app, struct metrics *m);

@@ -71,7 +71,8 @@ static int worker_signals(void)
 	return 0;
 }
 
-int worker_run(struct app *app, struct metrics *m, int slot, int listen_fd)
+int worker_run(struct app *app, struct metrics *m, int slot, int listen_fd,
+	int wake_fd)
 {
 	struct http_io io = { fcgx_param, fcgx_read, fcgx_write, NULL };
 	struct webhook w;
@@ -86,6 +87,7 @@ int worker_run(struct app *app, struct metrics *m, int slot, int listen_fd)
 	}
 	io.arg = &req;
 	webhook_init(&w, app, m);
+	w.wake_fd = wake_fd;
 	metrics_worker(m, slot, MW_IDLE);
 	while (!worker_stop) {
 		struct pollfd p[2] = {
@@ -137,6 +139,7 @@ int worker_cgi(struct app *app, struct metrics *m)
 	struct webhook w;
 
 	webhook_init(&w, app, m);
+	w.wake_fd = -1;
 	alarm((unsigned)app->config.request_timeout);
 	webhook_serve(&w, &io);
 	alarm(0);

@@ -8,9 +8,11 @@
 
 /* Serves requests on listen_fd (non-blocking, shared with the other
  * workers) until SIGQUIT (finish the request in hand, then return) or
- * SIGTERM (at once). slot is this worker's metrics slot. Returns the
+ * SIGTERM (at once). slot is this worker's metrics slot; wake_fd (or -1)
+ * is where to tell the sender that calls were queued. Returns the
  * process exit code. */
-int worker_run(struct app *app, struct metrics *m, int slot, int listen_fd);
+int worker_run(struct app *app, struct metrics *m, int slot, int listen_fd,
+	int wake_fd);
 
 /* Serves one plain CGI request from the environment and stdin. */
 int worker_cgi(struct app *app, struct metrics *m);

@@ -1,0 +1,368 @@
+/* outbox.c - the sender's delivery loop. */
+#include "engine/outbox.h"
+
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "engine/botapi.h"
+#include "engine/log.h"
+
+enum flight_state { F_FREE, F_WAITING, F_ACTIVE };
+
+struct outbox_flight {
+	enum flight_state state;
+	struct store_outbox_row row;
+	struct outbox_bot *bot;
+	double start_at;
+	CURL *easy;
+	struct curl_slist *headers;
+	struct buf url;              /* holds the token: wiped after use */
+	struct buf body;             /* what is sent */
+	struct buf answer;
+};
+
+static double outbox_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int outbox_init(struct outbox *o, struct store *store, const char *api_base,
+	struct outbox_bot *bots, unsigned n_bots, double rate_bot, double rate_chat,
+	double rate_group)
+{
+	memset(o, 0, sizeof(*o));
+	o->store = store;
+	o->api_base = api_base;
+	o->bots = bots;
+	o->n_bots = n_bots;
+	o->rate_bot = rate_bot;
+	o->rate_chat = rate_chat;
+	o->rate_group = rate_group;
+	o->multi = curl_multi_init();
+	o->flights = calloc(OUTBOX_FLIGHTS, sizeof(*o->flights));
+	o->chats = calloc(OUTBOX_CHATS, sizeof(*o->chats));
+	if (o->multi == NULL || o->flights == NULL || o->chats == NULL) {
+		outbox_free(o);
+		return -1;
+	}
+	for (unsigned i = 0; i < n_bots; i++) {
+		bots[i].tokens = rate_bot;
+		bots[i].last_refill = outbox_now();
+	}
+	for (int i = 0; i < OUTBOX_FLIGHTS; i++) {
+		buf_init(&o->flights[i].url, 4096);
+		buf_init(&o->flights[i].body, 1u << 20);
+		buf_init(&o->flights[i].answer, BOTAPI_ANSWER_MAX);
+	}
+	return 0;
+}
+
+static void outbox_release(struct outbox *o, struct outbox_flight *f)
+{
+	if (f->easy) {
+		curl_multi_remove_handle(o->multi, f->easy);
+		curl_easy_cleanup(f->easy);
+		f->easy = NULL;
+	}
+	curl_slist_free_all(f->headers);
+	f->headers = NULL;
+	if (f->url.p)
+		memset(f->url.p, 0, f->url.len);
+	buf_reset(&f->url);
+	free(f->row.params);
+	f->row.params = NULL;
+	f->state = F_FREE;
+}
+
+void outbox_free(struct outbox *o)
+{
+	for (int i = 0; o->flights && i < OUTBOX_FLIGHTS; i++) {
+		outbox_release(o, &o->flights[i]);
+		buf_free(&o->flights[i].url);
+		buf_free(&o->flights[i].body);
+		buf_free(&o->flights[i].answer);
+	}
+	if (o->multi)
+		curl_multi_cleanup(o->multi);
+	free(o->flights);
+	free(o->chats);
+	o->flights = NULL;
+	o->chats = NULL;
+	o->multi = NULL;
+}
+
+/* The slot keeping when chat may next be sent to (a small cache: an
+ * evicted chat just starts afresh). */
+static struct outbox_chat_slot *outbox_chat(struct outbox *o, const char *bot,
+	long long chat_id)
+{
+	unsigned long long h = (unsigned long long)chat_id * 0x9E3779B97F4A7C15ULL;
+	struct outbox_chat_slot *c;
+	for (const char *p = bot; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	c = &o->chats[(h >> 20) % OUTBOX_CHATS];
+	if (c->chat_id != chat_id || strcmp(c->bot, bot) != 0) {
+		snprintf(c->bot, sizeof(c->bot), "%s", bot);
+		c->chat_id = chat_id;
+		c->next = 0;
+	}
+	return c;
+}
+
+static double outbox_chat_gap(const struct outbox *o, long long chat_id)
+{
+	return chat_id < 0 ? 60.0 / o->rate_group : 1.0 / o->rate_chat;
+}
+
+/* Takes one token from the bot's bucket; 0 when it is empty. */
+static int outbox_bot_token(struct outbox *o, struct outbox_bot *b, double now)
+{
+	b->tokens += (now - b->last_refill) * o->rate_bot;
+	if (b->tokens > o->rate_bot)
+		b->tokens = o->rate_bot;
+	b->last_refill = now;
+	if (b->tokens < 1)
+		return 0;
+	b->tokens -= 1;
+	return 1;
+}
+
+static struct outbox_bot *outbox_bot(struct outbox *o, const char *name)
+{
+	for (unsigned i = 0; i < o->n_bots; i++)
+		if (strcmp(o->bots[i].name, name) == 0)
+			return &o->bots[i];
+	return NULL;
+}
+
+static int outbox_record(struct outbox *o, struct outbox_flight *f, int result,
+	int delay, const char *error)
+{
+	struct store_err e;
+	int rc = o->store->ops->outbox_done(o->store, f->row.id, result, delay, error, &e);
+	if (rc != STORE_OK)
+		snprintf(o->last_error, sizeof(o->last_error), "%s", e.msg);
+	if (result == OUTBOX_SENT)
+		o->stats.sent++;
+	else if (result == OUTBOX_RETRY)
+		o->stats.retried++;
+	else if (result == OUTBOX_DEAD)
+		o->stats.dead++;
+	else
+		o->stats.later++;
+	if (result == OUTBOX_DEAD) {
+		struct log_line l;
+		log_start(&l, "warn", "dead letter");
+		log_str(&l, "bot", f->row.bot);
+		log_int(&l, "chat_id", f->row.chat_id);
+		log_str(&l, "method", f->row.method);
+		log_str(&l, "error", error);
+		log_end(&l);
+	}
+	outbox_release(o, f);
+	return rc;
+}
+
+/* The params with chat_id set to the row's (a moved chat's calls). */
+static int outbox_body(struct outbox_flight *f)
+{
+	json_object *p = json_tokener_parse(f->row.params), *v;
+	int rc = -1;
+	buf_reset(&f->body);
+	if (p == NULL || !json_object_is_type(p, json_type_object))
+		goto out;
+	if (json_object_object_get_ex(p, "chat_id", &v))
+		json_object_object_add(p, "chat_id", json_object_new_int64(f->row.chat_id));
+	rc = buf_adds(&f->body, json_object_to_json_string_ext(p,
+		JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+out:
+	json_object_put(p);
+	return rc;
+}
+
+static size_t outbox_collect(char *p, size_t size, size_t n, void *arg)
+{
+	struct buf *b = arg;
+	return buf_add(b, p, size * n) == 0 ? size * n : 0;
+}
+
+static int outbox_start(struct outbox *o, struct outbox_flight *f)
+{
+	if (outbox_body(f) != 0)
+		return outbox_record(o, f, OUTBOX_DEAD, 0, "the queued call is not a JSON object");
+	buf_reset(&f->url);
+	buf_reset(&f->answer);
+	if (buf_adds(&f->url, o->api_base) || buf_adds(&f->url, "/bot") ||
+	    buf_adds(&f->url, f->bot->token) || buf_addc(&f->url, '/') ||
+	    buf_adds(&f->url, f->row.method))
+		return outbox_record(o, f, OUTBOX_DEAD, 0, "URL too long");
+	f->easy = curl_easy_init();
+	f->headers = curl_slist_append(NULL, "Content-Type: application/json");
+	if (f->easy == NULL || f->headers == NULL)
+		return outbox_record(o, f, OUTBOX_LATER, 1, NULL);
+	curl_easy_setopt(f->easy, CURLOPT_URL, f->url.p);
+	curl_easy_setopt(f->easy, CURLOPT_POST, 1L);
+	curl_easy_setopt(f->easy, CURLOPT_POSTFIELDS, f->body.p);
+	curl_easy_setopt(f->easy, CURLOPT_POSTFIELDSIZE, (long)f->body.len);
+	curl_easy_setopt(f->easy, CURLOPT_HTTPHEADER, f->headers);
+	curl_easy_setopt(f->easy, CURLOPT_WRITEFUNCTION, outbox_collect);
+	curl_easy_setopt(f->easy, CURLOPT_WRITEDATA, &f->answer);
+	curl_easy_setopt(f->easy, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
+	curl_easy_setopt(f->easy, CURLOPT_TIMEOUT_MS, 30000L);
+	curl_easy_setopt(f->easy, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(f->easy, CURLOPT_PRIVATE, f);
+	if (curl_multi_add_handle(o->multi, f->easy) != CURLM_OK)
+		return outbox_record(o, f, OUTBOX_LATER, 1, NULL);
+	f->state = F_ACTIVE;
+	return STORE_OK;
+}
+
+static int outbox_retry_delay(int attempts)
+{
+	return attempts <= 0 ? 1 : attempts == 1 ? 3 : 9;
+}
+
+static int outbox_contains(const char *s, const char *part)
+{
+	return strstr(s, part) != NULL;
+}
+
+/* Decides what became of a finished call. */
+static int outbox_finish(struct outbox *o, struct outbox_flight *f, CURLcode cc)
+{
+	struct botapi_answer a;
+	struct outbox_chat_slot *c = outbox_chat(o, f->row.bot, f->row.chat_id);
+	double now = outbox_now();
+	char why[320];
+	long http = 0;
+	int rc;
+
+	memset(&a, 0, sizeof(a));
+	curl_easy_getinfo(f->easy, CURLINFO_RESPONSE_CODE, &http);
+	if (cc != CURLE_OK)
+		snprintf(a.transport, sizeof(a.transport), "%s: %s", f->row.method,
+			curl_easy_strerror(cc));
+	else
+		botapi_parse(&a, http, f->answer.p ? f->answer.p : "", f->answer.len);
+	c->next = now + outbox_chat_gap(o, f->row.chat_id);
+	if (a.ok || (!a.ok && outbox_contains(a.description, "message is not modified"))) {
+		rc = outbox_record(o, f, OUTBOX_SENT, 0, NULL);
+	} else if (a.http == 429 || a.error_code == 429) {
+		long wait = a.retry_after > 0 ? a.retry_after : 1;
+		c->next = now + (double)wait;
+		rc = outbox_record(o, f, OUTBOX_LATER, (int)wait, NULL);
+	} else if (botapi_verdict(&a) == BOTAPI_RETRY) {
+		snprintf(why, sizeof(why), "%s", a.transport[0] ? a.transport : a.description);
+		if (why[0] == '\0')
+			snprintf(why, sizeof(why), "HTTP %ld", a.http);
+		if (f->row.attempts + 1 >= OUTBOX_TRIES) {
+			char dead[400];
+			snprintf(dead, sizeof(dead), "gave up after %d tries: %s", OUTBOX_TRIES, why);
+			rc = outbox_record(o, f, OUTBOX_DEAD, 0, dead);
+		} else {
+			rc = outbox_record(o, f, OUTBOX_RETRY, outbox_retry_delay(f->row.attempts), why);
+		}
+	} else if (a.migrate_to != 0) {
+		struct store_err e;
+		char bot[33];
+		long long from = f->row.chat_id;
+		snprintf(bot, sizeof(bot), "%s", f->row.bot);
+		rc = outbox_record(o, f, OUTBOX_LATER, 0, NULL);
+		if (rc == STORE_OK)
+			rc = o->store->ops->outbox_migrate(o->store, bot, from, a.migrate_to, &e);
+		if (rc != STORE_OK)
+			snprintf(o->last_error, sizeof(o->last_error), "%s", e.msg);
+	} else if (a.http == 403 || a.error_code == 403) {
+		struct store_err e;
+		char bot[33];
+		long long chat = f->row.chat_id;
+		snprintf(bot, sizeof(bot), "%s", f->row.bot);
+		snprintf(why, sizeof(why), "%s", a.description[0] ? a.description : "Forbidden");
+		rc = outbox_record(o, f, OUTBOX_DEAD, 0, why);
+		if (rc == STORE_OK)
+			rc = o->store->ops->outbox_blocked(o->store, bot, chat, why, &e);
+		if (rc != STORE_OK)
+			snprintf(o->last_error, sizeof(o->last_error), "%s", e.msg);
+	} else {
+		snprintf(why, sizeof(why), "%s", a.description[0] ? a.description : "refused");
+		rc = outbox_record(o, f, OUTBOX_DEAD, 0, why);
+	}
+	botapi_answer_free(&a);
+	return rc;
+}
+
+static int outbox_take(struct outbox *o)
+{
+	struct store_outbox_row rows[OUTBOX_FLIGHTS];
+	struct store_err e;
+	int free_slots = 0, n = 0, rc;
+
+	for (int i = 0; i < OUTBOX_FLIGHTS; i++) {
+		struct outbox_flight *f = &o->flights[i];
+		free_slots += f->state == F_FREE;
+		if (o->draining && f->state == F_WAITING)
+			outbox_record(o, f, OUTBOX_LATER, 0, NULL);   /* give it back */
+	}
+	if (free_slots == 0 || o->draining)
+		return STORE_OK;
+	rc = o->store->ops->outbox_take(o->store, free_slots, OUTBOX_LEASE, rows, &n, &e);
+	if (rc != STORE_OK) {
+		snprintf(o->last_error, sizeof(o->last_error), "%s", e.msg);
+		return rc;
+	}
+	for (int i = 0, slot = 0; i < n; i++) {
+		struct outbox_flight *f;
+		while (o->flights[slot].state != F_FREE)
+			slot++;
+		f = &o->flights[slot];
+		f->row = rows[i];
+		f->bot = outbox_bot(o, rows[i].bot);
+		f->start_at = outbox_chat(o, rows[i].bot, rows[i].chat_id)->next;
+		f->state = F_WAITING;
+		if (f->bot == NULL || f->bot->token[0] == '\0')
+			rc = outbox_record(o, f, OUTBOX_LATER, OUTBOX_LEASE, NULL);
+	}
+	return rc;
+}
+
+int outbox_step(struct outbox *o, int wait_ms, int extra_fd)
+{
+	struct curl_waitfd extra = { extra_fd, CURL_WAIT_POLLIN, 0 };
+	double now = outbox_now();
+	int running = 0, in_hand = 0, msgs;
+	CURLMsg *m;
+
+	if (outbox_take(o) != STORE_OK)
+		return -1;
+	for (int i = 0; i < OUTBOX_FLIGHTS; i++) {
+		struct outbox_flight *f = &o->flights[i];
+		if (f->state != F_WAITING || f->start_at > now)
+			continue;
+		if (!outbox_bot_token(o, f->bot, now))
+			continue;   /* the bot's bucket is empty: next step */
+		outbox_start(o, f);
+	}
+	curl_multi_perform(o->multi, &running);
+	for (int i = 0; i < OUTBOX_FLIGHTS; i++)
+		in_hand += o->flights[i].state != F_FREE;
+	curl_multi_poll(o->multi, extra_fd >= 0 ? &extra : NULL, extra_fd >= 0 ? 1 : 0,
+		in_hand ? (wait_ms < 20 ? wait_ms : 20) : wait_ms, NULL);
+	curl_multi_perform(o->multi, &running);
+	for (m = curl_multi_info_read(o->multi, &msgs); m; m = curl_multi_info_read(o->multi, &msgs)) {
+		struct outbox_flight *f = NULL;
+		if (m->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&f);
+		if (f && outbox_finish(o, f, m->data.result) != STORE_OK)
+			return -1;
+	}
+	in_hand = 0;
+	for (int i = 0; i < OUTBOX_FLIGHTS; i++)
+		in_hand += o->flights[i].state != F_FREE;
+	return in_hand;
+}

@@ -1,0 +1,66 @@
+/* outbox.h - delivering the outbox: leases the head of each chat's queue,
+ * sends many chats at once with the libcurl multi interface (one call in
+ * flight per chat, so each chat's calls keep their order), keeps to the
+ * rate limits (per bot, per chat, per group), honours retry_after on 429,
+ * retries 5xx and network failures after 1, 3 and 9 s, and turns what can
+ * never work into dead letters (a blocked chat drops its pending calls; a
+ * group that became a supergroup has its chat moved). */
+#ifndef BLUEFLOW_OUTBOX_H
+#define BLUEFLOW_OUTBOX_H
+
+#include "engine/store.h"
+
+#define OUTBOX_FLIGHTS 64        /* calls in flight or waiting at once */
+#define OUTBOX_LEASE 60          /* seconds a taken call stays ours */
+#define OUTBOX_TRIES 4           /* a call is tried at most this often */
+#define OUTBOX_CHATS 4096        /* chats whose last send time is kept */
+
+struct outbox_bot {
+	const char *name;
+	const char *token;
+	double tokens;               /* per-bot bucket */
+	double last_refill;
+};
+
+struct outbox_chat_slot {
+	char bot[33];
+	long long chat_id;
+	double next;                 /* monotonic time it may be sent to again */
+};
+
+struct outbox_flight;
+
+struct outbox_stats {
+	unsigned long long sent, retried, dead, later;
+};
+
+struct outbox {
+	struct store *store;
+	const char *api_base;
+	void *multi;                 /* CURLM * */
+	struct outbox_bot *bots;
+	unsigned n_bots;
+	double rate_bot, rate_chat, rate_group;
+	struct outbox_flight *flights;
+	struct outbox_chat_slot *chats;
+	struct outbox_stats stats;
+	int draining;                /* stopping: take nothing new */
+	char last_error[256];
+};
+
+/* Sets up delivery for bots (name and token each) through store. Returns
+ * 0 or -1. bots must outlive the outbox. */
+int outbox_init(struct outbox *o, struct store *store, const char *api_base,
+	struct outbox_bot *bots, unsigned n_bots, double rate_bot, double rate_chat,
+	double rate_group);
+
+/* Takes due calls, starts what the limits allow, waits at most wait_ms
+ * (or until extra_fd is readable, when >= 0) for answers and records
+ * them. Returns the number of calls in hand, or -1 when the store
+ * failed (o->last_error says why; the calls in hand stay leased and come
+ * back after OUTBOX_LEASE). */
+int outbox_step(struct outbox *o, int wait_ms, int extra_fd);
+
+void outbox_free(struct outbox *o);
+
+#endif
