@@ -17,6 +17,7 @@ struct outbox_flight {
 	struct store_outbox_row row;
 	struct outbox_bot *bot;
 	double start_at;
+	unsigned long long seq;      /* order taken: the oldest waiting goes first */
 	CURL *easy;
 	struct curl_slist *headers;
 	struct buf url;              /* holds the token: wiped after use */
@@ -50,10 +51,8 @@ int outbox_init(struct outbox *o, struct store *store, const char *api_base,
 		outbox_free(o);
 		return -1;
 	}
-	for (unsigned i = 0; i < n_bots; i++) {
-		bots[i].tokens = rate_bot;
-		bots[i].last_refill = outbox_now();
-	}
+	for (unsigned i = 0; i < n_bots; i++)
+		bots[i].next = 0;
 	for (int i = 0; i < OUTBOX_FLIGHTS; i++) {
 		buf_init(&o->flights[i].url, 4096);
 		buf_init(&o->flights[i].body, 1u << 20);
@@ -96,22 +95,27 @@ void outbox_free(struct outbox *o)
 	o->multi = NULL;
 }
 
-/* The slot keeping when chat may next be sent to (a small cache: an
- * evicted chat just starts afresh). */
+/* The slot keeping when chat may next be sent to: a cache probed over a
+ * few slots; a new chat takes the slot whose time passed longest ago (a
+ * chat that may be sent to anyway), never one still waiting. */
 static struct outbox_chat_slot *outbox_chat(struct outbox *o, const char *bot,
 	long long chat_id)
 {
 	unsigned long long h = (unsigned long long)chat_id * 0x9E3779B97F4A7C15ULL;
-	struct outbox_chat_slot *c;
+	struct outbox_chat_slot *c, *oldest = NULL;
 	for (const char *p = bot; *p; p++)
 		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-	c = &o->chats[(h >> 20) % OUTBOX_CHATS];
-	if (c->chat_id != chat_id || strcmp(c->bot, bot) != 0) {
-		snprintf(c->bot, sizeof(c->bot), "%s", bot);
-		c->chat_id = chat_id;
-		c->next = 0;
+	for (unsigned i = 0; i < 16; i++) {
+		c = &o->chats[((h >> 20) + i) % OUTBOX_CHATS];
+		if (c->chat_id == chat_id && strcmp(c->bot, bot) == 0)
+			return c;
+		if (oldest == NULL || c->next < oldest->next)
+			oldest = c;
 	}
-	return c;
+	snprintf(oldest->bot, sizeof(oldest->bot), "%s", bot);
+	oldest->chat_id = chat_id;
+	oldest->next = 0;
+	return oldest;
 }
 
 static double outbox_chat_gap(const struct outbox *o, long long chat_id)
@@ -119,16 +123,15 @@ static double outbox_chat_gap(const struct outbox *o, long long chat_id)
 	return chat_id < 0 ? 60.0 / o->rate_group : 1.0 / o->rate_chat;
 }
 
-/* Takes one token from the bot's bucket; 0 when it is empty. */
+/* Whether the bot may send now; if so the send is counted. Sends are
+ * spaced 1/rate apart in virtual time (no saving up while idle), so no
+ * second holds more than rate + 1 of them. */
 static int outbox_bot_token(struct outbox *o, struct outbox_bot *b, double now)
 {
-	b->tokens += (now - b->last_refill) * o->rate_bot;
-	if (b->tokens > o->rate_bot)
-		b->tokens = o->rate_bot;
-	b->last_refill = now;
-	if (b->tokens < 1)
+	double gap = 1.0 / o->rate_bot;
+	if (b->next > now)
 		return 0;
-	b->tokens -= 1;
+	b->next = (b->next < now - gap ? now : b->next) + gap;
 	return 1;
 }
 
@@ -213,7 +216,7 @@ static int outbox_start(struct outbox *o, struct outbox_flight *f)
 	curl_easy_setopt(f->easy, CURLOPT_WRITEFUNCTION, outbox_collect);
 	curl_easy_setopt(f->easy, CURLOPT_WRITEDATA, &f->answer);
 	curl_easy_setopt(f->easy, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
-	curl_easy_setopt(f->easy, CURLOPT_TIMEOUT_MS, 30000L);
+	curl_easy_setopt(f->easy, CURLOPT_TIMEOUT_MS, 10000L);
 	curl_easy_setopt(f->easy, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(f->easy, CURLOPT_PRIVATE, f);
 	if (curl_multi_add_handle(o->multi, f->easy) != CURLM_OK)
@@ -323,6 +326,7 @@ static int outbox_take(struct outbox *o)
 		f->row = rows[i];
 		f->bot = outbox_bot(o, rows[i].bot);
 		f->start_at = outbox_chat(o, rows[i].bot, rows[i].chat_id)->next;
+		f->seq = ++o->seq;
 		f->state = F_WAITING;
 		if (f->bot == NULL || f->bot->token[0] == '\0')
 			rc = outbox_record(o, f, OUTBOX_LATER, OUTBOX_LEASE, NULL);
@@ -333,25 +337,49 @@ static int outbox_take(struct outbox *o)
 int outbox_step(struct outbox *o, int wait_ms, int extra_fd)
 {
 	struct curl_waitfd extra = { extra_fd, CURL_WAIT_POLLIN, 0 };
-	double now = outbox_now();
-	int running = 0, in_hand = 0, msgs;
+	double now = outbox_now(), soonest = now + (double)wait_ms / 1000;
+	int running = 0, in_hand = 0, msgs, timeout;
 	CURLMsg *m;
 
-	if (outbox_take(o) != STORE_OK)
-		return -1;
+	if (now - o->last_take >= OUTBOX_TAKE_EVERY || o->draining) {
+		o->last_take = now;
+		if (outbox_take(o) != STORE_OK)
+			return -1;
+	}
+	/* start what may go, oldest taken first, so none waits for ever */
+	for (;;) {
+		struct outbox_flight *oldest = NULL;
+		for (int i = 0; i < OUTBOX_FLIGHTS; i++) {
+			struct outbox_flight *f = &o->flights[i];
+			if (f->state == F_WAITING && f->start_at <= now && f->bot->next <= now &&
+			    (oldest == NULL || f->seq < oldest->seq))
+				oldest = f;
+		}
+		if (oldest == NULL || !outbox_bot_token(o, oldest->bot, now))
+			break;
+		outbox_start(o, oldest);
+	}
 	for (int i = 0; i < OUTBOX_FLIGHTS; i++) {
 		struct outbox_flight *f = &o->flights[i];
-		if (f->state != F_WAITING || f->start_at > now)
+		double at;
+		if (f->state == F_ACTIVE)
+			soonest = now + 0.02;
+		if (f->state != F_WAITING)
 			continue;
-		if (!outbox_bot_token(o, f->bot, now))
-			continue;   /* the bot's bucket is empty: next step */
-		outbox_start(o, f);
+		at = f->start_at > f->bot->next ? f->start_at : f->bot->next;
+		if (at < soonest)
+			soonest = at;
 	}
 	curl_multi_perform(o->multi, &running);
 	for (int i = 0; i < OUTBOX_FLIGHTS; i++)
 		in_hand += o->flights[i].state != F_FREE;
+	if (in_hand == 0 && soonest > now + OUTBOX_TAKE_EVERY && wait_ms > 50)
+		soonest = now + (double)wait_ms / 1000;   /* idle: the wake fd or the poll */
+	else if (soonest > now + OUTBOX_TAKE_EVERY)
+		soonest = now + OUTBOX_TAKE_EVERY;
+	timeout = (int)((soonest - now) * 1000);
 	curl_multi_poll(o->multi, extra_fd >= 0 ? &extra : NULL, extra_fd >= 0 ? 1 : 0,
-		in_hand ? (wait_ms < 20 ? wait_ms : 20) : wait_ms, NULL);
+		timeout > 0 ? timeout : 0, NULL);
 	curl_multi_perform(o->multi, &running);
 	for (m = curl_multi_info_read(o->multi, &msgs); m; m = curl_multi_info_read(o->multi, &msgs)) {
 		struct outbox_flight *f = NULL;

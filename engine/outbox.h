@@ -11,15 +11,15 @@
 #include "engine/store.h"
 
 #define OUTBOX_FLIGHTS 64        /* calls in flight or waiting at once */
-#define OUTBOX_LEASE 60          /* seconds a taken call stays ours */
+#define OUTBOX_LEASE 15          /* seconds a taken call stays ours (> the call timeout) */
 #define OUTBOX_TRIES 4           /* a call is tried at most this often */
 #define OUTBOX_CHATS 4096        /* chats whose last send time is kept */
+#define OUTBOX_TAKE_EVERY 0.05   /* seconds between asking the store for calls */
 
 struct outbox_bot {
 	const char *name;
 	const char *token;
-	double tokens;               /* per-bot bucket */
-	double last_refill;
+	double next;                 /* monotonic time the bot may send again */
 };
 
 struct outbox_chat_slot {
@@ -45,6 +45,8 @@ struct outbox {
 	struct outbox_chat_slot *chats;
 	struct outbox_stats stats;
 	int draining;                /* stopping: take nothing new */
+	double last_take;            /* when the store was last asked for calls */
+	unsigned long long seq;      /* calls taken so far */
 	char last_error[256];
 };
 

@@ -655,12 +655,19 @@ int store_sqlite_open(const char *path, struct store **out, struct store_err *e)
 	int fd, rc;
 
 	*out = NULL;
-	/* made 0600 before SQLite opens it; -wal and -shm inherit the mode */
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return store_fail(e, STORE_PERMANENT, "sqlite: cannot open %s: %s; "
-			"check that its folder exists and is writable", path, strerror(errno));
-	close(fd);
+	/* made 0600 before SQLite opens it (-wal and -shm inherit the mode).
+	 * Only a file that does not exist yet is touched: closing any other
+	 * descriptor of a database file would drop the POSIX locks of a
+	 * connection this process already has on it. */
+	if (access(path, F_OK) != 0) {
+		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd < 0 && errno != EEXIST)
+			return store_fail(e, STORE_PERMANENT, "sqlite: cannot create %s: %s; "
+				"check that its folder exists and is writable", path,
+				strerror(errno));
+		if (fd >= 0)
+			close(fd);
+	}
 	s = calloc(1, sizeof(*s));
 	if (s == NULL)
 		return store_fail(e, STORE_TRANSIENT, "out of memory");

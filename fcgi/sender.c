@@ -28,19 +28,14 @@ static void sender_on_quit(int sig)
 	errno = saved;
 }
 
-/* One prune pass in batches; returns rows deleted or -1. */
-static int sender_prune(struct app *app, struct store **s)
+/* One prune pass in batches; returns rows deleted, or -1 (logged). */
+static int sender_prune(struct app *app, struct store *s)
 {
 	struct store_err e;
 	int n = 0, total = 0, rc = STORE_OK;
 
-	if (*s == NULL) {
-		rc = store_open(app->config.db, s, &e);
-		if (rc == STORE_OK)
-			rc = store_use_key(*s, app->have_key ? &app->key : NULL, &e);
-	}
 	while (rc == STORE_OK && !sender_stop) {
-		rc = (*s)->ops->prune(*s, app->config.update_retention_hours,
+		rc = s->ops->prune(s, app->config.update_retention_hours,
 			app->config.sent_retention_days, SENDER_PRUNE_BATCH, &n, &e);
 		total += n;
 		if (n < SENDER_PRUNE_BATCH)
@@ -48,8 +43,6 @@ static int sender_prune(struct app *app, struct store **s)
 	}
 	if (rc != STORE_OK) {
 		log_msg("error", "prune", e.msg);
-		store_close(*s);
-		*s = NULL;
 		return -1;
 	}
 	return total;
@@ -81,7 +74,7 @@ static int sender_open(struct app *app, struct store **s, struct outbox *o,
 int sender_run(struct app *app, struct metrics *m, int wake_fd, int standalone)
 {
 	struct sigaction sa;
-	struct store *s = NULL, *ps = NULL;
+	struct store *s = NULL;
 	struct outbox o;
 	struct outbox_bot *bots = calloc(app->n_bots + 1, sizeof(*bots));
 	time_t next = time(NULL) + 5;
@@ -113,8 +106,15 @@ int sender_run(struct app *app, struct metrics *m, int wake_fd, int standalone)
 	while (!sender_stop) {
 		time_t now = time(NULL);
 		char drain[64];
-		if (now >= next) {
-			int n = sender_prune(app, &ps);
+		if (now >= next && up) {
+			int n = sender_prune(app, s);
+			if (n < 0) {
+				outbox_free(&o);
+				store_close(s);
+				s = NULL;
+				up = 0;
+				continue;
+			}
 			if (n > 0) {
 				struct log_line l;
 				log_start(&l, "info", "prune");
@@ -150,7 +150,6 @@ int sender_run(struct app *app, struct metrics *m, int wake_fd, int standalone)
 		outbox_free(&o);
 	}
 	store_close(s);
-	store_close(ps);
 	free(bots);
 	return 0;
 }
