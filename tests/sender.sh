@@ -6,20 +6,12 @@
 # and a permanent 400 each end as they should. The token is in no log.
 set -u
 . "$SRCDIR/tests/lib.sh"
+. "$SRCDIR/tests/botapi_lib.sh"
 
 TOKEN=777001:sender-Test_token
 export SENDER_TOKEN=$TOKEN
-FAKE_PY=$SRCDIR/tests/fake_botapi.py
-python3 "$FAKE_PY" --port 0 --token "$TOKEN" --log "$T_TMP/calls.jsonl" \
-	--parent $$ --lifetime 300 >"$T_TMP/fake.out" 2>&1 &
-FAKE=$!
-at_exit "kill $FAKE 2>/dev/null; wait $FAKE 2>/dev/null"
-i=0
-while ! grep -q '^ready ' "$T_TMP/fake.out" && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-PORT=$(sed -n 's/^ready \([0-9]*\).*/\1/p' "$T_TMP/fake.out")
-[ -n "$PORT" ] && ok fake-started || { fail fake-started "$(cat "$T_TMP/fake.out")"; finish; exit 1; }
-API=http://127.0.0.1:$PORT
-ctl() { python3 "$FAKE_PY" ctl "$API" "$@" >/dev/null; }
+botapi_start "$TOKEN" && ok fake-started || { fail fake-started "$(cat "$T_TMP/fake.out")"; finish; exit 1; }
+ctl() { botapi_ctl "$@"; }
 DB=$T_TMP/sender.db
 
 cat >"$T_TMP/s.conf" <<CONF

@@ -6,17 +6,11 @@
 # token is never printed.
 set -u
 . "$SRCDIR/tests/lib.sh"
+. "$SRCDIR/tests/botapi_lib.sh"
 
 TOKEN=4242:webhook-Test_token
 export WH_TOKEN=$TOKEN WH_SECRET=Good_secret-1
-python3 "$SRCDIR/tests/fake_botapi.py" --port 0 --token "$TOKEN" --log "$T_TMP/calls.jsonl" \
-	--parent $$ --lifetime 300 >"$T_TMP/fake.out" 2>&1 &
-FAKE=$!
-at_exit "kill $FAKE 2>/dev/null; wait $FAKE 2>/dev/null"
-i=0
-while ! grep -q '^ready ' "$T_TMP/fake.out" && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-PORT=$(sed -n 's/^ready \([0-9]*\).*/\1/p' "$T_TMP/fake.out")
-[ -n "$PORT" ] && ok fake-started || { fail fake-started "$(cat "$T_TMP/fake.out")"; finish; exit 1; }
+botapi_start "$TOKEN" && ok fake-started || { fail fake-started "$(cat "$T_TMP/fake.out")"; finish; exit 1; }
 
 cat >"$T_TMP/b.conf" <<CONF
 [server]
