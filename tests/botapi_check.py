@@ -87,6 +87,9 @@ def main(argv):
     ap.add_argument("--max-per-chat-1s", type=int)
     ap.add_argument("--max-per-bot-1s", type=int)
     ap.add_argument("--max-per-group-60s", type=int)
+    ap.add_argument("--rate-answered-only", action="store_true",
+                    help="leave connections dropped before an answer out of the rates "
+                         "(Telegram never processed them)")
     a = ap.parse_args(argv)
     try:
         pattern = re.compile(a.pattern)
@@ -188,6 +191,8 @@ def main(argv):
     per_chat, per_bot, per_group = {}, {}, {}
     for c in calls:
         if c.get("method") not in rate_methods or c.get("t") is None:
+            continue
+        if a.rate_answered_only and c.get("answered") is False and c.get("fault") == "drop":
             continue
         per_bot.setdefault(c["token"], []).append(c["t"])
         params = c.get("params") or {}

@@ -82,10 +82,22 @@ stop_sender burst
 got=$(sq "select state, count(*) from outbox group by state" | tr '\n' ' ')
 [ "$got" = "sent|2000 " ] && ok burst-all-sent || fail burst-all-sent "$got; $(sq "select last_error from outbox where state = 'dead' limit 3")"
 # the limits, with one call of slack for a window's edge and 5% for the
-# time between a call leaving and the fake stamping it
+# time between a call leaving and the fake stamping it; a connection the
+# fake dropped unread is not a call Telegram would count (libcurl retries
+# such a request at once on a fresh connection)
 run python3 "$SRCDIR/tests/botapi_check.py" "$T_TMP/calls.jsonl" --expect 10 \
-	--max-per-chat-1s 5 --max-per-bot-1s 211 --max-per-group-60s 121
+	--max-per-chat-1s 5 --max-per-bot-1s 211 --max-per-group-60s 121 --rate-answered-only
 cat "$T_TMP/out" | tail -5
+if [ "$RC" -ne 0 ]; then
+	# show the calls of the chats over their rate
+	for c in $(sed -n 's/^violation: bot [0-9]* chat \(-*[0-9]*\):.*/\1/p' "$T_TMP/out" | head -2); do
+		python3 -c 'import json, sys
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    if str(r.get("params", {}).get("chat_id")) == sys.argv[2]:
+        print(r["conn"], round(r["t"], 3), r["status"], r.get("fault"), r["params"].get("text"))' "$T_TMP/calls.jsonl" "$c"
+	done
+fi
 expect_rc burst-order-once-rates 0
 grep -q '"fault": "429"' "$T_TMP/calls.jsonl" && ok faults-429-seen || fail faults-429-seen "none fired"
 grep -q '"fault": "502"' "$T_TMP/calls.jsonl" && ok faults-502-seen || fail faults-502-seen "none fired"
