@@ -251,3 +251,52 @@ out:
 	buf_free(&plain);
 	return rc;
 }
+
+static int store_newer(int version, int known, struct store_err *e)
+{
+	if (version <= known)
+		return STORE_OK;
+	return store_fail(e, STORE_PERMANENT, "the database's schema is version %d, "
+		"newer than this blueflow knows (%d): upgrade blueflow, do not run an "
+		"older one on it", version, known);
+}
+
+int store_migrate_files(const char *backend, const struct store_sql *q, int target,
+	int *applied, struct store_err *e)
+{
+	int version = 0, known = store_known_version(backend), rc = STORE_OK;
+	char sql[256];
+
+	*applied = 0;
+	for (const struct sql_file *f = sql_files; rc == STORE_OK && f->backend; f++) {
+		if (strcmp(f->backend, backend) != 0)
+			continue;
+		rc = q->exec(q->arg, q->begin, e);
+		if (rc)
+			break;
+		rc = q->version(q->arg, &version, e);
+		if (rc == STORE_OK)
+			rc = store_newer(version, known, e);
+		if (rc == STORE_OK && f->version > version &&
+		    (target == 0 || f->version <= target)) {
+			rc = q->exec(q->arg, f->text, e);
+			snprintf(sql, sizeof(sql), "INSERT INTO schema_version (version, name) "
+				"VALUES (%d, '%s')", f->version, f->name);
+			if (rc == STORE_OK)
+				rc = q->exec(q->arg, sql, e);
+			if (rc == STORE_OK)
+				(*applied)++;
+		}
+		if (rc == STORE_OK) {
+			rc = q->exec(q->arg, "COMMIT", e);
+		} else {
+			struct store_err ignored;
+			q->exec(q->arg, "ROLLBACK", &ignored);
+		}
+	}
+	if (rc == STORE_OK)
+		rc = q->version(q->arg, &version, e);
+	if (rc == STORE_OK)
+		rc = store_newer(version, known, e);
+	return rc;
+}

@@ -170,6 +170,22 @@ int store_load_context(struct store *s, struct store_chat *sc, const char *text,
 void store_base_init(struct store *s, const struct store_ops *ops);
 void store_base_free(struct store *s);
 
+/* What a backend lends store_migrate_files(): run one SQL text, read the
+ * schema version, and how it opens a migration's transaction. */
+struct store_sql {
+	int (*exec)(void *arg, const char *sql, struct store_err *e);
+	int (*version)(void *arg, int *version, struct store_err *e);
+	void *arg;
+	const char *begin;            /* "BEGIN" or "BEGIN IMMEDIATE" */
+};
+
+/* Applies the built-in migrations of backend ("sqlite", "postgres") that
+ * the database lacks, up to target (0: all), each in its own transaction,
+ * refusing a schema newer than the binary; *applied counts them. The
+ * schema_version table must exist. Returns STORE_OK or an error. */
+int store_migrate_files(const char *backend, const struct store_sql *q, int target,
+	int *applied, struct store_err *e);
+
 /* The highest migration version built in for backend ("sqlite",
  * "postgres"). */
 int store_known_version(const char *backend);

@@ -202,17 +202,29 @@ static int pg_version(struct store_pg *s, int *version, struct store_err *e)
 	return STORE_OK;
 }
 
+static int pg_q_exec(void *arg, const char *sql, struct store_err *e)
+{
+	return pg_command(arg, sql, e);
+}
+
+static int pg_q_version(void *arg, int *version, struct store_err *e)
+{
+	return pg_version(arg, version, e);
+}
+
 static int pg_migrate(struct store *base, int target, int *applied,
 	struct store_err *e)
 {
 	struct store_pg *s = (struct store_pg *)base;
-	char sql[256];
-	int version, known = store_known_version("postgres"), rc;
+	struct store_sql q = { pg_q_exec, pg_q_version, s, "BEGIN" };
+	char sql[64];
+	int rc;
 
 	*applied = 0;
 	rc = pg_connected(s, e);
 	if (rc)
 		return rc;
+	/* one host at a time: the others wait, then find nothing to do */
 	snprintf(sql, sizeof(sql), "SELECT pg_advisory_lock(%d)", PG_MIGRATE_LOCK);
 	rc = pg_command(s, sql, e);
 	if (rc)
@@ -220,37 +232,8 @@ static int pg_migrate(struct store *base, int target, int *applied,
 	rc = pg_command(s, "CREATE TABLE IF NOT EXISTS schema_version ("
 		"version integer PRIMARY KEY, name text NOT NULL, "
 		"applied_at timestamptz NOT NULL DEFAULT now())", e);
-	for (const struct sql_file *f = sql_files; rc == STORE_OK && f->backend; f++) {
-		if (strcmp(f->backend, "postgres") != 0)
-			continue;
-		rc = pg_command(s, "BEGIN", e);
-		if (rc == STORE_OK)
-			rc = pg_version(s, &version, e);
-		if (rc == STORE_OK && version > known)
-			rc = store_fail(e, STORE_PERMANENT, "the database's schema is "
-				"version %d, newer than this blueflow knows (%d): upgrade "
-				"blueflow, do not run an older one on it", version, known);
-		if (rc == STORE_OK && f->version > version &&
-		    (target == 0 || f->version <= target)) {
-			rc = pg_command(s, f->text, e);
-			snprintf(sql, sizeof(sql), "INSERT INTO schema_version (version, name) "
-				"VALUES (%d, '%s')", f->version, f->name);
-			if (rc == STORE_OK)
-				rc = pg_command(s, sql, e);
-			if (rc == STORE_OK)
-				(*applied)++;
-		}
-		if (rc == STORE_OK)
-			rc = pg_command(s, "COMMIT", e);
-		else
-			PQclear(PQexec(s->conn, "ROLLBACK"));
-	}
 	if (rc == STORE_OK)
-		rc = pg_version(s, &version, e);
-	if (rc == STORE_OK && version > known)
-		rc = store_fail(e, STORE_PERMANENT, "the database's schema is version "
-			"%d, newer than this blueflow knows (%d): upgrade blueflow",
-			version, known);
+		rc = store_migrate_files("postgres", &q, target, applied, e);
 	snprintf(sql, sizeof(sql), "SELECT pg_advisory_unlock(%d)", PG_MIGRATE_LOCK);
 	PQclear(PQexec(s->conn, sql));
 	s->prepared = 0;

@@ -170,12 +170,22 @@ static int sqlite_version(struct store_sqlite *s, int *version, struct store_err
 	return rc == SQLITE_ROW ? STORE_OK : sqlite_fail(s, rc, "schema version", e);
 }
 
+static int sqlite_q_exec(void *arg, const char *sql, struct store_err *e)
+{
+	return sqlite_exec(arg, sql, e);
+}
+
+static int sqlite_q_version(void *arg, int *version, struct store_err *e)
+{
+	return sqlite_version(arg, version, e);
+}
+
 static int sqlite_migrate(struct store *base, int target, int *applied,
 	struct store_err *e)
 {
 	struct store_sqlite *s = (struct store_sqlite *)base;
-	int version, known = store_known_version("sqlite"), rc;
-	char sql[256];
+	struct store_sql q = { sqlite_q_exec, sqlite_q_version, s, "BEGIN IMMEDIATE" };
+	int rc;
 
 	*applied = 0;
 	rc = sqlite_exec(s, "CREATE TABLE IF NOT EXISTS schema_version ("
@@ -183,40 +193,7 @@ static int sqlite_migrate(struct store *base, int target, int *applied,
 		"applied_at INTEGER NOT NULL DEFAULT (strftime('%s', 'now')))", e);
 	if (rc)
 		return rc;
-	for (const struct sql_file *f = sql_files; f->backend; f++) {
-		if (strcmp(f->backend, "sqlite") != 0)
-			continue;
-		rc = sqlite_exec(s, "BEGIN IMMEDIATE", e);
-		if (rc)
-			return rc;
-		rc = sqlite_version(s, &version, e);
-		if (rc == STORE_OK && version > known)
-			rc = store_fail(e, STORE_PERMANENT, "the database's schema is "
-				"version %d, newer than this blueflow knows (%d): upgrade "
-				"blueflow, do not run an older one on it", version, known);
-		if (rc == STORE_OK && f->version > version &&
-		    (target == 0 || f->version <= target)) {
-			rc = sqlite_exec(s, f->text, e);
-			snprintf(sql, sizeof(sql), "INSERT INTO schema_version (version, name) "
-				"VALUES (%d, '%s')", f->version, f->name);
-			if (rc == STORE_OK)
-				rc = sqlite_exec(s, sql, e);
-			if (rc == STORE_OK)
-				(*applied)++;
-		}
-		if (rc) {
-			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-			return rc;
-		}
-		rc = sqlite_exec(s, "COMMIT", e);
-		if (rc)
-			return rc;
-	}
-	rc = sqlite_version(s, &version, e);
-	if (rc == STORE_OK && version > known)
-		rc = store_fail(e, STORE_PERMANENT, "the database's schema is version "
-			"%d, newer than this blueflow knows (%d): upgrade blueflow", version, known);
-	return rc;
+	return store_migrate_files("sqlite", &q, target, applied, e);
 }
 
 static int sqlite_begin(struct store *base, struct store_err *e)
