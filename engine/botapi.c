@@ -200,7 +200,7 @@ int botapi_download(struct botapi *b, const char *token, const char *file_path,
 	curl_easy_setopt(b->curl, CURLOPT_WRITEFUNCTION, botapi_write_file);
 	curl_easy_setopt(b->curl, CURLOPT_WRITEDATA, &sink);
 	curl_easy_setopt(b->curl, CURLOPT_CONNECTTIMEOUT_MS, b->connect_ms);
-	curl_easy_setopt(b->curl, CURLOPT_TIMEOUT_MS, b->timeout_ms * 4);
+	curl_easy_setopt(b->curl, CURLOPT_TIMEOUT_MS, b->timeout_ms);
 	curl_easy_setopt(b->curl, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(b->curl, CURLOPT_FAILONERROR, 1L);
 	curl_easy_setopt(b->curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)max);
@@ -209,11 +209,15 @@ int botapi_download(struct botapi *b, const char *token, const char *file_path,
 	curl_easy_getinfo(b->curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &declared);
 	if (sink.over || rc == CURLE_FILESIZE_EXCEEDED) {
 		snprintf(err, errlen, "download: the file is over %lu bytes", max);
+		ret = BOTAPI_OVER;
 		goto out;
 	}
 	if (rc != CURLE_OK) {
-		snprintf(err, errlen, "download: %s%s", sink.io_error ? strerror(sink.io_error) :
-			curl_easy_strerror(rc), http ? "" : "");
+		if (http >= 400)
+			snprintf(err, errlen, "download: HTTP %ld", http);
+		else
+			snprintf(err, errlen, "download: %s", sink.io_error ?
+				strerror(sink.io_error) : curl_easy_strerror(rc));
 		goto out;
 	}
 	if (declared >= 0 && (unsigned long)declared != sink.size) {

@@ -59,9 +59,13 @@ void botapi_parse(struct botapi_answer *a, long http, const char *body, size_t l
 
 enum botapi_verdict botapi_verdict(const struct botapi_answer *a);
 
-/* Downloads {api_base}/file/bot{token}/{file_path} into fd, refusing
- * more than max bytes (the transfer is cut off there). Fills sha256 and
- * *size. Returns 0, or -1 with the reason in err (no URL in it). */
+#define BOTAPI_OVER (-2)             /* botapi_download: the file is over max */
+
+/* Downloads {api_base}/file/bot{token}/{file_path} into fd within the
+ * client's total timeout, refusing more than max bytes (the transfer is
+ * cut off there). Fills sha256 and *size. Returns 0, BOTAPI_OVER, or -1
+ * (anything else: worth another try) with the reason in err (no URL in
+ * it). */
 int botapi_download(struct botapi *b, const char *token, const char *file_path,
 	int fd, unsigned long max, unsigned char sha256[32], unsigned long *size,
 	char *err, size_t errlen);

@@ -163,20 +163,33 @@ int step_fetch(struct step *s, const struct flow_node *n, const char *kind,
 	const struct update_file *file, unsigned long max_bytes)
 {
 	const struct attach_ops *a = s->env->attach;
+	char path[ENGINE_PATH_MAX], why[160] = "no attachment store";
 	struct attach_req req = {
 		.chat_id = s->chat->chat_id, .update_id = s->u->update_id,
-		.node_id = n->id, .kind = kind, .file = file, .max_bytes = max_bytes,
+		.node_id = n->id, .key = n->key, .kind = kind, .file = file, .max_bytes = max_bytes,
+		.why = why, .whylen = sizeof(why),
 	};
-	char path[ENGINE_PATH_MAX];
+	char msg[160];
+	int rc = a ? a->fetch(a->arg, &req, path, sizeof(path)) : ATTACH_FAILED;
 
-	if (a == NULL || a->fetch(a->arg, &req, path, sizeof(path)) != 0) {
-		snprintf(s->out->warning, sizeof(s->out->warning), "%s download failed", kind);
-		return step_reason(s, n, "upload_failed", "Upload failed, try again.",
-			NULL) ? NODE_FAIL : NODE_STAY;
+	if (rc == 0)
+		return n->key && step_save(s, n->key, path, strlen(path)) ? NODE_FAIL : n->next;
+	snprintf(s->out->warning, sizeof(s->out->warning), "%s %s: %s", kind,
+		rc == ATTACH_FAILED ? "download failed" : "refused", why);
+	if (rc == ATTACH_TOO_BIG) {
+		snprintf(msg, sizeof(msg), "That file is too big: the limit is %g MB.",
+			(double)max_bytes / (1024 * 1024));
+		rc = step_reason(s, n, "too_big", msg, NULL);
+	} else if (rc == ATTACH_WRONG_TYPE && strcmp(kind, "voice") == 0) {
+		rc = step_reason(s, n, "not_voice", "Please send a voice message.", NULL);
+	} else if (rc == ATTACH_WRONG_TYPE) {
+		snprintf(msg, sizeof(msg), "That file is not a real %s file; please "
+			"send it again.", file->mime_type ? file->mime_type : "document");
+		rc = step_reason(s, n, "wrong_type", msg, NULL);
+	} else {
+		rc = step_reason(s, n, "upload_failed", "Upload failed, try again.", NULL);
 	}
-	if (n->key && step_save(s, n->key, path, strlen(path)) != 0)
-		return NODE_FAIL;
-	return n->next;
+	return rc ? NODE_FAIL : NODE_STAY;
 }
 
 static json_object *step_params(struct step *s)

@@ -36,14 +36,21 @@ struct attach_req {
 	long long chat_id;
 	long long update_id;
 	const char *node_id;
+	const char *key;               /* the node's key_to_save, or NULL */
 	const char *kind;              /* "voice" or "document" */
 	const struct update_file *file;
 	unsigned long max_bytes;
+	char *why;                     /* fetch says here why it failed */
+	size_t whylen;
 };
 
+/* What fetch() returns besides 0; the user is told and stays on the node. */
+#define ATTACH_FAILED (-1)             /* no file after the retries: "upload_failed" */
+#define ATTACH_TOO_BIG (-2)            /* bigger than allowed: "too_big" */
+#define ATTACH_WRONG_TYPE (-3)         /* not what its MIME type says: "wrong_type" */
+
 /* The attachment store: fetch() downloads and keeps the file, writes
- * where it lives into path and returns 0; -1 when it failed after its
- * retries (the user is told and stays on the node). */
+ * where it lives into path and returns 0, or an ATTACH_ code. */
 struct attach_ops {
 	int (*fetch)(void *arg, const struct attach_req *req, char *path,
 		size_t pathlen);

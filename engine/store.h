@@ -73,6 +73,10 @@ enum store_outbox_result {
 	OUTBOX_DEAD                   /* given up: a dead letter, with the error */
 };
 
+/* One row of an operator's query: n columns as text, NULL for SQL NULL.
+ * Returns 0 to go on, non-zero to stop. */
+typedef int (*store_row_fn)(void *arg, int n, const char *const *cols);
+
 struct store_ops {
 	int version;                  /* STORE_VERSION */
 	const char *name;
@@ -131,6 +135,14 @@ struct store_ops {
 	/* A group became a supergroup: its chat and pending calls move. */
 	int (*outbox_migrate)(struct store *s, const char *bot, long long from,
 		long long to, struct store_err *e);
+	/* Runs one statement off the hot path (operators' commands, the rare
+	 * attachment row), inside the open transaction if there is one:
+	 * parameters $1..$n as text; each result row goes to fn (NULL:
+	 * none wanted); *changes (NULL: not wanted) counts rows changed.
+	 * NULL where the backend has no SQL. */
+	int (*query)(struct store *s, const char *sql, const char *const *params,
+		int n, store_row_fn fn, void *arg, long long *changes,
+		struct store_err *e);
 };
 
 struct store {
@@ -219,6 +231,47 @@ int store_apply(struct store *s, const struct store_job *job,
 /* Sets e and returns code. */
 int store_fail(struct store_err *e, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* --- off the hot path (store_admin.c): operators' commands and the
+ * attachment row; each needs a backend with SQL (not memory:). --- */
+
+/* A kept file, as recorded in the attachments table. */
+struct store_file {
+	const char *node, *key, *path, *mime, *sha256, *file_unique_id;
+	unsigned long size;
+};
+
+/* Records a kept file; runs inside the update's open transaction. */
+int store_file_add(struct store *s, const char *bot, long long chat_id,
+	long long update_id, const struct store_file *f, struct store_err *e);
+
+/* Deletes a chat's state, context, transcript, outbox calls and
+ * attachment rows in one transaction (waiting for the chat's lock), and
+ * clears inline replies addressed to it. Each kept file's path goes to
+ * fn before the commit; *rows counts deleted rows. */
+int store_forget(struct store *s, const char *bot, long long chat_id,
+	int (*fn)(void *arg, const char *path), void *arg, long long *rows,
+	struct store_err *e);
+
+/* Outbox calls for operators. list: pending (dead = 0) or dead calls,
+ * oldest first, at most limit, each row as id, bot, chat_id, method,
+ * attempts, next_at (unix seconds), last_error, created_at (unix
+ * seconds). retry: dead calls back to pending, due now, attempts 0.
+ * drop: deletes calls that are not sent. id 0 means every dead call. */
+int store_outbox_list(struct store *s, int dead, int limit, store_row_fn fn,
+	void *arg, struct store_err *e);
+int store_outbox_retry(struct store *s, long long id, long long *n, struct store_err *e);
+int store_outbox_drop(struct store *s, long long id, long long *n, struct store_err *e);
+
+/* How many calls wait, and how many are dead. */
+int store_outbox_counts(struct store *s, long long *pending, long long *dead,
+	struct store_err *e);
+
+/* Calls fn for every chat of bot, by chat id, with its context opened;
+ * updated_at in unix seconds. fn returns non-zero to stop. */
+int store_chats_each(struct store *s, const char *bot,
+	int (*fn)(void *arg, const struct store_chat *sc, long long updated_at),
+	void *arg, struct store_err *e);
 
 /* Backends. */
 int store_sqlite_open(const char *path, struct store **out, struct store_err *e);

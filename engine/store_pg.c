@@ -793,6 +793,32 @@ static void pg_set_lock_timeout(struct store *base, int ms)
 	((struct store_pg *)base)->prepared = 0;   /* SET again with the statements */
 }
 
+static int pg_query(struct store *base, const char *sql, const char *const *params,
+	int n, store_row_fn fn, void *arg, long long *changes, struct store_err *e)
+{
+	struct store_pg *s = (struct store_pg *)base;
+	const char *cols[16];
+	PGresult *res;
+	int rc = pg_ready(s, e), ncol;
+
+	if (rc)
+		return rc;
+	res = PQexecParams(s->conn, sql, n, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK)
+		return pg_fail(s, res, "query", e);
+	ncol = PQnfields(res) > 16 ? 16 : PQnfields(res);
+	for (int r = 0; fn && r < PQntuples(res); r++) {
+		for (int i = 0; i < ncol; i++)
+			cols[i] = PQgetisnull(res, r, i) ? NULL : PQgetvalue(res, r, i);
+		if (fn(arg, ncol, cols) != 0)
+			break;
+	}
+	if (changes)
+		*changes = strtoll(PQcmdTuples(res), NULL, 10);
+	PQclear(res);
+	return STORE_OK;
+}
+
 static const struct store_ops pg_ops = {
 	.version = STORE_VERSION,
 	.name = "postgresql",
@@ -816,6 +842,7 @@ static const struct store_ops pg_ops = {
 	.outbox_done = pg_outbox_done,
 	.outbox_blocked = pg_outbox_blocked,
 	.outbox_migrate = pg_outbox_migrate,
+	.query = pg_query,
 };
 
 int store_pg_open(const char *uri, struct store **out, struct store_err *e)

@@ -603,6 +603,48 @@ static void sqlite_set_lock_timeout(struct store *base, int ms)
 	sqlite3_busy_timeout(((struct store_sqlite *)base)->db, ms);
 }
 
+static int sqlite_query(struct store *base, const char *sql,
+	const char *const *params, int n, store_row_fn fn, void *arg,
+	long long *changes, struct store_err *e)
+{
+	struct store_sqlite *s = (struct store_sqlite *)base;
+	const char *cols[16];
+	sqlite3_stmt *st = NULL;
+	char name[16];
+	int rc, ncol;
+
+	rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return sqlite_fail(s, rc, "prepare", e);
+	/* bound by name: $N may appear in any order in the text */
+	for (int i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "$%d", i + 1);
+		int idx = sqlite3_bind_parameter_index(st, name);
+		if (idx > 0)
+			sqlite3_bind_text(st, idx, params[i], -1, SQLITE_STATIC);
+	}
+	ncol = sqlite3_column_count(st);
+	if (ncol > 16)
+		ncol = 16;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		for (int i = 0; i < ncol; i++)
+			cols[i] = (const char *)sqlite3_column_text(st, i);
+		if (fn && fn(arg, ncol, cols) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		rc = sqlite_fail(s, rc, "query", e);
+		sqlite3_finalize(st);
+		return rc;
+	}
+	if (changes)
+		*changes = sqlite3_changes(s->db);
+	sqlite3_finalize(st);
+	return STORE_OK;
+}
+
 static const struct store_ops sqlite_ops = {
 	.version = STORE_VERSION,
 	.name = "sqlite",
@@ -624,6 +666,7 @@ static const struct store_ops sqlite_ops = {
 	.outbox_done = sqlite_outbox_done,
 	.outbox_blocked = sqlite_outbox_blocked,
 	.outbox_migrate = sqlite_outbox_migrate,
+	.query = sqlite_query,
 };
 
 int store_sqlite_open(const char *path, struct store **out, struct store_err *e)

@@ -14,8 +14,12 @@ struct flow;
  * the flow in *out, or CMD_FAIL. */
 int cmd_flow(const char *file, struct flow **out);
 
+int cmd_chat(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_db(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+int cmd_graph(int argc, char **argv);
+int cmd_outbox(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
 int cmd_try(int argc, char **argv);
 int cmd_serve(int argc, char **argv);

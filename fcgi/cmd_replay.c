@@ -29,7 +29,8 @@ static void replay_usage(FILE *f)
 		"then one line per chat with its final state. A repeated update_id is\n"
 		"applied once. Nothing is sent to Telegram and no file is downloaded:\n"
 		"an upload is stored as attach/CHAT/UPDATE-FILE_UNIQUE_ID, and a file_id\n"
-		"starting with \"fail\" simulates a download that failed.\n\n"
+		"starting with \"fail\" simulates a download that failed, \"big\" a file\n"
+		"over the limit once downloaded, \"fake\" content not of its type.\n\n"
 		"  --bot NAME   the bot's username, so /start@NAME is ours and\n"
 		"               /start@other is not (default: accept any)\n"
 		"  --trace      also print one line per update with its outcome\n"
@@ -42,9 +43,17 @@ static void replay_usage(FILE *f)
 static int replay_fetch(void *arg, const struct attach_req *req, char *path,
 	size_t pathlen)
 {
+	static const struct { const char *prefix; int rc; const char *why; } fakes[] = {
+		{ "fail", ATTACH_FAILED, "simulated: the download failed" },
+		{ "big", ATTACH_TOO_BIG, "simulated: the file is over the limit" },
+		{ "fake", ATTACH_WRONG_TYPE, "simulated: the content is not its type" },
+	};
 	(void)arg;
-	if (strncmp(req->file->file_id, "fail", 4) == 0)
-		return -1;
+	for (size_t i = 0; i < sizeof(fakes) / sizeof(fakes[0]); i++)
+		if (strncmp(req->file->file_id, fakes[i].prefix, strlen(fakes[i].prefix)) == 0) {
+			snprintf(req->why, req->whylen, "%s", fakes[i].why);
+			return fakes[i].rc;
+		}
 	snprintf(path, pathlen, "attach/%lld/%lld-%s", req->chat_id, req->update_id,
 		req->file->file_unique_id ? req->file->file_unique_id : "file");
 	return 0;

@@ -13,8 +13,12 @@ struct main_cmd {
 };
 
 static const struct main_cmd main_cmds[] = {
+	{ "chat", cmd_chat, "chat forget BOT CHAT_ID: delete what is kept about a chat" },
 	{ "check", cmd_check, "validate flow files: blueflow check flows/*.json" },
 	{ "db", cmd_db, "db migrate|prune|rekey: the store's schema, housekeeping, key" },
+	{ "export", cmd_export, "export BOT: every chat's answers as CSV or JSON lines" },
+	{ "graph", cmd_graph, "graph FLOW.json: the flow as a Mermaid (or --dot) diagram" },
+	{ "outbox", cmd_outbox, "outbox list|retry|drop [--dead]: calls waiting or given up" },
 	{ "replay", cmd_replay, "run updates through a flow offline, print the Bot API calls" },
 	{ "sender", cmd_sender, "deliver the outbox only: blueflow sender -c blueflow.conf" },
 	{ "serve", cmd_serve, "run the pool behind nginx: blueflow serve -c blueflow.conf" },

@@ -36,11 +36,15 @@ void webhook_init(struct webhook *w, struct app *app, struct metrics *m)
 	w->m = m;
 	buf_init(&w->body, (size_t)app->config.max_body);
 	buf_init(&w->out, WEBHOOK_OUT_MAX);
+	/* a download and its retries end before the request's deadline */
+	attach_init(&w->attach, app->config.api_base, app->config.storage,
+		app->config.request_timeout > 5 ? app->config.request_timeout - 2 : 3);
 }
 
 void webhook_free(struct webhook *w)
 {
 	store_close(w->store);
+	attach_free(&w->attach);
 	buf_free(&w->body);
 	buf_free(&w->out);
 	w->store = NULL;
@@ -258,8 +262,10 @@ static void webhook_update(struct webhook *w, const struct http_io *io,
 	job.env = &env;
 	job.inline_reply = b->cfg->inline_reply;
 	rc = webhook_store(w, &e);
-	if (rc == STORE_OK)
+	if (rc == STORE_OK) {
+		env.attach = attach_bind(&w->attach, b->cfg->name, b->token, w->store);
 		rc = store_apply(w->store, &job, &r, &e);
+	}
 	if (rc == STORE_TRANSIENT) {
 		struct log_line l;
 		static const char busy[] = "{\"ok\":false,\"error\":\"the store is "

@@ -3,6 +3,7 @@
 #ifndef BLUEFLOW_WEBHOOK_H
 #define BLUEFLOW_WEBHOOK_H
 
+#include "engine/attach.h"
 #include "engine/buf.h"
 #include "engine/metrics.h"
 #include "engine/store.h"
@@ -18,6 +19,7 @@ struct webhook {
 	struct buf body;
 	struct buf out;
 	int wake_fd;               /* tells the sender calls were queued; -1: none */
+	struct attach attach;      /* keeps uploaded files */
 };
 
 void webhook_init(struct webhook *w, struct app *app, struct metrics *m);

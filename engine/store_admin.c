@@ -1,0 +1,213 @@
+/* store_admin.c - what operators' commands and the attachment store ask
+ * of the store, off the hot path: plain parameterized statements through
+ * the backend's query op, written once where SQLite and PostgreSQL agree
+ * and twice where their clocks differ (unix seconds vs timestamptz). */
+#include "engine/store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The statement for this backend: pg where PostgreSQL needs its own. */
+static const char *admin_sql(const struct store *s, const char *sqlite, const char *pg)
+{
+	return strcmp(s->ops->name, "postgresql") == 0 && pg ? pg : sqlite;
+}
+
+/* Whether the backend runs SQL; e says not when it does not. */
+static int admin_sql_ok(struct store *s, struct store_err *e)
+{
+	if (s->ops->query)
+		return 1;
+	store_fail(e, STORE_PERMANENT, "the %s store keeps no tables for this; "
+		"use sqlite: or postgresql://", s->ops->name);
+	return 0;
+}
+
+static int admin_query(struct store *s, const char *sql, const char *const *params,
+	int n, store_row_fn fn, void *arg, long long *changes, struct store_err *e)
+{
+	if (!admin_sql_ok(s, e))
+		return e->code;
+	return s->ops->query(s, sql, params, n, fn, arg, changes, e);
+}
+
+int store_file_add(struct store *s, const char *bot, long long chat_id,
+	long long update_id, const struct store_file *f, struct store_err *e)
+{
+	char chat[24], update[24], size[24];
+	const char *p[10] = { bot, chat, update, f->node, f->key, f->path, f->mime,
+		size, f->sha256, f->file_unique_id };
+
+	snprintf(chat, sizeof(chat), "%lld", chat_id);
+	snprintf(update, sizeof(update), "%lld", update_id);
+	snprintf(size, sizeof(size), "%lu", f->size);
+	return admin_query(s, "INSERT INTO attachments (bot, chat_id, update_id, node, "
+		"key, path, mime, size, sha256, file_unique_id) VALUES ($1, $2, $3, $4, $5, "
+		"$6, $7, $8, $9, $10)", p, 10, NULL, NULL, NULL, e);
+}
+
+struct admin_paths {
+	int (*fn)(void *arg, const char *path);
+	void *arg;
+};
+
+static int admin_path(void *arg, int n, const char *const *cols)
+{
+	struct admin_paths *a = arg;
+	return n > 0 && cols[0] ? a->fn(a->arg, cols[0]) : 0;
+}
+
+int store_forget(struct store *s, const char *bot, long long chat_id,
+	int (*fn)(void *arg, const char *path), void *arg, long long *rows,
+	struct store_err *e)
+{
+	static const char *const deletes[] = {
+		"DELETE FROM chats WHERE bot = $1 AND chat_id = $2",
+		"DELETE FROM transcript WHERE bot = $1 AND chat_id = $2",
+		"DELETE FROM outbox WHERE bot = $1 AND chat_id = $2",
+		"DELETE FROM attachments WHERE bot = $1 AND chat_id = $2",
+		/* a repeat is answered from updates.reply: the call's JSON
+		 * starts {"method":...,"chat_id":N, */
+		"UPDATE updates SET reply = NULL WHERE bot = $1 AND (reply LIKE $3 "
+			"OR reply LIKE $4)",
+	};
+	struct admin_paths paths = { fn, arg };
+	char chat[24], like1[48], like2[48];
+	const char *p[4] = { bot, chat, like1, like2 };
+	long long n = 0;
+	int rc;
+
+	snprintf(chat, sizeof(chat), "%lld", chat_id);
+	snprintf(like1, sizeof(like1), "%%\"chat_id\":%lld,%%", chat_id);
+	snprintf(like2, sizeof(like2), "%%\"chat_id\":%lld}%%", chat_id);
+	*rows = 0;
+	if (!admin_sql_ok(s, e))
+		return e->code;
+	rc = s->ops->begin(s, e);
+	if (rc)
+		return rc;
+	/* the chat's lock first, so an update in flight finishes before */
+	rc = admin_query(s, admin_sql(s, "SELECT 1 FROM chats WHERE bot = $1 AND chat_id = $2",
+		"SELECT 1 FROM chats WHERE bot = $1 AND chat_id = $2::bigint FOR UPDATE"),
+		p, 2, NULL, NULL, NULL, e);
+	if (rc == STORE_OK && fn)
+		rc = admin_query(s, "SELECT path FROM attachments WHERE bot = $1 AND "
+			"chat_id = $2 ORDER BY id", p, 2, admin_path, &paths, NULL, e);
+	for (size_t i = 0; rc == STORE_OK && i < sizeof(deletes) / sizeof(deletes[0]); i++) {
+		rc = admin_query(s, deletes[i], p, i == 4 ? 4 : 2, NULL, NULL, &n, e);
+		if (i < 4)
+			*rows += n;
+	}
+	if (rc == STORE_OK)
+		rc = s->ops->commit(s, e);
+	if (rc)
+		s->ops->rollback(s);
+	return rc;
+}
+
+int store_outbox_list(struct store *s, int dead, int limit, store_row_fn fn,
+	void *arg, struct store_err *e)
+{
+	char lim[16];
+	const char *p[2] = { dead ? "dead" : "pending", lim };
+
+	snprintf(lim, sizeof(lim), "%d", limit);
+	return admin_query(s, admin_sql(s,
+		"SELECT id, bot, chat_id, method, attempts, next_at, last_error, created_at "
+		"FROM outbox WHERE state = $1 ORDER BY id LIMIT CAST($2 AS INTEGER)",
+		"SELECT id, bot, chat_id, method, attempts, extract(epoch FROM next_at)::bigint, "
+		"last_error, extract(epoch FROM created_at)::bigint FROM outbox "
+		"WHERE state = $1 ORDER BY id LIMIT $2::int"), p, 2, fn, arg, NULL, e);
+}
+
+int store_outbox_retry(struct store *s, long long id, long long *n, struct store_err *e)
+{
+	char idt[24];
+	const char *p[1] = { idt };
+
+	snprintf(idt, sizeof(idt), "%lld", id);
+	return admin_query(s, admin_sql(s,
+		"UPDATE outbox SET state = 'pending', attempts = 0, lease_until = NULL, "
+		"next_at = strftime('%s', 'now') WHERE state = 'dead' AND (CAST($1 AS INTEGER) = 0 OR id = $1)",
+		"UPDATE outbox SET state = 'pending', attempts = 0, lease_until = NULL, "
+		"next_at = now() WHERE state = 'dead' AND ($1::bigint = 0 OR id = $1::bigint)"),
+		p, 1, NULL, NULL, n, e);
+}
+
+int store_outbox_drop(struct store *s, long long id, long long *n, struct store_err *e)
+{
+	char idt[24];
+	const char *p[1] = { idt };
+
+	snprintf(idt, sizeof(idt), "%lld", id);
+	return admin_query(s, admin_sql(s,
+		"DELETE FROM outbox WHERE (CAST($1 AS INTEGER) = 0 AND state = 'dead') OR "
+		"(id = $1 AND state <> 'sent')",
+		"DELETE FROM outbox WHERE ($1::bigint = 0 AND state = 'dead') OR "
+		"($1::bigint <> 0 AND id = $1::bigint AND state <> 'sent')"),
+		p, 1, NULL, NULL, n, e);
+}
+
+static int admin_counts(void *arg, int n, const char *const *cols)
+{
+	long long *c = arg;
+	for (int i = 0; i < n && i < 2; i++)
+		c[i] = cols[i] ? strtoll(cols[i], NULL, 10) : 0;
+	return 0;
+}
+
+int store_outbox_counts(struct store *s, long long *pending, long long *dead,
+	struct store_err *e)
+{
+	long long c[2] = { 0, 0 };
+	int rc = admin_query(s, "SELECT (SELECT count(*) FROM outbox WHERE state = "
+		"'pending'), (SELECT count(*) FROM outbox WHERE state = 'dead')",
+		NULL, 0, admin_counts, c, NULL, e);
+	*pending = c[0];
+	*dead = c[1];
+	return rc;
+}
+
+struct admin_each {
+	struct store *s;
+	int (*fn)(void *arg, const struct store_chat *sc, long long updated_at);
+	void *arg;
+	struct store_err *e;
+	int rc;
+};
+
+static int admin_chat(void *arg, int n, const char *const *cols)
+{
+	struct admin_each *a = arg;
+	struct store_chat sc;
+	int stop;
+
+	if (n < 5)
+		return 1;
+	memset(&sc, 0, sizeof(sc));
+	if (chat_init(&sc.chat, strtoll(cols[0], NULL, 10)) != 0) {
+		a->rc = store_fail(a->e, STORE_TRANSIENT, "out of memory");
+		return 1;
+	}
+	snprintf(sc.chat.node, sizeof(sc.chat.node), "%s", cols[1] ? cols[1] : "");
+	sc.chat.finished = cols[2] && (cols[2][0] == '1' || cols[2][0] == 't');
+	a->rc = store_load_context(a->s, &sc, cols[3], a->e);
+	stop = a->rc != STORE_OK || a->fn(a->arg, &sc, cols[4] ? strtoll(cols[4], NULL, 10) : 0);
+	chat_free(&sc.chat);
+	return stop;
+}
+
+int store_chats_each(struct store *s, const char *bot,
+	int (*fn)(void *arg, const struct store_chat *sc, long long updated_at),
+	void *arg, struct store_err *e)
+{
+	struct admin_each a = { s, fn, arg, e, STORE_OK };
+	const char *p[1] = { bot };
+	int rc = admin_query(s, admin_sql(s,
+		"SELECT chat_id, node, finished, context, updated_at FROM chats "
+		"WHERE bot = $1 ORDER BY chat_id",
+		"SELECT chat_id, node, finished, context, extract(epoch FROM updated_at)::bigint "
+		"FROM chats WHERE bot = $1 ORDER BY chat_id"), p, 1, admin_chat, &a, NULL, e);
+	return rc ? rc : a.rc;
+}
