@@ -69,12 +69,12 @@ int store_forget(struct store *s, const char *bot, long long chat_id,
 		"DELETE FROM attachments WHERE bot = $1 AND chat_id = $2",
 		/* a repeat is answered from updates.reply: the call's JSON
 		 * starts {"method":...,"chat_id":N, */
-		"UPDATE updates SET reply = NULL WHERE bot = $1 AND (reply LIKE $3 "
-			"OR reply LIKE $4)",
+		"UPDATE updates SET reply = NULL WHERE bot = $1 AND (reply LIKE $2 "
+			"OR reply LIKE $3)",
 	};
 	struct admin_paths paths = { fn, arg };
 	char chat[24], like1[48], like2[48];
-	const char *p[4] = { bot, chat, like1, like2 };
+	const char *p[2] = { bot, chat }, *replies[3] = { bot, like1, like2 };
 	long long n = 0;
 	int rc;
 
@@ -95,7 +95,8 @@ int store_forget(struct store *s, const char *bot, long long chat_id,
 		rc = admin_query(s, "SELECT path FROM attachments WHERE bot = $1 AND "
 			"chat_id = $2 ORDER BY id", p, 2, admin_path, &paths, NULL, e);
 	for (size_t i = 0; rc == STORE_OK && i < sizeof(deletes) / sizeof(deletes[0]); i++) {
-		rc = admin_query(s, deletes[i], p, i == 4 ? 4 : 2, NULL, NULL, &n, e);
+		rc = admin_query(s, deletes[i], i == 4 ? replies : p, i == 4 ? 3 : 2,
+			NULL, NULL, &n, e);
 		if (i < 4)
 			*rows += n;
 	}

@@ -699,6 +699,13 @@ int store_sqlite_open(const char *path, struct store **out, struct store_err *e)
 		sqlite_close(&s->base);
 		return e->code;
 	}
+	if (sqlite3_db_readonly(s->db, "main") == 1) {
+		store_fail(e, STORE_PERMANENT, "sqlite: %s is read-only for this user "
+			"(uid %u): make it and its folder writable by the user blueflow "
+			"runs as", path, (unsigned)getuid());
+		sqlite_close(&s->base);
+		return e->code;
+	}
 	sqlite3_busy_timeout(s->db, s->base.lock_timeout_ms);
 	rc = sqlite_exec(s, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; "
 		"PRAGMA foreign_keys = ON", e);

@@ -165,3 +165,59 @@ int cmd_db(int argc, char **argv)
 	config_free(&a.c);
 	return rc == STORE_OK ? CMD_OK : CMD_FAIL;
 }
+
+int cmd_store_open(const char *name, int *argc, char **argv, struct cmd_store *cs)
+{
+	const char *file = config_path(argc, argv);
+	struct store_err e;
+	struct diag d;
+	char err[256];
+
+	memset(cs, 0, sizeof(*cs));
+	if (file == NULL) {
+		fprintf(stderr, "blueflow %s: -c needs a file\n", name);
+		return CMD_FAIL;
+	}
+	diag_init(&d);
+	if (config_load(file, &cs->c, &d) != 0) {
+		diag_print(&d, stderr, file, 1);
+		diag_free(&d);
+		return CMD_FAIL;
+	}
+	diag_free(&d);
+	if (cs->c.encryption_key_env &&
+	    crypto_key_from_env(cs->c.encryption_key_env, &cs->key, err, sizeof(err)) != 0) {
+		fprintf(stderr, "blueflow %s: %s\n", name, err);
+		cmd_store_close(cs);
+		return CMD_FAIL;
+	}
+	if (store_open(cs->c.db, &cs->s, &e) != STORE_OK ||
+	    store_use_key(cs->s, cs->c.encryption_key_env ? &cs->key : NULL, &e) != STORE_OK) {
+		fprintf(stderr, "blueflow %s: %s\n", name, e.msg);
+		cmd_store_close(cs);
+		return CMD_FAIL;
+	}
+	return 0;
+}
+
+void cmd_store_close(struct cmd_store *cs)
+{
+	store_close(cs->s);
+	cs->s = NULL;
+	config_free(&cs->c);
+	OPENSSL_cleanse(&cs->key, sizeof(cs->key));
+}
+
+const struct config_bot *cmd_store_bot(const char *name, struct cmd_store *cs,
+	const char *bot)
+{
+	const struct config_bot *b = config_bot(&cs->c, bot);
+	if (b == NULL) {
+		fprintf(stderr, "blueflow %s: no bot \"%s\" in %s; its [bot NAME] "
+			"sections name:", name, bot, cs->c.file);
+		for (unsigned i = 0; i < cs->c.n_bots; i++)
+			fprintf(stderr, " %s", cs->c.bots[i].name);
+		fputc('\n', stderr);
+	}
+	return b;
+}

@@ -28,6 +28,17 @@ static void sender_on_quit(int sig)
 	errno = saved;
 }
 
+/* The outbox's pending and dead counts into the shared metrics. */
+static void sender_gauges(struct metrics *m, struct store *s)
+{
+	long long pending, dead;
+	struct store_err e;
+	if (m == NULL || store_outbox_counts(s, &pending, &dead, &e) != STORE_OK)
+		return;
+	__atomic_store_n(&m->outbox_pending, pending, __ATOMIC_RELAXED);
+	__atomic_store_n(&m->outbox_dead, dead, __ATOMIC_RELAXED);
+}
+
 /* One prune pass in batches; returns rows deleted, or -1 (logged). */
 static int sender_prune(struct app *app, struct store *s)
 {
@@ -77,7 +88,7 @@ int sender_run(struct app *app, struct metrics *m, int wake_fd, int standalone)
 	struct store *s = NULL;
 	struct outbox o;
 	struct outbox_bot *bots = calloc(app->n_bots + 1, sizeof(*bots));
-	time_t next = time(NULL) + 5;
+	time_t next = time(NULL) + 5, gauges = 0;
 	int up = 0;
 
 	(void)m;
@@ -131,12 +142,18 @@ int sender_run(struct app *app, struct metrics *m, int wake_fd, int standalone)
 				continue;
 			}
 		}
+		if (now >= gauges) {
+			sender_gauges(m, s);
+			gauges = now + SENDER_GAUGE_EVERY;
+		}
 		if (outbox_step(&o, 500, wake_fd) < 0) {
+			struct pollfd p = { sender_pipe[0], POLLIN, 0 };
 			log_msg("error", "sender", o.last_error);
 			outbox_free(&o);
 			store_close(s);
 			s = NULL;
 			up = 0;
+			poll(&p, 1, 1000);   /* a lasting fault is not retried in a loop */
 			continue;
 		}
 		while (wake_fd >= 0 && recv(wake_fd, drain, sizeof(drain), MSG_DONTWAIT) > 0)

@@ -8,6 +8,7 @@
 #include "fcgi/app.h"
 
 #define SENDER_PRUNE_EVERY 600   /* seconds between prunes */
+#define SENDER_GAUGE_EVERY 2     /* seconds between outbox counts for /metrics */
 #define SENDER_PRUNE_BATCH 500
 
 /* Delivers the outbox and prunes until SIGQUIT (calls in flight are

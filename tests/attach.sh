@@ -13,13 +13,17 @@
 set -u
 . "$SRCDIR/tests/lib.sh"
 . "$SRCDIR/tests/botapi_lib.sh"
+. "$SRCDIR/tests/cgi_lib.sh"
 
 TOKEN=515151:attach-Test_token
 export ATT_TOKEN=$TOKEN ATT_SECRET=att-Secret_1
+secret "$TOKEN"
+secret "$ATT_SECRET"
 botapi_start "$TOKEN" && ok fake-started || { fail fake-started "$(cat "$T_TMP/fake.out")"; finish; exit 1; }
 DB=$T_TMP/att.db
 FILES=$T_TMP/files
 CHAT=7001
+CGI_CONF=$T_TMP/att.conf CGI_BOT=demo CGI_SECRET=$ATT_SECRET
 
 cat >"$T_TMP/flow.json" <<'JSON'
 {
@@ -48,28 +52,9 @@ CONF
 "$BLUEFLOW" db migrate --db "sqlite:$DB" >/dev/null
 
 sq() { sqlite3 -cmd ".timeout 5000" "$DB" "$1"; }
-UPD=100
-
-# post JSON_MESSAGE_FIELDS: one update from the chat through the webhook
-# as plain CGI; the reply body in $T_TMP/reply, the log in $T_TMP/cgi.log
-post() {
-	UPD=$((UPD + 1))
-	printf '{"update_id":%d,"message":{"message_id":%d,"date":%d,"chat":{"id":%d,"type":"private","first_name":"Ann"},"from":{"id":%d,"is_bot":false,"first_name":"Ann"},%s}}' \
-		"$UPD" "$UPD" "$(date +%s)" "$CHAT" "$CHAT" "$1" >"$T_TMP/body"
-	env GATEWAY_INTERFACE=CGI/1.1 REQUEST_METHOD=POST SCRIPT_NAME=/tg PATH_INFO=/demo \
-		CONTENT_TYPE=application/json CONTENT_LENGTH="$(wc -c <"$T_TMP/body")" \
-		HTTP_X_TELEGRAM_BOT_API_SECRET_TOKEN=$ATT_SECRET \
-		"$BLUEFLOW" serve -c "$T_TMP/att.conf" <"$T_TMP/body" >"$T_TMP/reply" 2>>"$T_TMP/cgi.log"
-}
-voice() { post "\"voice\":{\"file_id\":\"$1\",\"file_unique_id\":\"$2\",\"duration\":3,\"mime_type\":\"audio/ogg\",\"file_size\":$3}"; }
-doc() { post "\"document\":{\"file_id\":\"$1\",\"file_unique_id\":\"$2\",\"file_name\":\"cv.pdf\",\"mime_type\":\"$3\",\"file_size\":$4}"; }
 # fake_file ID UNIQUE FILE [DECLARED]: the fake serves FILE as ID
 fake_file() {
 	botapi_ctl file "{\"file_id\":\"$1\",\"file_unique_id\":\"$2\",\"file_path\":\"documents/$2.bin\",\"content_file\":\"$3\"${4:+,\"file_size\":$4}}"
-}
-replied() {
-	if grep -qF -- "$2" "$T_TMP/reply"; then ok "$1"; else
-		fail "$1" "reply lacks \"$2\": $(head -c 400 "$T_TMP/reply")"; fi
 }
 node_is() {
 	got=$(sq "select node from chats where chat_id = $CHAT")
@@ -99,13 +84,13 @@ head -c 3000 /dev/urandom >"$T_TMP/noise"
 printf 'hello, not a PDF at all\n' >"$T_TMP/fake.pdf"
 printf 'RIFF....WAVEfmt ' >"$T_TMP/fake.ogg"
 
-post '"text":"/start"'
-replied start-prompts-voice "Send a voice note."
+cgi_post '"text":"/start"'
+cgi_replied start-prompts-voice "Send a voice note."
 
 # --- a voice note that is not OGG inside: refused, nothing kept
 fake_file VfakeOgg AgADfakeogg "$T_TMP/fake.ogg"
-voice VfakeOgg AgADfakeogg 16
-replied voice-not-ogg-refused "Please send a voice message."
+cgi_voice VfakeOgg AgADfakeogg 16
+cgi_replied voice-not-ogg-refused "Please send a voice message."
 node_is voice-not-ogg-stays voice
 [ -z "$(find "$FILES" -type f 2>/dev/null)" ] && ok voice-not-ogg-nothing-kept || fail voice-not-ogg-nothing-kept "$(find "$FILES" -type f)"
 
@@ -113,18 +98,18 @@ node_is voice-not-ogg-stays voice
 fake_file Vgood AgADvoice1 "$T_TMP/good.ogg"
 botapi_ctl fault '{"kind": "502", "method": "download", "count": 2}'
 t0=$(date +%s)
-voice Vgood AgADvoice1 "$(wc -c <"$T_TMP/good.ogg")"
+cgi_voice Vgood AgADvoice1 "$(wc -c <"$T_TMP/good.ogg")"
 t1=$(date +%s)
 node_is voice-kept-advances cv
-replied voice-then-cv-prompt "Send your CV as a PDF."
-VPATH=$FILES/demo/$CHAT/$UPD-AgADvoice1.ogg
+cgi_replied voice-then-cv-prompt "Send your CV as a PDF."
+VPATH=$FILES/demo/$CHAT/$CGI_UPD-AgADvoice1.ogg
 [ -f "$VPATH" ] && ok voice-on-disk || fail voice-on-disk "no $VPATH: $(find "$FILES")"
 [ "$(mode_of "$VPATH")" = 600 ] && ok voice-0600 || fail voice-0600 "$(mode_of "$VPATH")"
 [ "$(mode_of "$FILES/demo/$CHAT")" = 700 ] && [ "$(mode_of "$FILES/demo")" = 700 ] &&
 	ok folders-0700 || fail folders-0700 "$(mode_of "$FILES/demo") $(mode_of "$FILES/demo/$CHAT")"
 cmp -s "$VPATH" "$T_TMP/good.ogg" && ok voice-bytes-equal || fail voice-bytes-equal "content differs"
 want=$(sha256sum <"$T_TMP/good.ogg" | cut -d' ' -f1)
-row=$(sq "select sha256 || ' ' || size || ' ' || path || ' ' || node || ' ' || key || ' ' || mime from attachments where update_id = $UPD")
+row=$(sq "select sha256 || ' ' || size || ' ' || path || ' ' || node || ' ' || key || ' ' || mime from attachments where update_id = $CGI_UPD")
 [ "$row" = "$want $(wc -c <"$T_TMP/good.ogg") $VPATH voice voice audio/ogg" ] && ok voice-row-sha256 ||
 	fail voice-row-sha256 "row \"$row\", sha256 $want"
 sq "select context from chats where chat_id = $CHAT" | grep -qF "\"voice\":\"$VPATH\"" &&
@@ -135,44 +120,44 @@ n=$(calls_of download AgADvoice1)
 no_partial voice-no-partial
 
 # --- a PDF declared over the 1 MB limit: refused before any download
-doc Dhuge AgADhuge application/pdf 5000000
-replied declared-too-big-refused "too big"
+cgi_doc Dhuge AgADhuge application/pdf 5000000
+cgi_replied declared-too-big-refused "too big"
 node_is declared-too-big-stays cv
 [ "$(calls_of getFile Dhuge)" = 0 ] && ok declared-too-big-no-getfile || fail declared-too-big-no-getfile "getFile was called"
 
 # --- a PDF declared small whose real size is 1.5 MB: cut off at the cap
 fake_file Dliar AgADliar "$T_TMP/big.pdf" 1000
-doc Dliar AgADliar application/pdf 1000
-replied real-too-big-refused "too big"
+cgi_doc Dliar AgADliar application/pdf 1000
+cgi_replied real-too-big-refused "too big"
 node_is real-too-big-stays cv
 [ "$(calls_of download AgADliar)" = 1 ] && ok real-too-big-not-retried || fail real-too-big-not-retried "$(calls_of download AgADliar) downloads"
 ls "$FILES/demo/$CHAT" | grep -q AgADliar && fail real-too-big-nothing-kept "$(ls "$FILES/demo/$CHAT")" || ok real-too-big-nothing-kept
 no_partial real-too-big-no-partial
 
 # --- a wrong MIME type: refused from the update, before getFile
-doc Dpng AgADpng image/png 1000
-replied wrong-mime-refused "not accepted"
+cgi_doc Dpng AgADpng image/png 1000
+cgi_replied wrong-mime-refused "not accepted"
 [ "$(calls_of getFile Dpng)" = 0 ] && ok wrong-mime-no-getfile || fail wrong-mime-no-getfile "getFile was called"
 
 # --- a "PDF" that is text inside: refused by its first bytes
 fake_file Dfake AgADfake "$T_TMP/fake.pdf"
-doc Dfake AgADfake application/pdf "$(wc -c <"$T_TMP/fake.pdf")"
-replied bad-magic-refused "not a real application/pdf file"
+cgi_doc Dfake AgADfake application/pdf "$(wc -c <"$T_TMP/fake.pdf")"
+cgi_replied bad-magic-refused "not a real application/pdf file"
 node_is bad-magic-stays cv
 ls "$FILES/demo/$CHAT" | grep -q AgADfake && fail bad-magic-nothing-kept "$(ls "$FILES/demo/$CHAT")" || ok bad-magic-nothing-kept
 
 # --- an id that cannot be a file name: refused, no path built from it
-doc Devil '../../../../tmp/evil' application/pdf 100
-replied bad-unique-id-refused "Upload failed"
-doc Dempty '' application/pdf 100
-replied empty-unique-id-refused "Upload failed"
+cgi_doc Devil '../../../../tmp/evil' application/pdf 100
+cgi_replied bad-unique-id-refused "Upload failed"
+cgi_doc Dempty '' application/pdf 100
+cgi_replied empty-unique-id-refused "Upload failed"
 [ "$(calls_of getFile Devil)$(calls_of getFile Dempty)" = 00 ] && ok bad-ids-no-getfile || fail bad-ids-no-getfile "getFile was called"
 
 # --- the download fails four times: tried after 1 s, 3 s and 9 s, then told
 fake_file Dflaky AgADflaky "$T_TMP/good.pdf"
 botapi_ctl fault '{"kind": "500", "method": "download", "count": 4}'
-doc Dflaky AgADflaky application/pdf "$(wc -c <"$T_TMP/good.pdf")"
-replied failed-downloads-told "Upload failed, try again."
+cgi_doc Dflaky AgADflaky application/pdf "$(wc -c <"$T_TMP/good.pdf")"
+cgi_replied failed-downloads-told "Upload failed, try again."
 node_is failed-downloads-stay cv
 python3 - "$T_TMP/calls.jsonl" <<'PY' >"$T_TMP/gaps"
 import json, sys
@@ -193,10 +178,10 @@ no_partial failed-no-partial
 # --- a download cut short once: tried again, kept whole
 fake_file Dgood AgADpdf1 "$T_TMP/good.pdf"
 botapi_ctl fault '{"kind": "truncated", "method": "download", "count": 1}'
-doc Dgood AgADpdf1 application/pdf "$(wc -c <"$T_TMP/good.pdf")"
-replied pdf-kept-flow-ends "All done."
+cgi_doc Dgood AgADpdf1 application/pdf "$(wc -c <"$T_TMP/good.pdf")"
+cgi_replied pdf-kept-flow-ends "All done."
 node_is pdf-kept-at-end bye
-PPATH=$FILES/demo/$CHAT/$UPD-AgADpdf1.pdf
+PPATH=$FILES/demo/$CHAT/$CGI_UPD-AgADpdf1.pdf
 cmp -s "$PPATH" "$T_TMP/good.pdf" && ok pdf-bytes-equal || fail pdf-bytes-equal "$(ls -l "$FILES/demo/$CHAT")"
 [ "$(mode_of "$PPATH")" = 600 ] && ok pdf-0600 || fail pdf-0600 "$(mode_of "$PPATH")"
 want=$(sha256sum <"$T_TMP/good.pdf" | cut -d' ' -f1)
@@ -207,9 +192,9 @@ want=$(sha256sum <"$T_TMP/good.pdf" | cut -d' ' -f1)
 no_partial pdf-no-partial
 
 # --- the same update again: answered as before, nothing fetched twice
-UPD=$((UPD - 1))
+CGI_UPD=$((CGI_UPD - 1))
 before=$(calls_of download AgADpdf1)
-doc Dgood AgADpdf1 application/pdf "$(wc -c <"$T_TMP/good.pdf")"
+cgi_doc Dgood AgADpdf1 application/pdf "$(wc -c <"$T_TMP/good.pdf")"
 [ "$(calls_of download AgADpdf1)" = "$before" ] && ok repeat-not-fetched || fail repeat-not-fetched "downloaded again"
 
 grep -qF "$TOKEN" "$T_TMP/cgi.log" && fail token-not-logged "the token is in the log" || ok token-not-logged

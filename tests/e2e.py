@@ -285,6 +285,20 @@ if __name__ == "__main__":
         metrics()
     elif what == "load":
         load(int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]))
+    elif what == "gauges":
+        # the sender counts the outbox for /metrics every 2 s; its calls go
+        # nowhere here, so pending + dead stays the number of unsent calls
+        for _ in range(30):
+            req = urllib.request.Request(URL + "/metrics")
+            with urllib.request.urlopen(req, context=CTX, timeout=10) as r:
+                text = r.read().decode()
+            got = sum(int(l.split()[1]) for l in text.splitlines()
+                      if l.startswith(("blueflow_outbox_pending ", "blueflow_outbox_dead ")))
+            want = int(sql("select count(*) from outbox where state <> 'sent'")[0][0])
+            if got == want:
+                break
+            time.sleep(0.5)
+        check("outbox-gauges", got == want and want > 0, "gauges %d, outbox %d" % (got, want))
     elif what == "new-flow-check":
         chat = 730000 + UID[0] % 1000
         post(msg(chat, "/start"))

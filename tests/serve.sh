@@ -10,6 +10,8 @@ set -u
 
 E2E="python3 $SRCDIR/tests/e2e.py"
 export BOT=demo SECRET=s3cret-Token_1 BOT_TOKEN=123456:test-token BOT_SECRET=s3cret-Token_1
+secret "$BOT_TOKEN"
+secret "$BOT_SECRET"
 
 if ! nginx_available || ! pg_available; then
 	echo "skip: nginx or PostgreSQL missing"
@@ -76,6 +78,8 @@ run_backend() {
 	# the conversation: 9 updates in one chat, 5 in another; one good
 	# update after each of the 9 refusals
 	[ "$applied" = "$((9 + 5 + 9))" ] && ok "$b-applied-count" || fail "$b-applied-count" "$applied"
+	run $E2E gauges
+	[ "$RC" -eq 0 ] && ok "$b-outbox-gauges" || fail "$b-outbox-gauges" "$(grep FAIL "$T_TMP/out" | head -3)"
 
 	# reload under traffic: a valid new flow takes over, nothing fails
 	$E2E load 400 4 20 >"$T_TMP/load1" 2>&1 &

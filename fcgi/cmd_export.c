@@ -1,0 +1,179 @@
+/* cmd_export.c - `blueflow export BOT`: every chat's collected answers,
+ * as CSV (one column per context key) or JSON lines, for the operator
+ * who needs the data in a spreadsheet or a script. */
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "fcgi/cmd.h"
+
+static void export_usage(FILE *f)
+{
+	fprintf(f, "usage: blueflow export BOT [--format csv|jsonl] [-c blueflow.conf]\n\n"
+		"Prints every chat of BOT with the answers the flow collected, by chat id.\n"
+		"csv (the default): a header row, then one row per chat: chat_id, node,\n"
+		"finished, updated_at, then one column per answer key (the union over\n"
+		"all chats, sorted; empty where a chat has none). Uploaded files appear\n"
+		"as their path on disk. Quoted as RFC 4180 says; an answer that starts\n"
+		"with = + - @ or a tab gets a leading ' so a spreadsheet shows it as\n"
+		"text instead of running it as a formula.\n"
+		"jsonl: one JSON object per chat: {\"chat_id\", \"node\", \"finished\",\n"
+		"\"updated_at\", \"answers\": {...}}.\n\n"
+		"  -c FILE   the config file (default $BLUEFLOW_CONF, else ./blueflow.conf)\n\n"
+		"Exit status: 0 done, 1 failed, 2 usage.\n");
+}
+
+struct export_state {
+	json_object *keys;           /* pass 1: every answer key seen (a set) */
+	const char **cols;           /* pass 2: the sorted keys */
+	size_t n_cols;
+	int jsonl;
+};
+
+static int export_collect(void *arg, const struct store_chat *sc, long long updated_at)
+{
+	struct export_state *x = arg;
+	(void)updated_at;
+	json_object_object_foreach(sc->chat.ctx, k, v) {
+		(void)v;
+		if (!json_object_object_get_ex(x->keys, k, NULL) &&
+		    json_object_object_add(x->keys, k, NULL) != 0)
+			return 1;
+	}
+	return 0;
+}
+
+static int export_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* One CSV field: quoted when it holds a comma, quote, CR or LF, or space
+ * at an end; formula_guard for answers (see the usage). */
+static void export_field(const char *s, int formula_guard)
+{
+	size_t n = strlen(s);
+	int quote = strpbrk(s, ",\"\r\n") != NULL || (n && (s[0] == ' ' || s[n - 1] == ' '));
+	int guard = formula_guard && n && strchr("=+-@\t\r", s[0]) != NULL;
+
+	if (quote)
+		putchar('"');
+	if (guard)
+		putchar('\'');
+	for (; *s; s++) {
+		if (*s == '"')
+			putchar('"');
+		putchar(*s);
+	}
+	if (quote)
+		putchar('"');
+}
+
+static void export_time(long long secs, char *out, size_t len)
+{
+	time_t t = (time_t)secs;
+	struct tm tm;
+	if (gmtime_r(&t, &tm) == NULL || strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(out, len, "%lld", secs);
+}
+
+static int export_row(void *arg, const struct store_chat *sc, long long updated_at)
+{
+	struct export_state *x = arg;
+	char when[32], id[24];
+	json_object *v;
+
+	export_time(updated_at, when, sizeof(when));
+	if (x->jsonl) {
+		json_object *o = json_object_new_object();
+		json_object_object_add(o, "chat_id", json_object_new_int64(sc->chat.chat_id));
+		json_object_object_add(o, "node", json_object_new_string(sc->chat.node));
+		json_object_object_add(o, "finished", json_object_new_boolean(sc->chat.finished));
+		json_object_object_add(o, "updated_at", json_object_new_string(when));
+		json_object_object_add(o, "answers", json_object_get(sc->chat.ctx));
+		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+			JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(o);
+		return 0;
+	}
+	snprintf(id, sizeof(id), "%lld", sc->chat.chat_id);
+	export_field(id, 0);
+	putchar(',');
+	export_field(sc->chat.node, 0);
+	printf(",%s,", sc->chat.finished ? "true" : "false");
+	export_field(when, 0);
+	for (size_t i = 0; i < x->n_cols; i++) {
+		putchar(',');
+		if (json_object_object_get_ex(sc->chat.ctx, x->cols[i], &v))
+			export_field(json_object_get_string(v), 1);
+	}
+	fputs("\r\n", stdout);
+	return 0;
+}
+
+int cmd_export(int argc, char **argv)
+{
+	struct export_state x = { 0 };
+	struct cmd_store cs;
+	struct store_err e;
+	const char *bot = NULL;
+	int rc = CMD_FAIL;
+
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			export_usage(stdout);
+			return CMD_OK;
+		}
+	if (cmd_store_open("export", &argc, argv, &cs) != 0)
+		return CMD_FAIL;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--format") == 0 && i + 1 < argc &&
+		    (!strcmp(argv[i + 1], "csv") || !strcmp(argv[i + 1], "jsonl")))
+			x.jsonl = strcmp(argv[++i], "jsonl") == 0;
+		else if (argv[i][0] != '-' && bot == NULL)
+			bot = argv[i];
+		else
+			bot = "";
+	}
+	if (bot == NULL || *bot == '\0') {
+		cmd_store_close(&cs);
+		export_usage(stderr);
+		return CMD_USAGE;
+	}
+	if (cmd_store_bot("export", &cs, bot) == NULL)
+		goto out;
+	if (!x.jsonl) {
+		size_t n = 0;
+		x.keys = json_object_new_object();
+		if (x.keys == NULL || store_chats_each(cs.s, bot, export_collect, &x, &e) != STORE_OK)
+			goto fail;
+		x.cols = calloc((size_t)json_object_object_length(x.keys) + 1, sizeof(*x.cols));
+		if (x.cols == NULL)
+			goto out;
+		json_object_object_foreach(x.keys, k, v) {
+			(void)v;
+			x.cols[n++] = k;
+		}
+		x.n_cols = n;
+		qsort(x.cols, n, sizeof(*x.cols), export_cmp);
+		fputs("chat_id,node,finished,updated_at", stdout);
+		for (size_t i = 0; i < n; i++) {
+			putchar(',');
+			export_field(x.cols[i], 1);
+		}
+		fputs("\r\n", stdout);
+	}
+	if (store_chats_each(cs.s, bot, export_row, &x, &e) != STORE_OK)
+		goto fail;
+	rc = fflush(stdout) == 0 ? CMD_OK : CMD_FAIL;
+	goto out;
+fail:
+	fprintf(stderr, "blueflow export: %s\n", e.msg);
+out:
+	free(x.cols);
+	json_object_put(x.keys);
+	cmd_store_close(&cs);
+	return rc;
+}

@@ -1,0 +1,155 @@
+/* cmd_outbox.c - `blueflow outbox list|retry|drop`: the operator's view
+ * of calls waiting to be sent and of those given up on (dead letters). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "fcgi/cmd.h"
+
+#define OUTBOX_LIST_DEFAULT 100
+
+static void outbox_usage(FILE *f)
+{
+	fprintf(f, "usage: blueflow outbox list [--dead] [--limit N] [-c blueflow.conf]\n"
+		"       blueflow outbox retry (--dead | ID...) [-c blueflow.conf]\n"
+		"       blueflow outbox drop (--dead | ID...) [-c blueflow.conf]\n\n"
+		"list   the calls waiting to be sent, oldest first (with --dead: the\n"
+		"       calls given up on, with Telegram's reason), at most N (default %d)\n"
+		"retry  puts dead calls back in the queue, due now, their tries reset:\n"
+		"       the calls ID..., or every dead call with --dead\n"
+		"drop   deletes calls that were not sent: the calls ID..., or every\n"
+		"       dead call with --dead\n\n"
+		"  -c FILE   the config file (default $BLUEFLOW_CONF, else ./blueflow.conf)\n\n"
+		"Exit status: 0 done, 1 failed (or an ID matched nothing), 2 usage.\n",
+		OUTBOX_LIST_DEFAULT);
+}
+
+static void outbox_time(const char *secs, char *out, size_t len)
+{
+	time_t t = secs ? (time_t)strtoll(secs, NULL, 10) : 0;
+	struct tm tm;
+	if (secs == NULL || gmtime_r(&t, &tm) == NULL || strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(out, len, "-");
+}
+
+struct outbox_list {
+	int dead;
+	int rows;
+};
+
+/* Columns: id, bot, chat_id, method, attempts, next_at, last_error, created_at. */
+static int outbox_row(void *arg, int n, const char *const *c)
+{
+	struct outbox_list *l = arg;
+	char when[32], made[32];
+
+	if (n < 8)
+		return 1;
+	if (l->rows++ == 0)
+		printf("%-8s %-12s %-16s %-22s %5s  %-20s  %s\n", "ID", "BOT", "CHAT",
+			"METHOD", "TRIES", "QUEUED", l->dead ? "WHY" : "NEXT TRY");
+	outbox_time(c[5], when, sizeof(when));
+	outbox_time(c[7], made, sizeof(made));
+	printf("%-8s %-12s %-16s %-22s %5s  %-20s  %s\n", c[0], c[1], c[2], c[3], c[4],
+		made, l->dead ? (c[6] ? c[6] : "-") : when);
+	return 0;
+}
+
+/* Runs fn(id) for each ID argument, or fn(0) for --dead. */
+static int outbox_each(struct cmd_store *cs, const char *what, int argc, char **argv,
+	int (*fn)(struct store *, long long, long long *, struct store_err *))
+{
+	struct store_err e;
+	long long n = 0, total = 0;
+	int dead = 0, missing = 0;
+
+	for (int i = 2; i < argc; i++)
+		dead |= strcmp(argv[i], "--dead") == 0;
+	if (dead) {
+		if (fn(cs->s, 0, &total, &e) != STORE_OK) {
+			fprintf(stderr, "blueflow outbox %s: %s\n", what, e.msg);
+			return CMD_FAIL;
+		}
+	}
+	for (int i = 2; !dead && i < argc; i++) {
+		char *end;
+		long long id = strtoll(argv[i], &end, 10);
+		if (fn(cs->s, id, &n, &e) != STORE_OK) {
+			fprintf(stderr, "blueflow outbox %s: %s\n", what, e.msg);
+			return CMD_FAIL;
+		}
+		if (n == 0) {
+			fprintf(stderr, "blueflow outbox %s: no %s call %lld; `blueflow "
+				"outbox list%s` shows them\n", what, fn == store_outbox_retry ?
+				"dead" : "unsent", id, fn == store_outbox_retry ? " --dead" : "");
+			missing = 1;
+		}
+		total += n;
+	}
+	printf("blueflow outbox %s: %lld call%s %s\n", what, total, total == 1 ? "" : "s",
+		fn == store_outbox_retry ? "queued again" : "deleted");
+	return missing ? CMD_FAIL : CMD_OK;
+}
+
+/* The arguments after the subcommand: --dead, IDs, --limit N. */
+static int outbox_args_ok(int argc, char **argv, int is_list, int *limit)
+{
+	int dead = 0, ids = 0;
+	for (int i = 2; i < argc; i++) {
+		char *end;
+		if (strcmp(argv[i], "--dead") == 0) {
+			dead = 1;
+		} else if (is_list && strcmp(argv[i], "--limit") == 0 && i + 1 < argc) {
+			*limit = (int)strtol(argv[++i], &end, 10);
+			if (*end || *limit < 1)
+				return 0;
+		} else if (!is_list && strtoll(argv[i], &end, 10) > 0 && *end == '\0') {
+			ids = 1;
+		} else {
+			return 0;
+		}
+	}
+	return is_list || dead != ids;
+}
+
+int cmd_outbox(int argc, char **argv)
+{
+	struct cmd_store cs;
+	struct store_err e;
+	struct outbox_list l = { 0, 0 };
+	int limit = OUTBOX_LIST_DEFAULT, is_list, rc;
+
+	if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+		outbox_usage(stdout);
+		return CMD_OK;
+	}
+	if (argc < 2 || (strcmp(argv[1], "list") && strcmp(argv[1], "retry") &&
+	    strcmp(argv[1], "drop"))) {
+		outbox_usage(stderr);
+		return CMD_USAGE;
+	}
+	if (cmd_store_open("outbox", &argc, argv, &cs) != 0)
+		return CMD_FAIL;
+	is_list = strcmp(argv[1], "list") == 0;
+	if (!outbox_args_ok(argc, argv, is_list, &limit)) {
+		cmd_store_close(&cs);
+		outbox_usage(stderr);
+		return CMD_USAGE;
+	}
+	if (!is_list) {
+		rc = outbox_each(&cs, argv[1], argc, argv, strcmp(argv[1], "retry") == 0 ?
+			store_outbox_retry : store_outbox_drop);
+		cmd_store_close(&cs);
+		return rc;
+	}
+	for (int i = 2; i < argc; i++)
+		l.dead |= strcmp(argv[i], "--dead") == 0;
+	rc = store_outbox_list(cs.s, l.dead, limit, outbox_row, &l, &e);
+	if (rc != STORE_OK)
+		fprintf(stderr, "blueflow outbox list: %s\n", e.msg);
+	else if (l.rows == 0)
+		printf("no %s calls\n", l.dead ? "dead" : "pending");
+	cmd_store_close(&cs);
+	return rc == STORE_OK ? CMD_OK : CMD_FAIL;
+}
