@@ -13,6 +13,8 @@ set -u
 
 E2E="python3 $SRCDIR/tests/e2e.py"
 export BOT=demo SECRET=s3cret-Token_1 BOT_TOKEN=123456:test-token BOT_SECRET=s3cret-Token_1
+secret "$BOT_TOKEN"
+secret "$BOT_SECRET"
 unset CA
 
 if ! apache_available; then

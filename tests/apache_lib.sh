@@ -268,6 +268,7 @@ apache_start() {
 		at_exit apache_cleanup
 	fi
 	apache__dir=$(mktemp -d /tmp/blueflow-apache.XXXXXX) || return 1
+	log_dir "$apache__dir"
 	APACHE_OWNED="$APACHE_OWNED$apache__dir
 "
 	chmod 0755 "$apache__dir" &&

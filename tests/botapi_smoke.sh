@@ -17,6 +17,7 @@ done
 FAKE=$SRCDIR/tests/fake_botapi.py
 CHECK=$SRCDIR/tests/botapi_check.py
 TOKEN=123456:TEST-token_x
+secret "$TOKEN"
 LOG=$T_TMP/calls.jsonl
 
 # wait_for FILE TEXT: FILE contains TEXT, within 10 s.

@@ -97,7 +97,31 @@ expect_lines() {
 	fi
 }
 
+# secret VALUE: a bot token or webhook secret the test uses. finish checks
+# that no file the test leaves holds it: everything under T_TMP and the
+# folders harnesses add with log_dir (nginx's, Apache's, PostgreSQL's
+# logs), but the fake Bot API's own records, calls.jsonl and fake.* (it
+# plays Telegram, which sees tokens). Run by every test, this is the
+# suite's check that a token reaches no log line.
+T_SECRETS=
+T_LOG_DIRS=
+secret() { T_SECRETS="$T_SECRETS$1
+"; }
+log_dir() { T_LOG_DIRS="$T_LOG_DIRS $1"; }
+
+t_secrets() {
+	[ -n "$T_SECRETS" ] || return 0
+	t__hits=$(printf '%s' "$T_SECRETS" | while IFS= read -r t__s; do
+		# shellcheck disable=SC2086 # T_LOG_DIRS is a list
+		grep -rlF --exclude=calls.jsonl --exclude="fake.*" -e "$t__s" \
+			"$T_TMP" $T_LOG_DIRS 2>/dev/null
+	done | sort -u)
+	if [ -z "$t__hits" ]; then ok secrets-in-no-log; else
+		fail secrets-in-no-log "a token or secret is in: $t__hits"; fi
+}
+
 finish() {
+	t_secrets
 	echo "$T_PASS passed, $T_FAIL failed"
 	[ "$T_FAIL" -eq 0 ]
 }

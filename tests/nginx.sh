@@ -203,6 +203,7 @@ nginx_start() {
 		at_exit nginx_cleanup
 	fi
 	nginx__dir=$(mktemp -d /tmp/blueflow-nginx.XXXXXX) || return 1
+	log_dir "$nginx__dir"
 	NGINX_OWNED="$NGINX_OWNED$nginx__dir
 "
 	mkdir "$nginx__dir/temp" || return 1

@@ -127,6 +127,7 @@ pg_start() {
 		at_exit pg_cleanup
 	fi
 	pg__dir=$(mktemp -d /tmp/blueflow-pg.XXXXXX) || return 1
+	log_dir "$pg__dir"
 	PG_OWNED="$PG_OWNED$pg__dir
 "
 	chmod 755 "$pg__dir" || return 1

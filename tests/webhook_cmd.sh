@@ -10,6 +10,7 @@ set -u
 
 TOKEN=4242:webhook-Test_token
 export WH_TOKEN=$TOKEN WH_SECRET=Good_secret-1
+secret "$TOKEN"
 botapi_start "$TOKEN" && ok fake-started || { fail fake-started "$(cat "$T_TMP/fake.out")"; finish; exit 1; }
 
 cat >"$T_TMP/b.conf" <<CONF
@@ -29,8 +30,8 @@ state() { python3 "$SRCDIR/tests/fake_botapi.py" ctl "http://127.0.0.1:$PORT" st
 run "$BLUEFLOW" webhook set demo --url https://bot.example/tg/demo -c "$T_TMP/b.conf"
 expect_rc set 0
 expect_out set-says "webhook of demo set to https://bot.example/tg/demo (with its secret token)"
-state >"$T_TMP/state"
-python3 - "$T_TMP/state" <<'PY' && ok set-reached-telegram || fail set-reached-telegram "$(cat "$T_TMP/state")"
+state >"$T_TMP/fake.state"
+python3 - "$T_TMP/fake.state" <<'PY' && ok set-reached-telegram || fail set-reached-telegram "$(cat "$T_TMP/fake.state")"
 import json, sys
 s = json.load(open(sys.argv[1]))["result"]["webhooks"]
 w = list(s.values())[0]
