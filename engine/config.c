@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "engine/check.h"
 
@@ -129,15 +131,29 @@ static int config_env_name(struct config_parse *p, const char *section,
 	return 0;
 }
 
+/* A near key is suggested; else every key of the section is listed (the
+ * list is also how tests/config_ref.sh learns the keys). */
 static void config_unknown(struct config_parse *p, const char *section,
 	const char *key, const char *const *keys)
 {
 	const char *near = check_suggest(key, keys);
-	if (near)
+	char list[1024];
+	size_t n = 0;
+
+	if (near) {
 		config_error(p, "[%s] unknown key \"%s\"; did you mean \"%s\"?",
 			section, key, near);
-	else
-		config_error(p, "[%s] unknown key \"%s\"", section, key);
+		return;
+	}
+	list[0] = '\0';
+	for (int i = 0; keys[i] && n < sizeof(list); i++) {
+		int w = snprintf(list + n, sizeof(list) - n, "%s%s", i ? ", " : "", keys[i]);
+		if (w < 0)
+			break;
+		n += (size_t)w;
+	}
+	config_error(p, "[%s] unknown key \"%s\"; the known keys are %s",
+		section, key, list);
 }
 
 static int config_server(struct config_parse *p, const char *key, const char *v)
@@ -363,6 +379,30 @@ static int config_finish(struct config_parse *p)
 	return p->d->errors == errors ? 0 : -1;
 }
 
+static int config_is_dir(FILE *f)
+{
+	struct stat st;
+	return fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* Why the file cannot be read, and what to do about it. */
+static void config_open_error(const char *file, int err, struct diag *d)
+{
+	if (err == EACCES)
+		diag_add(d, DIAG_ERROR, "config", "/", "cannot open: %s; make it "
+			"readable by the user blueflow runs as (uid %u), e.g. chmod 644 %s "
+			"(it holds no secrets), or run blueflow as its owner",
+			strerror(err), (unsigned)getuid(), file);
+	else if (err == EISDIR)
+		diag_add(d, DIAG_ERROR, "config", "/", "is a directory; name the "
+			"config file itself with -c FILE, e.g. -c %s%sblueflow.conf", file,
+			file[0] && file[strlen(file) - 1] == '/' ? "" : "/");
+	else
+		diag_add(d, DIAG_ERROR, "config", "/", "cannot open: %s; write one "
+			"(see README, \"Configuration\") or name it with -c FILE",
+			strerror(err));
+}
+
 int config_load(const char *file, struct config *c, struct diag *d)
 {
 	struct config_parse p;
@@ -383,10 +423,10 @@ int config_load(const char *file, struct config *c, struct diag *d)
 	c->file = strdup(file);
 	c->bots = calloc(CONFIG_BOTS_MAX, sizeof(*c->bots));
 	p.f = fopen(file, "r");
-	if (p.f == NULL) {
-		diag_add(d, DIAG_ERROR, "config", "/", "cannot open: %s; write one "
-			"(see README, \"Configuration\") or name it with -c FILE",
-			strerror(errno));
+	if (p.f == NULL || config_is_dir(p.f)) {
+		config_open_error(file, p.f ? EISDIR : errno, d);
+		if (p.f)
+			fclose(p.f);
 		config_free(c);
 		return -1;
 	}

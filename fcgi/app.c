@@ -1,9 +1,11 @@
 /* app.c - loading a generation: config, flows, secrets. */
 #include "fcgi/app.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 
@@ -24,7 +26,12 @@ static void app_load_bot(struct app *a, struct app_bot *b, const struct config_b
 	b->cfg = cfg;
 	snprintf(where, sizeof(where), "[bot %s]", cfg->name);
 	diag_init(&fd);
-	if (flow_load(cfg->flow_file, &b->flow, &fd) != 0) {
+	if (access(cfg->flow_file, R_OK) != 0 && errno == EACCES)
+		diag_add(d, DIAG_ERROR, "config", where, "flow = %s: cannot open: %s; "
+			"make it readable by the user blueflow runs as (uid %u), e.g. "
+			"chmod 644 %s, or run blueflow as its owner", cfg->flow_file,
+			strerror(errno), (unsigned)getuid(), cfg->flow_file);
+	else if (flow_load(cfg->flow_file, &b->flow, &fd) != 0) {
 		for (size_t i = 0; i < fd.n; i++)
 			if (fd.items[i].level == DIAG_ERROR)
 				diag_add(d, DIAG_ERROR, fd.items[i].cls, fd.items[i].path,

@@ -4,9 +4,11 @@
  * one worker; run as plain CGI it answers one request and exits. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "engine/diag.h"
@@ -51,6 +53,88 @@ static int serve_store(struct app *app)
 		fprintf(stderr, "blueflow serve: %s\n", e.msg);
 	store_close(s);
 	return rc;
+}
+
+/* The folder path is in ("." for a bare name). */
+static void serve_dirname(const char *path, char *out, size_t size)
+{
+	const char *slash = strrchr(path, '/');
+	if (slash == NULL)
+		snprintf(out, size, ".");
+	else if (slash == path)
+		snprintf(out, size, "/");
+	else
+		snprintf(out, size, "%.*s", (int)(slash - path), path);
+}
+
+/* A SQLite file this user cannot write opens read-only: serve would start
+ * and then fail every update. SQLite also keeps PATH-wal and PATH-shm
+ * beside it. A file that does not exist yet is store_open's to create. */
+static int serve_db_writable(const char *db)
+{
+	char dir[PATH_MAX], wal[PATH_MAX], shm[PATH_MAX];
+	const char *path;
+
+	if (strncmp(db, "sqlite:", 7) != 0)
+		return 0;
+	path = db + 7;
+	if (access(path, F_OK) != 0)
+		return 0;
+	if (access(path, R_OK | W_OK) != 0) {
+		fprintf(stderr, "blueflow serve: db = %s: the file is not writable by "
+			"this user (uid %u): %s; chown it to the user blueflow runs as, "
+			"or run blueflow as its owner\n", db, (unsigned)getuid(),
+			strerror(errno));
+		return -1;
+	}
+	serve_dirname(path, dir, sizeof(dir));
+	snprintf(wal, sizeof(wal), "%s-wal", path);
+	snprintf(shm, sizeof(shm), "%s-shm", path);
+	if ((access(wal, W_OK) != 0 || access(shm, W_OK) != 0) &&
+	    access(dir, W_OK | X_OK) != 0) {
+		fprintf(stderr, "blueflow serve: db = %s: its folder %s is not "
+			"writable by this user (uid %u): %s; SQLite keeps its -wal and "
+			"-shm files there: chown the folder to the user blueflow runs as\n",
+			db, dir, (unsigned)getuid(), strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Makes the attachments folder (0700) when it is missing, and checks this
+ * user may write there: better refused now than every upload failing. */
+static int serve_storage(const char *dir)
+{
+	char parent[PATH_MAX];
+	struct stat st;
+
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+		int saved = errno;
+		serve_dirname(dir, parent, sizeof(parent));
+		fprintf(stderr, "blueflow serve: storage = %s: cannot create the "
+			"attachments folder: %s; %s%s%s\n", dir, strerror(saved),
+			saved == ENOENT ? "create its parent first (mkdir -p " :
+			saved == ENOTDIR ? "a part of that path is a file, not a folder: "
+			"point storage at a folder" : "create it and chown it to the user "
+			"blueflow runs as, or point storage at a folder that user may write",
+			saved == ENOENT ? parent : "",
+			saved == ENOENT ? "), or point storage at another folder" : "");
+		return -1;
+	}
+	if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "blueflow serve: storage = %s: is a file, not a "
+			"folder; point storage at a folder for the attachments (it is "
+			"created if missing)\n", dir);
+		return -1;
+	}
+	if (access(dir, W_OK | X_OK) != 0) {
+		fprintf(stderr, "blueflow serve: storage = %s: the attachments folder "
+			"is not writable by this user (uid %u): %s; chown it to the user "
+			"blueflow runs as, or point storage at a folder that user may "
+			"write\n", dir, (unsigned)getuid(), strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 static int serve_pid_file(const char *path)
@@ -122,7 +206,10 @@ int cmd_serve(int argc, char **argv)
 	}
 	diag_free(&d);
 	m = metrics_create();
-	if (m == NULL || serve_store(app) != STORE_OK) {
+	rc = serve_db_writable(app->config.db);
+	if (serve_storage(app->config.storage) != 0)
+		rc = -1;
+	if (m == NULL || rc != 0 || serve_store(app) != STORE_OK) {
 		app_free(app);
 		metrics_destroy(m);
 		return CMD_FAIL;

@@ -166,4 +166,163 @@ run "$BLUEFLOW" replay flows/seed_example.json "$T_TMP/none.jsonl"
 expect_rc replay-missing-updates 1
 expect_err replay-missing-says "No such file or directory"
 
+# The first mistakes people make with the config, the store, the storage
+# folder, the flow and the port: each refused by serve (or db migrate) at
+# start, exit 1, one line naming the problem and its fix.
+run "$BLUEFLOW" serve -c "$T_TMP/no-such.conf" --foreground
+expect_rc config-missing 1
+expect_err config-missing-says 'no-such.conf: /: config: cannot open: No such file or directory; write one (see README, "Configuration") or name it with -c FILE'
+run "$BLUEFLOW" db migrate -c "$T_TMP/no-such.conf"
+expect_rc config-missing-migrate 1
+expect_err config-missing-migrate-says "cannot open: No such file or directory; write one"
+mkdir "$T_TMP/conf.d"
+run "$BLUEFLOW" serve -c "$T_TMP/conf.d" --foreground
+expect_rc config-directory 1
+expect_err config-directory-says "conf.d: /: config: is a directory; name the config file itself with -c FILE"
+conf "$T_TMP/s.sock" "$SRCDIR/flows/onboarding.json"
+sed -i 's/^\[bot demo\]/worker = 4\n\n[bot demo]/' "$T_TMP/serve.conf"
+run env CLI_TOKEN=1:x "$BLUEFLOW" serve -c "$T_TMP/serve.conf" --foreground
+expect_rc config-typo 1
+expect_err config-typo-says '[server] unknown key "worker"; did you mean "workers"?'
+expect_lines config-typo-one-line-and-verdict "$T_TMP/err" 2
+sed -i 's/^worker = 4$/frobnicate = 4/' "$T_TMP/serve.conf"
+run env CLI_TOKEN=1:x "$BLUEFLOW" db migrate -c "$T_TMP/serve.conf"
+expect_rc config-unknown-key 1
+expect_err config-unknown-key-lists '[server] unknown key "frobnicate"; the known keys are listen, workers, db,'
+
+# The store's folder is missing, or is a file.
+: >"$T_TMP/plain"
+for c in no-folder:no-such-dir under-file:plain; do
+	name=${c%%:*}
+	db=$T_TMP/${c#*:}/x.db
+	conf "$T_TMP/s.sock" "$SRCDIR/flows/onboarding.json"
+	sed -i "s|^db = .*|db = sqlite:$db|" "$T_TMP/serve.conf"
+	run env CLI_TOKEN=1:x "$BLUEFLOW" serve -c "$T_TMP/serve.conf" --foreground
+	expect_rc "serve-db-$name" 1
+	expect_err "serve-db-$name-says" "blueflow serve: sqlite: cannot create $db:"
+	expect_err "serve-db-$name-fix" "check that its folder exists and is writable"
+	expect_lines "serve-db-$name-one-line" "$T_TMP/err" 1
+	run "$BLUEFLOW" db migrate -c "$T_TMP/serve.conf"
+	expect_rc "migrate-db-$name" 1
+	expect_err "migrate-db-$name-says" "blueflow db migrate: sqlite: cannot create $db:"
+	expect_err "migrate-db-$name-fix" "check that its folder exists and is writable"
+done
+expect_err migrate-db-under-file-why "Not a directory"
+
+# The storage folder: made when missing (0700), refused when it cannot be.
+rm -rf "$T_TMP/files"
+conf "$T_TMP/no/such/dir/s.sock" "$SRCDIR/flows/onboarding.json"
+run env CLI_TOKEN=1:x "$BLUEFLOW" serve -c "$T_TMP/serve.conf" --foreground
+if [ "$(stat -c %a "$T_TMP/files" 2>/dev/null)" = 700 ]; then ok serve-storage-created
+else fail serve-storage-created "no $T_TMP/files 0700 after serve: $(ls -ld "$T_TMP/files" 2>&1)"; fi
+storage_case() {	# NAME STORAGE TEXT
+	conf "$T_TMP/s.sock" "$SRCDIR/flows/onboarding.json"
+	sed -i "s|^listen = .*|&\nstorage = $2|" "$T_TMP/serve.conf"
+	run env CLI_TOKEN=1:x "$BLUEFLOW" serve -c "$T_TMP/serve.conf" --foreground
+	expect_rc "serve-storage-$1" 1
+	expect_err "serve-storage-$1-says" "blueflow serve: storage = $2: "
+	expect_err "serve-storage-$1-fix" "$3"
+	expect_lines "serve-storage-$1-one-line" "$T_TMP/err" 1
+}
+storage_case file "$T_TMP/plain" "is a file, not a folder; point storage at a folder"
+storage_case under-file "$T_TMP/plain/files" "a part of that path is a file, not a folder"
+storage_case no-parent "$T_TMP/no/files" "create its parent first (mkdir -p $T_TMP/no)"
+
+# A directory given as the flow.
+conf "$T_TMP/s.sock" "$T_TMP/conf.d"
+run env CLI_TOKEN=1:x "$BLUEFLOW" serve -c "$T_TMP/serve.conf" --foreground
+expect_rc serve-flow-directory 1
+expect_err serve-flow-directory-says "conf.d: is a directory, not a flow file"
+
+# Permissions: as root they stop nothing, so run as nobody (setpriv or
+# runuser) in a folder nobody can reach; as anyone else, as oneself.
+as_user=
+if [ "$(id -u)" -ne 0 ]; then
+	as_user=" "
+elif command -v setpriv >/dev/null 2>&1; then
+	as_user="setpriv --reuid=$(id -u nobody 2>/dev/null) --regid=$(id -g nobody 2>/dev/null) --clear-groups"
+elif command -v runuser >/dev/null 2>&1; then
+	as_user="runuser -u nobody --"
+fi
+P=$(mktemp -d "${TMPDIR:-/tmp}/blueflow-cli-perm.XXXXXX")
+at_exit 'chmod -R u+rwx "$P" 2>/dev/null; rm -rf "$P"'
+chmod 0755 "$P"
+if [ -z "$as_user" ]; then
+	echo "skip permission checks: running as root without setpriv or runuser"
+elif ! $as_user "$BLUEFLOW" --version >/dev/null 2>&1; then
+	echo "skip permission checks: $BLUEFLOW cannot be run by nobody (is its folder reachable?)"
+elif ! $as_user test -r "$P"; then
+	echo "skip permission checks: nobody cannot reach $P"
+else
+	mkdir "$P/rw" "$P/ro" "$P/files-ro"
+	cp "$SRCDIR/flows/onboarding.json" "$P/flow.json"
+	chmod 0644 "$P/flow.json"
+	[ "$(id -u)" -eq 0 ] && chown nobody "$P/rw"
+	chmod 0777 "$P/rw"
+	chmod 0555 "$P/ro" "$P/files-ro"
+	pconf() {	# DB STORAGE FLOW LISTEN
+		printf '[server]\ndb = sqlite:%s\nstorage = %s\nlisten = %s\n\n[bot demo]\nflow = %s\ntoken_env = CLI_TOKEN\n' \
+			"$1" "$2" "${4:-$P/rw/s.sock}" "$3" >"$P/p.conf"
+		chmod 0644 "$P/p.conf"
+	}
+	prun() {
+		run $as_user env CLI_TOKEN=1:x timeout 20 "$BLUEFLOW" "$@"
+	}
+	# (the folder is read-only)
+	pconf "$P/ro/x.db" "$P/rw/files" "$P/flow.json"
+	prun serve -c "$P/p.conf" --foreground
+	expect_rc perm-serve-db-folder 1
+	expect_err perm-serve-db-folder-says "sqlite: cannot create $P/ro/x.db: Permission denied; check that its folder exists and is writable"
+	prun db migrate -c "$P/p.conf"
+	expect_rc perm-migrate-db-folder 1
+	expect_err perm-migrate-db-folder-says "sqlite: cannot create $P/ro/x.db: Permission denied; check that its folder exists and is writable"
+	# (the database file exists, read-only: SQLite would open it read-only
+	# and every update would fail)
+	"$BLUEFLOW" db migrate --db "sqlite:$P/rw/ro.db" >/dev/null
+	chmod 0644 "$P/rw/ro.db"
+	[ "$(id -u)" -eq 0 ] || chmod 0444 "$P/rw/ro.db"
+	pconf "$P/rw/ro.db" "$P/rw/files" "$P/flow.json"
+	prun serve -c "$P/p.conf" --foreground
+	expect_rc perm-serve-db-file 1
+	expect_err perm-serve-db-file-says "db = sqlite:$P/rw/ro.db: the file is not writable by this user"
+	expect_err perm-serve-db-file-fix "chown it to the user blueflow runs as"
+	# (storage: cannot be made, or is read-only; both reported with the db's)
+	pconf "$P/ro/x.db" "$P/ro/files" "$P/flow.json"
+	prun serve -c "$P/p.conf" --foreground
+	expect_rc perm-serve-storage-create 1
+	expect_err perm-serve-storage-create-says "storage = $P/ro/files: cannot create the attachments folder: Permission denied; create it and chown it to the user blueflow runs as"
+	pconf "$P/rw/ok.db" "$P/files-ro" "$P/flow.json"
+	prun serve -c "$P/p.conf" --foreground
+	expect_rc perm-serve-storage-readonly 1
+	expect_err perm-serve-storage-readonly-says "storage = $P/files-ro: the attachments folder is not writable by this user"
+	expect_lines perm-serve-storage-readonly-one-line "$T_TMP/err" 1
+	pconf "$P/rw/ro.db" "$P/files-ro" "$P/flow.json"
+	prun serve -c "$P/p.conf" --foreground
+	expect_rc perm-serve-two-problems 1
+	expect_lines perm-serve-two-problems-two-lines "$T_TMP/err" 2
+	# (the flow, and the config, are unreadable)
+	cp "$P/flow.json" "$P/secret-flow.json"
+	chmod 0000 "$P/secret-flow.json"
+	pconf "$P/rw/ok.db" "$P/rw/files" "$P/secret-flow.json"
+	prun serve -c "$P/p.conf" --foreground
+	expect_rc perm-serve-flow 1
+	expect_err perm-serve-flow-says "[bot demo]: config: flow = $P/secret-flow.json: cannot open: Permission denied; make it readable by the user blueflow runs as"
+	chmod 0000 "$P/p.conf"
+	prun serve -c "$P/p.conf" --foreground
+	expect_rc perm-serve-config 1
+	expect_err perm-serve-config-says "p.conf: /: config: cannot open: Permission denied; make it readable by the user blueflow runs as"
+	# (a port below 1024; only where the kernel keeps them for root)
+	low=$(cat /proc/sys/net/ipv4/ip_unprivileged_port_start 2>/dev/null || echo 1024)
+	if [ "$(id -u)" -ne 0 ]; then
+		:	# the check above without nobody covers it
+	elif [ "$low" -le 443 ]; then
+		echo "skip perm-serve-port-443: net.ipv4.ip_unprivileged_port_start is $low, so anyone may bind 443 here"
+	else
+		pconf "$P/rw/ok.db" "$P/rw/files" "$P/flow.json" 127.0.0.1:443
+		prun serve -c "$P/p.conf" --foreground
+		expect_rc perm-serve-port-443 1
+		expect_err perm-serve-port-443-says "listen = 127.0.0.1:443: cannot bind: Permission denied (ports below 1024 need root or CAP_NET_BIND_SERVICE; let nginx take 443 and listen on a unix socket or a high port behind it)"
+	fi
+fi
+
 finish
