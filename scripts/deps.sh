@@ -7,14 +7,32 @@ PKGS="build-essential autoconf automake pkg-config
 libfcgi-dev libjson-c-dev libpq-dev libcurl4-openssl-dev libssl-dev
 libsqlite3-dev libpcre2-dev libinih-dev libsystemd-dev check
 python3 python3-jsonschema postgresql sqlite3 nginx curl openssl
-apache2 libapache2-mod-fcgid"
+apache2 libapache2-mod-fcgid graphviz nodejs groff-base"
 
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
 		missing="$missing $p"
 done
-[ -z "$missing" ] && exit 0
+
+# tests/graph.sh checks `blueflow graph` with Mermaid's own parser: the
+# mermaid package from npm, pinned, in a directory of its own (never the
+# source tree), so that the test runs offline. Nothing when it is there.
+MERMAID_DIR=${BLUEFLOW_MERMAID_DIR:-/usr/local/lib/blueflow-mermaid}
+MERMAID_VERSION=11.17.2
+deps_mermaid() {
+	grep -qs "\"version\": \"$MERMAID_VERSION\"" \
+		"$MERMAID_DIR/node_modules/mermaid/package.json" && return 0
+	echo "deps: installing mermaid $MERMAID_VERSION (npm) in $MERMAID_DIR"
+	s=
+	[ "$(id -u)" -eq 0 ] || s=sudo
+	command -v npm >/dev/null 2>&1 || { $s apt-get update -q &&
+		$s apt-get install -y -q --no-install-recommends npm; } || return 1
+	$s mkdir -p "$MERMAID_DIR" &&
+		$s npm install --prefix "$MERMAID_DIR" --no-audit --no-fund \
+			--omit=dev --ignore-scripts --loglevel=error "mermaid@$MERMAID_VERSION"
+}
+[ -z "$missing" ] && { deps_mermaid; exit; }
 
 echo "deps: installing:$missing"
 if [ "$(id -u)" -ne 0 ]; then
@@ -36,4 +54,5 @@ $SUDO apt-get update -q || rc=$?
 # shellcheck disable=SC2086
 [ $rc -ne 0 ] || $SUDO apt-get install -y -q --no-install-recommends $missing || rc=$?
 [ -n "$policy" ] && $SUDO rm -f /usr/sbin/policy-rc.d
+[ $rc -ne 0 ] || deps_mermaid || rc=$?
 exit $rc

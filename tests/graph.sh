@@ -1,0 +1,376 @@
+#!/bin/sh
+# tests/graph.sh - `blueflow graph`: the Mermaid output passes Mermaid's
+# own parser and the DOT output renders with Graphviz, for the sample
+# flows, every golden test flow and a flow of hostile ids and texts; the
+# SVG names every node; edges, labels and the start, dead-end and
+# unreachable markings are where a small flow counted by hand puts them;
+# usage and flow errors exit as documented. Needs graphviz and the mermaid
+# npm package that scripts/deps.sh installs (in $BLUEFLOW_MERMAID_DIR,
+# default /usr/local/lib/blueflow-mermaid); without them those checks fail.
+. "$SRCDIR/tests/lib.sh"
+cd "$SRCDIR" || exit 1
+
+MERMAID_DIR=${BLUEFLOW_MERMAID_DIR:-/usr/local/lib/blueflow-mermaid}
+
+# Mermaid's parser under node. mermaid imports DOMPurify, which without a
+# browser's window has no sanitize() or hooks; parsing needs them only to
+# clean labels, so they are stubbed on the one shared instance (resolved
+# through the node_modules link, as mermaid resolves it) before mermaid
+# loads. Prints "FILE: ok: TYPE" or "FILE: ERROR" per file; exit 1 if any
+# fails.
+cat >"$T_TMP/mermaid_check.mjs" <<'EOF'
+import { readFileSync } from 'node:fs';
+import DOMPurify from 'dompurify';
+if (typeof DOMPurify.sanitize !== 'function') {
+	DOMPurify.addHook = () => {};
+	DOMPurify.removeHook = () => {};
+	DOMPurify.removeHooks = () => {};
+	DOMPurify.sanitize = (s) => String(s);
+}
+const { default: mermaid } = await import('mermaid');
+let bad = 0;
+for (const file of process.argv.slice(2)) {
+	try {
+		const r = await mermaid.parse(readFileSync(file, 'utf8'));
+		console.log(`${file}: ok: ${r.diagramType}`);
+	} catch (e) {
+		bad++;
+		console.log(`${file}: ${String(e.message || e).replace(/\n/g, ' | ')}`);
+	}
+}
+process.exit(bad ? 1 : 0);
+EOF
+have_mermaid=
+if command -v node >/dev/null 2>&1 && [ -f "$MERMAID_DIR/node_modules/mermaid/package.json" ]; then
+	ln -s "$MERMAID_DIR/node_modules" "$T_TMP/node_modules"
+	have_mermaid=1
+fi
+have_dot=
+command -v dot >/dev/null 2>&1 && have_dot=1
+
+# Mermaid checks are queued and run in one node process at the end
+# (loading mermaid takes most of a second).
+# mermaid_ok NAME FILE...: Mermaid's parser accepts every FILE as a
+# flowchart. mermaid_rejects NAME FILE: it refuses FILE with a parse error.
+: >"$T_TMP/mm.want"
+mermaid_ok() {
+	t__name=$1
+	shift
+	for t__f in "$@"; do
+		printf '%s\tok\t%s\n' "$t__name" "$t__f" >>"$T_TMP/mm.want"
+	done
+}
+mermaid_rejects() {
+	printf '%s\treject\t%s\n' "$1" "$2" >>"$T_TMP/mm.want"
+}
+
+# mermaid_verdicts: runs the parser on every queued file and reports each
+# NAME once.
+mermaid_verdicts() {
+	if [ -n "$have_mermaid" ]; then
+		# shellcheck disable=SC2046
+		(cd "$T_TMP" && node mermaid_check.mjs $(cut -f3 mm.want)) >"$T_TMP/mm.out" 2>&1
+	fi
+	for t__name in $(cut -f1 "$T_TMP/mm.want" | uniq); do
+		if [ -z "$have_mermaid" ]; then
+			fail "$t__name" "no mermaid in $MERMAID_DIR or no node: run scripts/deps.sh"
+			continue
+		fi
+		t__bad=
+		while IFS='	' read -r t__n t__want t__f; do
+			[ "$t__n" = "$t__name" ] || continue
+			t__line=$(grep -F -- "$t__f: " "$T_TMP/mm.out" | head -n 1)
+			case "$t__want:$t__line" in
+			"ok:$t__f: ok: flowchart"*|"reject:$t__f: Parse error"*) ;;
+			*) t__bad="$t__bad [$t__want] ${t__line:-$t__f: no verdict: $(head -c 300 "$T_TMP/mm.out")}" ;;
+			esac
+		done <"$T_TMP/mm.want"
+		if [ -z "$t__bad" ]; then ok "$t__name"; else
+			fail "$t__name" "$(printf '%s' "$t__bad" | head -c 900)"
+		fi
+	done
+}
+
+# svg_names_nodes FLOW SVG...: every node id of each FLOW is in the text
+# of the SVG after it (as Graphviz wrote it, XML-escaped, read back by an
+# XML parser). Prints what is missing. One python for all the pairs.
+svg_names_nodes() {
+	python3 - "$@" <<'EOF'
+import json, sys
+import xml.etree.ElementTree as ET
+bad = 0
+args = sys.argv[1:]
+for flow_file, svg_file in zip(args[0::2], args[1::2]):
+    flow = json.load(open(flow_file, encoding="utf-8"))
+    nodes = flow.get("nodes")
+    if not (isinstance(nodes, dict) and not isinstance(nodes.get("type"), str)):
+        nodes = flow
+    texts = "\n".join(t.text or "" for t in ET.parse(svg_file).iter()
+                      if t.tag.endswith("}text"))
+    missing = [i for i in nodes if i + " (" not in texts]
+    if missing:
+        print("%s: missing %s" % (flow_file, ", ".join(missing)))
+        bad = 1
+sys.exit(bad)
+EOF
+}
+
+# draw NAME FLOW: both diagrams of FLOW; DOT rendered to SVG. Leaves
+# $T_TMP/NAME.mmd, .dot, .svg.
+draw() {
+	run "$BLUEFLOW" graph "$2"
+	cp "$T_TMP/out" "$T_TMP/$1.mmd"
+	if [ "$RC" -ne 0 ] || [ -s "$T_TMP/err" ]; then
+		fail "$1-mermaid-runs" "exit $RC: $(head -c 600 "$T_TMP/err")"
+	fi
+	run "$BLUEFLOW" graph --dot "$2"
+	cp "$T_TMP/out" "$T_TMP/$1.dot"
+	if [ "$RC" -ne 0 ] || [ -s "$T_TMP/err" ]; then
+		fail "$1-dot-runs" "exit $RC: $(head -c 600 "$T_TMP/err")"
+	fi
+	if [ -z "$have_dot" ]; then
+		fail "$1-dot-renders" "no dot: run scripts/deps.sh (graphviz)"
+	elif dot -Tsvg "$T_TMP/$1.dot" >"$T_TMP/$1.svg" 2>"$T_TMP/dot.err" &&
+	    [ ! -s "$T_TMP/dot.err" ]; then
+		ok "$1-dot-renders"
+		if svg_names_nodes "$2" "$T_TMP/$1.svg" >"$T_TMP/ids.out" 2>&1; then
+			ok "$1-svg-names-every-node"
+		else
+			fail "$1-svg-names-every-node" "$(head -c 600 "$T_TMP/ids.out")"
+		fi
+	else
+		fail "$1-dot-renders" "$(head -c 600 "$T_TMP/dot.err")"
+	fi
+	mermaid_ok "$1-mermaid-parses" "$T_TMP/$1.mmd"
+}
+
+# A flow whose ids and texts hold every character the two syntaxes care
+# about; "orphan\" is unreachable, which is a warning only.
+cat >"$T_TMP/hostile.json" <<'EOF'
+{
+  "start": "a \"quoted\" [id]",
+  "commands": {"/go": "end"},
+  "on_missing_node": "x|y",
+  "nodes": {
+    "a \"quoted\" [id]": {"type": "choice",
+      "node_text": "Pick <b>one</b> &amp; \"two\" #1 `code` {x} |pipe| \\ back\nline",
+      "choices": {"k\"1": "Yes \"sir\" <i>", "k]2": "No ] # ;", "k3": "a|b\\"},
+      "next_for_choice": {"k\"1": "end", "k]2": "x|y", "k3": "graph"}},
+    "end": {"type": "cutscene", "node_text": "The end &amp; &lt;bye&gt; #quot; `x`"},
+    "x|y": {"type": "text", "node_text": "-->|x| n1 \"]) end", "key_to_save": "v",
+      "next": "graph"},
+    "graph": {"type": "branch", "conditions": [
+      {"key": "v", "equals": "a\"b]", "next": "end"},
+      {"key": "v", "one_of": ["x", "y;z"], "next": "end"}], "else": "class"},
+    "class": {"type": "cutscene", "node_text": "classDef x fill:#fff; style n0 fill:#f00"},
+    "orphan\\": {"type": "cutscene", "node_text": "nobody comes here", "next": "end"},
+    "%% <script>alert(1)</script> --> end": {"type": "cutscene", "node_text": "%%{init: {}}%%"}
+  }
+}
+EOF
+
+draw onboarding flows/onboarding.json
+draw seed flows/seed_example.json
+draw hostile "$T_TMP/hostile.json"
+
+# Every golden test flow of its own (the others name a sample flow): all
+# the Mermaid in one parser run, each DOT rendered, each SVG naming every
+# node.
+bad_draw=
+pairs=
+mmds=
+for d in tests/flows/*/; do
+	name=$(basename "$d")
+	[ -f "$d/flow.json" ] || continue
+	"$BLUEFLOW" graph "$d/flow.json" >"$T_TMP/t-$name.mmd" 2>"$T_TMP/err" ||
+		bad_draw="$bad_draw $name(graph exit $?)"
+	mmds="$mmds $T_TMP/t-$name.mmd"
+	"$BLUEFLOW" graph --dot "$d/flow.json" >"$T_TMP/t-$name.dot" 2>"$T_TMP/err" ||
+		bad_draw="$bad_draw $name(graph --dot exit $?)"
+	[ -n "$have_dot" ] || continue
+	if dot -Tsvg "$T_TMP/t-$name.dot" >"$T_TMP/t-$name.svg" 2>"$T_TMP/dot.err" &&
+	    [ ! -s "$T_TMP/dot.err" ]; then
+		pairs="$pairs $d/flow.json $T_TMP/t-$name.svg"
+	else
+		bad_draw="$bad_draw $name(dot -Tsvg)"
+	fi
+done
+if [ -z "$have_dot" ]; then
+	fail test-flows-draw-and-render "no dot: run scripts/deps.sh (graphviz)"
+	fail test-flows-svg-name-every-node "no dot: run scripts/deps.sh (graphviz)"
+else
+	if [ -z "$bad_draw" ]; then ok test-flows-draw-and-render; else
+		fail test-flows-draw-and-render "$bad_draw"
+	fi
+	# shellcheck disable=SC2086
+	if svg_names_nodes $pairs >"$T_TMP/ids.out" 2>&1; then
+		ok test-flows-svg-name-every-node
+	else
+		fail test-flows-svg-name-every-node "$(head -c 900 "$T_TMP/ids.out")"
+	fi
+fi
+# shellcheck disable=SC2086
+mermaid_ok test-flows-mermaid-parse $mmds
+
+# The checkers can fail: a label whose quote is gone, a line Mermaid does
+# not know, an edge to nowhere, and DOT cut short.
+sed '0,/"]/s/"]/]/' "$T_TMP/seed.mmd" >"$T_TMP/broken1.mmd"
+mermaid_rejects mermaid-rejects-unbalanced-quote "$T_TMP/broken1.mmd"
+{ cat "$T_TMP/seed.mmd"; echo "	n0 is not an edge"; } >"$T_TMP/broken2.mmd"
+mermaid_rejects mermaid-rejects-unknown-line "$T_TMP/broken2.mmd"
+{ cat "$T_TMP/seed.mmd"; echo "	n0 -->|\"x\"|"; } >"$T_TMP/broken3.mmd"
+mermaid_rejects mermaid-rejects-dangling-edge "$T_TMP/broken3.mmd"
+if [ -n "$have_dot" ]; then
+	sed '$d' "$T_TMP/seed.dot" >"$T_TMP/broken.dot"
+	if dot -Tsvg "$T_TMP/broken.dot" >/dev/null 2>&1; then
+		fail dot-rejects-unclosed-graph "dot accepted it"
+	else
+		ok dot-rejects-unclosed-graph
+	fi
+fi
+
+# A small flow counted by hand. Ids in the diagram follow the file:
+# n0 ask, n1 route, n2 name, n3 dev_bye, n4 bye, n5 help, n6 old.
+# Transitions: ask 3 buttons (two of them by "next") + 1 after bad
+# answers, route 2 conditions + else, name 1, help 1, old 1: 10; and two
+# entries (/start, /help). Dead ends: dev_bye, bye; unreachable: old.
+cat >"$T_TMP/small.json" <<'EOF'
+{
+  "start": "ask",
+  "commands": {"/help": "help"},
+  "nodes": {
+    "ask": {"type": "choice", "node_text": "Your role?",
+      "choices": {"dev": "Developer", "ops": "Operations", "other": "Something else"},
+      "next_for_choice": {"dev": "route"}, "next": "route", "key_to_save": "role",
+      "max_attempts": 2, "on_max_attempts": "help"},
+    "route": {"type": "branch", "conditions": [
+      {"key": "role", "equals": "dev", "next": "dev_bye"},
+      {"key": "role", "one_of": ["ops", "sre"], "next": "bye"}], "else": "name"},
+    "name": {"type": "text", "node_text": "Your <b>name</b>?", "key_to_save": "name", "next": "bye"},
+    "dev_bye": {"type": "cutscene", "node_text": "Happy hacking! This text is longer than forty characters, so it is cut."},
+    "bye": {"type": "cutscene", "node_text": "Bye, {{name}}!"},
+    "help": {"type": "cutscene", "node_text": "Ask @ops.", "next": "ask"},
+    "old": {"type": "cutscene", "node_text": "No longer used", "next": "bye"}
+  }
+}
+EOF
+run "$BLUEFLOW" check "$T_TMP/small.json"
+expect_rc small-loads 0
+expect_err small-unreachable-is-a-warning 'warning: unreachable: node "old"'
+draw small "$T_TMP/small.json"
+m=$T_TMP/small.mmd
+edges=$(grep -cE '^	[a-z][0-9]+ (-->|-\.->|==>)' "$m")
+if [ "$edges" -eq 12 ]; then ok small-mermaid-12-edges; else
+	fail small-mermaid-12-edges "$edges edges: $(cat "$m")"
+fi
+edges=$(grep -c ' -> ' "$T_TMP/small.dot")
+if [ "$edges" -eq 12 ]; then ok small-dot-12-edges; else
+	fail small-dot-12-edges "$edges edges: $(cat "$T_TMP/small.dot")"
+fi
+# expect_line NAME FILE LINE: FILE has LINE (after its tab) exactly.
+expect_line() {
+	if grep -qxF -- "	$3" "$2"; then ok "$1"; else
+		fail "$1" "no line '$3' in: $(head -c 1500 "$2")"
+	fi
+}
+expect_line small-entry "$m" 's0 ==> n0'
+expect_line small-command "$m" 'c0 -.-> n5'
+expect_line small-command-node "$m" 'c0(["/help"])'
+expect_line small-button "$m" 'n0 -->|"Developer"| n1'
+expect_line small-button-by-next "$m" 'n0 -->|"Something else"| n1'
+expect_line small-bad-answers "$m" 'n0 -.->|"after 2 bad answers"| n5'
+expect_line small-condition "$m" 'n1 -->|"role == dev"| n3'
+expect_line small-one-of "$m" 'n1 -->|"role in ops, sre"| n4'
+expect_line small-else "$m" 'n1 -->|"else"| n2'
+expect_line small-plain-next "$m" 'n2 --> n4'
+expect_line small-choice-shape "$m" 'n0{{"ask (choice)<br/>Your role?"}}'
+expect_line small-branch-shape "$m" 'n1{"route (branch)"}'
+expect_line small-html-dropped "$m" 'n2["name (text)<br/>Your name?"]'
+expect_line small-text-cut "$m" 'n3("dev_bye (cutscene)<br/>Happy hacking! This text is longer than...")'
+expect_line small-start-class "$m" 'class n0 start'
+expect_line small-dead-class "$m" 'class n3,n4 dead'
+expect_line small-unreachable-class "$m" 'class n6 unreachable'
+expect_line small-entry-class "$m" 'class s0,c0 entry'
+d=$T_TMP/small.dot
+expect_line small-dot-button "$d" 'n0 -> n1 [label="Developer"];'
+expect_line small-dot-bad-answers "$d" 'n0 -> n5 [label="after 2 bad answers", style=dashed];'
+expect_line small-dot-plain-next "$d" 'n2 -> n4;'
+expect_line small-dot-entry "$d" 's0 -> n0 [penwidth=2];'
+if [ -n "$have_dot" ]; then
+	for c in 'node choice start:1' 'node cutscene dead:2' 'node cutscene unreachable:1' 'node entry:2'; do
+		n=$(grep -c "class=\"${c%:*}\"" "$T_TMP/small.svg")
+		if [ "$n" -eq "${c#*:}" ]; then ok "small-svg-class-${c%:*}"; else
+			fail "small-svg-class-${c%:*}" "$n, wanted ${c#*:}"
+		fi
+	done
+fi
+
+# The hostile flow: quotes, brackets and HTML never reach the syntax raw.
+expect_line hostile-mermaid-quotes "$T_TMP/hostile.mmd" 'n0 -->|"Yes #quot;sir#quot; #lt;i#gt;"| n1'
+expect_line hostile-dot-quotes "$T_TMP/hostile.dot" 'n0 -> n1 [label="Yes \"sir\" <i>"];'
+if grep -e '<script>' -e '%%' "$T_TMP/hostile.mmd" >"$T_TMP/raw.out"; then
+	fail hostile-no-raw-html-or-directive "$(cat "$T_TMP/raw.out")"
+else
+	ok hostile-no-raw-html-or-directive
+fi
+
+# A button label of "x", 509 spaces and a two-byte character: the label
+# is built in 512 bytes, so the character is cut in half there, and the
+# diagram must end the label before it, not read past it.
+printf '{"0": {"type": "choice", "node_text": "Cut?", "choices": {"k": "x%509s\303\251"},
+ "next": "1"}, "1": {"type": "cutscene", "node_text": "Bye"}}\n' '' >"$T_TMP/cut.json"
+run "$BLUEFLOW" graph "$T_TMP/cut.json"
+expect_rc cut-label-exit 0
+expect_line cut-label-whole-characters "$T_TMP/out" 'n0 -->|"x"| n1'
+
+# The README's diagram is this command's output, byte for byte, and the
+# command prints nothing but the diagram (checked whole by the parser).
+run "$BLUEFLOW" graph flows/onboarding.json
+expect_rc readme-graph-exit 0
+if [ -s "$T_TMP/err" ]; then fail readme-graph-quiet "stderr: $(head -c 300 "$T_TMP/err")"; else
+	ok readme-graph-quiet
+fi
+if [ "$(head -n 1 "$T_TMP/out")" = "flowchart TD" ]; then ok readme-graph-first-line; else
+	fail readme-graph-first-line "$(head -n 1 "$T_TMP/out")"
+fi
+awk '/^```mermaid$/ { on = 1; next } on && /^```$/ { exit } on' README.md >"$T_TMP/readme.mmd"
+if [ ! -s "$T_TMP/readme.mmd" ]; then
+	ok readme-has-no-diagram-yet
+elif cmp -s "$T_TMP/readme.mmd" "$T_TMP/out"; then
+	ok readme-diagram-current
+else
+	fail readme-diagram-current "README.md's mermaid block differs from \`blueflow graph flows/onboarding.json\`: $(diff "$T_TMP/readme.mmd" "$T_TMP/out" | head -20)"
+fi
+cp "$T_TMP/out" "$T_TMP/readme-out.mmd"
+mermaid_ok readme-graph-parses-whole "$T_TMP/readme-out.mmd"
+
+# Errors: a missing file and a broken flow print the validator's errors
+# (as `blueflow check -q` does) and nothing on stdout; usage exits 2.
+run "$BLUEFLOW" graph "$T_TMP/nope.json"
+expect_rc missing-file 1
+expect_err missing-file-says "nope.json: /: schema: cannot open: No such file or directory"
+expect_lines missing-file-no-diagram "$T_TMP/out" 0
+run "$BLUEFLOW" check -q flows/invalid/73_readme_example.json
+cp "$T_TMP/err" "$T_TMP/check.err"
+run "$BLUEFLOW" graph --dot flows/invalid/73_readme_example.json
+expect_rc broken-flow 1
+if [ -s "$T_TMP/err" ] && cmp -s "$T_TMP/err" "$T_TMP/check.err"; then ok broken-flow-check-errors; else
+	fail broken-flow-check-errors "$(diff "$T_TMP/check.err" "$T_TMP/err" | head -c 600)"
+fi
+expect_lines broken-flow-no-diagram "$T_TMP/out" 0
+run "$BLUEFLOW" graph
+expect_rc no-file 2
+expect_err no-file-says "no flow file given"
+run "$BLUEFLOW" graph flows/onboarding.json flows/seed_example.json
+expect_rc two-files 2
+expect_err two-files-says "one flow file at a time"
+run "$BLUEFLOW" graph --svg flows/onboarding.json
+expect_rc bad-option 2
+expect_err bad-option-says "unknown option \"--svg\""
+run "$BLUEFLOW" graph --help
+expect_rc help 0
+expect_out help-dot "--dot"
+expect_out help-example "blueflow graph --dot flows/onboarding.json | dot -Tsvg"
+
+mermaid_verdicts
+finish
