@@ -141,6 +141,20 @@ static int attach_mkdir(const char *path)
 	return -1;
 }
 
+/* Removes what a process killed during a download left in dir: the chat's
+ * lock is held, so no other download into it is under way. */
+static void attach_sweep(const char *dir)
+{
+	struct dirent *d;
+	DIR *dp = opendir(dir);
+	if (dp == NULL)
+		return;
+	while ((d = readdir(dp)) != NULL)
+		if (strncmp(d->d_name, ".part-", 6) == 0)
+			unlinkat(dirfd(dp), d->d_name, 0);
+	closedir(dp);
+}
+
 /* STORAGE/BOT/CHAT_ID into dir, each folder made 0700 if missing. */
 static int attach_dir(struct attach *a, long long chat_id, char *dir, size_t len,
 	char *why, size_t whylen)
@@ -317,6 +331,7 @@ int attach_fetch(void *arg, const struct attach_req *req, char *path, size_t pat
 	}
 	if (attach_dir(a, req->chat_id, dir, sizeof(dir), req->why, req->whylen) != 0)
 		return ATTACH_FAILED;
+	attach_sweep(dir);
 	n = snprintf(path, pathlen, "%s/%lld-%s.%s", dir, req->update_id,
 		f->file_unique_id, t >= 0 ? attach_types[t].ext : "bin");
 	if (n < 0 || (size_t)n >= pathlen) {

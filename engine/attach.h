@@ -7,7 +7,8 @@
  * (folders 0700, files 0600, every part of the name from ids), and a row
  * in the attachments table inside the update's transaction. A failed
  * download is tried again after 1 s, 3 s and 9 s while the request's time
- * allows; a partial file never stays on disk.
+ * allows; a partial file never stays on disk (one a killed process left
+ * is swept before the chat's next download).
  *
  * struct attach is the engine's attach_ops for one worker: attach_bind()
  * points it at the bot and store of the update in hand. */

@@ -1,13 +1,22 @@
 #!/bin/sh
-# scripts/deps.sh - installs the Debian 12 packages blueflow needs to build
-# and test. Safe to run again: it does nothing when all are present.
+# scripts/deps.sh [--test] - installs the Debian 12 packages blueflow needs
+# to build and run (the demo: nginx, openssl, python3); with --test also
+# what only the test suite uses (PostgreSQL, Apache, graphviz, node and
+# Mermaid's parser, groff, python3-jsonschema). Safe to run again: it does
+# nothing when all are present.
 set -eu
 
 PKGS="build-essential autoconf automake pkg-config
 libfcgi-dev libjson-c-dev libpq-dev libcurl4-openssl-dev libssl-dev
 libsqlite3-dev libpcre2-dev libinih-dev libsystemd-dev check
-python3 python3-jsonschema postgresql sqlite3 nginx curl openssl
-apache2 libapache2-mod-fcgid graphviz nodejs groff-base"
+python3 sqlite3 nginx curl openssl"
+TEST_PKGS="python3-jsonschema postgresql apache2 libapache2-mod-fcgid
+graphviz nodejs groff-base"
+tests=
+if [ "${1:-}" = --test ]; then
+	tests=1
+	PKGS="$PKGS $TEST_PKGS"
+fi
 
 missing=""
 for p in $PKGS; do
@@ -32,7 +41,7 @@ deps_mermaid() {
 		$s npm install --prefix "$MERMAID_DIR" --no-audit --no-fund \
 			--omit=dev --ignore-scripts --loglevel=error "mermaid@$MERMAID_VERSION"
 }
-[ -z "$missing" ] && { deps_mermaid; exit; }
+[ -z "$missing" ] && { [ -z "$tests" ] || deps_mermaid; exit; }
 
 echo "deps: installing:$missing"
 if [ "$(id -u)" -ne 0 ]; then
@@ -54,5 +63,5 @@ $SUDO apt-get update -q || rc=$?
 # shellcheck disable=SC2086
 [ $rc -ne 0 ] || $SUDO apt-get install -y -q --no-install-recommends $missing || rc=$?
 [ -n "$policy" ] && $SUDO rm -f /usr/sbin/policy-rc.d
-[ $rc -ne 0 ] || deps_mermaid || rc=$?
+[ $rc -ne 0 ] || [ -z "$tests" ] || deps_mermaid || rc=$?
 exit $rc

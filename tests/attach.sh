@@ -175,6 +175,8 @@ grep -q '"warning":"document download failed: download: HTTP 500"' "$T_TMP/cgi.l
 	ok failed-downloads-logged || fail failed-downloads-logged "$(tail -n 2 "$T_TMP/cgi.log")"
 no_partial failed-no-partial
 
+# --- what a killed download left behind goes with the next one
+: >"$FILES/demo/$CHAT/.part-Killed"
 # --- a download cut short once: tried again, kept whole
 fake_file Dgood AgADpdf1 "$T_TMP/good.pdf"
 botapi_ctl fault '{"kind": "truncated", "method": "download", "count": 1}'
