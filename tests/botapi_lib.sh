@@ -11,7 +11,7 @@ botapi_start() {
 	b__pid=$!
 	at_exit "kill $b__pid 2>/dev/null; wait $b__pid 2>/dev/null"
 	b__i=0
-	while ! grep -q '^ready ' "$T_TMP/fake.out" && [ $b__i -lt 100 ]; do
+	while ! grep -qs '^ready ' "$T_TMP/fake.out" && [ $b__i -lt 100 ]; do
 		sleep 0.1
 		b__i=$((b__i + 1))
 	done

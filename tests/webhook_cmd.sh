@@ -58,6 +58,12 @@ expect_err telegram-refusal-shown "Telegram refused (400): Bad Request: bad webh
 run env WH_SECRET='bad secret!' "$BLUEFLOW" webhook set demo --url https://bot.example/tg/demo -c "$T_TMP/b.conf"
 expect_rc bad-secret-refused 1
 expect_err bad-secret-says "must be 1 to 256 of A-Z, a-z, 0-9, '_' and '-'"
+# a secret Telegram itself refuses (its rules may be stricter one day)
+python3 "$SRCDIR/tests/fake_botapi.py" ctl "http://127.0.0.1:$PORT" fault \
+	'{"kind": "error", "method": "setWebhook", "error_code": 400, "description": "Bad Request: secret token contains unallowed characters", "count": 1}' >/dev/null
+run "$BLUEFLOW" webhook set demo --url https://bot.example/tg/demo -c "$T_TMP/b.conf"
+expect_rc telegram-refuses-secret 1
+expect_err telegram-secret-refusal-shown "Telegram refused (400): Bad Request: secret token contains unallowed characters"
 run "$BLUEFLOW" webhook delete demo --drop-pending -c "$T_TMP/b.conf"
 expect_rc delete 0
 expect_out delete-says "webhook of demo deleted"
