@@ -122,32 +122,35 @@ int store_outbox_list(struct store *s, int dead, int limit, store_row_fn fn,
 		"WHERE state = $1 ORDER BY id LIMIT $2::int"), p, 2, fn, arg, NULL, e);
 }
 
-int store_outbox_retry(struct store *s, long long id, long long *n, struct store_err *e)
+/* Runs a statement on one outbox call ($1: its id; 0: every dead call). */
+static int admin_call(struct store *s, long long id, const char *sqlite, const char *pg,
+	long long *n, struct store_err *e)
 {
 	char idt[24];
 	const char *p[1] = { idt };
 
 	snprintf(idt, sizeof(idt), "%lld", id);
-	return admin_query(s, admin_sql(s,
+	return admin_query(s, admin_sql(s, sqlite, pg), p, 1, NULL, NULL, n, e);
+}
+
+int store_outbox_retry(struct store *s, long long id, long long *n, struct store_err *e)
+{
+	return admin_call(s, id,
 		"UPDATE outbox SET state = 'pending', attempts = 0, lease_until = NULL, "
-		"next_at = strftime('%s', 'now') WHERE state = 'dead' AND (CAST($1 AS INTEGER) = 0 OR id = $1)",
+		"next_at = strftime('%s', 'now') WHERE state = 'dead' AND "
+		"(CAST($1 AS INTEGER) = 0 OR id = $1)",
 		"UPDATE outbox SET state = 'pending', attempts = 0, lease_until = NULL, "
-		"next_at = now() WHERE state = 'dead' AND ($1::bigint = 0 OR id = $1::bigint)"),
-		p, 1, NULL, NULL, n, e);
+		"next_at = now() WHERE state = 'dead' AND ($1::bigint = 0 OR id = $1::bigint)",
+		n, e);
 }
 
 int store_outbox_drop(struct store *s, long long id, long long *n, struct store_err *e)
 {
-	char idt[24];
-	const char *p[1] = { idt };
-
-	snprintf(idt, sizeof(idt), "%lld", id);
-	return admin_query(s, admin_sql(s,
+	return admin_call(s, id,
 		"DELETE FROM outbox WHERE (CAST($1 AS INTEGER) = 0 AND state = 'dead') OR "
 		"(id = $1 AND state <> 'sent')",
 		"DELETE FROM outbox WHERE ($1::bigint = 0 AND state = 'dead') OR "
-		"($1::bigint <> 0 AND id = $1::bigint AND state <> 'sent')"),
-		p, 1, NULL, NULL, n, e);
+		"($1::bigint <> 0 AND id = $1::bigint AND state <> 'sent')", n, e);
 }
 
 static int admin_counts(void *arg, int n, const char *const *cols)
