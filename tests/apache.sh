@@ -1,12 +1,18 @@
 #!/bin/sh
 # tests/apache.sh - `blueflow serve` under Apache 2.4 (tests/apache_lib.sh),
 # on SQLite, over plain HTTP on loopback: through mod_fcgid (a listening
-# socket on fd 0, one worker per process) and as plain CGI (one request per
-# process, GATEWAY_INTERFACE set). In each mode: the onboarding conversation
-# (tests/e2e.py checks every reply and stored value), every refusal (401 for
-# a wrong or missing secret, 404, 405, 413, 400...), the refusal in the log,
-# /healthz, no secret in any log, and nothing left running after the stop.
-# Skipped (77) without apache2 and its modules, curl or python3.
+# socket on fd 0, one worker per process), as plain CGI (one request per
+# process, GATEWAY_INTERFACE set), and as README.md's "Shared hosting" says
+# (htaccess: the README's own wrapper and .htaccess in a document root that
+# httpd.conf maps nothing in, the secrets in a 0600 blueflow.env that the
+# wrapper sources). In each mode: the onboarding conversation (tests/e2e.py
+# checks every reply and stored value), every refusal (401 for a wrong or
+# missing secret, 404, 405, 413, 400...), the refusal in the log, /healthz,
+# no secret in any log, and nothing left running after the stop; in the
+# htaccess mode also that the wrapper is run or refused, never shown, and
+# that the env file, the config and the binary cannot be fetched.
+# APACHE_MODES picks modes (default: fcgid cgi htaccess). Skipped (77)
+# without apache2 and its modules, curl or python3.
 set -u
 . "$SRCDIR/tests/lib.sh"
 . "$SRCDIR/tests/apache_lib.sh"
@@ -33,6 +39,48 @@ status() {
 	s__path=$1
 	shift
 	curl -s -o /dev/null -w '%{http_code}' --max-time 30 "$@" "$APACHE_URL$s__path"
+}
+
+# fetch PATH: the HTTP status Apache gives for PATH, sent as is; the body
+# in $T_TMP/body, the headers in $T_TMP/headers.
+fetch() {
+	curl -s -o "$T_TMP/body" -D "$T_TMP/headers" -w '%{http_code}' --max-time 30 \
+		--path-as-is "$APACHE_URL$1"
+}
+
+# htaccess_checks: the htaccess mode's document root shows nothing it holds
+# but blueflow's answers, and Apache's config maps nothing to blueflow.
+htaccess_checks() {
+	if grep -q -e FcgidInitialEnv -e '^Alias' -e blueflow.fcgi "$APACHE_DIR/httpd.conf"; then
+		fail htaccess-httpd-conf-maps-nothing "$(grep -e FcgidInitialEnv -e '^Alias' -e blueflow.fcgi "$APACHE_DIR/httpd.conf")"
+	else
+		ok htaccess-httpd-conf-maps-nothing
+	fi
+	# The README's .htaccess sends only tg/ to blueflow and refuses the
+	# wrapper's own paths (403), so /healthz and /metrics stay private and
+	# the wrapper's text is never shown.
+	for path in /blueflow.fcgi /blueflow.fcgi/healthz /blueflow.fcgi/metrics; do
+		st=$(fetch "$path")
+		if grep -q -e 'blueflow.env' -e 'exec ' -e '^#!' "$T_TMP/body"; then
+			fail "htaccess-wrapper-refused $path" "status $st, the wrapper's text: $(head -c 300 "$T_TMP/body")"
+		elif [ "$st" = 403 ]; then
+			ok "htaccess-wrapper-refused $path"
+		else
+			fail "htaccess-wrapper-refused $path" "status $st, wanted 403: $(head -c 300 "$T_TMP/body")"
+		fi
+	done
+	# the secrets, the config and the binary live outside the document root
+	for path in /blueflow.env /blueflow.conf /blueflow /home/blueflow.env \
+		/home/blueflow.conf /../home/blueflow.env /tg/../../home/blueflow.env \
+		/blueflow.fcgi/../../home/blueflow.env /.htaccess; do
+		st=$(fetch "$path")
+		if grep -qF -e "$BOT_TOKEN" -e "$BOT_SECRET" -e token_env "$T_TMP/body" ||
+			[ "$st" = 200 ]; then
+			fail "htaccess-not-served $path" "status $st: $(head -c 200 "$T_TMP/body")"
+		else
+			ok "htaccess-not-served $path ($st)"
+		fi
+	done
 }
 
 run_mode() {
@@ -78,8 +126,12 @@ CONF
 	[ "$st" = 401 ] && ok "$m-curl-wrong-secret-401" || fail "$m-curl-wrong-secret-401" "status $st"
 	grep -q '"event":"refused","status":401' "$APACHE_LOG" && ok "$m-refusal-logged" ||
 		fail "$m-refusal-logged" "no log line in $APACHE_LOG"
-	st=$(status /healthz)
-	[ "$st" = 200 ] && ok "$m-healthz" || fail "$m-healthz" "status $st"
+	if [ "$m" = htaccess ]; then
+		htaccess_checks
+	else
+		st=$(status /healthz)
+		[ "$st" = 200 ] && ok "$m-healthz" || fail "$m-healthz" "status $st"
+	fi
 	st=$(status /elsewhere)
 	[ "$st" = 404 ] && ok "$m-other-path-404" || fail "$m-other-path-404" "status $st"
 
@@ -112,6 +164,7 @@ CONF
 	fi
 }
 
-run_mode fcgid
-run_mode cgi
+for m in ${APACHE_MODES:-fcgid cgi htaccess}; do
+	run_mode "$m"
+done
 finish
