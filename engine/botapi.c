@@ -88,28 +88,14 @@ void botapi_parse(struct botapi_answer *a, long http, const char *body, size_t l
 	json_object_put(root);
 }
 
-int botapi_call(struct botapi *b, const char *token, const char *method,
-	const char *params, struct botapi_answer *a)
+/* Sends the request set up on b->curl (URL, body, headers) and parses the
+ * answer. Wipes the URL, which holds the token. */
+static int botapi_perform(struct botapi *b, const char *method, struct buf *url,
+	struct botapi_answer *a)
 {
-	struct curl_slist *headers = NULL;
-	struct buf url;
 	CURLcode rc;
 
-	memset(a, 0, sizeof(*a));
-	buf_init(&url, 4096);
-	buf_reset(&b->body);
-	if (botapi_url(b, "/bot", token, method, &url) != 0) {
-		snprintf(a->transport, sizeof(a->transport), "%s: URL too long", method);
-		botapi_wipe(&url);
-		return -1;
-	}
-	headers = curl_slist_append(headers, "Content-Type: application/json");
-	curl_easy_reset(b->curl);
-	curl_easy_setopt(b->curl, CURLOPT_URL, url.p);
-	curl_easy_setopt(b->curl, CURLOPT_POST, 1L);
-	curl_easy_setopt(b->curl, CURLOPT_POSTFIELDS, params);
-	curl_easy_setopt(b->curl, CURLOPT_POSTFIELDSIZE, (long)strlen(params));
-	curl_easy_setopt(b->curl, CURLOPT_HTTPHEADER, headers);
+	curl_easy_setopt(b->curl, CURLOPT_URL, url->p);
 	curl_easy_setopt(b->curl, CURLOPT_WRITEFUNCTION, botapi_collect);
 	curl_easy_setopt(b->curl, CURLOPT_WRITEDATA, &b->body);
 	curl_easy_setopt(b->curl, CURLOPT_CONNECTTIMEOUT_MS, b->connect_ms);
@@ -117,8 +103,7 @@ int botapi_call(struct botapi *b, const char *token, const char *method,
 	curl_easy_setopt(b->curl, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(b->curl, CURLOPT_TCP_KEEPALIVE, 1L);
 	rc = curl_easy_perform(b->curl);
-	botapi_wipe(&url);
-	curl_slist_free_all(headers);
+	botapi_wipe(url);
 	curl_easy_getinfo(b->curl, CURLINFO_RESPONSE_CODE, &a->http);
 	if (rc != CURLE_OK) {
 		/* curl_easy_strerror() names the failure, never the URL */
@@ -129,6 +114,104 @@ int botapi_call(struct botapi *b, const char *token, const char *method,
 	}
 	botapi_parse(a, a->http, b->body.p, b->body.len);
 	return a->transport[0] ? -1 : 0;
+}
+
+/* Starts a call: the answer cleared, the URL built. */
+static int botapi_start(struct botapi *b, const char *token, const char *method,
+	struct buf *url, struct botapi_answer *a)
+{
+	memset(a, 0, sizeof(*a));
+	buf_init(url, 4096);
+	buf_reset(&b->body);
+	if (botapi_url(b, "/bot", token, method, url) != 0) {
+		snprintf(a->transport, sizeof(a->transport), "%s: URL too long", method);
+		botapi_wipe(url);
+		return -1;
+	}
+	curl_easy_reset(b->curl);
+	return 0;
+}
+
+int botapi_call(struct botapi *b, const char *token, const char *method,
+	const char *params, struct botapi_answer *a)
+{
+	struct curl_slist *headers = NULL;
+	struct buf url;
+	int rc;
+
+	if (botapi_start(b, token, method, &url, a) != 0)
+		return -1;
+	headers = curl_slist_append(headers, "Content-Type: application/json");
+	curl_easy_setopt(b->curl, CURLOPT_POST, 1L);
+	curl_easy_setopt(b->curl, CURLOPT_POSTFIELDS, params);
+	curl_easy_setopt(b->curl, CURLOPT_POSTFIELDSIZE, (long)strlen(params));
+	curl_easy_setopt(b->curl, CURLOPT_HTTPHEADER, headers);
+	rc = botapi_perform(b, method, &url, a);
+	curl_slist_free_all(headers);
+	return rc;
+}
+
+/* One text field of a multipart body: a JSON string as it is, anything
+ * else as its JSON text (as Telegram reads form fields). */
+static int botapi_mime_field(curl_mime *mime, const char *name, json_object *v)
+{
+	curl_mimepart *part = curl_mime_addpart(mime);
+	const char *text = json_object_is_type(v, json_type_string) ?
+		json_object_get_string(v) : json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN);
+	return part == NULL || curl_mime_name(part, name) != CURLE_OK ||
+	       curl_mime_data(part, text, CURL_ZERO_TERMINATED) != CURLE_OK;
+}
+
+int botapi_call_file(struct botapi *b, const char *token, const char *method,
+	const char *params, const struct botapi_file *file, struct botapi_answer *a)
+{
+	struct curl_slist *headers = NULL;
+	curl_mime *mime = NULL;
+	curl_mimepart *part;
+	json_object *root = NULL;
+	char err[256], path[256];
+	struct buf url;
+	int bad = 0, rc = -1;
+
+	if (botapi_start(b, token, method, &url, a) != 0)
+		return -1;
+	if (jdoc_parse(params, strlen(params), 16, &root, err, sizeof(err), path,
+	    sizeof(path)) != 0 || !json_object_is_type(root, json_type_object)) {
+		snprintf(a->transport, sizeof(a->transport), "%s: the parameters are not "
+			"a JSON object", method);
+		goto out;
+	}
+	mime = curl_mime_init(b->curl);
+	bad = mime == NULL;
+	if (!bad) {
+		json_object_object_foreach(root, key, v)
+			bad |= botapi_mime_field(mime, key, v);
+	}
+	if (!bad) {
+		part = curl_mime_addpart(mime);
+		bad = part == NULL || curl_mime_name(part, file->field) != CURLE_OK ||
+		      curl_mime_data(part, file->data, file->len) != CURLE_OK ||
+		      curl_mime_filename(part, file->name) != CURLE_OK ||
+		      curl_mime_type(part, file->type) != CURLE_OK;
+	}
+	if (bad) {
+		snprintf(a->transport, sizeof(a->transport), "%s: cannot build the "
+			"multipart body", method);
+		goto out;
+	}
+	/* no "Expect: 100-continue" round trip before the body */
+	headers = curl_slist_append(headers, "Expect:");
+	curl_easy_setopt(b->curl, CURLOPT_MIMEPOST, mime);
+	curl_easy_setopt(b->curl, CURLOPT_HTTPHEADER, headers);
+	rc = botapi_perform(b, method, &url, a);
+out:
+	botapi_wipe(&url);
+	curl_easy_setopt(b->curl, CURLOPT_MIMEPOST, NULL);
+	curl_easy_setopt(b->curl, CURLOPT_HTTPHEADER, NULL);
+	curl_slist_free_all(headers);
+	curl_mime_free(mime);
+	json_object_put(root);
+	return rc;
 }
 
 void botapi_answer_free(struct botapi_answer *a)

@@ -51,6 +51,23 @@ void botapi_free(struct botapi *b);
 int botapi_call(struct botapi *b, const char *token, const char *method,
 	const char *params, struct botapi_answer *a);
 
+/* A file for botapi_call_file: sent as the form field `field`, named
+ * `name`, of MIME type `type`. */
+struct botapi_file {
+	const char *field;
+	const char *name;
+	const char *type;
+	const void *data;
+	size_t len;
+};
+
+/* Like botapi_call, but as multipart/form-data, the only way Telegram
+ * takes a file (setWebhook's certificate): each member of params (a JSON
+ * object's text) becomes a form field, a string as it is and anything
+ * else as its JSON text, then the file. Returns as botapi_call. */
+int botapi_call_file(struct botapi *b, const char *token, const char *method,
+	const char *params, const struct botapi_file *file, struct botapi_answer *a);
+
 void botapi_answer_free(struct botapi_answer *a);
 
 /* Fills a from an HTTP answer (status http, body of len bytes). Sets

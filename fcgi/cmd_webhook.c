@@ -1,8 +1,9 @@
 /* cmd_webhook.c - `blueflow webhook set|info|delete BOT`: registers the
  * bot's webhook with Telegram (secret token, the update kinds the flow
- * uses, max_connections), shows what Telegram knows, removes it. Safe to
- * run twice. The token comes from the bot's token_env and is never
- * printed. */
+ * uses, max_connections, and with --certificate a self-signed
+ * certificate), shows what Telegram knows, removes it. Safe to run twice.
+ * The token comes from the bot's token_env and is never printed. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +17,8 @@
 
 static void webhook_usage(FILE *f)
 {
-	fprintf(f, "usage: blueflow webhook set BOT [--url URL] [--drop-pending] [-c CONF]\n"
+	fprintf(f, "usage: blueflow webhook set BOT [--url URL] [--certificate FILE] [--drop-pending]\n"
+		"                            [-c CONF]\n"
 		"       blueflow webhook info BOT [-c CONF]\n"
 		"       blueflow webhook delete BOT [--drop-pending] [-c CONF]\n\n"
 		"set     registers https://HOST/tg/BOT (--url, else the bot's url in the\n"
@@ -25,6 +27,9 @@ static void webhook_usage(FILE *f)
 		"info    prints what Telegram knows: the URL, updates waiting, the last\n"
 		"        error in words\n"
 		"delete  removes the webhook\n"
+		"--certificate FILE  (set) uploads FILE, the PEM certificate nginx serves,\n"
+		"                when it is self-signed, so that Telegram trusts it (not\n"
+		"                needed for one from a CA, e.g. Let's Encrypt)\n"
 		"--drop-pending  also drop the updates Telegram holds for the bot\n");
 }
 
@@ -52,10 +57,58 @@ static int webhook_answer(const char *what, int rc, struct botapi_answer *a)
 	return CMD_OK;
 }
 
+#define WEBHOOK_CERT_MAX 65536
+
+/* Reads the certificate to upload into *pem (owned by the caller): a PEM
+ * certificate and never a private key, which must not leave the host. */
+static int webhook_cert(const char *file, char **pem, size_t *len)
+{
+	FILE *f = fopen(file, "rb");
+	char *p;
+	size_t n;
+
+	*pem = NULL;
+	if (f == NULL) {
+		fprintf(stderr, "blueflow webhook set: --certificate %s: %s\n", file,
+			strerror(errno));
+		return -1;
+	}
+	p = malloc(WEBHOOK_CERT_MAX + 1);
+	n = p ? fread(p, 1, WEBHOOK_CERT_MAX + 1, f) : 0;
+	fclose(f);
+	if (p == NULL || n > WEBHOOK_CERT_MAX) {
+		fprintf(stderr, "blueflow webhook set: --certificate %s: %s\n", file,
+			p ? "over 64 KiB, not a certificate" : "out of memory");
+		free(p);
+		return -1;
+	}
+	p[n] = '\0';
+	if (strstr(p, "PRIVATE KEY-----")) {
+		fprintf(stderr, "blueflow webhook set: --certificate %s holds a private key; "
+			"give the certificate only (the key never leaves this host)\n", file);
+		memset(p, 0, n);
+		free(p);
+		return -1;
+	}
+	if (strstr(p, "-----BEGIN CERTIFICATE-----") == NULL) {
+		fprintf(stderr, "blueflow webhook set: --certificate %s is not a PEM "
+			"certificate (no -----BEGIN CERTIFICATE----- line); give the one "
+			"nginx serves (ssl_certificate)\n", file);
+		free(p);
+		return -1;
+	}
+	*pem = p;
+	*len = n;
+	return 0;
+}
+
 static int webhook_set(struct botapi *api, const char *token, const struct app_bot *b,
-	const char *url, int drop)
+	const char *url, const char *cert, int drop)
 {
 	struct botapi_answer a;
+	struct botapi_file file = { "certificate", "certificate.pem",
+		"application/x-pem-file", NULL, 0 };
+	char *pem = NULL;
 	struct buf p;
 	int rc;
 
@@ -64,6 +117,9 @@ static int webhook_set(struct botapi *api, const char *token, const struct app_b
 			"https://HOST/tg/%s or set url in [bot %s]\n", b->cfg->name, b->cfg->name);
 		return CMD_USAGE;
 	}
+	if (cert && webhook_cert(cert, &pem, &file.len) != 0)
+		return CMD_FAIL;
+	file.data = pem;
 	buf_init(&p, 8192);
 	buf_adds(&p, "{\"url\":");
 	jdoc_quote(&p, url, strlen(url));
@@ -74,13 +130,16 @@ static int webhook_set(struct botapi *api, const char *token, const struct app_b
 		jdoc_quote(&p, b->secret, b->secret_len);
 	}
 	buf_addf(&p, ",\"drop_pending_updates\":%s}", drop ? "true" : "false");
-	rc = webhook_answer("set", botapi_call(api, token, "setWebhook", p.p, &a), &a);
+	rc = webhook_answer("set", pem ? botapi_call_file(api, token, "setWebhook", p.p,
+		&file, &a) : botapi_call(api, token, "setWebhook", p.p, &a), &a);
 	if (rc == CMD_OK)
-		printf("webhook of %s set to %s (%s)\n", b->cfg->name, url,
+		printf("webhook of %s set to %s (%s%s)\n", b->cfg->name, url,
 			b->secret_len ? "with its secret token" : "WITHOUT a secret token: "
-			"set secret_env so forged updates are refused");
+			"set secret_env so forged updates are refused",
+			pem ? "; certificate uploaded" : "");
 	memset(p.p, 0, p.len);
 	buf_free(&p);
+	free(pem);
 	botapi_answer_free(&a);
 	return rc;
 }
@@ -92,6 +151,9 @@ static void webhook_print(json_object *r)
 	printf("url: %s\n", *url ? url : "(none: no webhook is set)");
 	if (json_object_object_get_ex(r, "pending_update_count", &v))
 		printf("updates waiting: %d\n", json_object_get_int(v));
+	if (json_object_object_get_ex(r, "has_custom_certificate", &v) &&
+	    json_object_get_boolean(v))
+		printf("certificate: the self-signed one uploaded with --certificate\n");
 	if (json_object_object_get_ex(r, "max_connections", &v))
 		printf("max connections: %d\n", json_object_get_int(v));
 	if (json_object_object_get_ex(r, "allowed_updates", &v))
@@ -110,7 +172,7 @@ static void webhook_print(json_object *r)
 
 int cmd_webhook(int argc, char **argv)
 {
-	const char *conf = config_path(&argc, argv), *url = NULL, *token;
+	const char *conf = config_path(&argc, argv), *url = NULL, *cert = NULL, *token;
 	struct app *app = NULL;
 	struct app_bot *b;
 	struct botapi api;
@@ -125,6 +187,9 @@ int cmd_webhook(int argc, char **argv)
 	for (int i = 3; i < argc; i++) {
 		if (!strcmp(argv[i], "--url") && i + 1 < argc)
 			url = argv[++i];
+		else if (!strcmp(argv[i], "--certificate") && i + 1 < argc &&
+		    !strcmp(argv[1], "set"))
+			cert = argv[++i];
 		else if (!strcmp(argv[i], "--drop-pending"))
 			drop = 1;
 		else {
@@ -151,7 +216,7 @@ int cmd_webhook(int argc, char **argv)
 		return CMD_FAIL;
 	}
 	if (!strcmp(argv[1], "set")) {
-		rc = webhook_set(&api, token, b, url ? url : b->cfg->url, drop);
+		rc = webhook_set(&api, token, b, url ? url : b->cfg->url, cert, drop);
 	} else if (!strcmp(argv[1], "info")) {
 		rc = webhook_answer("info", botapi_call(&api, token, "getWebhookInfo", "{}", &a), &a);
 		if (rc == CMD_OK)

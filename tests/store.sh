@@ -82,12 +82,16 @@ check_backend() {
 	"$STRESS" pause "$uri" "$FLOW" 99000001 >"$T_TMP/pause.out" 2>&1 &
 	pid=$!
 	i=0
-	while ! grep -q paused "$T_TMP/pause.out" && [ $i -lt 100 ]; do
+	while ! grep -q paused "$T_TMP/pause.out" && [ $i -lt 300 ]; do
 		sleep 0.1
 		i=$((i + 1))
 	done
-	grep -q paused "$T_TMP/pause.out" && ok "$b-paused-in-transaction" ||
-		fail "$b-paused-in-transaction" "$(cat "$T_TMP/pause.out")"
+	if grep -q paused "$T_TMP/pause.out"; then ok "$b-paused-in-transaction"; else
+		# what it waits for: other sessions, their locks
+		waits=
+		[ "$b" = pg ] && waits=$(sql pg "select pid, state, wait_event_type, wait_event, left(query, 80) from pg_stat_activity where datname = current_database()")
+		fail "$b-paused-in-transaction" "after 30 s: $(cat "$T_TMP/pause.out") $waits"
+	fi
 	kill -9 "$pid"
 	wait "$pid" 2>/dev/null
 	sleep 0.3
