@@ -342,6 +342,32 @@ static int engine_restart(struct step *s, const char *payload, size_t len)
 	return engine_goto(s, s->flow->start);
 }
 
+const char *engine_outcome_name(enum engine_outcome o)
+{
+	static const char *const names[] = {
+		"ignored", "advanced", "stayed", "stale", "finished", "limit", "expired",
+		"forgotten"
+	};
+	return (unsigned)o < sizeof(names) / sizeof(names[0]) ? names[o] : "?";
+}
+
+/* The forget command: the chat is as new (the store erases the rest in
+ * the same transaction), and told so. */
+static int engine_forget(struct step *s)
+{
+	json_object *ctx = json_object_new_object();
+	if (ctx == NULL)
+		return -1;
+	json_object_put(s->chat->ctx);
+	s->chat->ctx = ctx;
+	s->chat->node[0] = '\0';
+	s->chat->finished = 0;
+	s->chat->attempts = 0;
+	s->out->outcome = ENGINE_FORGOTTEN;
+	return step_reason(s, NULL, "forgotten", "Done: everything this bot kept "
+		"about you is deleted. Send /start to begin again.", NULL);
+}
+
 /* Drops the calls made after the first mark. */
 static void engine_drop_calls(struct step_out *o, unsigned mark)
 {
@@ -417,6 +443,8 @@ static int engine_command(struct step *s, const char *text)
 			len--;
 		return engine_restart(s, payload, len) ? -1 : 1;
 	}
+	if (f->forget_command && strcmp(cmd, f->forget_command) == 0)
+		return engine_forget(s) ? -1 : 1;
 	for (unsigned i = 0; i < f->n_commands; i++) {
 		if (strcmp(f->commands[i].name, cmd) != 0)
 			continue;

@@ -76,8 +76,13 @@ enum engine_outcome {
 	ENGINE_STALE,                  /* an old button was pressed */
 	ENGINE_FINISHED_REPLY,         /* the flow had ended; told so */
 	ENGINE_LIMIT,                  /* the transition guard stopped the step */
-	ENGINE_EXPIRED                 /* a message that arrived over a day late */
+	ENGINE_EXPIRED,                /* a message that arrived over a day late */
+	ENGINE_FORGOTTEN               /* the forget command: the chat starts over
+	                                  and the store erases what it kept */
 };
+
+/* The outcome's name for logs and traces: "advanced", "forgotten", ... */
+const char *engine_outcome_name(enum engine_outcome o);
 
 struct step_out {
 	struct engine_call *calls;

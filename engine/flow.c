@@ -17,12 +17,12 @@ void flow_regex_free(struct flow_regex *r);   /* check.c */
 
 static const char *const flow_top_keys[] = {
 	"$schema", "start", "commands", "nodes", "finished_text", "messages",
-	"on_missing_node", "name", "description", NULL
+	"on_missing_node", "forget_command", "name", "description", NULL
 };
 
 /* Messages only the flow as a whole can override. */
 static const char *const flow_own_reasons[] = {
-	"stale_button", "upload_failed", "expired", NULL
+	"stale_button", "upload_failed", "expired", "forgotten", NULL
 };
 
 static uint32_t flow_hash_id(const char *s)
@@ -262,6 +262,35 @@ static void flow_load_commands(struct check *c, json_object *root)
 	}
 }
 
+/* "forget_command": the command that erases what the bot keeps about
+ * the chat; a command name no other use takes. */
+static void flow_load_forget(struct check *c, json_object *root)
+{
+	struct flow *f = c->flow;
+	const char *name = NULL;
+
+	if (check_string(c, root, "forget_command", "", NULL, &name) <= 0)
+		return;
+	if (!flow_command_name(name)) {
+		check_error(c, DIAG_NODE_SCHEMA, "/forget_command", "\"%s\" is not a "
+			"Telegram command: use \"/\" and 1 to 32 lowercase letters, "
+			"digits or '_', e.g. \"/forget\"", name);
+		return;
+	}
+	for (unsigned i = 0; i < f->n_commands; i++)
+		if (strcmp(f->commands[i].name, name) == 0) {
+			check_error(c, DIAG_NODE_SCHEMA, "/forget_command", "%s is also "
+				"in \"commands\"; a command does one thing", name);
+			return;
+		}
+	if (strcmp(name, "/start") == 0) {
+		check_error(c, DIAG_NODE_SCHEMA, "/forget_command", "/start always "
+			"restarts the flow; name another command, e.g. \"/forget\"");
+		return;
+	}
+	f->forget_command = check_strdup(c, name);
+}
+
 /* Every reason any node type or the flow accepts, NULL-terminated. */
 static const char **flow_all_reasons(struct check *c)
 {
@@ -306,7 +335,8 @@ static void flow_load_settings(struct check *c, json_object *root)
 		else
 			check_error(c, DIAG_SCHEMA, kpath, "unknown setting \"%s\"; the "
 				"settings are: start, commands, nodes, finished_text, "
-				"messages, on_missing_node, name, description", key);
+				"messages, on_missing_node, forget_command, name, "
+				"description", key);
 	}
 	check_string(c, root, "$schema", "", NULL, &s);
 	check_string(c, root, "name", "", NULL, &s);
@@ -316,6 +346,7 @@ static void flow_load_settings(struct check *c, json_object *root)
 	check_text(c, root, "finished_text", "", NULL, FLOW_TEXT_MAX, 1, &f->finished_text);
 	check_messages(c, root, "", flow_all_reasons(c), &f->msgs, &f->n_msgs);
 	flow_load_commands(c, root);
+	flow_load_forget(c, root);
 }
 
 /* --- graph checks over resolved references --- */

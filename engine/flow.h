@@ -73,6 +73,7 @@ struct flow {
 	int on_missing_node;
 	const struct flow_command *commands;
 	unsigned n_commands;
+	const char *forget_command;   /* "/forget": erases the chat; NULL: none */
 	struct flow_text finished_text;
 	const struct flow_msg *msgs;  /* flow-wide message overrides */
 	unsigned n_msgs;

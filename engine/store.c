@@ -110,6 +110,13 @@ int store_apply(struct store *s, const struct store_job *job,
 	}
 	memcpy(r->node_to, sc.chat.node, sizeof(r->node_to));
 	memset(&sv, 0, sizeof(sv));
+	if (r->out.outcome == ENGINE_FORGOTTEN) {
+		rc = store_erase(s, job->bot, u->chat_id, e);
+		if (rc)
+			goto fail;
+		sc.pending = 0;
+		sv.quiet = 1;
+	}
 	if (job->inline_reply && r->out.n_calls == 1 && !sc.pending) {
 		if (engine_call_json(&r->out.calls[0], &r->reply) != 0) {
 			rc = store_fail(e, STORE_PERMANENT, "the reply is over %d bytes",

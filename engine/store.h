@@ -52,6 +52,7 @@ struct store_save {
 	unsigned outbox_from;         /* calls[outbox_from..] go to the outbox */
 	const char *reply;            /* the inline reply given, or NULL */
 	const char *said;             /* what the user sent, for the transcript */
+	int quiet;                    /* no transcript: the update erased it */
 };
 
 struct store;
@@ -252,6 +253,11 @@ int store_file_add(struct store *s, const char *bot, long long chat_id,
 int store_forget(struct store *s, const char *bot, long long chat_id,
 	int (*fn)(void *arg, const char *path), void *arg, long long *rows,
 	struct store_err *e);
+
+/* The forget command, inside the update's transaction: deletes the
+ * chat's transcript, outbox calls and attachment rows (its row is saved
+ * as new by the step). Nothing to do on the memory store. */
+int store_erase(struct store *s, const char *bot, long long chat_id, struct store_err *e);
 
 /* Outbox calls for operators. list: pending (dead = 0) or dead calls,
  * oldest first, at most limit, each row as id, bot, chat_id, method,

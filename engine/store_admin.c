@@ -58,29 +58,54 @@ static int admin_path(void *arg, int n, const char *const *cols)
 	return n > 0 && cols[0] ? a->fn(a->arg, cols[0]) : 0;
 }
 
-int store_forget(struct store *s, const char *bot, long long chat_id,
-	int (*fn)(void *arg, const char *path), void *arg, long long *rows,
-	struct store_err *e)
+/* Deletes what is kept about a chat but its row: transcript, outbox
+ * calls, attachment rows, and inline replies addressed to it (a repeat is
+ * answered from updates.reply, whose call JSON starts
+ * {"method":...,"chat_id":N,). *rows counts them (not the replies). */
+static int admin_erase(struct store *s, const char *bot, long long chat_id,
+	long long *rows, struct store_err *e)
 {
 	static const char *const deletes[] = {
-		"DELETE FROM chats WHERE bot = $1 AND chat_id = $2",
 		"DELETE FROM transcript WHERE bot = $1 AND chat_id = $2",
 		"DELETE FROM outbox WHERE bot = $1 AND chat_id = $2",
 		"DELETE FROM attachments WHERE bot = $1 AND chat_id = $2",
-		/* a repeat is answered from updates.reply: the call's JSON
-		 * starts {"method":...,"chat_id":N, */
-		"UPDATE updates SET reply = NULL WHERE bot = $1 AND (reply LIKE $2 "
-			"OR reply LIKE $3)",
 	};
-	struct admin_paths paths = { fn, arg };
 	char chat[24], like1[48], like2[48];
 	const char *p[2] = { bot, chat }, *replies[3] = { bot, like1, like2 };
 	long long n = 0;
-	int rc;
+	int rc = STORE_OK;
 
 	snprintf(chat, sizeof(chat), "%lld", chat_id);
 	snprintf(like1, sizeof(like1), "%%\"chat_id\":%lld,%%", chat_id);
 	snprintf(like2, sizeof(like2), "%%\"chat_id\":%lld}%%", chat_id);
+	for (size_t i = 0; rc == STORE_OK && i < sizeof(deletes) / sizeof(deletes[0]); i++) {
+		rc = admin_query(s, deletes[i], p, 2, NULL, NULL, &n, e);
+		*rows += n;
+	}
+	if (rc == STORE_OK)
+		rc = admin_query(s, "UPDATE updates SET reply = NULL WHERE bot = $1 AND "
+			"(reply LIKE $2 OR reply LIKE $3)", replies, 3, NULL, NULL, NULL, e);
+	return rc;
+}
+
+int store_erase(struct store *s, const char *bot, long long chat_id, struct store_err *e)
+{
+	long long rows = 0;
+	if (s->ops->query == NULL)
+		return STORE_OK;   /* the memory store keeps nothing but the chat */
+	return admin_erase(s, bot, chat_id, &rows, e);
+}
+
+int store_forget(struct store *s, const char *bot, long long chat_id,
+	int (*fn)(void *arg, const char *path), void *arg, long long *rows,
+	struct store_err *e)
+{
+	struct admin_paths paths = { fn, arg };
+	char chat[24];
+	const char *p[2] = { bot, chat };
+	int rc;
+
+	snprintf(chat, sizeof(chat), "%lld", chat_id);
 	*rows = 0;
 	if (!admin_sql_ok(s, e))
 		return e->code;
@@ -94,12 +119,11 @@ int store_forget(struct store *s, const char *bot, long long chat_id,
 	if (rc == STORE_OK && fn)
 		rc = admin_query(s, "SELECT path FROM attachments WHERE bot = $1 AND "
 			"chat_id = $2 ORDER BY id", p, 2, admin_path, &paths, NULL, e);
-	for (size_t i = 0; rc == STORE_OK && i < sizeof(deletes) / sizeof(deletes[0]); i++) {
-		rc = admin_query(s, deletes[i], i == 4 ? replies : p, i == 4 ? 3 : 2,
-			NULL, NULL, &n, e);
-		if (i < 4)
-			*rows += n;
-	}
+	if (rc == STORE_OK)
+		rc = admin_query(s, "DELETE FROM chats WHERE bot = $1 AND chat_id = $2",
+			p, 2, NULL, NULL, rows, e);
+	if (rc == STORE_OK)
+		rc = admin_erase(s, bot, chat_id, rows, e);
 	if (rc == STORE_OK)
 		rc = s->ops->commit(s, e);
 	if (rc)

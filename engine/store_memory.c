@@ -333,7 +333,7 @@ static int mem_save(struct store *base, const struct store_save *sv,
 	c->keyboard = ch->keyboard;
 	c->pending += sv->out->n_calls - sv->outbox_from;
 	s->outbox_rows += sv->out->n_calls - sv->outbox_from;
-	s->transcript_rows += s->base.transcript ? 1 + sv->out->n_calls : 0;
+	s->transcript_rows += s->base.transcript && !sv->quiet ? 1 + sv->out->n_calls : 0;
 	return STORE_OK;
 }
 

@@ -365,7 +365,7 @@ static int pg_arrays(struct store_pg *s, const struct store_save *sv)
 		rc |= pg_array_add(&s->a[1], json_object_to_json_string_ext(o->calls[i].params,
 			JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	}
-	if (s->base.transcript) {
+	if (s->base.transcript && !sv->quiet) {
 		rc |= pg_array_add(&s->a[2], "in");
 		rc |= pg_array_text(s, &s->a[3], sv->said);
 		for (unsigned i = 0; rc == 0 && i < o->n_calls; i++) {

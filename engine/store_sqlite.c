@@ -349,7 +349,7 @@ static int sqlite_save(struct store *base, const struct store_save *sv,
 		sqlite3_bind_text(st, 3, sv->reply, -1, SQLITE_STATIC);
 		rc = sqlite_done(s, st, "record reply", e);
 	}
-	if (!s->base.transcript)
+	if (!s->base.transcript || sv->quiet)
 		return rc;
 	if (rc == STORE_OK)
 		rc = sqlite_transcript(s, sv, "in", sv->said, e);

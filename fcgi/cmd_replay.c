@@ -59,17 +59,13 @@ static int replay_fetch(void *arg, const struct attach_req *req, char *path,
 	return 0;
 }
 
-static const char *const replay_outcomes[] = {
-	"ignored", "advanced", "stayed", "stale", "finished", "limit", "expired"
-};
-
 static void replay_trace(const struct update *u, const struct step_out *o,
 	const char *to, struct buf *b)
 {
 	buf_reset(b);
 	buf_addf(b, "{\"trace\":%lld,\"kind\":", u->update_id);
 	jdoc_quote(b, u->kind_name ? u->kind_name : "", strlen(u->kind_name ? u->kind_name : ""));
-	buf_addf(b, ",\"outcome\":\"%s\",\"from\":", replay_outcomes[o->outcome]);
+	buf_addf(b, ",\"outcome\":\"%s\",\"from\":", engine_outcome_name(o->outcome));
 	jdoc_quote(b, o->node_from, strlen(o->node_from));
 	buf_adds(b, ",\"to\":");
 	jdoc_quote(b, to ? to : "", strlen(to ? to : ""));

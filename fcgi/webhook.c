@@ -17,10 +17,6 @@
 
 #define WEBHOOK_OUT_MAX (256 * 1024)
 
-static const char *const webhook_outcomes[] = {
-	"ignored", "advanced", "stayed", "stale", "finished", "limit", "expired"
-};
-
 static double webhook_now(void)
 {
 	struct timespec ts;
@@ -220,6 +216,22 @@ static void webhook_chatless(struct webhook *w, const struct http_io *io,
 	step_out_free(&out);
 }
 
+/* After the forget command: the chat's uploads go too. */
+static void webhook_forget_files(struct webhook *w, struct app_bot *b, long long chat_id)
+{
+	char err[256];
+	int files;
+	if (attach_forget(w->app->config.storage, b->cfg->name, chat_id, &files,
+	    err, sizeof(err)) != 0) {
+		struct log_line l;
+		log_start(&l, "error", "forget");
+		log_str(&l, "bot", b->cfg->name);
+		log_int(&l, "chat_id", chat_id);
+		log_str(&l, "msg", err);
+		log_end(&l);
+	}
+}
+
 static void webhook_update(struct webhook *w, const struct http_io *io,
 	struct app_bot *b, double t0)
 {
@@ -297,8 +309,10 @@ static void webhook_update(struct webhook *w, const struct http_io *io,
 		ssize_t n = send(w->wake_fd, "w", 1, MSG_DONTWAIT);   /* a full queue already wakes it */
 		(void)n;
 	}
+	if (!r.repeat && r.out.outcome == ENGINE_FORGOTTEN)
+		webhook_forget_files(w, b, u.chat_id);
 	metrics_update(w->m, b->metrics, r.repeat ? MR_REPEAT : MR_APPLIED);
-	webhook_log(b, &u, &r, r.repeat ? "repeat" : webhook_outcomes[r.out.outcome], t0);
+	webhook_log(b, &u, &r, r.repeat ? "repeat" : engine_outcome_name(r.out.outcome), t0);
 out:
 	store_result_free(&r);
 	update_free(&u);

@@ -25,6 +25,7 @@ botapi_start "$TOKEN" && ok fake-started || { fail fake-started "$(cat "$T_TMP/f
 cat >"$T_TMP/flow.json" <<'JSON'
 {
   "start": "name",
+  "forget_command": "/forget",
   "nodes": {
     "name": {"type": "text", "node_text": "Your name?", "key_to_save": "name", "next": "cv"},
     "cv": {"type": "file_upload", "node_text": "Your CV as a PDF?",
@@ -162,6 +163,21 @@ PY
 	expect_rc "$b-forget-unknown-bot" 1
 	run "$BLUEFLOW" chat forget demo seven -c "$CGI_CONF"
 	expect_rc "$b-forget-bad-id" 2
+	# --- the flow's /forget: the same, asked by the user
+	CHAT=7003
+	cgi_post '"text":"/start"'
+	cgi_post '"text":"Eve Smith"'
+	cgi_doc Dcv AgADcv application/pdf "$(wc -c <"$T_TMP/cv.pdf")"
+	[ -d "$FILES/demo/7003" ] && [ "$(q "$b" "select count(*) from attachments where chat_id = 7003")" = 1 ] &&
+		ok "$b-user-forget-setup" || fail "$b-user-forget-setup" "no upload for 7003"
+	cgi_post '"text":"/forget"'
+	left=$(q "$b" "select (select count(*) from transcript where chat_id = 7003) || ' ' || (select count(*) from attachments where chat_id = 7003) || ' ' || (select count(*) from outbox where chat_id = 7003) || ' ' || (select context || node from chats where chat_id = 7003)")
+	[ "$left" = "0 0 1 {}" ] && ok "$b-user-forget-rows" || fail "$b-user-forget-rows" "transcript, attachments, outbox, context+node: $left"
+	q "$b" "select params from outbox where chat_id = 7003" | grep -q "everything this bot kept about you is deleted" &&
+		ok "$b-user-forget-told" || fail "$b-user-forget-told" "$(q "$b" "select params from outbox where chat_id = 7003")"
+	[ ! -e "$FILES/demo/7003" ] && ok "$b-user-forget-files" || fail "$b-user-forget-files" "$(ls -la "$FILES/demo/7003")"
+	grep -q '"outcome":"forgotten"' "$T_TMP/cgi.log" && ok "$b-user-forget-logged" || fail "$b-user-forget-logged" "$(tail -n 2 "$T_TMP/cgi.log")"
+
 	CHAT=7001
 	cgi_post '"text":"hello again"'
 	[ "$(q "$b" "select node from chats where chat_id = 7001")" = name ] && ok "$b-forgotten-starts-afresh" ||
