@@ -41,7 +41,12 @@ deps_mermaid() {
 		$s npm install --prefix "$MERMAID_DIR" --no-audit --no-fund \
 			--omit=dev --ignore-scripts --loglevel=error "mermaid@$MERMAID_VERSION"
 }
-[ -z "$missing" ] && { [ -z "$tests" ] || deps_mermaid; exit; }
+# Mermaid's parser serves one test (tests/graph.sh, which says so when it
+# is missing): without npm's registry the rest still runs.
+deps_mermaid_or_warn() {
+	deps_mermaid || echo "deps: could not install mermaid from npm; tests/graph.sh will fail" >&2
+}
+[ -z "$missing" ] && { [ -z "$tests" ] || deps_mermaid_or_warn; exit 0; }
 
 echo "deps: installing:$missing"
 if [ "$(id -u)" -ne 0 ]; then
@@ -63,5 +68,5 @@ $SUDO apt-get update -q || rc=$?
 # shellcheck disable=SC2086
 [ $rc -ne 0 ] || $SUDO apt-get install -y -q --no-install-recommends $missing || rc=$?
 [ -n "$policy" ] && $SUDO rm -f /usr/sbin/policy-rc.d
-[ $rc -ne 0 ] || [ -z "$tests" ] || deps_mermaid || rc=$?
+[ $rc -ne 0 ] || [ -z "$tests" ] || deps_mermaid_or_warn
 exit $rc

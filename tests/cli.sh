@@ -247,10 +247,15 @@ fi
 P=$(mktemp -d "${TMPDIR:-/tmp}/blueflow-cli-perm.XXXXXX")
 at_exit 'chmod -R u+rwx "$P" 2>/dev/null; rm -rf "$P"'
 chmod 0755 "$P"
+# the build may sit where nobody cannot reach it (a clone under /root, which
+# is 0700 on Debian): the checks run a copy of the binary from $P, and the
+# probe runs it the way prun does (setpriv itself may still pass /root)
+PBIN=$P/blueflow
+cp "$BLUEFLOW" "$PBIN" && chmod 0755 "$PBIN"
 if [ -z "$as_user" ]; then
 	echo "skip permission checks: running as root without setpriv or runuser"
-elif ! $as_user "$BLUEFLOW" --version >/dev/null 2>&1; then
-	echo "skip permission checks: $BLUEFLOW cannot be run by nobody (is its folder reachable?)"
+elif ! $as_user env "$PBIN" --version >/dev/null 2>&1; then
+	echo "skip permission checks: $PBIN cannot be run by nobody (is its folder reachable?)"
 elif ! $as_user test -r "$P"; then
 	echo "skip permission checks: nobody cannot reach $P"
 else
@@ -266,7 +271,7 @@ else
 		chmod 0644 "$P/p.conf"
 	}
 	prun() {
-		run $as_user env CLI_TOKEN=1:x timeout 20 "$BLUEFLOW" "$@"
+		run $as_user env CLI_TOKEN=1:x timeout 20 "$PBIN" "$@"
 	}
 	# (the folder is read-only)
 	pconf "$P/ro/x.db" "$P/rw/files" "$P/flow.json"

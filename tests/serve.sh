@@ -168,6 +168,10 @@ supervisor() {
 		kill -9 "$victim"
 		t0=$(date +%s%N)
 		i=0
+		# until the supervisor has reaped it the victim still counts (and
+		# pgrep -n below may then pick an old child): wait for it to go
+		while pgrep -P "$SERVE_PID" | grep -qx "$victim" && [ $i -lt 100 ]; do sleep 0.01; i=$((i + 1)); done
+		i=0
 		while [ "$(workers)" -lt "$n" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
 		t1=$(date +%s%N)
 		victim=$(pgrep -n -P "$SERVE_PID")
