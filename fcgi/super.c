@@ -253,6 +253,10 @@ static void super_stop(struct super *s, int sig)
 	if (s->state == S_RUNNING) {
 		s->state = S_FINISHING;
 		s->deadline = super_now() + s->app->config.request_timeout + 2;
+		/* no new connections from now on, in every process sharing the
+		 * socket: nginx gets a refusal at connect time and tries the
+		 * next host instead of a reset after sending the update */
+		shutdown(s->listen_fd, SHUT_RDWR);
 		super_signal_kids(s, SIGQUIT, 0);
 		log_msg("info", "stopping", sig == SIGQUIT ? "SIGQUIT" : "finishing "
 			"the requests in hand");

@@ -2,15 +2,19 @@
 # nginx/blueflow.conf, for the shell tests. Source it after tests/lib.sh.
 # Functions:
 #   nginx_available     0 when nginx ($NGINX) and openssl are installed
-#   nginx_start UPSTREAM
+#   nginx_start UPSTREAM...
 #                       UPSTREAM is unix:/path/to.sock or 127.0.0.1:PORT (the
-#                       FastCGI server, usually `blueflow serve`). Makes a temp
+#                       FastCGI server, usually `blueflow serve`); several
+#                       (separate arguments, or one space-separated list) make
+#                       an `upstream blueflow { }` of several servers, as the
+#                       README's "Scaling out" does. Makes a temp
 #                       dir with a self-signed certificate for 127.0.0.1 and
 #                       localhost, derives its config from nginx/blueflow.conf
 #                       (certificate, listen 127.0.0.1:PORT on a free port,
 #                       server_name, log paths, the error log's level (notice)
-#                       and the upstream's server are swapped; everything else
-#                       is the production file),
+#                       and the upstream's server line, which becomes one
+#                       `server UPSTREAM;` per UPSTREAM, are swapped;
+#                       everything else is the production file),
 #                       starts nginx and waits (10 s at most) until it listens;
 #                       exports NGINX_DIR, NGINX_PORT, NGINX_URL
 #                       (https://127.0.0.1:PORT), NGINX_CA (the certificate, for
@@ -115,10 +119,12 @@ nginx_cleanup() {
 	NGINX_OWNED=
 }
 
-# nginx__derive DIR PORT UPSTREAM: writes DIR/blueflow.conf (the production
-# site with the test's certificate, port, names, logs and upstream) and
-# DIR/nginx.conf (a main config around it); fails if a swap found nothing to
-# swap or something outside DIR is left.
+# nginx__derive DIR PORT UPSTREAMS: writes DIR/blueflow.conf (the production
+# site with the test's certificate, port, names, logs and upstream servers,
+# UPSTREAMS being a space-separated list) and DIR/nginx.conf (a main config
+# around it); fails if a swap found nothing to swap, if `upstream blueflow`
+# would not hold exactly the servers given, or if something outside DIR is
+# left.
 nginx__derive() {
 	nginx__src=$SRCDIR/nginx/blueflow.conf
 	[ -r "$nginx__src" ] || {
@@ -126,6 +132,12 @@ nginx__derive() {
 		return 1
 	}
 	nginx__sp='[[:space:]]'
+	# The production file's one server line becomes "server A; server B;"
+	# (nginx reads several directives on a line as on several lines).
+	nginx__servers=
+	for nginx__u in $3; do
+		nginx__servers="$nginx__servers${nginx__servers:+ server }$nginx__u;"
+	done
 	sed -e "s|^\($nginx__sp*listen$nginx__sp\{1,\}\)443\($nginx__sp\)|\1127.0.0.1:$2\2|" \
 		-e "s|^\($nginx__sp*server_name$nginx__sp\{1,\}\)[^;]*;|\1localhost 127.0.0.1;|" \
 		-e "s|^\($nginx__sp*ssl_certificate$nginx__sp\{1,\}\)[^;]*;|\1$1/cert.pem;|" \
@@ -133,7 +145,7 @@ nginx__derive() {
 		-e "s|^\($nginx__sp*access_log$nginx__sp\{1,\}\)/[^[:space:];]*|\1$1/access.log|" \
 		-e "s|^\($nginx__sp*error_log$nginx__sp\{1,\}\)/[^;]*;|\1$1/error.log notice;|" \
 		-e "s|^\($nginx__sp*include$nginx__sp\{1,\}\)fastcgi_params;|\1$NGINX_FASTCGI_PARAMS;|" \
-		-e "/^$nginx__sp*upstream$nginx__sp\{1,\}blueflow$nginx__sp*{/,/^$nginx__sp*}/s|^\($nginx__sp*server$nginx__sp\{1,\}\)[^;]*;|\1$3;|" \
+		-e "/^$nginx__sp*upstream$nginx__sp\{1,\}blueflow$nginx__sp*{/,/^$nginx__sp*}/s|^\($nginx__sp*server$nginx__sp\{1,\}\)[^;]*;|\1$nginx__servers|" \
 		"$nginx__src" >"$1/blueflow.conf" || return 1
 	# What nginx will read, without comments.
 	sed 's/#.*//' "$1/blueflow.conf" >"$1/blueflow.active"
@@ -148,8 +160,17 @@ nginx__derive() {
 		nginx__why="$nginx__why${nginx__why:+; }no ssl_certificate line"
 	grep -q "^$nginx__sp*ssl_certificate_key$nginx__sp\{1,\}$1/key\.pem;" "$1/blueflow.active" ||
 		nginx__why="$nginx__why${nginx__why:+; }no ssl_certificate_key line"
-	grep -qF "server $3;" "$1/blueflow.active" ||
+	# What `upstream blueflow { }` serves: its server directives, one a line.
+	nginx__got=$(sed -n "/^$nginx__sp*upstream$nginx__sp\{1,\}blueflow$nginx__sp*{/,/^$nginx__sp*}/p" \
+		"$1/blueflow.active" | tr ';' '\n' |
+		sed -n "s/^$nginx__sp*server$nginx__sp\{1,\}\([^[:space:]]*\).*/\1/p")
+	nginx__want=$(for nginx__u in $3; do echo "$nginx__u"; done)
+	if [ -z "$nginx__got" ]; then
 		nginx__why="$nginx__why${nginx__why:+; }no server line in 'upstream blueflow { }'"
+	elif [ "$nginx__got" != "$nginx__want" ]; then
+		nginx__got=$(echo "$nginx__got" | tr '\n' ' ')
+		nginx__why="$nginx__why${nginx__why:+; }'upstream blueflow { }' would serve ${nginx__got}instead of $3"
+	fi
 	if grep -v -F "$NGINX_FASTCGI_PARAMS" "$1/blueflow.active" |
 		grep -E '(^|[[:space:]])/(etc|run|var|srv|opt|home|usr)/' >&2; then
 		nginx__why="$nginx__why${nginx__why:+; }paths outside the test dir (above)"
@@ -185,13 +206,23 @@ EOF
 }
 
 nginx_start() {
-	case ${1:-} in
-	*[!A-Za-z0-9_./:-]*) nginx__bad=1 ;;
-	unix:/*|127.0.0.1:[0-9]*) nginx__bad= ;;
-	*) nginx__bad=1 ;;
+	# One list of the upstreams, whether given as arguments or in one.
+	nginx__ups=
+	nginx__bad=
+	case "$*" in
+	*[*?[]*) nginx__bad=$* ;;   # refused before $* is split (no globbing)
+	*)
+		# shellcheck disable=SC2048 # split on purpose: one list or several
+		for nginx__u in $*; do
+			case $nginx__u in
+			*[!A-Za-z0-9_./:-]*) nginx__bad=$nginx__u ;;
+			unix:/*|127.0.0.1:[0-9]*) nginx__ups="$nginx__ups${nginx__ups:+ }$nginx__u" ;;
+			*) nginx__bad=$nginx__u ;;
+			esac
+		done ;;
 	esac
-	if [ -n "$nginx__bad" ]; then
-		echo "nginx_start: UPSTREAM is unix:/path/to.sock or 127.0.0.1:PORT, not '${1:-}'" >&2
+	if [ -n "$nginx__bad" ] || [ -z "$nginx__ups" ]; then
+		echo "nginx_start: UPSTREAM is unix:/path/to.sock or 127.0.0.1:PORT, not '${nginx__bad:-$*}'" >&2
 		return 2
 	fi
 	nginx__me=$(exec sh -c 'echo $PPID')
@@ -219,7 +250,7 @@ nginx_start() {
 	nginx__try=1
 	while :; do
 		nginx__port=$(nginx__pick_port)
-		nginx__derive "$nginx__dir" "$nginx__port" "$1" || return 1
+		nginx__derive "$nginx__dir" "$nginx__port" "$nginx__ups" || return 1
 		"$NGINX" -p "$nginx__dir/" -c "$nginx__dir/nginx.conf" \
 			-e "$nginx__dir/error.log" >"$nginx__dir/start.out" 2>&1 && break
 		# Another test may have taken the port since it was picked.
