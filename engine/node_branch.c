@@ -96,7 +96,10 @@ static int branch_operand(struct check *c, struct branch_cond *b,
 	case BRANCH_ONE_OF:
 		return branch_one_of(c, v, path, b);
 	case BRANCH_MATCHES:
-		return check_regex_value(c, v, path, &b->re) > 0 ? 0 : -1;
+		if (check_regex_value(c, v, path, &b->re) <= 0)
+			return -1;
+		b->str = check_strdup(c, json_object_get_string(v));   /* for people */
+		return b->str ? 0 : -1;
 	case BRANCH_EXISTS:
 		if (json_object_get_type(v) != json_type_boolean) {
 			check_error(c, DIAG_SCHEMA, path, "must be true or false, not %s",

@@ -10,7 +10,7 @@ enum branch_op {
 struct branch_cond {
 	const char *key;           /* saved value, or a built-in like user.language_code */
 	enum branch_op op;
-	const char *str;           /* equals: the value as text */
+	const char *str;           /* equals: the value as text; matches: the pattern */
 	double num;                /* lt/le/gt/ge, and equals when is_num */
 	int is_num;
 	const char *const *set;    /* one_of */

@@ -211,8 +211,7 @@ static void graph_condition(const struct branch_cond *b, char *out, size_t outle
 		}
 		break;
 	case BRANCH_MATCHES:
-		/* the loaded flow keeps the compiled pattern only */
-		snprintf(out, outlen, "%s matches pattern", b->key);
+		snprintf(out, outlen, "%s matches /%s/", b->key, b->str);
 		break;
 	case BRANCH_EXISTS:
 		snprintf(out, outlen, "%s %s", b->key, b->exists ? "exists" : "absent");

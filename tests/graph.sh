@@ -161,7 +161,8 @@ cat >"$T_TMP/hostile.json" <<'EOF'
       "next": "graph"},
     "graph": {"type": "branch", "conditions": [
       {"key": "v", "equals": "a\"b]", "next": "end"},
-      {"key": "v", "one_of": ["x", "y;z"], "next": "end"}], "else": "class"},
+      {"key": "v", "one_of": ["x", "y;z"], "next": "end"},
+      {"key": "v", "matches": "^a\"|[]#]%%{x}$", "next": "end"}], "else": "class"},
     "class": {"type": "cutscene", "node_text": "classDef x fill:#fff; style n0 fill:#f00"},
     "orphan\\": {"type": "cutscene", "node_text": "nobody comes here", "next": "end"},
     "%% <script>alert(1)</script> --> end": {"type": "cutscene", "node_text": "%%{init: {}}%%"}
@@ -170,6 +171,10 @@ cat >"$T_TMP/hostile.json" <<'EOF'
 EOF
 
 draw onboarding flows/onboarding.json
+# a matches condition is labelled with its pattern, in both syntaxes
+grep -qF '|"buddy matches /@?atlas_[A-Za-z0-9_]+/"|' "$T_TMP/onboarding.mmd" &&
+	grep -qF 'label="buddy matches /@?atlas_[A-Za-z0-9_]+/"' "$T_TMP/onboarding.dot" &&
+	ok matches-label-shows-pattern || fail matches-label-shows-pattern "$(grep -h matches "$T_TMP/onboarding.mmd" "$T_TMP/onboarding.dot")"
 draw seed flows/seed_example.json
 draw hostile "$T_TMP/hostile.json"
 
