@@ -8,6 +8,8 @@
 #define CMD_FAIL 1
 #define CMD_USAGE 2
 
+#include <stddef.h>
+
 #include "engine/config.h"
 #include "engine/crypto.h"
 #include "engine/store.h"
@@ -31,6 +33,9 @@ struct cmd_store {
  * NAME: ...". Returns 0, or CMD_FAIL (nothing left open). */
 int cmd_store_open(const char *name, int *argc, char **argv, struct cmd_store *cs);
 void cmd_store_close(struct cmd_store *cs);
+
+/* Unix seconds as "2026-11-22T01:30:05Z" into out (len >= 21). */
+void cmd_utc(long long secs, char *out, size_t len);
 
 /* The bot called name in the config, or NULL after saying so on stderr. */
 const struct config_bot *cmd_store_bot(const char *name, struct cmd_store *cs,

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/crypto.h>
 
@@ -220,4 +221,12 @@ const struct config_bot *cmd_store_bot(const char *name, struct cmd_store *cs,
 		fputc('\n', stderr);
 	}
 	return b;
+}
+
+void cmd_utc(long long secs, char *out, size_t len)
+{
+	time_t t = (time_t)secs;
+	struct tm tm;
+	if (gmtime_r(&t, &tm) == NULL || strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(out, len, "%lld", secs);
 }

@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "fcgi/cmd.h"
 
@@ -71,21 +70,13 @@ static void export_field(const char *s, int formula_guard)
 		putchar('"');
 }
 
-static void export_time(long long secs, char *out, size_t len)
-{
-	time_t t = (time_t)secs;
-	struct tm tm;
-	if (gmtime_r(&t, &tm) == NULL || strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(out, len, "%lld", secs);
-}
-
 static int export_row(void *arg, const struct store_chat *sc, long long updated_at)
 {
 	struct export_state *x = arg;
 	char when[32], id[24];
 	json_object *v;
 
-	export_time(updated_at, when, sizeof(when));
+	cmd_utc(updated_at, when, sizeof(when));
 	if (x->jsonl) {
 		json_object *o = json_object_new_object();
 		json_object_object_add(o, "chat_id", json_object_new_int64(sc->chat.chat_id));

@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "fcgi/cmd.h"
 
@@ -25,12 +24,13 @@ static void outbox_usage(FILE *f)
 		OUTBOX_LIST_DEFAULT);
 }
 
+/* A time column: unix seconds, or "-" for NULL. */
 static void outbox_time(const char *secs, char *out, size_t len)
 {
-	time_t t = secs ? (time_t)strtoll(secs, NULL, 10) : 0;
-	struct tm tm;
-	if (secs == NULL || gmtime_r(&t, &tm) == NULL || strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+	if (secs == NULL)
 		snprintf(out, len, "-");
+	else
+		cmd_utc(strtoll(secs, NULL, 10), out, len);
 }
 
 struct outbox_list {
