@@ -6,8 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli/cmd.h"
 #include "engine/attach.h"
-#include "fcgi/cmd.h"
 
 static void chat_usage(FILE *f)
 {

@@ -9,11 +9,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "cli/cmd.h"
 #include "engine/botapi.h"
 #include "engine/jdoc.h"
 #include "engine/node.h"
 #include "fcgi/app.h"
-#include "fcgi/cmd.h"
 
 static void webhook_usage(FILE *f)
 {

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/cmd.h"
 #include "engine/buf.h"
 #include "engine/diag.h"
 #include "engine/engine.h"
@@ -16,7 +17,6 @@
 #include "engine/jdoc.h"
 #include "engine/store.h"
 #include "engine/update.h"
-#include "fcgi/cmd.h"
 
 #define REPLAY_BOT "replay"
 

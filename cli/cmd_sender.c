@@ -4,9 +4,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli/cmd.h"
 #include "engine/metrics.h"
 #include "fcgi/app.h"
-#include "fcgi/cmd.h"
 #include "fcgi/sender.h"
 
 int cmd_sender(int argc, char **argv)

@@ -6,12 +6,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli/cmd.h"
 #include "engine/buf.h"
 #include "engine/diag.h"
 #include "engine/engine.h"
 #include "engine/flow.h"
 #include "engine/update.h"
-#include "fcgi/cmd.h"
 
 #define TRY_CHAT 1000
 

@@ -3,11 +3,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli/cmd.h"
 #include "engine/buf.h"
 #include "engine/diag.h"
 #include "engine/flow.h"
 #include "engine/jdoc.h"
-#include "fcgi/cmd.h"
 
 /* Whether file is a JSON Schema (such as flows/flow.schema.json) rather
  * than a flow, so that checking every file of flows/ passes it by. */

@@ -7,11 +7,11 @@
 
 #include <openssl/crypto.h>
 
+#include "cli/cmd.h"
 #include "engine/config.h"
 #include "engine/crypto.h"
 #include "engine/diag.h"
 #include "engine/store.h"
-#include "fcgi/cmd.h"
 
 #define DB_PRUNE_BATCH 1000
 

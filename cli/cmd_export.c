@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fcgi/cmd.h"
+#include "cli/cmd.h"
 
 static void export_usage(FILE *f)
 {

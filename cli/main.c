@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "fcgi/cmd.h"
+#include "cli/cmd.h"
 
 struct main_cmd {
 	const char *name;

@@ -10,11 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/cmd.h"
 #include "engine/flow.h"
 #include "engine/node.h"
 #include "engine/node_branch.h"
 #include "engine/node_choice.h"
-#include "fcgi/cmd.h"
 
 #define GRAPH_CHARS 40    /* characters of a text kept in a label */
 #define GRAPH_LABEL 256   /* bytes: GRAPH_CHARS UTF-8 characters and "..." */

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fcgi/cmd.h"
+#include "cli/cmd.h"
 
 #define OUTBOX_LIST_DEFAULT 100
 

@@ -11,12 +11,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli/cmd.h"
 #include "engine/diag.h"
 #include "engine/log.h"
 #include "engine/metrics.h"
 #include "engine/store.h"
 #include "fcgi/app.h"
-#include "fcgi/cmd.h"
 #include "fcgi/listen.h"
 #include "fcgi/super.h"
 #include "fcgi/worker.h"
