@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli/cmd.h"
+#include "cli/common.h"
 #include "engine/attach.h"
 
 static void chat_usage(FILE *f)
@@ -39,7 +40,7 @@ static int chat_unlink(void *arg, const char *path)
 
 int cmd_chat(int argc, char **argv)
 {
-	struct cmd_store cs;
+	struct cli_store cs;
 	struct store_err e;
 	struct chat_files files;
 	long long chat_id, rows = 0;
@@ -50,16 +51,16 @@ int cmd_chat(int argc, char **argv)
 		chat_usage(stdout);
 		return CMD_OK;
 	}
-	if (cmd_store_open("chat", &argc, argv, &cs) != 0)
+	if (cli_store_open("chat", &argc, argv, &cs) != 0)
 		return CMD_FAIL;
 	if (argc != 4 || strcmp(argv[1], "forget") != 0 ||
 	    (chat_id = strtoll(argv[3], &end, 10), *end != '\0' || argv[3][0] == '\0')) {
-		cmd_store_close(&cs);
+		cli_store_close(&cs);
 		chat_usage(stderr);
 		return CMD_USAGE;
 	}
-	if (cmd_store_bot("chat forget", &cs, argv[2]) == NULL) {
-		cmd_store_close(&cs);
+	if (cli_store_bot("chat forget", &cs, argv[2]) == NULL) {
+		cli_store_close(&cs);
 		return CMD_FAIL;
 	}
 	files.storage = cs.c.storage;
@@ -68,19 +69,19 @@ int cmd_chat(int argc, char **argv)
 	rc = store_forget(cs.s, argv[2], chat_id, chat_unlink, &files, &rows, &e);
 	if (rc != STORE_OK) {
 		fprintf(stderr, "blueflow chat forget: %s\n", e.msg);
-		cmd_store_close(&cs);
+		cli_store_close(&cs);
 		return CMD_FAIL;
 	}
 	/* files the rows did not name (a crash between download and commit) */
 	if (attach_forget(cs.c.storage, argv[2], chat_id, &in_dir, err, sizeof(err)) != 0) {
 		fprintf(stderr, "blueflow chat forget: the rows are deleted, but not "
 			"every file: %s\n", err);
-		cmd_store_close(&cs);
+		cli_store_close(&cs);
 		return CMD_FAIL;
 	}
 	printf("blueflow chat forget: chat %lld of %s: %lld row%s and %d file%s deleted\n",
 		chat_id, argv[2], rows, rows == 1 ? "" : "s", files.removed + in_dir,
 		files.removed + in_dir == 1 ? "" : "s");
-	cmd_store_close(&cs);
+	cli_store_close(&cs);
 	return CMD_OK;
 }

@@ -45,18 +45,6 @@ static void check_usage(FILE *f)
 		"Example:\n  blueflow check flows/*.json\n");
 }
 
-int cmd_flow(const char *file, struct flow **out)
-{
-	struct diag d;
-	int rc;
-	diag_init(&d);
-	rc = flow_load(file, out, &d);
-	if (rc != 0)
-		diag_print(&d, stderr, file, 0);
-	diag_free(&d);
-	return rc == 0 ? CMD_OK : CMD_FAIL;
-}
-
 int cmd_check(int argc, char **argv)
 {
 	int quiet = 0, files = 0, bad = 0, i;

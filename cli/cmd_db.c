@@ -3,14 +3,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <openssl/crypto.h>
 
 #include "cli/cmd.h"
+#include "cli/common.h"
 #include "engine/config.h"
 #include "engine/crypto.h"
-#include "engine/diag.h"
 #include "engine/store.h"
 
 #define DB_PRUNE_BATCH 1000
@@ -48,7 +47,6 @@ static int db_args(int argc, char **argv, struct db_args *a)
 {
 	const char *file = config_path(&argc, argv);
 	int need_config;
-	struct diag d;
 
 	if (file == NULL)
 		return CMD_USAGE;
@@ -68,13 +66,8 @@ static int db_args(int argc, char **argv, struct db_args *a)
 	need_config = a->uri == NULL || strcmp(a->cmd, "migrate") != 0;
 	if (!need_config)
 		return 0;
-	diag_init(&d);
-	if (config_load(file, &a->c, &d) != 0) {
-		diag_print(&d, stderr, file, 1);
-		diag_free(&d);
+	if (cli_config(file, &a->c) != 0)
 		return CMD_FAIL;
-	}
-	diag_free(&d);
 	a->have_config = 1;
 	if (a->uri == NULL)
 		a->uri = a->c.db;
@@ -165,68 +158,4 @@ int cmd_db(int argc, char **argv)
 	store_close(s);
 	config_free(&a.c);
 	return rc == STORE_OK ? CMD_OK : CMD_FAIL;
-}
-
-int cmd_store_open(const char *name, int *argc, char **argv, struct cmd_store *cs)
-{
-	const char *file = config_path(argc, argv);
-	struct store_err e;
-	struct diag d;
-	char err[256];
-
-	memset(cs, 0, sizeof(*cs));
-	if (file == NULL) {
-		fprintf(stderr, "blueflow %s: -c needs a file\n", name);
-		return CMD_FAIL;
-	}
-	diag_init(&d);
-	if (config_load(file, &cs->c, &d) != 0) {
-		diag_print(&d, stderr, file, 1);
-		diag_free(&d);
-		return CMD_FAIL;
-	}
-	diag_free(&d);
-	if (cs->c.encryption_key_env &&
-	    crypto_key_from_env(cs->c.encryption_key_env, &cs->key, err, sizeof(err)) != 0) {
-		fprintf(stderr, "blueflow %s: %s\n", name, err);
-		cmd_store_close(cs);
-		return CMD_FAIL;
-	}
-	if (store_open(cs->c.db, &cs->s, &e) != STORE_OK ||
-	    store_use_key(cs->s, cs->c.encryption_key_env ? &cs->key : NULL, &e) != STORE_OK) {
-		fprintf(stderr, "blueflow %s: %s\n", name, e.msg);
-		cmd_store_close(cs);
-		return CMD_FAIL;
-	}
-	return 0;
-}
-
-void cmd_store_close(struct cmd_store *cs)
-{
-	store_close(cs->s);
-	cs->s = NULL;
-	config_free(&cs->c);
-	OPENSSL_cleanse(&cs->key, sizeof(cs->key));
-}
-
-const struct config_bot *cmd_store_bot(const char *name, struct cmd_store *cs,
-	const char *bot)
-{
-	const struct config_bot *b = config_bot(&cs->c, bot);
-	if (b == NULL) {
-		fprintf(stderr, "blueflow %s: no bot \"%s\" in %s; its [bot NAME] "
-			"sections name:", name, bot, cs->c.file);
-		for (unsigned i = 0; i < cs->c.n_bots; i++)
-			fprintf(stderr, " %s", cs->c.bots[i].name);
-		fputc('\n', stderr);
-	}
-	return b;
-}
-
-void cmd_utc(long long secs, char *out, size_t len)
-{
-	time_t t = (time_t)secs;
-	struct tm tm;
-	if (gmtime_r(&t, &tm) == NULL || strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(out, len, "%lld", secs);
 }

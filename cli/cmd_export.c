@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli/cmd.h"
+#include "cli/common.h"
 
 static void export_usage(FILE *f)
 {
@@ -76,7 +77,7 @@ static int export_row(void *arg, const struct store_chat *sc, long long updated_
 	char when[32], id[24];
 	json_object *v;
 
-	cmd_utc(updated_at, when, sizeof(when));
+	cli_utc(updated_at, CLI_UTC_ISO, when, sizeof(when));
 	if (x->jsonl) {
 		json_object *o = json_object_new_object();
 		json_object_object_add(o, "chat_id", json_object_new_int64(sc->chat.chat_id));
@@ -107,7 +108,7 @@ static int export_row(void *arg, const struct store_chat *sc, long long updated_
 int cmd_export(int argc, char **argv)
 {
 	struct export_state x = { 0 };
-	struct cmd_store cs;
+	struct cli_store cs;
 	struct store_err e;
 	const char *bot = NULL;
 	int rc = CMD_FAIL;
@@ -117,7 +118,7 @@ int cmd_export(int argc, char **argv)
 			export_usage(stdout);
 			return CMD_OK;
 		}
-	if (cmd_store_open("export", &argc, argv, &cs) != 0)
+	if (cli_store_open("export", &argc, argv, &cs) != 0)
 		return CMD_FAIL;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--format") == 0 && i + 1 < argc &&
@@ -129,11 +130,11 @@ int cmd_export(int argc, char **argv)
 			bot = "";
 	}
 	if (bot == NULL || *bot == '\0') {
-		cmd_store_close(&cs);
+		cli_store_close(&cs);
 		export_usage(stderr);
 		return CMD_USAGE;
 	}
-	if (cmd_store_bot("export", &cs, bot) == NULL)
+	if (cli_store_bot("export", &cs, bot) == NULL)
 		goto out;
 	if (!x.jsonl) {
 		size_t n = 0;
@@ -165,6 +166,6 @@ fail:
 out:
 	free(x.cols);
 	json_object_put(x.keys);
-	cmd_store_close(&cs);
+	cli_store_close(&cs);
 	return rc;
 }

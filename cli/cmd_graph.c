@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cli/cmd.h"
+#include "cli/common.h"
 #include "engine/flow.h"
 #include "engine/node.h"
 #include "engine/node_branch.h"
@@ -546,7 +547,7 @@ int cmd_graph(int argc, char **argv)
 		graph_usage(stderr);
 		return CMD_USAGE;
 	}
-	if (cmd_flow(file, &f) != CMD_OK)
+	if (cli_flow(file, &f) != 0)
 		return CMD_FAIL;
 	g.f = f;
 	g.first = calloc(f->n_nodes + 1, sizeof(*g.first));

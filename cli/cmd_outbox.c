@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/cmd.h"
+#include "cli/common.h"
 
 #define OUTBOX_LIST_DEFAULT 100
 
@@ -30,7 +31,7 @@ static void outbox_time(const char *secs, char *out, size_t len)
 	if (secs == NULL)
 		snprintf(out, len, "-");
 	else
-		cmd_utc(strtoll(secs, NULL, 10), out, len);
+		cli_utc(strtoll(secs, NULL, 10), CLI_UTC_ISO, out, len);
 }
 
 struct outbox_list {
@@ -57,7 +58,7 @@ static int outbox_row(void *arg, int n, const char *const *c)
 }
 
 /* Runs fn(id) for each ID argument, or fn(0) for --dead. */
-static int outbox_each(struct cmd_store *cs, const char *what, int argc, char **argv,
+static int outbox_each(struct cli_store *cs, const char *what, int argc, char **argv,
 	int (*fn)(struct store *, long long, long long *, struct store_err *))
 {
 	struct store_err e;
@@ -115,7 +116,7 @@ static int outbox_args_ok(int argc, char **argv, int is_list, int *limit)
 
 int cmd_outbox(int argc, char **argv)
 {
-	struct cmd_store cs;
+	struct cli_store cs;
 	struct store_err e;
 	struct outbox_list l = { 0, 0 };
 	int limit = OUTBOX_LIST_DEFAULT, is_list, rc;
@@ -129,18 +130,18 @@ int cmd_outbox(int argc, char **argv)
 		outbox_usage(stderr);
 		return CMD_USAGE;
 	}
-	if (cmd_store_open("outbox", &argc, argv, &cs) != 0)
+	if (cli_store_open("outbox", &argc, argv, &cs) != 0)
 		return CMD_FAIL;
 	is_list = strcmp(argv[1], "list") == 0;
 	if (!outbox_args_ok(argc, argv, is_list, &limit)) {
-		cmd_store_close(&cs);
+		cli_store_close(&cs);
 		outbox_usage(stderr);
 		return CMD_USAGE;
 	}
 	if (!is_list) {
 		rc = outbox_each(&cs, argv[1], argc, argv, strcmp(argv[1], "retry") == 0 ?
 			store_outbox_retry : store_outbox_drop);
-		cmd_store_close(&cs);
+		cli_store_close(&cs);
 		return rc;
 	}
 	for (int i = 2; i < argc; i++)
@@ -150,6 +151,6 @@ int cmd_outbox(int argc, char **argv)
 		fprintf(stderr, "blueflow outbox list: %s\n", e.msg);
 	else if (l.rows == 0)
 		printf("no %s calls\n", l.dead ? "dead" : "pending");
-	cmd_store_close(&cs);
+	cli_store_close(&cs);
 	return rc == STORE_OK ? CMD_OK : CMD_FAIL;
 }

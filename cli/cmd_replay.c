@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cli/cmd.h"
+#include "cli/common.h"
 #include "engine/buf.h"
 #include "engine/diag.h"
 #include "engine/engine.h"
@@ -189,7 +190,7 @@ int cmd_replay(int argc, char **argv)
 		replay_usage(stderr);
 		return CMD_USAGE;
 	}
-	if (cmd_flow(argv[i], &f) != CMD_OK)
+	if (cli_flow(argv[i], &f) != 0)
 		return CMD_FAIL;
 	in = strcmp(argv[i + 1], "-") == 0 ? stdin : fopen(argv[i + 1], "r");
 	if (in == NULL) {

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/cmd.h"
+#include "cli/common.h"
 #include "engine/metrics.h"
 #include "fcgi/app.h"
 #include "fcgi/sender.h"
@@ -14,7 +15,6 @@ int cmd_sender(int argc, char **argv)
 	const char *conf = config_path(&argc, argv);
 	struct app *app = NULL;
 	struct metrics *m;
-	struct diag d;
 	int rc;
 
 	if (conf == NULL || argc > 2 || (argc == 2 && strcmp(argv[1], "--foreground") != 0)) {
@@ -25,13 +25,8 @@ int cmd_sender(int argc, char **argv)
 			"SIGTERM (the calls in flight are finished first).\n");
 		return argc == 2 && !strcmp(argv[1], "--help") ? CMD_OK : CMD_USAGE;
 	}
-	diag_init(&d);
-	if (app_load(conf, &app, &d) != 0) {
-		diag_print(&d, stderr, conf, 0);
-		diag_free(&d);
+	if (cli_app(conf, &app) != 0)
 		return CMD_FAIL;
-	}
-	diag_free(&d);
 	m = metrics_create();
 	rc = sender_run(app, m, -1, 1);
 	metrics_destroy(m);

@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "cli/cmd.h"
-#include "engine/diag.h"
+#include "cli/common.h"
 #include "engine/log.h"
 #include "engine/metrics.h"
 #include "engine/store.h"
@@ -178,7 +178,6 @@ int cmd_serve(int argc, char **argv)
 	const char *conf = config_path(&argc, argv);
 	struct app *app = NULL;
 	struct metrics *m;
-	struct diag d;
 	char err[512];
 	int foreground = 0, listen_fd, rc;
 
@@ -197,14 +196,10 @@ int cmd_serve(int argc, char **argv)
 		serve_usage(stderr);
 		return CMD_USAGE;
 	}
-	diag_init(&d);
-	if (app_load(conf, &app, &d) != 0) {
-		diag_print(&d, stderr, conf, 0);
+	if (cli_app(conf, &app) != 0) {
 		fprintf(stderr, "blueflow serve: nothing served: fix the above first\n");
-		diag_free(&d);
 		return CMD_FAIL;
 	}
-	diag_free(&d);
 	m = metrics_create();
 	rc = serve_db_writable(app->config.db);
 	if (serve_storage(app->config.storage) != 0)

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli/cmd.h"
+#include "cli/common.h"
 #include "engine/buf.h"
 #include "engine/diag.h"
 #include "engine/engine.h"
@@ -283,7 +284,7 @@ int cmd_try(int argc, char **argv)
 		try_usage(stderr);
 		return CMD_USAGE;
 	}
-	if (cmd_flow(argv[i], &f) != CMD_OK)
+	if (cli_flow(argv[i], &f) != 0)
 		return CMD_FAIL;
 	if (chat_init(&t.chat, TRY_CHAT) != 0) {
 		flow_free(f);

@@ -7,9 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cli/cmd.h"
+#include "cli/common.h"
 #include "engine/botapi.h"
 #include "engine/jdoc.h"
 #include "engine/node.h"
@@ -159,10 +159,9 @@ static void webhook_print(json_object *r)
 	if (json_object_object_get_ex(r, "allowed_updates", &v))
 		printf("update kinds: %s\n", json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN));
 	if (json_object_object_get_ex(r, "last_error_date", &v)) {
-		time_t t = (time_t)json_object_get_int64(v);
 		json_object *m;
 		char when[64];
-		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", gmtime(&t));
+		cli_utc(json_object_get_int64(v), CLI_UTC_WORDS, when, sizeof(when));
 		printf("last error: %s at %s\n", json_object_object_get_ex(r,
 			"last_error_message", &m) ? json_object_get_string(m) : "?", when);
 	} else {
@@ -177,7 +176,6 @@ int cmd_webhook(int argc, char **argv)
 	struct app_bot *b;
 	struct botapi api;
 	struct botapi_answer a;
-	struct diag d;
 	int drop = 0, rc = CMD_OK;
 
 	if (argc < 3 || conf == NULL) {
@@ -197,13 +195,8 @@ int cmd_webhook(int argc, char **argv)
 			return CMD_USAGE;
 		}
 	}
-	diag_init(&d);
-	if (app_load(conf, &app, &d) != 0) {
-		diag_print(&d, stderr, conf, 0);
-		diag_free(&d);
+	if (cli_app(conf, &app) != 0)
 		return CMD_FAIL;
-	}
-	diag_free(&d);
 	b = app_bot(app, argv[2], strlen(argv[2]));
 	if (b == NULL) {
 		fprintf(stderr, "blueflow webhook: no bot \"%s\" in %s\n", argv[2], conf);
