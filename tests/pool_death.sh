@@ -28,6 +28,12 @@ running() {
 	case $(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null) in Z*|X*|'') return 1 ;; esac
 }
 
+# ours PID: PID is a process of a pool this test started (so that what a
+# failing test leaves behind is stopped, and nothing else).
+ours() {
+	tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | grep -qF "$T_TMP/pool.conf"
+}
+
 # bindable PORT: a new server could listen on 127.0.0.1:PORT now.
 bindable() {
 	python3 -c 'import socket, sys
@@ -93,6 +99,7 @@ start_pool() {
 		sp_n=$((sp_n + 1))
 	done
 	KIDS=$(pgrep -P "$POOL" | tr '\n' ' ')
+	for k in $KIDS; do at_exit "ours $k && kill -KILL $k"; done
 	if healthz 2>/dev/null | grep -q '"status":"ok"'; then ok "$1-answers"; else
 		fail "$1-answers" "$(tail -n 3 "$T_TMP/serve.log")"
 	fi
@@ -121,7 +128,7 @@ kill_pool() {
 	[ -z "$kp_left" ] && ok "$1-children-gone-within-2s" ||
 		fail "$1-children-gone-within-2s" "still running:$kp_left"
 	bindable "$LPORT" && ok "$1-port-free" || fail "$1-port-free" "127.0.0.1:$LPORT is taken"
-	# what the test leaves must not outlive it
+	# what is left must not disturb the next checks
 	for k in $kp_left; do kill -KILL "$k" 2>/dev/null; done
 }
 
@@ -202,7 +209,6 @@ expect_err running-pool-names-pid-file "pid_file $T_TMP/pool.pid: process $POOL 
 # a worker that cannot act on its parent's death (stopped) outlives it
 victim=${KIDS%% *}
 kill -STOP "$victim"
-at_exit "kill -KILL $victim 2>/dev/null"
 { kill -KILL "$POOL"; wait "$POOL"; } 2>/dev/null
 sleep 1
 run "$BLUEFLOW" serve -c "$T_TMP/pool.conf" --foreground
