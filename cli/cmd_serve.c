@@ -4,6 +4,7 @@
  * one worker; run as plain CGI it answers one request and exits. */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -154,6 +155,25 @@ static int serve_pid_file(const char *path)
 	return 0;
 }
 
+/* The process pid_file names, when it still runs; else 0. */
+static long serve_pid_running(const char *path)
+{
+	char buf[32] = "";
+	long pid;
+	FILE *f = path ? fopen(path, "r") : NULL;
+
+	if (f == NULL)
+		return 0;
+	if (fgets(buf, sizeof(buf), f) == NULL)
+		buf[0] = '\0';
+	fclose(f);
+	pid = strtol(buf, NULL, 10);
+	if (pid <= 0 || pid == (long)getpid() ||
+	    (kill((pid_t)pid, 0) != 0 && errno != EPERM))
+		return 0;
+	return pid;
+}
+
 static int serve_daemon(void)
 {
 	pid_t pid = fork();
@@ -178,7 +198,7 @@ int cmd_serve(int argc, char **argv)
 	const char *conf = config_path(&argc, argv);
 	struct app *app = NULL;
 	struct metrics *m;
-	char err[512];
+	char err[1024];
 	int foreground = 0, listen_fd, rc;
 
 	for (int i = 1; i < argc; i++) {
@@ -224,7 +244,12 @@ int cmd_serve(int argc, char **argv)
 	}
 	listen_fd = listen_open(&app->config, err, sizeof(err));
 	if (listen_fd < 0) {
+		long running = serve_pid_running(app->config.pid_file);
 		fprintf(stderr, "blueflow serve: %s\n", err);
+		if (running)
+			fprintf(stderr, "blueflow serve: pid_file %s: process %ld still "
+				"runs, a blueflow serve started earlier? stop it: kill %ld\n",
+				app->config.pid_file, running, running);
 		app_free(app);
 		metrics_destroy(m);
 		return CMD_FAIL;

@@ -1,10 +1,8 @@
 /* sender.c - the background process of the pool. */
 #include "fcgi/sender.h"
 
-#include <errno.h>
 #include <poll.h>
 #include <signal.h>
-#include <string.h>
 #include <time.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -13,20 +11,7 @@
 #include "engine/log.h"
 #include "engine/outbox.h"
 #include "engine/store.h"
-
-static volatile sig_atomic_t sender_stop;
-static int sender_pipe[2] = { -1, -1 };
-
-static void sender_on_quit(int sig)
-{
-	int saved = errno;
-	ssize_t n;
-	(void)sig;
-	sender_stop = 1;
-	n = write(sender_pipe[1], "q", 1);
-	(void)n;
-	errno = saved;
-}
+#include "fcgi/sigpipe.h"
 
 /* The outbox's pending and dead counts into the shared metrics. */
 static void sender_gauges(struct metrics *m, struct store *s)
@@ -45,7 +30,7 @@ static int sender_prune(struct app *app, struct store *s)
 	struct store_err e;
 	int n = 0, total = 0, rc = STORE_OK;
 
-	while (rc == STORE_OK && !sender_stop) {
+	while (rc == STORE_OK && !sigpipe_caught()) {
 		rc = s->ops->prune(s, app->config.update_retention_hours,
 			app->config.sent_retention_days, SENDER_PRUNE_BATCH, &n, &e);
 		total += n;
@@ -82,13 +67,31 @@ static int sender_open(struct app *app, struct store **s, struct outbox *o,
 	return 0;
 }
 
+/* The signals: SIGQUIT stops it gracefully, and so do SIGINT and SIGTERM
+ * when it runs on its own. */
+static int sender_signals(int standalone)
+{
+	if (sigpipe_open() != 0)
+		return -1;
+	sigpipe_catch(SIGQUIT);
+	if (standalone) {
+		sigpipe_catch(SIGINT);
+		sigpipe_catch(SIGTERM);
+	} else {
+		sigpipe_ignore(SIGINT);
+	}
+	sigpipe_ignore(SIGHUP);
+	sigpipe_ignore(SIGPIPE);
+	return 0;
+}
+
 int sender_run(struct app *app, struct metrics *m, int wake_fd, int standalone)
 {
-	struct sigaction sa;
 	struct store *s = NULL;
 	struct outbox o;
 	struct outbox_bot *bots = calloc(app->n_bots + 1, sizeof(*bots));
 	time_t next = time(NULL) + 5, gauges = 0;
+	pid_t parent = standalone ? 0 : getppid();
 	int up = 0;
 
 	(void)m;
@@ -98,23 +101,12 @@ int sender_run(struct app *app, struct metrics *m, int wake_fd, int standalone)
 		bots[i].name = app->bots[i].cfg->name;
 		bots[i].token = app->bots[i].token;
 	}
-	if (pipe(sender_pipe) != 0)
+	if (sender_signals(standalone) != 0) {
+		free(bots);
 		return 1;
-	memset(&sa, 0, sizeof(sa));
-	sigemptyset(&sa.sa_mask);
-	sa.sa_handler = sender_on_quit;
-	sa.sa_flags = SA_RESTART;
-	sigaction(SIGQUIT, &sa, NULL);
-	if (standalone) {
-		sigaction(SIGINT, &sa, NULL);
-		sigaction(SIGTERM, &sa, NULL);
 	}
-	sa.sa_handler = SIG_IGN;
-	if (!standalone)
-		sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGPIPE, &sa, NULL);
-	while (!sender_stop) {
+	/* until told to stop, or the supervisor is gone */
+	while (!sigpipe_caught() && (parent == 0 || getppid() == parent)) {
 		time_t now = time(NULL);
 		char drain[64];
 		if (now >= next && up) {
@@ -137,7 +129,7 @@ int sender_run(struct app *app, struct metrics *m, int wake_fd, int standalone)
 		if (!up) {
 			up = sender_open(app, &s, &o, bots) == 0;
 			if (!up) {
-				struct pollfd p = { sender_pipe[0], POLLIN, 0 };
+				struct pollfd p = { sigpipe_fd(), POLLIN, 0 };
 				poll(&p, 1, 1000);
 				continue;
 			}
@@ -147,7 +139,7 @@ int sender_run(struct app *app, struct metrics *m, int wake_fd, int standalone)
 			gauges = now + SENDER_GAUGE_EVERY;
 		}
 		if (outbox_step(&o, 500, wake_fd) < 0) {
-			struct pollfd p = { sender_pipe[0], POLLIN, 0 };
+			struct pollfd p = { sigpipe_fd(), POLLIN, 0 };
 			log_msg("error", "sender", o.last_error);
 			outbox_free(&o);
 			store_close(s);

@@ -12,9 +12,11 @@
 #define SENDER_PRUNE_BATCH 500
 
 /* Delivers the outbox and prunes until SIGQUIT (calls in flight are
- * finished first) or SIGTERM. wake_fd (or -1) becomes readable when a
- * worker queued calls. standalone (blueflow sender): SIGINT and SIGTERM
- * stop it gracefully too. Returns the process exit code. */
+ * finished first) or SIGTERM; in the pool, also when its parent (the
+ * supervisor) is gone, as after SIGQUIT. wake_fd (or -1) becomes readable
+ * when a worker queued calls. standalone (blueflow sender): SIGINT and
+ * SIGTERM stop it gracefully too, and the parent is not watched. Returns
+ * the process exit code. */
 int sender_run(struct app *app, struct metrics *m, int wake_fd, int standalone);
 
 #endif

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -15,6 +16,7 @@
 
 #include "engine/log.h"
 #include "fcgi/sender.h"
+#include "fcgi/sigpipe.h"
 #include "fcgi/worker.h"
 
 #define SUPER_KIDS METRICS_WORKERS
@@ -47,8 +49,6 @@ struct super {
 	struct super_kid kids[SUPER_KIDS];
 };
 
-static int super_pipe[2] = { -1, -1 };
-
 static double super_now(void)
 {
 	struct timespec ts;
@@ -56,55 +56,38 @@ static double super_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void super_on_signal(int sig)
-{
-	int saved = errno;
-	unsigned char c = (unsigned char)sig;
-	ssize_t n = write(super_pipe[1], &c, 1);
-	(void)n;
-	errno = saved;
-}
-
 static int super_signals(void)
 {
-	struct sigaction sa;
 	int sigs[] = { SIGCHLD, SIGHUP, SIGTERM, SIGINT, SIGQUIT };
 
-	if (pipe(super_pipe) != 0)
+	if (sigpipe_open() != 0)
 		return -1;
-	for (int i = 0; i < 2; i++) {
-		fcntl(super_pipe[i], F_SETFL, fcntl(super_pipe[i], F_GETFL) | O_NONBLOCK);
-		fcntl(super_pipe[i], F_SETFD, FD_CLOEXEC);
-	}
-	memset(&sa, 0, sizeof(sa));
-	sigemptyset(&sa.sa_mask);
-	sa.sa_handler = super_on_signal;
-	sa.sa_flags = SA_RESTART;
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		sigaction(sigs[i], &sa, NULL);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
+		sigpipe_catch(sigs[i]);
+	sigpipe_ignore(SIGPIPE);
 	return 0;
 }
 
-/* In the child: back to default signals, then the child's own work. */
-static void super_child(struct super *s, int slot, enum super_kind kind)
+/* In the child (SIGQUIT blocked until the child catches it): back to
+ * default signals, the supervisor's descriptors closed, then the child's
+ * own work. The child ends with the supervisor, whatever ends that: the
+ * parent-death signal is SIGQUIT (finish what is in hand, then leave);
+ * when parent has gone already, before the signal was set, it is sent
+ * now. */
+static void super_child(struct super *s, int slot, enum super_kind kind, pid_t parent)
 {
-	struct sigaction sa;
-	int sigs[] = { SIGCHLD, SIGHUP, SIGTERM, SIGINT, SIGQUIT };
 	int code;
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_DFL;
-	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		sigaction(sigs[i], &sa, NULL);
-	close(super_pipe[0]);
-	close(super_pipe[1]);
+	prctl(PR_SET_PDEATHSIG, SIGQUIT);
+	if (getppid() != parent)
+		raise(SIGQUIT);
+	sigpipe_close();
 	if (kind == K_WORKER) {
 		close(s->wake[0]);
 		code = worker_run(s->app, s->m, slot, s->listen_fd, s->wake[1]);
 	} else {
 		close(s->wake[1]);
+		close(s->listen_fd);   /* only the workers hold the port */
 		code = sender_run(s->app, s->m, s->wake[0], 0);
 	}
 	_exit(code);
@@ -113,15 +96,21 @@ static void super_child(struct super *s, int slot, enum super_kind kind)
 static int super_spawn(struct super *s, int slot, enum super_kind kind)
 {
 	struct super_kid *k = &s->kids[slot];
-	pid_t pid = fork();
+	pid_t parent = getpid(), pid;
+	sigset_t quit, mask;
 
+	sigemptyset(&quit);
+	sigaddset(&quit, SIGQUIT);
+	sigprocmask(SIG_BLOCK, &quit, &mask);
+	pid = fork();
+	if (pid == 0)
+		super_child(s, slot, kind, parent);
+	sigprocmask(SIG_SETMASK, &mask, NULL);
 	if (pid < 0) {
 		log_msg("error", "fork", strerror(errno));
 		k->respawn_at = super_now() + 1;
 		return -1;
 	}
-	if (pid == 0)
-		super_child(s, slot, kind);
 	k->pid = pid;
 	k->kind = kind;
 	k->gen = s->gen;
@@ -328,12 +317,12 @@ int super_run(const char *conf, struct app *app, struct metrics *m, int listen_f
 	log_int(&l, "bots", app->n_bots);
 	log_end(&l);
 	while (s->state == S_RUNNING || super_alive(s)) {
-		struct pollfd p = { super_pipe[0], POLLIN, 0 };
+		struct pollfd p = { sigpipe_fd(), POLLIN, 0 };
 		unsigned char sigs[64];
 		ssize_t n;
 
 		poll(&p, 1, 200);
-		n = read(super_pipe[0], sigs, sizeof(sigs));
+		n = sigpipe_read(sigs, sizeof(sigs));
 		for (ssize_t i = 0; i < n; i++) {
 			if (sigs[i] == SIGCHLD)
 				super_reap(s);

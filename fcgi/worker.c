@@ -1,32 +1,17 @@
 /* worker.c - the FastCGI accept loop, and plain CGI. */
 #include "fcgi/worker.h"
 
-#include <errno.h>
 #include <fcgiapp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "engine/log.h"
+#include "fcgi/sigpipe.h"
 #include "fcgi/webhook.h"
-
-static volatile sig_atomic_t worker_stop;
-static int worker_pipe[2] = { -1, -1 };
-
-static void worker_on_quit(int sig)
-{
-	int saved = errno;
-	ssize_t n;
-	(void)sig;
-	worker_stop = 1;
-	n = write(worker_pipe[1], "q", 1);
-	(void)n;
-	errno = saved;
-}
 
 static const char *fcgx_param(void *arg, const char *name)
 {
@@ -52,22 +37,15 @@ int worker_is_listener(int fd)
 
 static int worker_signals(void)
 {
-	struct sigaction sa;
-	if (pipe(worker_pipe) != 0)
+	if (sigpipe_open() != 0)
 		return -1;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = worker_on_quit;
-	sa.sa_flags = SA_RESTART;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGQUIT, &sa, NULL);
-	sa.sa_handler = SIG_DFL;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGALRM, &sa, NULL);   /* request_timeout: the supervisor replaces us */
-	sigaction(SIGCHLD, &sa, NULL);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGINT, &sa, NULL);    /* Ctrl-C reaches the supervisor, which stops us */
-	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGPIPE, &sa, NULL);
+	sigpipe_catch(SIGQUIT);
+	sigpipe_default(SIGTERM);
+	sigpipe_default(SIGALRM);   /* request_timeout: the supervisor replaces us */
+	sigpipe_default(SIGCHLD);
+	sigpipe_ignore(SIGINT);     /* Ctrl-C reaches the supervisor, which stops us */
+	sigpipe_ignore(SIGHUP);
+	sigpipe_ignore(SIGPIPE);
 	return 0;
 }
 
@@ -89,17 +67,13 @@ int worker_run(struct app *app, struct metrics *m, int slot, int listen_fd,
 	webhook_init(&w, app, m);
 	w.wake_fd = wake_fd;
 	metrics_worker(m, slot, MW_IDLE);
-	while (!worker_stop) {
+	/* until told to stop, or the supervisor is gone */
+	while (!sigpipe_caught() && getppid() == parent) {
 		struct pollfd p[2] = {
-			{ listen_fd, POLLIN, 0 }, { worker_pipe[0], POLLIN, 0 }
+			{ listen_fd, POLLIN, 0 }, { sigpipe_fd(), POLLIN, 0 }
 		};
-		if (poll(p, 2, 1000) <= 0) {
-			if (getppid() != parent)
-				break;   /* the supervisor is gone */
+		if (poll(p, 2, 1000) <= 0 || sigpipe_caught())
 			continue;
-		}
-		if (worker_stop)
-			break;
 		if (!(p[0].revents & POLLIN) || FCGX_Accept_r(&req) < 0)
 			continue;   /* another worker took it */
 		metrics_worker(m, slot, MW_BUSY);

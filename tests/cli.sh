@@ -128,7 +128,8 @@ expect_rc serve-socket-folder-missing 1
 expect_err serve-socket-folder-says "create its folder first"
 python3 -c 'import socket,sys,time; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(); time.sleep(5)' "$T_TMP/taken.sock" &
 taker=$!
-sleep 0.5
+i=0
+while [ ! -S "$T_TMP/taken.sock" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 conf "$T_TMP/taken.sock" "$SRCDIR/flows/onboarding.json"
 run env CLI_TOKEN=1:x "$BLUEFLOW" serve -c "$T_TMP/serve.conf" --foreground
 expect_rc serve-socket-taken 1
