@@ -144,6 +144,13 @@ int store_seal(struct store *s, const char *text, const char **out, struct store
 	return STORE_OK;
 }
 
+int store_seal_context(struct store *s, const struct chat *c, const char **out,
+	struct store_err *e)
+{
+	return store_seal(s, json_object_to_json_string_ext(c->ctx,
+		JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE), out, e);
+}
+
 int store_load_context(struct store *s, struct store_chat *sc, const char *text,
 	struct store_err *e)
 {

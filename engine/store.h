@@ -220,6 +220,11 @@ int store_seal(struct store *s, const char *text, const char **out, struct store
 int store_load_context(struct store *s, struct store_chat *sc, const char *text,
 	struct store_err *e);
 
+/* The chat's context as it is to be stored, sealed when the store has a
+ * key; the pointer lives until the next seal. */
+int store_seal_context(struct store *s, const struct chat *c, const char **out,
+	struct store_err *e);
+
 /* Sets up and releases what struct store holds, for backends. */
 void store_base_init(struct store *s, const struct store_ops *ops);
 void store_base_free(struct store *s);

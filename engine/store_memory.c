@@ -312,8 +312,7 @@ static int mem_save(struct store *base, const struct store_save *sv,
 
 	if (c == NULL)
 		return store_fail(e, STORE_PERMANENT, "save: chat %lld not locked", ch->chat_id);
-	if (store_seal(&s->base, json_object_to_json_string_ext(ch->ctx,
-	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE), &ctx, e) != STORE_OK)
+	if (store_seal_context(&s->base, ch, &ctx, e) != STORE_OK)
 		return e->code;
 	copy = strdup(ctx);
 	if (copy == NULL)

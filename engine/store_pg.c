@@ -457,8 +457,7 @@ static int pg_save_params(struct store_pg *s, const struct store_save *sv,
 		return rc;
 	memset(a, 0, sizeof(p->args));
 	/* sealed last: the pointer lives until the next seal */
-	if (store_seal(&s->base, json_object_to_json_string_ext(c->ctx,
-	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE), &a[A_CONTEXT], e) != STORE_OK)
+	if (store_seal_context(&s->base, c, &a[A_CONTEXT], e) != STORE_OK)
 		return e->code;
 	snprintf(p->chat_id, sizeof(p->chat_id), "%lld", c->chat_id);
 	snprintf(p->attempts, sizeof(p->attempts), "%d", c->attempts);

@@ -323,8 +323,7 @@ static int sqlite_save(struct store *base, const struct store_save *sv,
 	const char *ctx;
 	int rc;
 
-	if (st == NULL || store_seal(&s->base, json_object_to_json_string_ext(c->ctx,
-	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE), &ctx, e) != STORE_OK)
+	if (st == NULL || store_seal_context(&s->base, c, &ctx, e) != STORE_OK)
 		return e->code;
 	sqlite3_bind_text(st, 1, sv->bot, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, c->chat_id);
