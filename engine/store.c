@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "engine/sql.h"
 
 #define STORE_KEYCHECK "blueflow key check"
 

@@ -18,7 +18,6 @@
 #include "engine/crypto.h"
 #include "engine/engine.h"
 #include "engine/flow.h"
-#include "engine/sql.h"
 
 #define STORE_OK 0
 #define STORE_TRANSIENT (-1)      /* retry later: connection lost, lock timeout, busy */
@@ -56,6 +55,7 @@ struct store_save {
 };
 
 struct store;
+struct sql_file;
 
 /* A call leased from the outbox. */
 struct store_outbox_row {
