@@ -2,7 +2,7 @@
  * through the engine with chats kept in memory and prints each Bot API
  * call as one JSON line, then every chat's final state. Same input, same
  * bytes out: the golden tests of flows rest on it. Updates go through
- * store_apply() on the memory store, as a webhook's go through the real
+ * apply_update() on the memory store, as a webhook's go through the real
  * ones. */
 #include <errno.h>
 #include <stdio.h>
@@ -11,6 +11,7 @@
 
 #include "cli/cmd.h"
 #include "cli/common.h"
+#include "engine/apply.h"
 #include "engine/buf.h"
 #include "engine/diag.h"
 #include "engine/engine.h"
@@ -111,8 +112,8 @@ static int replay_line(const struct flow *f, struct store *s,
 	const struct engine_env *env, const char *line, size_t len,
 	unsigned long lineno, int trace, struct buf *b)
 {
-	struct store_job job = { REPLAY_BOT, f, NULL, env, 1 };
-	struct store_result r;
+	struct apply_job job = { REPLAY_BOT, f, NULL, env, 1 };
+	struct apply_result r;
 	struct store_err e;
 	struct update u;
 	const char *node;
@@ -128,11 +129,11 @@ static int replay_line(const struct flow *f, struct store *s,
 		return 0;
 	}
 	job.u = &u;
-	store_result_init(&r);
+	apply_result_init(&r);
 	node = u.has_chat ? store_memory_node(s, REPLAY_BOT, u.chat_id) : NULL;
 	snprintf(r.out.node_from, sizeof(r.out.node_from), "%s", node ? node : "");
 	if (engine_takes(&u))
-		rc = store_apply(s, &job, &r, &e);
+		rc = apply_update(s, &job, &r, &e);
 	else if (u.kind == UPDATE_CALLBACK_QUERY && !u.has_chat)
 		rc = replay_chatless(f, &u, env, &r.out);
 	if (rc != 0) {
@@ -150,7 +151,7 @@ static int replay_line(const struct flow *f, struct store *s,
 	if (rc == 0 && trace && !r.repeat)
 		replay_trace(&u, &r.out, u.has_chat ?
 			store_memory_node(s, REPLAY_BOT, u.chat_id) : NULL, b);
-	store_result_free(&r);
+	apply_result_free(&r);
 	update_free(&u);
 	return rc;
 }

@@ -3,14 +3,14 @@
 #define BLUEFLOW_SQL_H
 
 struct sql_file {
-	const char *backend;    /* "postgres" or "sqlite" */
 	int version;            /* NNN of NNN_name.sql */
 	const char *name;
 	const char *text;
 };
 
-/* Every migration of every backend, by backend then version; the list
- * ends with an entry whose backend is NULL. */
-extern const struct sql_file sql_files[];
+/* The migrations of each backend (sql/postgres/, sql/sqlite/), by
+ * version; each list ends with an entry whose name is NULL. */
+extern const struct sql_file sql_postgres[];
+extern const struct sql_file sql_sqlite[];
 
 #endif

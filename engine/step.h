@@ -51,6 +51,14 @@ int step_send(struct step *s, const struct flow_text *t, json_object *markup);
 int step_reason(struct step *s, const struct flow_node *n, const char *reason,
 	const char *fallback, json_object *markup);
 
+/* A new params object holding the chat's chat_id; NULL when memory
+ * runs out. */
+json_object *step_params(struct step *s);
+
+/* The text msgs (n of them) give for reason, or NULL. */
+const struct flow_text *step_override(const struct flow_msg *msgs, unsigned n,
+	const char *reason);
+
 /* Adds a Bot API call addressed to the chat (chat_id is filled in).
  * Takes the params reference. Returns 0 or -1. */
 int step_call(struct step *s, const char *method, json_object *params);

@@ -1,6 +1,7 @@
-/* store.c - opening a store by URI and running one update in one
- * transaction (store_apply); the backends are store_sqlite.c,
- * store_pg.c and store_memory.c. */
+/* store.c - what every backend shares: opening a store by URI, the
+ * update's transaction in the fewest round trips a backend offers, the
+ * transcript's lines, sealing, the key check and migrations. The
+ * backends are store_sqlite.c, store_pg.c and store_memory.c. */
 #include "engine/store.h"
 
 #include <stdarg.h>
@@ -41,111 +42,61 @@ void store_close(struct store *s)
 		s->ops->close(s);
 }
 
-void store_result_init(struct store_result *r)
+int store_start(struct store *s, const char *bot, long long update_id,
+	struct store_chat *sc, int *repeat, struct buf *reply, struct store_err *e)
 {
-	r->repeat = 0;
-	r->node_to[0] = '\0';
-	buf_init(&r->reply, STORE_REPLY_MAX);
-	step_out_init(&r->out);
-}
-
-void store_result_free(struct store_result *r)
-{
-	buf_free(&r->reply);
-	step_out_free(&r->out);
-}
-
-/* What the user sent, in words, for the transcript. */
-static const char *store_said(const struct update *u, char *tmp, size_t len)
-{
-	if (u->kind == UPDATE_CALLBACK_QUERY) {
-		snprintf(tmp, len, "[pressed %s]", u->callback_data ? u->callback_data : "");
-		return tmp;
-	}
-	if (u->text)
-		return u->text;
-	if (u->voice.file_id)
-		return "[voice]";
-	if (u->document.file_id)
-		return "[document]";
-	if (u->photo.file_id)
-		return "[photo]";
-	if (u->shared_user_id)
-		return "[shared a user]";
-	return "[message]";
-}
-
-int store_apply(struct store *s, const struct store_job *job,
-	struct store_result *r, struct store_err *e)
-{
-	const struct update *u = job->u;
-	struct store_chat sc;
-	struct store_save sv;
-	char said[96];
 	int rc;
 
-	if (!engine_takes(u))
-		return STORE_OK;   /* nothing of a chat's: the caller answers 200 */
-	memset(&sc, 0, sizeof(sc));
-	if (chat_init(&sc.chat, u->chat_id) != 0)
-		return store_fail(e, STORE_TRANSIENT, "out of memory");
-	if (s->ops->start) {
-		rc = s->ops->start(s, job->bot, u->update_id, &sc, &r->repeat, &r->reply, e);
-		if (rc || r->repeat)
-			goto fail;
-	} else {
-		rc = s->ops->begin(s, e);
-		if (rc)
-			goto out;
-		rc = s->ops->claim(s, job->bot, u->update_id, &r->repeat, &r->reply, e);
-		if (rc || r->repeat)
-			goto fail;
-		rc = s->ops->lock_chat(s, job->bot, &sc, e);
-		if (rc)
-			goto fail;
-	}
-	if (engine_step(job->flow, &sc.chat, u, job->env, &r->out) != 0) {
-		rc = store_fail(e, STORE_TRANSIENT, "out of memory in the step");
-		goto fail;
-	}
-	memcpy(r->node_to, sc.chat.node, sizeof(r->node_to));
-	memset(&sv, 0, sizeof(sv));
-	if (r->out.outcome == ENGINE_FORGOTTEN) {
-		rc = store_erase(s, job->bot, u->chat_id, e);
-		if (rc)
-			goto fail;
-		sc.pending = 0;
-		sv.quiet = 1;
-	}
-	if (job->inline_reply && r->out.n_calls == 1 && !sc.pending) {
-		if (engine_call_json(&r->out.calls[0], &r->reply) != 0) {
-			rc = store_fail(e, STORE_PERMANENT, "the reply is over %d bytes",
-				STORE_REPLY_MAX);
-			goto fail;
-		}
-		sv.outbox_from = 1;
-		sv.reply = r->reply.p;
-	}
-	sv.bot = job->bot;
-	sv.update_id = u->update_id;
-	sv.sc = &sc;
-	sv.flow_hash = job->flow->hash_hex;
-	sv.out = &r->out;
-	sv.said = store_said(u, said, sizeof(said));
-	if (s->ops->finish) {
-		rc = s->ops->finish(s, &sv, e);
-	} else {
-		rc = s->ops->save(s, &sv, e);
-		if (rc == STORE_OK)
-			rc = s->ops->commit(s, e);
-	}
-	if (rc)
-		goto fail;
-	goto out;
-fail:
+	if (s->ops->start)
+		return s->ops->start(s, bot, update_id, sc, repeat, reply, e);
+	*repeat = 0;
+	rc = s->ops->begin(s, e);
+	if (rc == STORE_OK)
+		rc = s->ops->claim(s, bot, update_id, repeat, reply, e);
+	if (rc == STORE_OK && !*repeat)
+		rc = s->ops->lock_chat(s, bot, sc, e);
+	return rc;
+}
+
+int store_finish(struct store *s, const struct store_save *sv, struct store_err *e)
+{
+	int rc;
+
+	if (s->ops->finish)
+		return s->ops->finish(s, sv, e);
+	rc = s->ops->save(s, sv, e);
+	if (rc == STORE_OK)
+		rc = s->ops->commit(s, e);
+	return rc;
+}
+
+void store_rollback(struct store *s)
+{
 	s->ops->rollback(s);
-out:
-	chat_free(&sc.chat);
+}
+
+int store_transcript(struct store *s, const struct store_save *sv,
+	int (*fn)(void *arg, const char *dir, const char *text, struct store_err *e),
+	void *arg, struct store_err *e)
+{
+	const struct step_out *o = sv->out;
+	const char *text;
+	int rc;
+
+	if (!s->transcript || sv->quiet)
+		return STORE_OK;
+	rc = store_seal(s, sv->said, &text, e);
+	if (rc == STORE_OK)
+		rc = fn(arg, "in", text, e);
+	for (unsigned i = 0; rc == STORE_OK && i < o->n_calls; i++) {
+		json_object *t;
+		if (strcmp(o->calls[i].method, "sendMessage") != 0 ||
+		    !json_object_object_get_ex(o->calls[i].params, "text", &t))
+			continue;
+		rc = store_seal(s, json_object_get_string(t), &text, e);
+		if (rc == STORE_OK)
+			rc = fn(arg, "out", text, e);
+	}
 	return rc;
 }
 
@@ -172,11 +123,12 @@ void store_set_lock_timeout(struct store *s, int ms)
 		s->ops->set_lock_timeout(s, ms);
 }
 
-int store_known_version(const char *backend)
+/* The highest version of files. */
+static int store_known_version(const struct sql_file *files)
 {
 	int known = 0;
-	for (const struct sql_file *f = sql_files; f->backend; f++)
-		if (strcmp(f->backend, backend) == 0 && f->version > known)
+	for (const struct sql_file *f = files; f->name; f++)
+		if (f->version > known)
 			known = f->version;
 	return known;
 }
@@ -191,6 +143,13 @@ int store_seal(struct store *s, const char *text, const char **out, struct store
 		return store_fail(e, STORE_PERMANENT, "cannot seal a value (too large?)");
 	*out = s->seal.p;
 	return STORE_OK;
+}
+
+int store_seal_context(struct store *s, const struct chat *c, const char **out,
+	struct store_err *e)
+{
+	return store_seal(s, json_object_to_json_string_ext(c->ctx,
+		JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE), out, e);
 }
 
 int store_load_context(struct store *s, struct store_chat *sc, const char *text,
@@ -268,16 +227,14 @@ static int store_newer(int version, int known, struct store_err *e)
 		"older one on it", version, known);
 }
 
-int store_migrate_files(const char *backend, const struct store_sql *q, int target,
-	int *applied, struct store_err *e)
+int store_migrate_files(const struct sql_file *files, const struct store_sql *q,
+	int target, int *applied, struct store_err *e)
 {
-	int version = 0, known = store_known_version(backend), rc = STORE_OK;
+	int version = 0, known = store_known_version(files), rc = STORE_OK;
 	char sql[256];
 
 	*applied = 0;
-	for (const struct sql_file *f = sql_files; rc == STORE_OK && f->backend; f++) {
-		if (strcmp(f->backend, backend) != 0)
-			continue;
+	for (const struct sql_file *f = files; rc == STORE_OK && f->name; f++) {
 		rc = q->exec(q->arg, q->begin, e);
 		if (rc)
 			break;

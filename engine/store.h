@@ -1,14 +1,14 @@
 /* store.h - where chats, processed updates, the outbox and the
  * transcript live. One interface, a table of functions (in the manner of
  * SQLite's sqlite3_io_methods), with backends for SQLite (the embedded
- * default), PostgreSQL (production) and memory (replay and tests).
+ * default), PostgreSQL (production) and memory (replay and tests). What
+ * differs between backends is an op or a field of that table; nothing
+ * asks which backend it talks to.
  *
- * One update is one transaction:
- *   store_begin -> store_claim (a repeat returns the first answer and
- *   stops) -> store_lock_chat -> engine step -> store_save -> store_commit
- * store_apply() runs all of it. Any failure rolls everything back and says
- * whether it is transient (answer 503: Telegram re-sends) or permanent
- * (answer 200 and log: the update can never succeed).
+ * One update is one transaction, run by apply.c:
+ *   store_start (begin, claim the update id: a repeat returns the first
+ *   answer and stops; lock the chat) -> engine step -> store_finish
+ *   (save, commit); store_rollback on any failure.
  *
  * A store handle belongs to one process: open it after fork. */
 #ifndef BLUEFLOW_STORE_H
@@ -18,13 +18,12 @@
 #include "engine/crypto.h"
 #include "engine/engine.h"
 #include "engine/flow.h"
-#include "engine/update.h"
 
 #define STORE_OK 0
 #define STORE_TRANSIENT (-1)      /* retry later: connection lost, lock timeout, busy */
 #define STORE_PERMANENT (-2)      /* will never succeed: bad data */
 
-#define STORE_VERSION 1           /* of struct store_ops */
+#define STORE_VERSION 2           /* of struct store_ops */
 #define STORE_REPLY_MAX (64 * 1024)
 #define STORE_LOCK_TIMEOUT_MS 5000
 
@@ -56,6 +55,7 @@ struct store_save {
 };
 
 struct store;
+struct sql_file;
 
 /* A call leased from the outbox. */
 struct store_outbox_row {
@@ -72,6 +72,19 @@ enum store_outbox_result {
 	OUTBOX_LATER,                 /* not tried (rate limit): again after delay, no attempt counted */
 	OUTBOX_RETRY,                 /* failed for now: again after delay, one attempt more */
 	OUTBOX_DEAD                   /* given up: a dead letter, with the error */
+};
+
+/* The statements of the operators' commands (store_admin.c) whose SQL
+ * differs between backends: clocks (unix seconds or timestamptz), casts
+ * and row locks. Times come back as unix seconds. */
+struct store_admin_sql {
+	const char *lock_chat;        /* $1 bot, $2 chat_id: holds the chat's row lock */
+	const char *outbox_list;      /* $1 state, $2 limit: id, bot, chat_id, method,
+	                                 attempts, next_at, last_error, created_at */
+	const char *outbox_retry;     /* $1 id (0: every dead call): dead -> pending, due now */
+	const char *outbox_drop;      /* $1 id (0: every dead call): deletes unsent calls */
+	const char *chats;            /* $1 bot: chat_id, node, finished, context,
+	                                 updated_at, by chat_id */
 };
 
 /* One row of an operator's query: n columns as text, NULL for SQL NULL.
@@ -144,6 +157,8 @@ struct store_ops {
 	int (*query)(struct store *s, const char *sql, const char *const *params,
 		int n, store_row_fn fn, void *arg, long long *changes,
 		struct store_err *e);
+	/* The backend's text of the statements that differ; NULL with query. */
+	const struct store_admin_sql *admin;
 };
 
 struct store {
@@ -172,11 +187,42 @@ void store_set_lock_timeout(struct store *s, int ms);
  * recorded. The key must outlive the store. Needs a migrated database. */
 int store_use_key(struct store *s, const struct crypto_key *key, struct store_err *e);
 
+/* Opens one update's transaction: begins, claims update_id and, for a
+ * new one, locks the chat's row (creating it) and loads it into sc
+ * (sc->chat set up by chat_init). For an update seen before *repeat = 1,
+ * the recorded reply is in reply ("" for none) and the chat is not
+ * loaded. In one round trip where the backend can. On error the caller
+ * rolls back. */
+int store_start(struct store *s, const char *bot, long long update_id,
+	struct store_chat *sc, int *repeat, struct buf *reply, struct store_err *e);
+
+/* Saves what the update leaves behind and commits; in one round trip
+ * where the backend can. On error the caller rolls back. */
+int store_finish(struct store *s, const struct store_save *sv, struct store_err *e);
+
+/* Ends the open transaction without a trace; nothing open is fine. */
+void store_rollback(struct store *s);
+
+/* The transcript lines of one saved update, the same for every backend:
+ * "in" with what the user sent, then "out" with the text of each message
+ * sent; none when the store keeps no transcript or the update erased it.
+ * fn gets each text as it is to be stored (sealed when the store has a
+ * key; it lives until fn returns) and returns STORE_OK or an error with
+ * e set, which stops. Returns STORE_OK or the first error. */
+int store_transcript(struct store *s, const struct store_save *sv,
+	int (*fn)(void *arg, const char *dir, const char *text, struct store_err *e),
+	void *arg, struct store_err *e);
+
 /* Backends' helpers: text as it is to be stored (sealed when the store
  * has a key; the pointer lives until the next call), and the chat's
  * context from stored text. */
 int store_seal(struct store *s, const char *text, const char **out, struct store_err *e);
 int store_load_context(struct store *s, struct store_chat *sc, const char *text,
+	struct store_err *e);
+
+/* The chat's context as it is to be stored, sealed when the store has a
+ * key; the pointer lives until the next seal. */
+int store_seal_context(struct store *s, const struct chat *c, const char **out,
 	struct store_err *e);
 
 /* Sets up and releases what struct store holds, for backends. */
@@ -192,42 +238,12 @@ struct store_sql {
 	const char *begin;            /* "BEGIN" or "BEGIN IMMEDIATE" */
 };
 
-/* Applies the built-in migrations of backend ("sqlite", "postgres") that
- * the database lacks, up to target (0: all), each in its own transaction,
+/* Applies the migrations of files (a backend's list in sql.h) that the
+ * database lacks, up to target (0: all), each in its own transaction,
  * refusing a schema newer than the binary; *applied counts them. The
  * schema_version table must exist. Returns STORE_OK or an error. */
-int store_migrate_files(const char *backend, const struct store_sql *q, int target,
-	int *applied, struct store_err *e);
-
-/* The highest migration version built in for backend ("sqlite",
- * "postgres"). */
-int store_known_version(const char *backend);
-
-/* Everything one webhook request needs: the flow, the bot, the update,
- * whether an inline reply is allowed. */
-struct store_job {
-	const char *bot;
-	const struct flow *flow;
-	const struct update *u;
-	const struct engine_env *env;
-	int inline_reply;
-};
-
-/* What store_apply did. */
-struct store_result {
-	int repeat;                   /* seen before: nothing applied */
-	char node_to[FLOW_ID_MAX + 1];/* where the chat is after the step */
-	struct buf reply;             /* the inline reply body, "" for none */
-	struct step_out out;          /* the step (empty for a repeat) */
-};
-
-void store_result_init(struct store_result *r);
-void store_result_free(struct store_result *r);
-
-/* Runs one update in one transaction (see the top of this file). Returns
- * STORE_OK, or a STORE_ error (everything rolled back). */
-int store_apply(struct store *s, const struct store_job *job,
-	struct store_result *r, struct store_err *e);
+int store_migrate_files(const struct sql_file *files, const struct store_sql *q,
+	int target, int *applied, struct store_err *e);
 
 /* Sets e and returns code. */
 int store_fail(struct store_err *e, int code, const char *fmt, ...)

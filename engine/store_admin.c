@@ -1,27 +1,28 @@
 /* store_admin.c - what operators' commands and the attachment store ask
  * of the store, off the hot path: plain parameterized statements through
- * the backend's query op, written once where SQLite and PostgreSQL agree
- * and twice where their clocks differ (unix seconds vs timestamptz). */
+ * the backend's query op, written here where SQLite and PostgreSQL agree;
+ * where their clocks or locks differ, each backend's text comes from its
+ * ops table (struct store_admin_sql). */
 #include "engine/store.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* The statement for this backend: pg where PostgreSQL needs its own. */
-static const char *admin_sql(const struct store *s, const char *sqlite, const char *pg)
-{
-	return strcmp(s->ops->name, "postgresql") == 0 && pg ? pg : sqlite;
-}
-
 /* Whether the backend runs SQL; e says not when it does not. */
 static int admin_sql_ok(struct store *s, struct store_err *e)
 {
-	if (s->ops->query)
+	if (s->ops->query && s->ops->admin)
 		return 1;
 	store_fail(e, STORE_PERMANENT, "the %s store keeps no tables for this; "
 		"use sqlite: or postgresql://", s->ops->name);
 	return 0;
+}
+
+/* The backend's text of its own statements, or NULL (e says why). */
+static const struct store_admin_sql *admin_sql(struct store *s, struct store_err *e)
+{
+	return admin_sql_ok(s, e) ? s->ops->admin : NULL;
 }
 
 static int admin_query(struct store *s, const char *sql, const char *const *params,
@@ -100,6 +101,7 @@ int store_forget(struct store *s, const char *bot, long long chat_id,
 	int (*fn)(void *arg, const char *path), void *arg, long long *rows,
 	struct store_err *e)
 {
+	const struct store_admin_sql *sql = admin_sql(s, e);
 	struct admin_paths paths = { fn, arg };
 	char chat[24];
 	const char *p[2] = { bot, chat };
@@ -107,15 +109,13 @@ int store_forget(struct store *s, const char *bot, long long chat_id,
 
 	snprintf(chat, sizeof(chat), "%lld", chat_id);
 	*rows = 0;
-	if (!admin_sql_ok(s, e))
+	if (sql == NULL)
 		return e->code;
 	rc = s->ops->begin(s, e);
 	if (rc)
 		return rc;
 	/* the chat's lock first, so an update in flight finishes before */
-	rc = admin_query(s, admin_sql(s, "SELECT 1 FROM chats WHERE bot = $1 AND chat_id = $2",
-		"SELECT 1 FROM chats WHERE bot = $1 AND chat_id = $2::bigint FOR UPDATE"),
-		p, 2, NULL, NULL, NULL, e);
+	rc = admin_query(s, sql->lock_chat, p, 2, NULL, NULL, NULL, e);
 	if (rc == STORE_OK && fn)
 		rc = admin_query(s, "SELECT path FROM attachments WHERE bot = $1 AND "
 			"chat_id = $2 ORDER BY id", p, 2, admin_path, &paths, NULL, e);
@@ -134,47 +134,37 @@ int store_forget(struct store *s, const char *bot, long long chat_id,
 int store_outbox_list(struct store *s, int dead, int limit, store_row_fn fn,
 	void *arg, struct store_err *e)
 {
+	const struct store_admin_sql *sql = admin_sql(s, e);
 	char lim[16];
 	const char *p[2] = { dead ? "dead" : "pending", lim };
 
+	if (sql == NULL)
+		return e->code;
 	snprintf(lim, sizeof(lim), "%d", limit);
-	return admin_query(s, admin_sql(s,
-		"SELECT id, bot, chat_id, method, attempts, next_at, last_error, created_at "
-		"FROM outbox WHERE state = $1 ORDER BY id LIMIT CAST($2 AS INTEGER)",
-		"SELECT id, bot, chat_id, method, attempts, extract(epoch FROM next_at)::bigint, "
-		"last_error, extract(epoch FROM created_at)::bigint FROM outbox "
-		"WHERE state = $1 ORDER BY id LIMIT $2::int"), p, 2, fn, arg, NULL, e);
+	return admin_query(s, sql->outbox_list, p, 2, fn, arg, NULL, e);
 }
 
 /* Runs a statement on one outbox call ($1: its id; 0: every dead call). */
-static int admin_call(struct store *s, long long id, const char *sqlite, const char *pg,
-	long long *n, struct store_err *e)
+static int admin_call(struct store *s, long long id, const char *sql, long long *n,
+	struct store_err *e)
 {
 	char idt[24];
 	const char *p[1] = { idt };
 
 	snprintf(idt, sizeof(idt), "%lld", id);
-	return admin_query(s, admin_sql(s, sqlite, pg), p, 1, NULL, NULL, n, e);
+	return admin_query(s, sql, p, 1, NULL, NULL, n, e);
 }
 
 int store_outbox_retry(struct store *s, long long id, long long *n, struct store_err *e)
 {
-	return admin_call(s, id,
-		"UPDATE outbox SET state = 'pending', attempts = 0, lease_until = NULL, "
-		"next_at = strftime('%s', 'now') WHERE state = 'dead' AND "
-		"(CAST($1 AS INTEGER) = 0 OR id = $1)",
-		"UPDATE outbox SET state = 'pending', attempts = 0, lease_until = NULL, "
-		"next_at = now() WHERE state = 'dead' AND ($1::bigint = 0 OR id = $1::bigint)",
-		n, e);
+	const struct store_admin_sql *sql = admin_sql(s, e);
+	return sql ? admin_call(s, id, sql->outbox_retry, n, e) : e->code;
 }
 
 int store_outbox_drop(struct store *s, long long id, long long *n, struct store_err *e)
 {
-	return admin_call(s, id,
-		"DELETE FROM outbox WHERE (CAST($1 AS INTEGER) = 0 AND state = 'dead') OR "
-		"(id = $1 AND state <> 'sent')",
-		"DELETE FROM outbox WHERE ($1::bigint = 0 AND state = 'dead') OR "
-		"($1::bigint <> 0 AND id = $1::bigint AND state <> 'sent')", n, e);
+	const struct store_admin_sql *sql = admin_sql(s, e);
+	return sql ? admin_call(s, id, sql->outbox_drop, n, e) : e->code;
 }
 
 static int admin_counts(void *arg, int n, const char *const *cols)
@@ -230,12 +220,13 @@ int store_chats_each(struct store *s, const char *bot,
 	int (*fn)(void *arg, const struct store_chat *sc, long long updated_at),
 	void *arg, struct store_err *e)
 {
+	const struct store_admin_sql *sql = admin_sql(s, e);
 	struct admin_each a = { s, fn, arg, e, STORE_OK };
 	const char *p[1] = { bot };
-	int rc = admin_query(s, admin_sql(s,
-		"SELECT chat_id, node, finished, context, updated_at FROM chats "
-		"WHERE bot = $1 ORDER BY chat_id",
-		"SELECT chat_id, node, finished, context, extract(epoch FROM updated_at)::bigint "
-		"FROM chats WHERE bot = $1 ORDER BY chat_id"), p, 1, admin_chat, &a, NULL, e);
+	int rc;
+
+	if (sql == NULL)
+		return e->code;
+	rc = admin_query(s, sql->chats, p, 1, admin_chat, &a, NULL, e);
 	return rc ? rc : a.rc;
 }

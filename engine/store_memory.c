@@ -1,7 +1,9 @@
 /* store_memory.c - the store kept in memory, for `blueflow replay` and
  * tests: the same interface and the same round trip through serialized
- * context as the real stores, nothing on disk. One process, one thread;
- * a transaction's undo is the update it claimed and the chat it made. */
+ * context as the real stores, nothing on disk, no outbox rows or
+ * transcript kept (only whether a chat has calls pending). One process,
+ * one thread; a transaction's undo is the update it claimed and the chat
+ * it made. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,7 +36,6 @@ struct store_memory {
 	size_t cap_index;
 	struct mem_update *updates;   /* open addressing; bot NULL: empty */
 	size_t n_updates, cap_updates;
-	size_t outbox_rows, transcript_rows;
 	int in_tx;
 	struct mem_update *claimed;   /* undo: the update this transaction claimed */
 	int created;                  /* undo: it made the last chat */
@@ -311,8 +312,7 @@ static int mem_save(struct store *base, const struct store_save *sv,
 
 	if (c == NULL)
 		return store_fail(e, STORE_PERMANENT, "save: chat %lld not locked", ch->chat_id);
-	if (store_seal(&s->base, json_object_to_json_string_ext(ch->ctx,
-	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE), &ctx, e) != STORE_OK)
+	if (store_seal_context(&s->base, ch, &ctx, e) != STORE_OK)
 		return e->code;
 	copy = strdup(ctx);
 	if (copy == NULL)
@@ -332,8 +332,6 @@ static int mem_save(struct store *base, const struct store_save *sv,
 	c->finished = ch->finished;
 	c->keyboard = ch->keyboard;
 	c->pending += sv->out->n_calls - sv->outbox_from;
-	s->outbox_rows += sv->out->n_calls - sv->outbox_from;
-	s->transcript_rows += s->base.transcript && !sv->quiet ? 1 + sv->out->n_calls : 0;
 	return STORE_OK;
 }
 

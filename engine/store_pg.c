@@ -22,21 +22,37 @@ enum {
 	P_MOVE, P_COUNT
 };
 
+/* The values statements bind, by name. Each statement lists its own
+ * under its SQL, [n] = A_... for $n; its caller fills them by name and
+ * pg_binds() puts them in $n order. */
+enum pg_arg {
+	A_END,                        /* after a statement's last parameter */
+	A_BOT, A_CHAT_ID, A_UPDATE_ID, A_NODE, A_FLOW_HASH, A_CONTEXT, A_ATTEMPTS,
+	A_FINISHED, A_KEYBOARD, A_METHODS, A_PARAMS, A_REPLY, A_DIRS, A_TEXTS,
+	A_HOURS, A_DAYS, A_LIMIT, A_LEASE, A_NAME, A_VALUE, A_ID, A_DELAY, A_ERROR,
+	A_TO, A_COUNT
+};
+
+#define PG_PARAMS_MAX 14
+
 static const struct {
 	const char *name;
 	const char *sql;
-	int nparams;
+	unsigned char args[PG_PARAMS_MAX + 2];   /* [n]: what $n binds; [0] unused */
 } pg_stmts[P_COUNT] = {
 	[P_CLAIM] = { "bf_claim",
-		"INSERT INTO updates (bot, update_id) VALUES ($1, $2) ON CONFLICT DO NOTHING", 2 },
+		"INSERT INTO updates (bot, update_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+		{ [1] = A_BOT, [2] = A_UPDATE_ID } },
 	[P_REPLY] = { "bf_reply",
-		"SELECT coalesce(reply, '') FROM updates WHERE bot = $1 AND update_id = $2", 2 },
+		"SELECT coalesce(reply, '') FROM updates WHERE bot = $1 AND update_id = $2",
+		{ [1] = A_BOT, [2] = A_UPDATE_ID } },
 	[P_LOCK] = { "bf_lock",
 		"INSERT INTO chats AS c (bot, chat_id) VALUES ($1, $2) "
 		"ON CONFLICT (bot, chat_id) DO UPDATE SET chat_id = c.chat_id "
 		"RETURNING node, flow_hash, context, attempts, finished, keyboard, "
 		"(xmax = 0), EXISTS (SELECT 1 FROM outbox o WHERE o.bot = $1 "
-		"AND o.chat_id = $2 AND o.state = 'pending')", 2 },
+		"AND o.chat_id = $2 AND o.state = 'pending')",
+		{ [1] = A_BOT, [2] = A_CHAT_ID } },
 	[P_SAVE] = { "bf_save",
 		"WITH c AS (UPDATE chats SET node = $3, flow_hash = $4, context = $5, "
 		"attempts = $6, finished = $7, keyboard = $8, last_update_id = $9, "
@@ -48,16 +64,24 @@ static const struct {
 		"AND $12::text IS NOT NULL), "
 		"t AS (INSERT INTO transcript (bot, chat_id, update_id, dir, text) "
 		"SELECT $1, $2, $9, x.dir, x.text FROM unnest($13::text[], $14::text[]) "
-		"WITH ORDINALITY AS x(dir, text, n) ORDER BY x.n) SELECT 1", 14 },
+		"WITH ORDINALITY AS x(dir, text, n) ORDER BY x.n) SELECT 1",
+		{ [1] = A_BOT, [2] = A_CHAT_ID, [3] = A_NODE, [4] = A_FLOW_HASH,
+		  [5] = A_CONTEXT, [6] = A_ATTEMPTS, [7] = A_FINISHED, [8] = A_KEYBOARD,
+		  [9] = A_UPDATE_ID, [10] = A_METHODS, [11] = A_PARAMS, [12] = A_REPLY,
+		  [13] = A_DIRS, [14] = A_TEXTS } },
 	[P_PRUNE_UPDATES] = { "bf_prune_updates",
 		"DELETE FROM updates WHERE ctid = ANY (ARRAY (SELECT ctid FROM updates "
-		"WHERE at < now() - make_interval(hours => $1::int) LIMIT $2::int))", 2 },
+		"WHERE at < now() - make_interval(hours => $1::int) LIMIT $2::int))",
+		{ [1] = A_HOURS, [2] = A_LIMIT } },
 	[P_PRUNE_SENT] = { "bf_prune_sent",
 		"DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE state = 'sent' "
-		"AND sent_at < now() - make_interval(days => $1::int) LIMIT $2::int)", 2 },
-	[P_META_GET] = { "bf_meta_get", "SELECT value FROM meta WHERE name = $1", 1 },
+		"AND sent_at < now() - make_interval(days => $1::int) LIMIT $2::int)",
+		{ [1] = A_DAYS, [2] = A_LIMIT } },
+	[P_META_GET] = { "bf_meta_get", "SELECT value FROM meta WHERE name = $1",
+		{ [1] = A_NAME } },
 	[P_META_SET] = { "bf_meta_set", "INSERT INTO meta (name, value) VALUES ($1, $2) "
-		"ON CONFLICT (name) DO UPDATE SET value = excluded.value", 2 },
+		"ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+		{ [1] = A_NAME, [2] = A_VALUE } },
 	/* the head of each chat's queue, due and not leased; SKIP LOCKED lets
 	 * senders on several hosts take different chats. The conditions on o
 	 * are checked again on the row as locked (heads is the statement's
@@ -73,23 +97,30 @@ static const struct {
 		"ORDER BY o.next_at, o.id LIMIT $1::int FOR UPDATE OF o SKIP LOCKED) "
 		"UPDATE outbox SET lease_until = now() + make_interval(secs => $2::int) "
 		"WHERE id IN (SELECT id FROM due) "
-		"RETURNING id, bot, chat_id, method, params, attempts", 2 },
+		"RETURNING id, bot, chat_id, method, params, attempts",
+		{ [1] = A_LIMIT, [2] = A_LEASE } },
 	[P_SENT] = { "bf_sent", "UPDATE outbox SET state = 'sent', sent_at = now(), "
-		"lease_until = NULL WHERE id = $1::bigint AND state = 'pending'", 1 },
+		"lease_until = NULL WHERE id = $1::bigint AND state = 'pending'",
+		{ [1] = A_ID } },
 	[P_LATER] = { "bf_later", "UPDATE outbox SET next_at = now() + make_interval(secs => $2::int), "
-		"lease_until = NULL WHERE id = $1::bigint AND state = 'pending'", 2 },
+		"lease_until = NULL WHERE id = $1::bigint AND state = 'pending'",
+		{ [1] = A_ID, [2] = A_DELAY } },
 	[P_RETRY] = { "bf_retry", "UPDATE outbox SET next_at = now() + make_interval(secs => $2::int), "
 		"lease_until = NULL, attempts = attempts + 1, last_error = $3 WHERE id = $1::bigint "
-		"AND state = 'pending'", 3 },
+		"AND state = 'pending'",
+		{ [1] = A_ID, [2] = A_DELAY, [3] = A_ERROR } },
 	[P_DEAD] = { "bf_dead", "UPDATE outbox SET state = 'dead', lease_until = NULL, "
-		"attempts = attempts + 1, last_error = $2 WHERE id = $1::bigint AND state = 'pending'", 2 },
+		"attempts = attempts + 1, last_error = $2 WHERE id = $1::bigint AND state = 'pending'",
+		{ [1] = A_ID, [2] = A_ERROR } },
 	[P_BLOCK] = { "bf_block", "WITH c AS (UPDATE chats SET blocked = true WHERE bot = $1 "
 		"AND chat_id = $2::bigint) UPDATE outbox SET state = 'dead', lease_until = NULL, "
-		"last_error = $3 WHERE bot = $1 AND chat_id = $2::bigint AND state = 'pending'", 3 },
+		"last_error = $3 WHERE bot = $1 AND chat_id = $2::bigint AND state = 'pending'",
+		{ [1] = A_BOT, [2] = A_CHAT_ID, [3] = A_ERROR } },
 	[P_MOVE] = { "bf_move", "WITH c AS (UPDATE chats SET chat_id = $3::bigint WHERE bot = $1 "
 		"AND chat_id = $2::bigint AND NOT EXISTS (SELECT 1 FROM chats WHERE bot = $1 "
 		"AND chat_id = $3::bigint)) UPDATE outbox SET chat_id = $3::bigint WHERE bot = $1 "
-		"AND chat_id = $2::bigint AND state = 'pending'", 3 },
+		"AND chat_id = $2::bigint AND state = 'pending'",
+		{ [1] = A_BOT, [2] = A_CHAT_ID, [3] = A_TO } },
 };
 
 struct store_pg {
@@ -135,6 +166,25 @@ static int pg_command(struct store_pg *s, const char *sql, struct store_err *e)
 	return STORE_OK;
 }
 
+/* How many parameters statement q has. */
+static int pg_nparams(int q)
+{
+	int n = 0;
+	while (n < PG_PARAMS_MAX && pg_stmts[q].args[n + 1] != A_END)
+		n++;
+	return n;
+}
+
+/* Puts the values of statement q's parameters, found by name in args, in
+ * $n order into vals; returns how many. */
+static int pg_binds(int q, const char *const *args, const char **vals)
+{
+	int n = pg_nparams(q);
+	for (int i = 0; i < n; i++)
+		vals[i] = args[pg_stmts[q].args[i + 1]];
+	return n;
+}
+
 static int pg_prepare(struct store_pg *s, struct store_err *e)
 {
 	char set[128];
@@ -145,7 +195,7 @@ static int pg_prepare(struct store_pg *s, struct store_err *e)
 	rc = pg_command(s, set, e);
 	for (int i = 0; rc == STORE_OK && i < P_COUNT; i++) {
 		PGresult *res = PQprepare(s->conn, pg_stmts[i].name, pg_stmts[i].sql,
-			pg_stmts[i].nparams, NULL);
+			pg_nparams(i), NULL);
 		if (PQresultStatus(res) != PGRES_COMMAND_OK)
 			return pg_fail(s, res, pg_stmts[i].name, e);
 		PQclear(res);
@@ -180,10 +230,13 @@ static int pg_ready(struct store_pg *s, struct store_err *e)
 	return rc;
 }
 
-static PGresult *pg_exec(struct store_pg *s, int q, const char *const *vals)
+/* Runs statement q with its parameters from args (A_COUNT values by
+ * name). */
+static PGresult *pg_exec(struct store_pg *s, int q, const char *const *args)
 {
-	return PQexecPrepared(s->conn, pg_stmts[q].name, pg_stmts[q].nparams,
-		vals, NULL, NULL, 0);
+	const char *vals[PG_PARAMS_MAX];
+	int n = pg_binds(q, args, vals);
+	return PQexecPrepared(s->conn, pg_stmts[q].name, n, vals, NULL, NULL, 0);
 }
 
 static void pg_close(struct store *base)
@@ -238,7 +291,7 @@ static int pg_migrate(struct store *base, int target, int *applied,
 		"version integer PRIMARY KEY, name text NOT NULL, "
 		"applied_at timestamptz NOT NULL DEFAULT now())", e);
 	if (rc == STORE_OK)
-		rc = store_migrate_files("postgres", &q, target, applied, e);
+		rc = store_migrate_files(sql_postgres, &q, target, applied, e);
 	snprintf(sql, sizeof(sql), "SELECT pg_advisory_unlock(%d)", PG_MIGRATE_LOCK);
 	PQclear(PQexec(s->conn, sql));
 	s->prepared = 0;
@@ -272,19 +325,19 @@ static int pg_claim(struct store *base, const char *bot, long long update_id,
 {
 	struct store_pg *s = (struct store_pg *)base;
 	char id[32];
-	const char *vals[2] = { bot, id };
+	const char *args[A_COUNT] = { [A_BOT] = bot, [A_UPDATE_ID] = id };
 	PGresult *res;
 
 	*repeat = 0;
 	snprintf(id, sizeof(id), "%lld", update_id);
-	res = pg_exec(s, P_CLAIM, vals);
+	res = pg_exec(s, P_CLAIM, args);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK)
 		return pg_fail(s, res, "claim update", e);
 	*repeat = strcmp(PQcmdTuples(res), "1") != 0;
 	PQclear(res);
 	if (!*repeat)
 		return STORE_OK;
-	res = pg_exec(s, P_REPLY, vals);
+	res = pg_exec(s, P_REPLY, args);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
 		return pg_fail(s, res, "read reply", e);
 	buf_reset(reply);
@@ -304,12 +357,12 @@ static int pg_lock_chat(struct store *base, const char *bot,
 {
 	struct store_pg *s = (struct store_pg *)base;
 	char id[32];
-	const char *vals[2] = { bot, id };
+	const char *args[A_COUNT] = { [A_BOT] = bot, [A_CHAT_ID] = id };
 	PGresult *res;
 	int rc;
 
 	snprintf(id, sizeof(id), "%lld", sc->chat.chat_id);
-	res = pg_exec(s, P_LOCK, vals);
+	res = pg_exec(s, P_LOCK, args);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
 		return pg_fail(s, res, "lock chat", e);
 	rc = pg_chat_row(s, res, sc, e);
@@ -347,16 +400,21 @@ static int pg_array_add(struct buf *b, const char *s)
 	return buf_addc(b, '"');
 }
 
-/* Appends a transcript text, sealed when the store has a key. */
-static int pg_array_text(struct store_pg *s, struct buf *b, const char *text)
+/* One transcript line (store_transcript's fn): its direction and text
+ * go to the arrays of $13 and $14. */
+static int pg_transcript(void *arg, const char *dir, const char *text,
+	struct store_err *e)
 {
-	struct store_err e;
-	if (store_seal(&s->base, text, &text, &e) != STORE_OK)
-		return -1;
-	return pg_array_add(b, text);
+	struct store_pg *s = arg;
+	if (pg_array_add(&s->a[2], dir) || pg_array_add(&s->a[3], text))
+		return store_fail(e, STORE_PERMANENT, "the update's calls are too large to queue");
+	return STORE_OK;
 }
 
-static int pg_arrays(struct store_pg *s, const struct store_save *sv)
+/* Builds bf_save's arrays: the calls for the outbox ($10, $11) and the
+ * transcript lines ($13, $14). */
+static int pg_arrays(struct store_pg *s, const struct store_save *sv,
+	struct store_err *e)
 {
 	const struct step_out *o = sv->out;
 	int rc = 0;
@@ -370,55 +428,53 @@ static int pg_arrays(struct store_pg *s, const struct store_save *sv)
 		rc |= pg_array_add(&s->a[1], json_object_to_json_string_ext(o->calls[i].params,
 			JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	}
-	if (s->base.transcript && !sv->quiet) {
-		rc |= pg_array_add(&s->a[2], "in");
-		rc |= pg_array_text(s, &s->a[3], sv->said);
-		for (unsigned i = 0; rc == 0 && i < o->n_calls; i++) {
-			json_object *text;
-			if (strcmp(o->calls[i].method, "sendMessage") != 0 ||
-			    !json_object_object_get_ex(o->calls[i].params, "text", &text))
-				continue;
-			rc |= pg_array_add(&s->a[2], "out");
-			rc |= pg_array_text(s, &s->a[3], json_object_get_string(text));
-		}
-	}
+	if (rc)
+		return store_fail(e, STORE_PERMANENT, "the update's calls are too large to queue");
+	rc = store_transcript(&s->base, sv, pg_transcript, s, e);
+	if (rc)
+		return rc;
 	for (int i = 0; i < 4; i++)
 		rc |= buf_addc(&s->a[i], '}');
-	return rc;
+	if (rc)
+		return store_fail(e, STORE_PERMANENT, "the update's calls are too large to queue");
+	return STORE_OK;
 }
 
-/* The parameters of bf_save; numbers are kept in v. */
+/* bf_save's parameters by name, and the numbers they point to. */
 struct pg_save_params {
 	char chat_id[32], attempts[16], update_id[32];
-	const char *vals[14];
+	const char *args[A_COUNT];
 };
 
 static int pg_save_params(struct store_pg *s, const struct store_save *sv,
 	struct pg_save_params *p, struct store_err *e)
 {
 	const struct chat *c = &sv->sc->chat;
+	const char **a = p->args;
+	int rc = pg_arrays(s, sv, e);
 
-	if (pg_arrays(s, sv) != 0)
-		return store_fail(e, STORE_PERMANENT, "the update's calls are too large to queue");
-	if (store_seal(&s->base, json_object_to_json_string_ext(c->ctx,
-	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE), &p->vals[4], e) != STORE_OK)
+	if (rc)
+		return rc;
+	memset(a, 0, sizeof(p->args));
+	/* sealed last: the pointer lives until the next seal */
+	if (store_seal_context(&s->base, c, &a[A_CONTEXT], e) != STORE_OK)
 		return e->code;
 	snprintf(p->chat_id, sizeof(p->chat_id), "%lld", c->chat_id);
 	snprintf(p->attempts, sizeof(p->attempts), "%d", c->attempts);
 	snprintf(p->update_id, sizeof(p->update_id), "%lld", sv->update_id);
-	p->vals[0] = sv->bot;
-	p->vals[1] = p->chat_id;
-	p->vals[2] = c->node;
-	p->vals[3] = sv->flow_hash;
-	p->vals[5] = p->attempts;
-	p->vals[6] = c->finished ? "t" : "f";
-	p->vals[7] = c->keyboard ? "t" : "f";
-	p->vals[8] = p->update_id;
-	p->vals[9] = s->a[0].p;
-	p->vals[10] = s->a[1].p;
-	p->vals[11] = sv->reply;
-	p->vals[12] = s->a[2].p;
-	p->vals[13] = s->a[3].p;
+	a[A_BOT] = sv->bot;
+	a[A_CHAT_ID] = p->chat_id;
+	a[A_NODE] = c->node;
+	a[A_FLOW_HASH] = sv->flow_hash;
+	a[A_ATTEMPTS] = p->attempts;
+	a[A_FINISHED] = c->finished ? "t" : "f";
+	a[A_KEYBOARD] = c->keyboard ? "t" : "f";
+	a[A_UPDATE_ID] = p->update_id;
+	a[A_METHODS] = s->a[0].p;
+	a[A_PARAMS] = s->a[1].p;
+	a[A_REPLY] = sv->reply;
+	a[A_DIRS] = s->a[2].p;
+	a[A_TEXTS] = s->a[3].p;
 	return STORE_OK;
 }
 
@@ -432,7 +488,7 @@ static int pg_save(struct store *base, const struct store_save *sv,
 
 	if (rc)
 		return rc;
-	res = pg_exec(s, P_SAVE, p.vals);
+	res = pg_exec(s, P_SAVE, p.args);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 		return pg_fail(s, res, "save", e);
 	PQclear(res);
@@ -447,7 +503,7 @@ static int pg_save(struct store *base, const struct store_save *sv,
 
 struct pg_step {
 	int q;                        /* a P_ statement, PG_BEGIN or PG_COMMIT */
-	const char *const *vals;
+	const char *const *args;      /* its parameters by name (A_COUNT) */
 };
 
 /* Sends the steps and a sync, reads every result into res (the caller
@@ -464,13 +520,14 @@ static int pg_pipeline(struct store_pg *s, const struct pg_step *steps, int n,
 		return pg_fail(s, NULL, "pipeline", e);
 	for (; sent < n; sent++) {
 		const struct pg_step *st = &steps[sent];
+		const char *vals[PG_PARAMS_MAX];
 		int ok;
 		if (st->q < 0)
 			ok = PQsendQueryParams(s->conn, st->q == PG_BEGIN ? "BEGIN" : "COMMIT",
 				0, NULL, NULL, NULL, NULL, 0);
 		else
 			ok = PQsendQueryPrepared(s->conn, pg_stmts[st->q].name,
-				pg_stmts[st->q].nparams, st->vals, NULL, NULL, 0);
+				pg_binds(st->q, st->args, vals), vals, NULL, NULL, 0);
 		if (ok != 1)
 			break;
 	}
@@ -513,9 +570,9 @@ static int pg_start(struct store *base, const char *bot, long long update_id,
 {
 	struct store_pg *s = (struct store_pg *)base;
 	char uid[32], cid[32];
-	const char *claim[2] = { bot, uid }, *lock[2] = { bot, cid };
+	const char *args[A_COUNT] = { [A_BOT] = bot, [A_UPDATE_ID] = uid, [A_CHAT_ID] = cid };
 	const struct pg_step steps[3] = {
-		{ PG_BEGIN, NULL }, { P_CLAIM, claim }, { P_LOCK, lock }
+		{ PG_BEGIN, NULL }, { P_CLAIM, args }, { P_LOCK, args }
 	};
 	PGresult *res[3];
 	int rc = pg_ready(s, e);
@@ -529,7 +586,7 @@ static int pg_start(struct store *base, const char *bot, long long update_id,
 	if (rc == STORE_OK && strcmp(PQcmdTuples(res[1]), "1") != 0) {
 		PGresult *r;
 		*repeat = 1;
-		r = pg_exec(s, P_REPLY, claim);
+		r = pg_exec(s, P_REPLY, args);
 		if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
 			rc = pg_fail(s, r, "read reply", e);
 		} else {
@@ -557,7 +614,7 @@ static int pg_finish(struct store *base, const struct store_save *sv,
 
 	if (rc)
 		return rc;
-	steps[0].vals = p.vals;
+	steps[0].args = p.args;
 	rc = pg_pipeline(s, steps, 2, res, e);
 	pg_clear(res, 2);
 	return rc;
@@ -567,23 +624,23 @@ static int pg_prune(struct store *base, int update_hours, int sent_days,
 	int limit, int *n, struct store_err *e)
 {
 	struct store_pg *s = (struct store_pg *)base;
-	char a[16], b[16], l[16];
-	const char *v1[2] = { a, l }, *v2[2] = { b, l };
+	char hours[16], days[16], limit_t[16];
+	const char *args[A_COUNT] = { [A_HOURS] = hours, [A_DAYS] = days, [A_LIMIT] = limit_t };
 	PGresult *res;
 	int rc = pg_ready(s, e);
 
 	*n = 0;
 	if (rc)
 		return rc;
-	snprintf(a, sizeof(a), "%d", update_hours);
-	snprintf(b, sizeof(b), "%d", sent_days);
-	snprintf(l, sizeof(l), "%d", limit);
-	res = pg_exec(s, P_PRUNE_UPDATES, v1);
+	snprintf(hours, sizeof(hours), "%d", update_hours);
+	snprintf(days, sizeof(days), "%d", sent_days);
+	snprintf(limit_t, sizeof(limit_t), "%d", limit);
+	res = pg_exec(s, P_PRUNE_UPDATES, args);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK)
 		return pg_fail(s, res, "prune updates", e);
 	*n += (int)strtol(PQcmdTuples(res), NULL, 10);
 	PQclear(res);
-	res = pg_exec(s, P_PRUNE_SENT, v2);
+	res = pg_exec(s, P_PRUNE_SENT, args);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK)
 		return pg_fail(s, res, "prune outbox", e);
 	*n += (int)strtol(PQcmdTuples(res), NULL, 10);
@@ -595,14 +652,14 @@ static int pg_meta_get(struct store *base, const char *name, struct buf *out,
 	int *found, struct store_err *e)
 {
 	struct store_pg *s = (struct store_pg *)base;
-	const char *vals[1] = { name };
+	const char *args[A_COUNT] = { [A_NAME] = name };
 	PGresult *res;
 	int rc = pg_ready(s, e);
 
 	*found = 0;
 	if (rc)
 		return rc;
-	res = pg_exec(s, P_META_GET, vals);
+	res = pg_exec(s, P_META_GET, args);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 		return pg_fail(s, res, "read meta", e);
 	if (PQntuples(res) == 1) {
@@ -619,13 +676,13 @@ static int pg_meta_set(struct store *base, const char *name, const char *value,
 	struct store_err *e)
 {
 	struct store_pg *s = (struct store_pg *)base;
-	const char *vals[2] = { name, value };
+	const char *args[A_COUNT] = { [A_NAME] = name, [A_VALUE] = value };
 	PGresult *res;
 	int rc = pg_ready(s, e);
 
 	if (rc)
 		return rc;
-	res = pg_exec(s, P_META_SET, vals);
+	res = pg_exec(s, P_META_SET, args);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK)
 		return pg_fail(s, res, "write meta", e);
 	PQclear(res);
@@ -700,7 +757,7 @@ static int pg_outbox_take(struct store *base, int max, int lease_s,
 {
 	struct store_pg *s = (struct store_pg *)base;
 	char m[16], l[16];
-	const char *vals[2] = { m, l };
+	const char *args[A_COUNT] = { [A_LIMIT] = m, [A_LEASE] = l };
 	PGresult *res;
 	int rc = pg_ready(s, e);
 
@@ -709,7 +766,7 @@ static int pg_outbox_take(struct store *base, int max, int lease_s,
 		return rc;
 	snprintf(m, sizeof(m), "%d", max);
 	snprintf(l, sizeof(l), "%d", lease_s);
-	res = pg_exec(s, P_TAKE, vals);
+	res = pg_exec(s, P_TAKE, args);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 		return pg_fail(s, res, "take calls", e);
 	for (int i = 0; i < PQntuples(res) && *n < max; i++) {
@@ -732,7 +789,8 @@ static int pg_outbox_done(struct store *base, long long id, int result, int dela
 {
 	struct store_pg *s = (struct store_pg *)base;
 	char idt[32], d[16];
-	const char *vals[3] = { idt, d, error ? error : "" };
+	const char *args[A_COUNT] = { [A_ID] = idt, [A_DELAY] = d,
+		[A_ERROR] = error ? error : "" };
 	int q = result == OUTBOX_SENT ? P_SENT : result == OUTBOX_LATER ? P_LATER :
 		result == OUTBOX_RETRY ? P_RETRY : P_DEAD;
 	PGresult *res;
@@ -742,27 +800,26 @@ static int pg_outbox_done(struct store *base, long long id, int result, int dela
 		return rc;
 	snprintf(idt, sizeof(idt), "%lld", id);
 	snprintf(d, sizeof(d), "%d", delay_s);
-	if (q == P_DEAD)
-		vals[1] = vals[2];
-	res = pg_exec(s, q, vals);
+	res = pg_exec(s, q, args);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK)
 		return pg_fail(s, res, "record a call", e);
 	PQclear(res);
 	return STORE_OK;
 }
 
-static int pg_outbox_chat(struct store_pg *s, int q, const char *bot, long long a,
-	const char *third, struct store_err *e)
+/* Runs q on a chat's row and calls: args holds all but its chat_id. */
+static int pg_outbox_chat(struct store_pg *s, int q, const char **args,
+	long long chat_id, struct store_err *e)
 {
-	char at[32];
-	const char *vals[3] = { bot, at, third };
+	char id[32];
 	PGresult *res;
 	int rc = pg_ready(s, e);
 
 	if (rc)
 		return rc;
-	snprintf(at, sizeof(at), "%lld", a);
-	res = pg_exec(s, q, vals);
+	snprintf(id, sizeof(id), "%lld", chat_id);
+	args[A_CHAT_ID] = id;
+	res = pg_exec(s, q, args);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK)
 		return pg_fail(s, res, "outbox", e);
 	PQclear(res);
@@ -772,15 +829,17 @@ static int pg_outbox_chat(struct store_pg *s, int q, const char *bot, long long 
 static int pg_outbox_blocked(struct store *base, const char *bot, long long chat_id,
 	const char *why, struct store_err *e)
 {
-	return pg_outbox_chat((struct store_pg *)base, P_BLOCK, bot, chat_id, why, e);
+	const char *args[A_COUNT] = { [A_BOT] = bot, [A_ERROR] = why };
+	return pg_outbox_chat((struct store_pg *)base, P_BLOCK, args, chat_id, e);
 }
 
 static int pg_outbox_migrate(struct store *base, const char *bot, long long from,
 	long long to, struct store_err *e)
 {
 	char tt[32];
+	const char *args[A_COUNT] = { [A_BOT] = bot, [A_TO] = tt };
 	snprintf(tt, sizeof(tt), "%lld", to);
-	return pg_outbox_chat((struct store_pg *)base, P_MOVE, bot, from, tt, e);
+	return pg_outbox_chat((struct store_pg *)base, P_MOVE, args, from, e);
 }
 
 static int pg_ping(struct store *base)
@@ -824,6 +883,22 @@ static int pg_query(struct store *base, const char *sql, const char *const *para
 	return STORE_OK;
 }
 
+static const struct store_admin_sql pg_admin = {
+	.lock_chat = "SELECT 1 FROM chats WHERE bot = $1 AND chat_id = $2::bigint FOR UPDATE",
+	.outbox_list = "SELECT id, bot, chat_id, method, attempts, "
+		"extract(epoch FROM next_at)::bigint, last_error, "
+		"extract(epoch FROM created_at)::bigint FROM outbox "
+		"WHERE state = $1 ORDER BY id LIMIT $2::int",
+	.outbox_retry = "UPDATE outbox SET state = 'pending', attempts = 0, "
+		"lease_until = NULL, next_at = now() WHERE state = 'dead' AND "
+		"($1::bigint = 0 OR id = $1::bigint)",
+	.outbox_drop = "DELETE FROM outbox WHERE ($1::bigint = 0 AND state = 'dead') OR "
+		"($1::bigint <> 0 AND id = $1::bigint AND state <> 'sent')",
+	.chats = "SELECT chat_id, node, finished, context, "
+		"extract(epoch FROM updated_at)::bigint FROM chats WHERE bot = $1 "
+		"ORDER BY chat_id",
+};
+
 static const struct store_ops pg_ops = {
 	.version = STORE_VERSION,
 	.name = "postgresql",
@@ -848,6 +923,7 @@ static const struct store_ops pg_ops = {
 	.outbox_blocked = pg_outbox_blocked,
 	.outbox_migrate = pg_outbox_migrate,
 	.query = pg_query,
+	.admin = &pg_admin,
 };
 
 int store_pg_open(const char *uri, struct store **out, struct store_err *e)

@@ -193,7 +193,7 @@ static int sqlite_migrate(struct store *base, int target, int *applied,
 		"applied_at INTEGER NOT NULL DEFAULT (strftime('%s', 'now')))", e);
 	if (rc)
 		return rc;
-	return store_migrate_files("sqlite", &q, target, applied, e);
+	return store_migrate_files(sql_sqlite, &q, target, applied, e);
 }
 
 static int sqlite_begin(struct store *base, struct store_err *e)
@@ -291,18 +291,26 @@ static int sqlite_lock_chat(struct store *base, const char *bot,
 	return rc;
 }
 
-static int sqlite_transcript(struct store_sqlite *s, const struct store_save *sv,
-	const char *dir, const char *text, struct store_err *e)
+/* What a transcript line is written with. */
+struct sqlite_save {
+	struct store_sqlite *s;
+	const struct store_save *sv;
+};
+
+/* One transcript line (store_transcript's fn). */
+static int sqlite_transcript(void *arg, const char *dir, const char *text,
+	struct store_err *e)
 {
-	sqlite3_stmt *st = sqlite_stmt(s, Q_TRANSCRIPT, e);
-	if (st == NULL || store_seal(&s->base, text, &text, e) != STORE_OK)
+	const struct sqlite_save *a = arg;
+	sqlite3_stmt *st = sqlite_stmt(a->s, Q_TRANSCRIPT, e);
+	if (st == NULL)
 		return e->code;
-	sqlite3_bind_text(st, 1, sv->bot, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, sv->sc->chat.chat_id);
-	sqlite3_bind_int64(st, 3, sv->update_id);
+	sqlite3_bind_text(st, 1, a->sv->bot, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, a->sv->sc->chat.chat_id);
+	sqlite3_bind_int64(st, 3, a->sv->update_id);
 	sqlite3_bind_text(st, 4, dir, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 5, text, -1, SQLITE_TRANSIENT);
-	return sqlite_done(s, st, "transcript", e);
+	return sqlite_done(a->s, st, "transcript", e);
 }
 
 static int sqlite_save(struct store *base, const struct store_save *sv,
@@ -315,8 +323,7 @@ static int sqlite_save(struct store *base, const struct store_save *sv,
 	const char *ctx;
 	int rc;
 
-	if (st == NULL || store_seal(&s->base, json_object_to_json_string_ext(c->ctx,
-	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE), &ctx, e) != STORE_OK)
+	if (st == NULL || store_seal_context(&s->base, c, &ctx, e) != STORE_OK)
 		return e->code;
 	sqlite3_bind_text(st, 1, sv->bot, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, c->chat_id);
@@ -349,15 +356,9 @@ static int sqlite_save(struct store *base, const struct store_save *sv,
 		sqlite3_bind_text(st, 3, sv->reply, -1, SQLITE_STATIC);
 		rc = sqlite_done(s, st, "record reply", e);
 	}
-	if (!s->base.transcript || sv->quiet)
-		return rc;
-	if (rc == STORE_OK)
-		rc = sqlite_transcript(s, sv, "in", sv->said, e);
-	for (unsigned i = 0; rc == STORE_OK && i < o->n_calls; i++) {
-		json_object *text;
-		if (strcmp(o->calls[i].method, "sendMessage") == 0 &&
-		    json_object_object_get_ex(o->calls[i].params, "text", &text))
-			rc = sqlite_transcript(s, sv, "out", json_object_get_string(text), e);
+	if (rc == STORE_OK) {
+		struct sqlite_save a = { s, sv };
+		rc = store_transcript(&s->base, sv, sqlite_transcript, &a, e);
 	}
 	return rc;
 }
@@ -645,6 +646,20 @@ static int sqlite_query(struct store *base, const char *sql,
 	return STORE_OK;
 }
 
+static const struct store_admin_sql sqlite_admin = {
+	/* BEGIN IMMEDIATE has locked every row already */
+	.lock_chat = "SELECT 1 FROM chats WHERE bot = $1 AND chat_id = $2",
+	.outbox_list = "SELECT id, bot, chat_id, method, attempts, next_at, last_error, "
+		"created_at FROM outbox WHERE state = $1 ORDER BY id LIMIT CAST($2 AS INTEGER)",
+	.outbox_retry = "UPDATE outbox SET state = 'pending', attempts = 0, "
+		"lease_until = NULL, next_at = strftime('%s', 'now') WHERE state = 'dead' "
+		"AND (CAST($1 AS INTEGER) = 0 OR id = $1)",
+	.outbox_drop = "DELETE FROM outbox WHERE (CAST($1 AS INTEGER) = 0 AND "
+		"state = 'dead') OR (id = $1 AND state <> 'sent')",
+	.chats = "SELECT chat_id, node, finished, context, updated_at FROM chats "
+		"WHERE bot = $1 ORDER BY chat_id",
+};
+
 static const struct store_ops sqlite_ops = {
 	.version = STORE_VERSION,
 	.name = "sqlite",
@@ -667,6 +682,7 @@ static const struct store_ops sqlite_ops = {
 	.outbox_blocked = sqlite_outbox_blocked,
 	.outbox_migrate = sqlite_outbox_migrate,
 	.query = sqlite_query,
+	.admin = &sqlite_admin,
 };
 
 int store_sqlite_open(const char *path, struct store **out, struct store_err *e)

@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "engine/apply.h"
 #include "engine/crypto.h"
 #include "engine/engine.h"
 #include "engine/jdoc.h"
@@ -175,7 +176,7 @@ static int webhook_read(struct webhook *w, const struct http_io *io, size_t len)
 }
 
 static void webhook_log(const struct app_bot *b, const struct update *u,
-	const struct store_result *r, const char *outcome, double t0)
+	const struct apply_result *r, const char *outcome, double t0)
 {
 	struct log_line l;
 	log_start(&l, "info", "update");
@@ -236,8 +237,8 @@ static void webhook_update(struct webhook *w, const struct http_io *io,
 	struct app_bot *b, double t0)
 {
 	struct engine_env env = { 0 };
-	struct store_job job = { 0 };
-	struct store_result r;
+	struct apply_job job = { 0 };
+	struct apply_result r;
 	struct store_err e;
 	struct update u;
 	char err[256];
@@ -248,7 +249,7 @@ static void webhook_update(struct webhook *w, const struct http_io *io,
 		webhook_refuse(w, io, 400, MF_BAD_JSON, b->cfg->name, err, "");
 		return;
 	}
-	store_result_init(&r);
+	apply_result_init(&r);
 	if (rc == UPDATE_INVALID) {
 		/* Telegram would re-send it forever: take it, say why */
 		struct log_line l;
@@ -258,7 +259,7 @@ static void webhook_update(struct webhook *w, const struct http_io *io,
 		log_str(&l, "bot", b->cfg->name);
 		log_str(&l, "reason", err);
 		log_end(&l);
-		store_result_free(&r);
+		apply_result_free(&r);
 		return;
 	}
 	env.now = (long long)time(NULL);
@@ -276,7 +277,7 @@ static void webhook_update(struct webhook *w, const struct http_io *io,
 	rc = webhook_store(w, &e);
 	if (rc == STORE_OK) {
 		env.attach = attach_bind(&w->attach, b->cfg->name, b->token, w->store);
-		rc = store_apply(w->store, &job, &r, &e);
+		rc = apply_update(w->store, &job, &r, &e);
 	}
 	if (rc == STORE_TRANSIENT) {
 		struct log_line l;
@@ -314,7 +315,7 @@ static void webhook_update(struct webhook *w, const struct http_io *io,
 	metrics_update(w->m, b->metrics, r.repeat ? MR_REPEAT : MR_APPLIED);
 	webhook_log(b, &u, &r, r.repeat ? "repeat" : engine_outcome_name(r.out.outcome), t0);
 out:
-	store_result_free(&r);
+	apply_result_free(&r);
 	update_free(&u);
 }
 

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "engine/apply.h"
 #include "engine/crypto.h"
 #include "engine/flow.h"
 #include "engine/store.h"
@@ -86,21 +87,21 @@ static int stress_apply(const char *uri, struct flow *f, long long proc,
 		return 1;
 	}
 	for (long long i = 1; i <= count; i++) {
-		struct store_job job = { "stress", f, NULL, &env, 1 };
+		struct apply_job job = { "stress", f, NULL, &env, 1 };
 		struct update u;
 		int rc;
 		if (stress_update(proc * 1000000 + i, 1 + (i % chats) + proc * chats * (chats > 1), &u))
 			return 1;
 		job.u = &u;
 		for (;;) {
-			struct store_result r;
-			store_result_init(&r);
-			rc = store_apply(s, &job, &r, &e);
+			struct apply_result r;
+			apply_result_init(&r);
+			rc = apply_update(s, &job, &r, &e);
 			if (rc == STORE_OK) {
 				applied += !r.repeat;
 				repeats += r.repeat;
 			}
-			store_result_free(&r);
+			apply_result_free(&r);
 			if (rc != STORE_TRANSIENT)
 				break;
 			transient++;
@@ -129,8 +130,8 @@ static int stress_one(const char *uri, struct flow *f, long long update_id,
 	struct engine_env env = { 0 };
 	struct store *s = NULL;
 	struct store_err e;
-	struct store_result r;
-	struct store_job job = { "stress", f, NULL, &env, 1 };
+	struct apply_result r;
+	struct apply_job job = { "stress", f, NULL, &env, 1 };
 	struct update u;
 	char body[1024], err[256];
 	int rc;
@@ -146,14 +147,14 @@ static int stress_one(const char *uri, struct flow *f, long long update_id,
 		return 1;
 	}
 	job.u = &u;
-	store_result_init(&r);
-	rc = store_apply(s, &job, &r, &e);
+	apply_result_init(&r);
+	rc = apply_update(s, &job, &r, &e);
 	if (rc == STORE_OK)
 		printf("to %s warning %s\n", r.out.n_calls ? "sent" : "silent",
 			r.out.warning[0] ? r.out.warning : "none");
 	else
 		fprintf(stderr, "store_stress: %s\n", e.msg);
-	store_result_free(&r);
+	apply_result_free(&r);
 	update_free(&u);
 	store_close(s);
 	return rc == STORE_OK ? 0 : 1;

@@ -1,0 +1,107 @@
+/* apply.c - one update, one way: claim, lock, step, save, commit,
+ * through the store interface (apply.h). */
+#include "engine/apply.h"
+
+#include <stdio.h>
+#include <string.h>
+
+void apply_result_init(struct apply_result *r)
+{
+	r->repeat = 0;
+	r->node_to[0] = '\0';
+	buf_init(&r->reply, STORE_REPLY_MAX);
+	step_out_init(&r->out);
+}
+
+void apply_result_free(struct apply_result *r)
+{
+	buf_free(&r->reply);
+	step_out_free(&r->out);
+}
+
+/* What the user sent, in words, for the transcript. */
+static const char *apply_said(const struct update *u, char *tmp, size_t len)
+{
+	if (u->kind == UPDATE_CALLBACK_QUERY) {
+		snprintf(tmp, len, "[pressed %s]", u->callback_data ? u->callback_data : "");
+		return tmp;
+	}
+	if (u->text)
+		return u->text;
+	if (u->voice.file_id)
+		return "[voice]";
+	if (u->document.file_id)
+		return "[document]";
+	if (u->photo.file_id)
+		return "[photo]";
+	if (u->shared_user_id)
+		return "[shared a user]";
+	return "[message]";
+}
+
+/* After the step: erases what the forget command asked to, and gives the
+ * step's one call as the inline reply when it may. Fills sv. */
+static int apply_outcome(struct store *s, const struct apply_job *job,
+	struct store_chat *sc, struct apply_result *r, struct store_save *sv,
+	struct store_err *e)
+{
+	int rc;
+
+	if (r->out.outcome == ENGINE_FORGOTTEN) {
+		rc = store_erase(s, job->bot, job->u->chat_id, e);
+		if (rc)
+			return rc;
+		sc->pending = 0;
+		sv->quiet = 1;
+	}
+	if (job->inline_reply && r->out.n_calls == 1 && !sc->pending) {
+		if (engine_call_json(&r->out.calls[0], &r->reply) != 0)
+			return store_fail(e, STORE_PERMANENT, "the reply is over %d bytes",
+				STORE_REPLY_MAX);
+		sv->outbox_from = 1;
+		sv->reply = r->reply.p;
+	}
+	return STORE_OK;
+}
+
+int apply_update(struct store *s, const struct apply_job *job,
+	struct apply_result *r, struct store_err *e)
+{
+	const struct update *u = job->u;
+	struct store_chat sc;
+	struct store_save sv;
+	char said[96];
+	int rc;
+
+	if (!engine_takes(u))
+		return STORE_OK;   /* nothing of a chat's: the caller answers 200 */
+	memset(&sc, 0, sizeof(sc));
+	memset(&sv, 0, sizeof(sv));
+	if (chat_init(&sc.chat, u->chat_id) != 0)
+		return store_fail(e, STORE_TRANSIENT, "out of memory");
+	rc = store_start(s, job->bot, u->update_id, &sc, &r->repeat, &r->reply, e);
+	if (rc || r->repeat)
+		goto fail;
+	if (engine_step(job->flow, &sc.chat, u, job->env, &r->out) != 0) {
+		rc = store_fail(e, STORE_TRANSIENT, "out of memory in the step");
+		goto fail;
+	}
+	memcpy(r->node_to, sc.chat.node, sizeof(r->node_to));
+	rc = apply_outcome(s, job, &sc, r, &sv, e);
+	if (rc)
+		goto fail;
+	sv.bot = job->bot;
+	sv.update_id = u->update_id;
+	sv.sc = &sc;
+	sv.flow_hash = job->flow->hash_hex;
+	sv.out = &r->out;
+	sv.said = apply_said(u, said, sizeof(said));
+	rc = store_finish(s, &sv, e);
+	if (rc == STORE_OK)
+		goto out;
+fail:
+	store_rollback(s);
+out:
+	chat_free(&sc.chat);
+	return rc;
+}
