@@ -1,4 +1,4 @@
-# tests/pg.sh - a throwaway PostgreSQL cluster for the shell tests. Source it
+# tests/pg_lib.sh - a throwaway PostgreSQL cluster for the shell tests. Source it
 # after tests/lib.sh. Functions:
 #   pg_available        0 when the PostgreSQL binaries are installed
 #   pg_start            new cluster in a temp dir, listening only on a unix
@@ -13,7 +13,7 @@
 #   pg_cleanup          stops and removes every cluster this (sub)shell started;
 #                       pg_start registers it with lib.sh's at_exit, so it runs
 #                       on EXIT/INT/TERM/HUP along with the other harnesses'
-#                       cleanups (tests/nginx.sh) and before T_TMP goes
+#                       cleanups (tests/nginx_lib.sh) and before T_TMP goes
 # A subshell that calls pg_start gets its own trap, stopping only its own
 # clusters and leaving T_TMP to the main shell. As root, the server tools run
 # as the postgres user.
@@ -22,7 +22,7 @@
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 PG_OWNED=	# clusters this process started, one dir a line
 PG_OWNER=	# the pid of the process PG_OWNED belongs to
-: "${T_TMP:?source tests/lib.sh before tests/pg.sh}"
+: "${T_TMP:?source tests/lib.sh before tests/pg_lib.sh}"
 
 # $(exec sh -c 'echo $PPID') is the pid of the current (sub)shell (see
 # at_exit in tests/lib.sh).
@@ -50,27 +50,13 @@ pg__as_pg() {
 	)
 }
 
-# pg__port_busy PORT: something listens on PORT over TCP, or one of our
-# clusters (or a default-socket server) already uses it.
-pg__port_busy() {
+# pg__socket_taken PORT: one of our clusters (or a default-socket server)
+# already uses PORT for its unix socket.
+pg__socket_taken() {
 	for pg__s in /tmp/.s.PGSQL."$1" /tmp/blueflow-pg.*/.s.PGSQL."$1"; do
 		[ -e "$pg__s" ] && return 0
 	done
-	pg__hex=$(printf '%04X' "$1")
-	cat /proc/net/tcp /proc/net/tcp6 2>/dev/null |
-		awk -v p=":$pg__hex" 'substr($2, length($2) - 4) == p && $4 == "0A" { f = 1 }
-			END { exit !f }'
-}
-
-pg__pick_port() {
-	pg__p=$((20000 + $$ % 10000))
-	pg__n=0
-	while pg__port_busy "$pg__p" && [ "$pg__n" -lt 10000 ]; do
-		pg__p=$((pg__p + 1))
-		[ "$pg__p" -lt 30000 ] || pg__p=20000
-		pg__n=$((pg__n + 1))
-	done
-	echo "$pg__p"
+	return 1
 }
 
 # pg__launch DIR PORT: starts the server and waits (30 s at most) until it
@@ -147,7 +133,7 @@ full_page_writes = off
 max_connections = 100
 shared_buffers = 64MB
 EOF
-	pg__port=$(pg__pick_port)
+	pg__port=$(free_port 0 pg__socket_taken)
 	pg__launch "$pg__dir" "$pg__port" || return 1
 	if ! "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$pg__dir" -p "$pg__port" \
 		-U postgres -d postgres -c 'CREATE ROLE blueflow LOGIN' \
