@@ -2,7 +2,7 @@
 # bench/store.sh - updates per second through the store (store_begin, claim,
 # lock_chat, engine step, save, commit: `store_stress apply`) from 1, 4 and
 # 16 concurrent processes, on SQLite (a file in a temp dir) and on
-# PostgreSQL (a throwaway cluster on a unix socket, tests/pg.sh). Process p
+# PostgreSQL (a throwaway cluster on a unix socket, tests/pg_lib.sh). Process p
 # works on its own chats (p*CHATS+1 .. p*CHATS+CHATS), so no two wait on one
 # chat's lock. Every run gets a fresh, migrated database.
 #
@@ -47,7 +47,7 @@ for np in $procs_list; do
 done
 
 . "$top/tests/lib.sh"     # T_TMP, removed on exit
-. "$top/tests/pg.sh"      # pg_start's trap also stops the cluster on exit
+. "$top/tests/pg_lib.sh"      # pg_start's trap also stops the cluster on exit
 
 now() { date +%s.%N; }
 rate() { awk -v n="$1" -v a="$2" -v b="$3" 'BEGIN { printf "%.0f", n / (b - a) }'; }

@@ -492,7 +492,6 @@ int check_regex_value(struct check *c, json_object *v, const char *kpath,
 	return 1;
 }
 
-void flow_regex_free(struct flow_regex *r);
 void flow_regex_free(struct flow_regex *r)
 {
 	for (; r; r = r->next)

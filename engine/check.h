@@ -92,6 +92,10 @@ void check_note_save(struct check *c, const char *path, const char *key);
 int check_regex_value(struct check *c, json_object *v, const char *path,
 	const void **out);
 
+/* Frees the patterns check_regex_value() compiled into a flow's list
+ * (flow_free() calls it). */
+void flow_regex_free(struct flow_regex *r);
+
 /* "messages": {"reason": TEXT, ...} with reasons from the list. */
 int check_messages(struct check *c, json_object *obj, const char *path,
 	const char *const *reasons, const struct flow_msg **out, unsigned *n);

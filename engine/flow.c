@@ -13,8 +13,6 @@
 #include "engine/jdoc.h"
 #include "engine/node.h"
 
-void flow_regex_free(struct flow_regex *r);   /* check.c */
-
 static const char *const flow_top_keys[] = {
 	"$schema", "start", "commands", "nodes", "finished_text", "messages",
 	"on_missing_node", "forget_command", "name", "description", NULL

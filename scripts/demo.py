@@ -304,7 +304,7 @@ class Stack:
         if os.geteuid() != 0:
             return None
         if not self.live:
-            return "root"   # loopback only, as tests/nginx.sh does
+            return "root"   # loopback only, as tests/nginx_lib.sh does
         try:
             www = pwd.getpwnam("www-data")
         except KeyError:
@@ -321,7 +321,7 @@ class Stack:
 
     def derive_nginx(self, listen, server_name):
         """nginx/blueflow.conf with the certificate, listen, server_name,
-        logs and upstream swapped, as tests/nginx.sh does; refuses when a
+        logs and upstream swapped, as tests/nginx_lib.sh does; refuses when a
         swap finds nothing or a path outside the state folder is left."""
         src = os.path.join(self.top, "nginx", "blueflow.conf")
         with open(src, encoding="utf-8") as f:

@@ -27,12 +27,7 @@ if ! apache_available; then
 	echo "skip: no apache2 ($APACHE2) or its modules (libapache2-mod-fcgid) in $APACHE_MODULES"
 	exit 77
 fi
-for tool in curl python3; do
-	if ! command -v "$tool" >/dev/null 2>&1; then
-		echo "skip: no $tool"
-		exit 77
-	fi
-done
+need_tools curl python3
 
 # status [CURL-ARGS...] PATH: the HTTP status Apache gives for PATH.
 status() {

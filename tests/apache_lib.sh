@@ -91,28 +91,6 @@ apache_share() {
 	chown -R "$(apache_user):$(id -gn "$(apache_user)")" "$@"
 }
 
-# apache__port_busy PORT: something listens on PORT over TCP.
-apache__port_busy() {
-	apache__hex=$(printf '%04X' "$1")
-	cat /proc/net/tcp /proc/net/tcp6 2>/dev/null |
-		awk -v p=":$apache__hex" 'substr($2, length($2) - 4) == p && $4 == "0A" { f = 1 }
-			END { exit !f }'
-}
-
-# apache__pick_port: a free port in 20000-29999 (below the ephemeral range),
-# starting from one that depends on the pid so that parallel tests differ
-# (and differ from tests/nginx.sh's pick).
-apache__pick_port() {
-	apache__p=$((20000 + ($$ + 2500) % 10000))
-	apache__n=0
-	while apache__port_busy "$apache__p" && [ "$apache__n" -lt 10000 ]; do
-		apache__p=$((apache__p + 1))
-		[ "$apache__p" -lt 30000 ] || apache__p=20000
-		apache__n=$((apache__n + 1))
-	done
-	echo "$apache__p"
-}
-
 # apache_leftovers DIR: the pids whose command line names a file in DIR
 # (Apache's "-f DIR/httpd.conf", "DIR/blueflow serve", "sh DIR/blueflow.cgi",
 # and the htaccess mode's "DIR/home/blueflow serve", "sh DIR/www/blueflow.fcgi").
@@ -417,7 +395,7 @@ apache_start() {
 	fi
 	apache__try=1
 	while :; do
-		apache__port=$(apache__pick_port)
+		apache__port=$(free_port 2500)
 		if ! apache__config "$apache__dir" "$apache__port" "$apache__mode_" \
 			"$apache__conf" "$apache__vars"; then
 			apache__kill "$apache__dir"
@@ -438,7 +416,7 @@ apache_start() {
 		return 1
 	done
 	apache__end=$(($(date +%s) + 10))
-	until [ -s "$apache__dir/httpd.pid" ] && apache__port_busy "$apache__port"; do
+	until [ -s "$apache__dir/httpd.pid" ] && port_busy "$apache__port"; do
 		if [ "$(date +%s)" -ge "$apache__end" ] ||
 			[ -z "$(apache_leftovers "$apache__dir")" ]; then
 			echo "apache_start: apache2 in $apache__dir is not up after 10 s:" >&2

@@ -7,33 +7,13 @@
 set -u
 . "$SRCDIR/tests/lib.sh"
 
-for tool in curl python3; do
-	if ! command -v "$tool" >/dev/null 2>&1; then
-		echo "skip: no $tool"
-		exit 77
-	fi
-done
+need_tools curl python3
 
 FAKE=$SRCDIR/tests/fake_botapi.py
 CHECK=$SRCDIR/tests/botapi_check.py
 TOKEN=123456:TEST-token_x
 secret "$TOKEN"
 LOG=$T_TMP/calls.jsonl
-
-# wait_for FILE TEXT: FILE contains TEXT, within 10 s.
-wait_for() {
-	w__end=$(($(date +%s) + 10))
-	until grep -qF -- "$2" "$1" 2>/dev/null; do
-		[ "$(date +%s)" -lt "$w__end" ] || return 1
-		sleep 0.05 2>/dev/null || sleep 1
-	done
-}
-
-# alive PID: PID runs (a zombie, exited but not yet waited for, does not).
-alive() {
-	[ -r "/proc/$1/stat" ] || return 1
-	case $(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null) in Z*|X*|'') return 1 ;; esac
-}
 
 # gone PID: PID is not alive, within 10 s.
 gone() {

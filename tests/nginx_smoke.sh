@@ -1,5 +1,5 @@
 #!/bin/sh
-# tests/nginx_smoke.sh - nginx/blueflow.conf, served by tests/nginx.sh in
+# tests/nginx_smoke.sh - nginx/blueflow.conf, served by tests/nginx_lib.sh in
 # front of tests/fake_fcgi.py (a FastCGI responder standing in for blueflow):
 # webhooks reach the upstream with the secret header, bodies over 1 MiB get
 # 413 from nginx, /metrics is for local clients only, anything else is 404,
@@ -8,18 +8,13 @@
 # without nginx, openssl, curl or python3.
 set -u
 . "$SRCDIR/tests/lib.sh"
-. "$SRCDIR/tests/nginx.sh"
+. "$SRCDIR/tests/nginx_lib.sh"
 
 if ! nginx_available; then
 	echo "skip: no nginx ($NGINX) or openssl"
 	exit 77
 fi
-for tool in curl python3; do
-	if ! command -v "$tool" >/dev/null 2>&1; then
-		echo "skip: no $tool"
-		exit 77
-	fi
-done
+need_tools curl python3
 
 CONF=$SRCDIR/nginx/blueflow.conf
 SECRET=s3cr3t_Token-42
@@ -36,15 +31,6 @@ fi
 if grep -Eq '^[[:space:]]*ssl_protocols[[:space:]]+TLSv1\.2[[:space:]]+TLSv1\.3;' "$CONF"; then
 	ok conf-tls-12-13; else fail conf-tls-12-13 "ssl_protocols is not 'TLSv1.2 TLSv1.3' in $CONF"
 fi
-
-# wait_for FILE TEXT: FILE contains TEXT, within 10 s.
-wait_for() {
-	w__end=$(($(date +%s) + 10))
-	until grep -qF -- "$2" "$1" 2>/dev/null; do
-		[ "$(date +%s)" -lt "$w__end" ] || return 1
-		sleep 0.05 2>/dev/null || sleep 1
-	done
-}
 
 # The stand-in for blueflow, stopped on exit (after nginx: at_exit runs the
 # newest first).
@@ -212,7 +198,7 @@ req "$NGINX_URL/healthz"
 expect_code first-nginx-still-up 200
 
 # A script killed with TERM still stops its nginx and removes its dirs.
-sh -c '. "$SRCDIR/tests/lib.sh"; . "$SRCDIR/tests/nginx.sh"
+sh -c '. "$SRCDIR/tests/lib.sh"; . "$SRCDIR/tests/nginx_lib.sh"
 	nginx_start "$1" || exit 1
 	echo "$NGINX_DIR $(cat "$NGINX_DIR/nginx.pid") $T_TMP" >"$2.tmp"
 	mv "$2.tmp" "$2"
@@ -238,7 +224,7 @@ fi
 pid=$(cat "$NGINX_DIR/nginx.pid")
 run nginx_stop
 expect_rc nginx-stop 0
-if ! nginx__alive "$NGINX_DIR" "$pid" && ! nginx__port_busy "$NGINX_PORT"; then
+if ! nginx__alive "$NGINX_DIR" "$pid" && ! port_busy "$NGINX_PORT"; then
 	ok nginx-stopped; else fail nginx-stopped "pid $pid or port $NGINX_PORT still there"
 fi
 

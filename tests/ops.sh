@@ -11,16 +11,15 @@
 #     the chat starting afresh when it writes again.
 set -u
 . "$SRCDIR/tests/lib.sh"
-. "$SRCDIR/tests/pg.sh"
+. "$SRCDIR/tests/pg_lib.sh"
 . "$SRCDIR/tests/botapi_lib.sh"
 . "$SRCDIR/tests/cgi_lib.sh"
 
 TOKEN=626262:ops-Test_token
 export OPS_TOKEN=$TOKEN OPS_SECRET=ops-Secret_1
-secret "$TOKEN"
 secret "$OPS_SECRET"
 CGI_BOT=demo CGI_SECRET=$OPS_SECRET
-botapi_start "$TOKEN" && ok fake-started || { fail fake-started "$(cat "$T_TMP/fake.out")"; finish; exit 1; }
+botapi_start "$TOKEN"
 
 cat >"$T_TMP/flow.json" <<'JSON'
 {

@@ -1,10 +1,10 @@
 #!/bin/sh
-# tests/pg_smoke.sh - tests/pg.sh itself: a throwaway PostgreSQL cluster
+# tests/pg_smoke.sh - tests/pg_lib.sh itself: a throwaway PostgreSQL cluster
 # starts, answers through PG_URI, keeps its data across a restart, and a
 # second one can run beside it. Skipped (77) without PostgreSQL.
 set -u
 . "$SRCDIR/tests/lib.sh"
-. "$SRCDIR/tests/pg.sh"
+. "$SRCDIR/tests/pg_lib.sh"
 
 if ! pg_available; then
 	echo "skip: no PostgreSQL binaries in $PG_BIN"

@@ -5,9 +5,9 @@ Usage: schema_agrees.py SRCDIR
 
 Checks that the schema is a valid draft 2020-12 schema, that every shipped
 flow (flows/*.json) is valid under it, and that it rejects every file of
-flows/invalid/ whose NAME.expected (the C validator's exact errors) holds a
+tests/invalid/ whose NAME.expected (the C validator's exact errors) holds a
 schema, unknown-type or node-schema error, unless the file is listed in
-flows/invalid/SCHEMA_BLIND ("NAME.json # why the schema cannot see it").
+tests/invalid/SCHEMA_BLIND ("NAME.json # why the schema cannot see it").
 A listed file, and a file with only dangling-reference errors, must be
 ACCEPTED by the schema, and the latter must be listed: the list says
 exactly what the schema cannot express. Prints "ok NAME" or
@@ -164,7 +164,7 @@ def main():
         else:
             ok(name)
 
-    invalid = os.path.join(flows, "invalid")
+    invalid = os.path.join(src, "tests", "invalid")
     blind = read_blind(os.path.join(invalid, "SCHEMA_BLIND"))
     names = sorted(os.path.basename(p) for p in glob.glob(os.path.join(invalid, "*.json")))
     for name in sorted(set(blind) - set(names)):

@@ -1,6 +1,6 @@
 #!/bin/sh
 # tests/schema_agrees.sh - flows/flow.schema.json agrees with `blueflow
-# check` on the shipped flows and on flows/invalid/ (tests/schema_agrees.py).
+# check` on the shipped flows and on tests/invalid/ (tests/schema_agrees.py).
 # Skips (77) only when Debian's python3 has no jsonschema module.
 : "${SRCDIR:?run through make check, or set SRCDIR}"
 PY=/usr/bin/python3

@@ -5,8 +5,8 @@
 # reload under traffic (valid and invalid), kill -9 of a busy worker.
 set -u
 . "$SRCDIR/tests/lib.sh"
-. "$SRCDIR/tests/pg.sh"
-. "$SRCDIR/tests/nginx.sh"
+. "$SRCDIR/tests/pg_lib.sh"
+. "$SRCDIR/tests/nginx_lib.sh"
 
 E2E="python3 $SRCDIR/tests/e2e.py"
 export BOT=demo SECRET=s3cret-Token_1 BOT_TOKEN=123456:test-token BOT_SECRET=s3cret-Token_1

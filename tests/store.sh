@@ -7,7 +7,7 @@
 # disk, a wrong or missing key refused, rekey) and pruning.
 set -u
 . "$SRCDIR/tests/lib.sh"
-. "$SRCDIR/tests/pg.sh"
+. "$SRCDIR/tests/pg_lib.sh"
 
 STRESS=$(dirname "$BLUEFLOW")/tests/store_stress
 # how many migrations the binary carries, and how db migrate says k of them

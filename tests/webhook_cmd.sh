@@ -10,8 +10,7 @@ set -u
 
 TOKEN=4242:webhook-Test_token
 export WH_TOKEN=$TOKEN WH_SECRET=Good_secret-1
-secret "$TOKEN"
-botapi_start "$TOKEN" && ok fake-started || { fail fake-started "$(cat "$T_TMP/fake.out")"; finish; exit 1; }
+botapi_start "$TOKEN"
 
 cat >"$T_TMP/b.conf" <<CONF
 [server]
