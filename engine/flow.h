@@ -102,6 +102,14 @@ int flow_find(const struct flow *f, const char *id);
 /* Returns the node with this id, or NULL. */
 const struct flow_node *flow_node(const struct flow *f, const char *id);
 
+/* Marks in seen (n_nodes bytes) the nodes that the start,
+ * on_missing_node and the commands lead to, following node_edges().
+ * Returns 0, or -1 when memory runs out. */
+int flow_reached(const struct flow *f, unsigned char *seen);
+
+/* Messages only the flow as a whole can override, NULL-terminated. */
+extern const char *const flow_own_reasons[];
+
 /* Returns 1 when values saved under key are HTML (a rich_text answer). */
 int flow_html_key(const struct flow *f, const char *key);
 
