@@ -566,7 +566,10 @@ static void schema_doc_value(const struct node_type *t, const struct node_key *k
 		break;
 	}
 	n = strlen(out);
-	if (k->has_def && n < size)
+	if (k->has_def && k->kind == NODE_KEY_BOOL && n < size)
+		n += (size_t)snprintf(out + n, size - n, "; default `%s`",
+			k->def != 0 ? "true" : "false");
+	else if (k->has_def && n < size)
 		n += (size_t)snprintf(out + n, size - n, "; default %g", k->def);
 	if (k->needs && n < size)
 		snprintf(out + n, size - n, "; needs `%s`", k->needs);
