@@ -21,7 +21,8 @@
 	NODE(cutscene) \
 	NODE(voice_upload) \
 	NODE(file_upload) \
-	NODE(branch)
+	NODE(branch) \
+	NODE(number)
 
 #define NODE(name) extern const struct node_type node_##name;
 NODE_REGISTRY
