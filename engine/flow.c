@@ -253,26 +253,31 @@ static void flow_load_forget(struct check *c, json_object *root)
 	f->forget_command = check_strdup(c, name);
 }
 
-/* Every reason any node type or the flow accepts, NULL-terminated. */
-static const char **flow_all_reasons(struct check *c)
+void flow_reasons(const char **all, size_t max)
 {
 	const struct node_type *const *types = node_types();
-	const char **all = arena_alloc(&c->tmp, 128 * sizeof(*all));
 	size_t n = 0;
-	if (all == NULL)
-		return NULL;
-	for (int i = 0; flow_own_reasons[i]; i++)
+
+	for (int i = 0; flow_own_reasons[i] && n + 1 < max; i++)
 		all[n++] = flow_own_reasons[i];
 	for (int t = 0; types[t]; t++) {
 		for (int r = 0; types[t]->reasons && types[t]->reasons[r]; r++) {
 			size_t k;
 			for (k = 0; k < n && strcmp(all[k], types[t]->reasons[r]); k++)
 				;
-			if (k == n && n < 127)
+			if (k == n && n + 1 < max)
 				all[n++] = types[t]->reasons[r];
 		}
 	}
 	all[n] = NULL;
+}
+
+/* Every reason, in the check's memory. */
+static const char **flow_all_reasons(struct check *c)
+{
+	const char **all = arena_alloc(&c->tmp, FLOW_REASONS_MAX * sizeof(*all));
+	if (all)
+		flow_reasons(all, FLOW_REASONS_MAX);
 	return all;
 }
 

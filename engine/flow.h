@@ -110,6 +110,12 @@ int flow_reached(const struct flow *f, unsigned char *seen);
 /* Messages only the flow as a whole can override, NULL-terminated. */
 extern const char *const flow_own_reasons[];
 
+#define FLOW_REASONS_MAX 128   /* reasons of the flow and every type */
+
+/* Fills all (max entries) with every reason the flow or a node type
+ * accepts, each once, flow's first, NULL-terminated. */
+void flow_reasons(const char **all, size_t max);
+
 /* Returns 1 when values saved under key are HTML (a rich_text answer). */
 int flow_html_key(const struct flow *f, const char *key);
 

@@ -79,17 +79,6 @@ static int file_upload_mimes(struct check *c, struct flow_node *n,
 	return bad ? -1 : 1;
 }
 
-static int file_upload_validate(struct check *c, struct flow_node *n,
-	json_object *obj, const char *path)
-{
-	struct upload_data *d = n->data;
-	(void)c;
-	(void)obj;
-	(void)path;
-	d->max_bytes = (unsigned long)(d->max_mb * 1024 * 1024);
-	return 0;
-}
-
 static const struct node_key file_upload_keys[] = {
 	NODE_KEY_TYPE_ENTRY,
 	NODE_KEY_PROMPT_ENTRY,
@@ -167,9 +156,9 @@ const struct node_type node_file_upload = {
 	.waits = 1,
 	.look = NODE_LOOK_UPLOAD,
 	.data_size = sizeof(struct upload_data),
+	.validate = upload_validate,
 	.keys = file_upload_keys,
 	.reasons = file_upload_reasons,
-	.validate = file_upload_validate,
 	.enter = file_upload_enter,
 	.handle = file_upload_handle,
 };

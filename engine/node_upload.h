@@ -13,6 +13,18 @@ struct upload_data {
 	unsigned n_mimes;
 };
 
+/* The validate() of both: max_mb in bytes. */
+static inline int upload_validate(struct check *c, struct flow_node *n,
+	json_object *obj, const char *path)
+{
+	struct upload_data *d = n->data;
+	(void)c;
+	(void)obj;
+	(void)path;
+	d->max_bytes = (unsigned long)(d->max_mb * 1024 * 1024);
+	return 0;
+}
+
 /* "max_mb", shared by both. */
 #define NODE_UPLOAD_MAX_MB_ENTRY \
 	{ "max_mb", NODE_KEY_NUMBER, .min = 0, .max = FLOW_MAX_MB, .has_def = 1, \

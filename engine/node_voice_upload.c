@@ -29,17 +29,6 @@ static const char *const voice_upload_reasons[] = {
 	"not_voice", "too_long", "too_big", "upload_failed", NULL
 };
 
-static int voice_upload_validate(struct check *c, struct flow_node *n,
-	json_object *obj, const char *path)
-{
-	struct upload_data *d = n->data;
-	(void)c;
-	(void)obj;
-	(void)path;
-	d->max_bytes = (unsigned long)(d->max_mb * 1024 * 1024);
-	return 0;
-}
-
 static int voice_upload_enter(struct step *s, const struct flow_node *n)
 {
 	return step_prompt(s, n, NULL);
@@ -74,9 +63,9 @@ const struct node_type node_voice_upload = {
 	.waits = 1,
 	.look = NODE_LOOK_UPLOAD,
 	.data_size = sizeof(struct upload_data),
+	.validate = upload_validate,
 	.keys = voice_upload_keys,
 	.reasons = voice_upload_reasons,
-	.validate = voice_upload_validate,
 	.enter = voice_upload_enter,
 	.handle = voice_upload_handle,
 };

@@ -11,8 +11,6 @@
 #include "engine/flow.h"
 #include "engine/node.h"
 
-#define SCHEMA_REASONS_MAX 128
-
 /* A $defs entry written as JSON text. */
 struct schema_def {
 	const char *name;
@@ -64,114 +62,6 @@ static const struct schema_def schema_static[] = {
 		"p;.\"}], \"if\": {\"not\": {\"pattern\": \"[<&]\"}}, \"then\": {\""
 		"maxLength\": 4096, \"description\": \"Without tags or entities the"
 		" text is what Telegram counts.\"}}" },
-	{ "textByLanguage",
-		"{\"description\": \"A message text (HTML) per language, chosen by "
-		"the user's Telegram language_code, e.g. {\\\"en\\\": \\\"Hello\\\""
-		", \\\"ru\\\": \\\"\\u041f\\u0440\\u0438\\u0432\\u0435\\u0442\\\", "
-		"\\\"default\\\": \\\"en\\\"}. \\\"default\\\" names the language u"
-		"sed when the user's has no text (it must be one of the languages g"
-		"iven); without it the first language is used. At least one languag"
-		"e is required.\", \"type\": \"object\", \"propertyNames\": {\"anyO"
-		"f\": [{\"const\": \"default\"}, {\"$ref\": \"#/$defs/languageCode"
-		"\"}], \"description\": \"\\\"default\\\" or a language code such a"
-		"s \\\"en\\\" or \\\"pt-br\\\".\"}, \"properties\": {\"default\": {"
-		"\"allOf\": [{\"$ref\": \"#/$defs/languageCode\"}], \"description\""
-		": \"The language used when the user's language has no text; one of"
-		" the languages of this object.\"}}, \"additionalProperties\": {\"$"
-		"ref\": \"#/$defs/textString\"}, \"if\": {\"required\": [\"default"
-		"\"]}, \"then\": {\"minProperties\": 2}, \"else\": {\"minProperties"
-		"\": 1}}" },
-	{ "text",
-		"{\"description\": \"A message text (HTML): a string, or an object "
-		"of strings by language.\", \"anyOf\": [{\"$ref\": \"#/$defs/textSt"
-		"ring\"}, {\"$ref\": \"#/$defs/textByLanguage\"}]}" },
-	{ "labelTextString",
-		"{\"description\": \"A button label as one string: plain text (not "
-		"HTML), {{key}} inserts a saved value. Not empty or only whitespace"
-		", at most 4096 characters (Telegram counts UTF-16 units, so a char"
-		"acter outside the BMP such as an emoji counts twice; this schema c"
-		"ounts it once), no NUL.\", \"type\": \"string\", \"minLength\": 1,"
-		" \"maxLength\": 4096, \"pattern\": \"^[^\\\\u0000]*[^\\\\u0000"
-		"\\\\t\\\\n\\\\r ][^\\\\u0000]*$(?!\\\\n)\"}" },
-	{ "labelTextByLanguage",
-		"{\"description\": \"A button label per language, chosen by the use"
-		"r's Telegram language_code, e.g. {\\\"en\\\": \\\"Hello\\\", \\\"r"
-		"u\\\": \\\"\\u041f\\u0440\\u0438\\u0432\\u0435\\u0442\\\", \\\"def"
-		"ault\\\": \\\"en\\\"}. \\\"default\\\" names the language used whe"
-		"n the user's has no text (it must be one of the languages given); "
-		"without it the first language is used. At least one language is re"
-		"quired.\", \"type\": \"object\", \"propertyNames\": {\"anyOf\": [{"
-		"\"const\": \"default\"}, {\"$ref\": \"#/$defs/languageCode\"}], \""
-		"description\": \"\\\"default\\\" or a language code such as \\\"en"
-		"\\\" or \\\"pt-br\\\".\"}, \"properties\": {\"default\": {\"allOf"
-		"\": [{\"$ref\": \"#/$defs/languageCode\"}], \"description\": \"The"
-		" language used when the user's language has no text; one of the la"
-		"nguages of this object.\"}}, \"additionalProperties\": {\"$ref\": "
-		"\"#/$defs/labelTextString\"}, \"if\": {\"required\": [\"default\"]"
-		"}, \"then\": {\"minProperties\": 2}, \"else\": {\"minProperties\":"
-		" 1}}" },
-	{ "labelText",
-		"{\"description\": \"A button label: a string, or an object of stri"
-		"ngs by language.\", \"anyOf\": [{\"$ref\": \"#/$defs/labelTextStri"
-		"ng\"}, {\"$ref\": \"#/$defs/labelTextByLanguage\"}]}" },
-	{ "buttonTextString",
-		"{\"description\": \"A keyboard button label as one string: plain t"
-		"ext (not HTML), {{key}} inserts a saved value. Not empty or only w"
-		"hitespace, at most 64 characters (Telegram counts UTF-16 units, so"
-		" a character outside the BMP such as an emoji counts twice; this s"
-		"chema counts it once), no NUL.\", \"type\": \"string\", \"minLengt"
-		"h\": 1, \"maxLength\": 64, \"pattern\": \"^[^\\\\u0000]*[^\\\\u000"
-		"0\\\\t\\\\n\\\\r ][^\\\\u0000]*$(?!\\\\n)\"}" },
-	{ "buttonTextByLanguage",
-		"{\"description\": \"A keyboard button label per language, chosen b"
-		"y the user's Telegram language_code, e.g. {\\\"en\\\": \\\"Hello"
-		"\\\", \\\"ru\\\": \\\"\\u041f\\u0440\\u0438\\u0432\\u0435\\u0442"
-		"\\\", \\\"default\\\": \\\"en\\\"}. \\\"default\\\" names the lang"
-		"uage used when the user's has no text (it must be one of the langu"
-		"ages given); without it the first language is used. At least one l"
-		"anguage is required.\", \"type\": \"object\", \"propertyNames\": {"
-		"\"anyOf\": [{\"const\": \"default\"}, {\"$ref\": \"#/$defs/languag"
-		"eCode\"}], \"description\": \"\\\"default\\\" or a language code s"
-		"uch as \\\"en\\\" or \\\"pt-br\\\".\"}, \"properties\": {\"default"
-		"\": {\"allOf\": [{\"$ref\": \"#/$defs/languageCode\"}], \"descript"
-		"ion\": \"The language used when the user's language has no text; o"
-		"ne of the languages of this object.\"}}, \"additionalProperties\":"
-		" {\"$ref\": \"#/$defs/buttonTextString\"}, \"if\": {\"required\": "
-		"[\"default\"]}, \"then\": {\"minProperties\": 2}, \"else\": {\"min"
-		"Properties\": 1}}" },
-	{ "buttonText",
-		"{\"description\": \"A keyboard button label: a string, or an objec"
-		"t of strings by language.\", \"anyOf\": [{\"$ref\": \"#/$defs/butt"
-		"onTextString\"}, {\"$ref\": \"#/$defs/buttonTextByLanguage\"}]}" },
-	{ "popupTextString",
-		"{\"description\": \"A popup text as one string: plain text (not HT"
-		"ML), {{key}} inserts a saved value. Not empty or only whitespace, "
-		"at most 200 characters (Telegram counts UTF-16 units, so a charact"
-		"er outside the BMP such as an emoji counts twice; this schema coun"
-		"ts it once), no NUL.\", \"type\": \"string\", \"minLength\": 1, \""
-		"maxLength\": 200, \"pattern\": \"^[^\\\\u0000]*[^\\\\u0000\\\\t"
-		"\\\\n\\\\r ][^\\\\u0000]*$(?!\\\\n)\"}" },
-	{ "popupTextByLanguage",
-		"{\"description\": \"A popup text per language, chosen by the user'"
-		"s Telegram language_code, e.g. {\\\"en\\\": \\\"Hello\\\", \\\"ru"
-		"\\\": \\\"\\u041f\\u0440\\u0438\\u0432\\u0435\\u0442\\\", \\\"defa"
-		"ult\\\": \\\"en\\\"}. \\\"default\\\" names the language used when"
-		" the user's has no text (it must be one of the languages given); w"
-		"ithout it the first language is used. At least one language is req"
-		"uired.\", \"type\": \"object\", \"propertyNames\": {\"anyOf\": [{"
-		"\"const\": \"default\"}, {\"$ref\": \"#/$defs/languageCode\"}], \""
-		"description\": \"\\\"default\\\" or a language code such as \\\"en"
-		"\\\" or \\\"pt-br\\\".\"}, \"properties\": {\"default\": {\"allOf"
-		"\": [{\"$ref\": \"#/$defs/languageCode\"}], \"description\": \"The"
-		" language used when the user's language has no text; one of the la"
-		"nguages of this object.\"}}, \"additionalProperties\": {\"$ref\": "
-		"\"#/$defs/popupTextString\"}, \"if\": {\"required\": [\"default\"]"
-		"}, \"then\": {\"minProperties\": 2}, \"else\": {\"minProperties\":"
-		" 1}}" },
-	{ "popupText",
-		"{\"description\": \"A popup text: a string, or an object of string"
-		"s by language.\", \"anyOf\": [{\"$ref\": \"#/$defs/popupTextString"
-		"\"}, {\"$ref\": \"#/$defs/popupTextByLanguage\"}]}" },
 	{ "saveKey",
 		"{\"description\": \"The name a node's answer is saved under (and r"
 		"ead back as {{name}}): letters, digits and '_', 1 to 64, not start"
@@ -253,6 +143,68 @@ static const char schema_top[] =
 	" \\\"nodes\\\" (which has a string \\\"type\\\").\"}, \"then\": {"
 	"\"$ref\": \"#/$defs/extendedFlow\"}, \"else\": {\"$ref\": \"#/$def"
 	"s/canonicalFlow\"}}";
+
+/* A text family: NAMEString (given, or plain text of at most max
+ * characters), NAMEByLanguage and NAME, either of them. what is "A button
+ * label". */
+struct schema_text_kind {
+	const char *name;
+	const char *what;
+	int max;               /* 0: NAMEString is in schema_static */
+};
+
+static const struct schema_text_kind schema_texts[] = {
+	{ "text", "A message text (HTML)", 0 },
+	{ "labelText", "A button label", FLOW_TEXT_MAX },
+	{ "buttonText", "A keyboard button label", 64 },
+	{ "popupText", "A popup text", 200 },
+	{ NULL, NULL, 0 }
+};
+
+static const char schema_plain_text[] =
+	"{\"description\": \"%s as one string: plain text (not HTML), {{key"
+	"}} inserts a saved value. Not empty or only whitespace, at most %d"
+	" characters (Telegram counts UTF-16 units, so a character outside "
+	"the BMP such as an emoji counts twice; this schema counts it once)"
+	", no NUL.\", \"type\": \"string\", \"minLength\": 1, \"maxLength\""
+	": %d, \"pattern\": \"^[^\\\\u0000]*[^\\\\u0000\\\\t\\\\n\\\\r ][^"
+	"\\\\u0000]*$(?!\\\\n)\"}";
+
+static const char schema_by_language[] =
+	"{\"description\": \"%s per language, chosen by the user's Telegram"
+	" language_code, e.g. {\\\"en\\\": \\\"Hello\\\", \\\"ru\\\": \\\""
+	"\\u041f\\u0440\\u0438\\u0432\\u0435\\u0442\\\", \\\"default\\\": "
+	"\\\"en\\\"}. \\\"default\\\" names the language used when the user"
+	"'s has no text (it must be one of the languages given); without it"
+	" the first language is used. At least one language is required.\","
+	" \"type\": \"object\", \"propertyNames\": {\"anyOf\": [{\"const\":"
+	" \"default\"}, {\"$ref\": \"#/$defs/languageCode\"}], \"descriptio"
+	"n\": \"\\\"default\\\" or a language code such as \\\"en\\\" or "
+	"\\\"pt-br\\\".\"}, \"properties\": {\"default\": {\"allOf\": [{\"$"
+	"ref\": \"#/$defs/languageCode\"}], \"description\": \"The language"
+	" used when the user's language has no text; one of the languages o"
+	"f this object.\"}}, \"additionalProperties\": {\"$ref\": \"#/$defs"
+	"/%sString\"}, \"if\": {\"required\": [\"default\"]}, \"then\": {\""
+	"minProperties\": 2}, \"else\": {\"minProperties\": 1}}";
+
+static void schema_text_defs(json_object *defs, const struct schema_text_kind *k)
+{
+	char json[2048], name[64];
+
+	if (k->max) {
+		snprintf(json, sizeof(json), schema_plain_text, k->what, k->max, k->max);
+		snprintf(name, sizeof(name), "%sString", k->name);
+		json_object_object_add(defs, name, json_tokener_parse(json));
+	}
+	snprintf(json, sizeof(json), schema_by_language, k->what, k->name);
+	snprintf(name, sizeof(name), "%sByLanguage", k->name);
+	json_object_object_add(defs, name, json_tokener_parse(json));
+	snprintf(json, sizeof(json), "{\"description\": \"%s: a string, or an "
+		"object of strings by language.\", \"anyOf\": [{\"$ref\": "
+		"\"#/$defs/%sString\"}, {\"$ref\": \"#/$defs/%sByLanguage\"}]}",
+		k->what, k->name, k->name);
+	json_object_object_add(defs, k->name, json_tokener_parse(json));
+}
 
 /* The $defs entry each value kind refers to. */
 static const char *const schema_kind_ref[] = {
@@ -348,32 +300,12 @@ static json_object *schema_messages(const char *what, const char *const *reasons
 	return m;
 }
 
-/* Every reason the flow and its types take, each once. */
-static void schema_all_reasons(const char **all)
-{
-	const struct node_type *const *types = node_types();
-	size_t n = 0;
-
-	for (int i = 0; flow_own_reasons[i]; i++)
-		all[n++] = flow_own_reasons[i];
-	for (int t = 0; types[t]; t++) {
-		for (int r = 0; types[t]->reasons && types[t]->reasons[r]; r++) {
-			size_t k;
-			for (k = 0; k < n && strcmp(all[k], types[t]->reasons[r]); k++)
-				;
-			if (k == n && n < SCHEMA_REASONS_MAX - 1)
-				all[n++] = types[t]->reasons[r];
-		}
-	}
-	all[n] = NULL;
-}
-
 static json_object *schema_flow_messages(void)
 {
-	const char *all[SCHEMA_REASONS_MAX];
+	const char *all[FLOW_REASONS_MAX];
 	json_object *m, *props = json_object_new_object(), *stale;
 
-	schema_all_reasons(all);
+	flow_reasons(all, FLOW_REASONS_MAX);
 	m = schema_messages("for the whole flow (a node's own \"messages\" win)", all);
 	stale = schema_ref("#/$defs/popupText");
 	schema_add_str(stale, "description", "The popup shown when an old button "
@@ -505,6 +437,8 @@ json_object *schema_build(void)
 	for (int i = 0; schema_static[i].name; i++)
 		json_object_object_add(defs, schema_static[i].name,
 			json_tokener_parse(schema_static[i].json));
+	for (int i = 0; schema_texts[i].name; i++)
+		schema_text_defs(defs, &schema_texts[i]);
 	for (int i = 0; types[i]; i++) {
 		if (types[i]->reasons == NULL)
 			continue;
@@ -530,41 +464,26 @@ static void schema_doc_value(const struct node_type *t, const struct node_key *k
 {
 	size_t n;
 
-	switch (k->kind) {
-	case NODE_KEY_TYPE:
+	static const char *const words[] = {
+		[NODE_KEY_TEXT] = "text",
+		[NODE_KEY_BUTTON] = "button label (plain text, at most 64 characters)",
+		[NODE_KEY_REF] = "node id",
+		[NODE_KEY_SAVE] = "name: letters, digits, `_`",
+		[NODE_KEY_BOOL] = "`true` or `false`",
+		[NODE_KEY_REGEX] = "PCRE2 pattern, matching the whole value",
+		[NODE_KEY_MESSAGES] = "reason → text",
+	};
+
+	if (k->kind == NODE_KEY_TYPE)
 		snprintf(out, size, "`\"%s\"`", t->name);
-		break;
-	case NODE_KEY_TEXT:
-		snprintf(out, size, "text");
-		break;
-	case NODE_KEY_BUTTON:
-		snprintf(out, size, "button label (plain text, at most 64 characters)");
-		break;
-	case NODE_KEY_REF:
-		snprintf(out, size, "node id");
-		break;
-	case NODE_KEY_SAVE:
-		snprintf(out, size, "name: letters, digits, `_`");
-		break;
-	case NODE_KEY_INT:
+	else if (k->kind == NODE_KEY_INT)
 		snprintf(out, size, "whole number, %g–%g", k->min, k->max);
-		break;
-	case NODE_KEY_NUMBER:
+	else if (k->kind == NODE_KEY_NUMBER)
 		snprintf(out, size, "number, more than %g, at most %g", k->min, k->max);
-		break;
-	case NODE_KEY_BOOL:
-		snprintf(out, size, "`true` or `false`");
-		break;
-	case NODE_KEY_REGEX:
-		snprintf(out, size, "PCRE2 pattern, matching the whole value");
-		break;
-	case NODE_KEY_MESSAGES:
-		snprintf(out, size, "reason → text");
-		break;
-	case NODE_KEY_CUSTOM:
+	else if (k->kind == NODE_KEY_CUSTOM)
 		snprintf(out, size, "%s", k->doc ? k->doc : "see below");
-		break;
-	}
+	else
+		snprintf(out, size, "%s", words[k->kind]);
 	n = strlen(out);
 	if (k->has_def && k->kind == NODE_KEY_BOOL && n < size)
 		n += (size_t)snprintf(out + n, size - n, "; default `%s`",
