@@ -16,6 +16,7 @@ int cmd_graph(int argc, char **argv);
 int cmd_outbox(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
 int cmd_try(int argc, char **argv);
+int cmd_schema(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_sender(int argc, char **argv);
 int cmd_webhook(int argc, char **argv);

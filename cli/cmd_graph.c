@@ -14,8 +14,6 @@
 #include "cli/common.h"
 #include "engine/flow.h"
 #include "engine/node.h"
-#include "engine/node_branch.h"
-#include "engine/node_choice.h"
 
 #define GRAPH_CHARS 40    /* characters of a text kept in a label */
 #define GRAPH_LABEL 256   /* bytes: GRAPH_CHARS UTF-8 characters and "..." */
@@ -194,99 +192,27 @@ static int graph_edge(struct graph *g, unsigned from, int to, int dashed,
 	return 0;
 }
 
-/* The condition of a branch as people write it: "role == eng". */
-static void graph_condition(const struct branch_cond *b, char *out, size_t outlen)
-{
-	static const char *const cmp[] = { "<", "<=", ">", ">=" };
-	size_t len;
+struct graph_cursor {
+	struct graph *g;
+	unsigned from;
+	int rc;
+};
 
-	switch (b->op) {
-	case BRANCH_EQUALS:
-		snprintf(out, outlen, "%s == %s", b->key, b->str);
-		break;
-	case BRANCH_ONE_OF:
-		snprintf(out, outlen, "%s in ", b->key);
-		for (unsigned i = 0; i < b->n_set; i++) {
-			len = strlen(out);
-			snprintf(out + len, outlen - len, "%s%s", i ? ", " : "", b->set[i]);
-		}
-		break;
-	case BRANCH_MATCHES:
-		snprintf(out, outlen, "%s matches /%s/", b->key, b->str);
-		break;
-	case BRANCH_EXISTS:
-		snprintf(out, outlen, "%s %s", b->key, b->exists ? "exists" : "absent");
-		break;
-	default:
-		snprintf(out, outlen, "%s %s %g", b->key, cmp[b->op - BRANCH_LT], b->num);
-		break;
-	}
+static void graph_add(void *arg, const struct node_edge *e)
+{
+	struct graph_cursor *cur = arg;
+	if (cur->rc == 0)
+		cur->rc = graph_edge(cur->g, cur->from, e->to, e->dashed, "%s", e->label);
 }
 
 /* Collects every transition of node i, in the order the engine tries
  * them. Returns 0 or -1 (out of memory). */
 static int graph_node_edges(struct graph *g, unsigned i)
 {
-	const struct flow_node *n = &g->f->nodes[i];
-	char cond[512];
-	int rc = 0;
-
+	struct graph_cursor cur = { .g = g, .from = i, .rc = 0 };
 	g->first[i] = g->n_edges;
-	if (n->type == &node_choice) {
-		const struct choice_data *d = n->data;
-		/* a button with no next_for_choice of its own takes "next" */
-		for (unsigned k = 0; k < d->n && rc == 0; k++) {
-			const char *label = graph_text(&d->opts[k].label);
-			rc = graph_edge(g, i, d->opts[k].next >= 0 ? d->opts[k].next :
-				n->next, 0, "%s", label[0] ? label : d->opts[k].key);
-		}
-	} else if (n->type == &node_branch) {
-		const struct branch_data *d = n->data;
-		for (unsigned k = 0; k < d->n && rc == 0; k++) {
-			graph_condition(&d->conds[k], cond, sizeof(cond));
-			rc = graph_edge(g, i, d->conds[k].next, 0, "%s", cond);
-		}
-		if (rc == 0)
-			rc = graph_edge(g, i, d->else_next, 0, "else");
-	} else {
-		rc = graph_edge(g, i, n->next, 0, "%s", "");
-	}
-	if (rc == 0 && n->max_attempts > 0)
-		rc = graph_edge(g, i, n->on_max_attempts, 1, "after %d bad answer%s",
-			n->max_attempts, n->max_attempts == 1 ? "" : "s");
-	return rc;
-}
-
-static void graph_reach(struct graph *g, unsigned *queue, unsigned *tail, int node)
-{
-	if (node < 0 || g->reached[node])
-		return;
-	g->reached[node] = 1;
-	queue[(*tail)++] = (unsigned)node;
-}
-
-/* Marks what the start, on_missing_node and the commands lead to: the
- * validator's notion of reachable, so the grey nodes are the ones
- * `blueflow check` warns about (but following only the edges drawn). */
-static int graph_reachable(struct graph *g)
-{
-	const struct flow *f = g->f;
-	unsigned *queue = calloc(f->n_nodes + 1, sizeof(*queue));
-	unsigned head = 0, tail = 0;
-
-	if (queue == NULL)
-		return -1;
-	graph_reach(g, queue, &tail, f->start);
-	graph_reach(g, queue, &tail, f->on_missing_node);
-	for (unsigned i = 0; i < f->n_commands; i++)
-		graph_reach(g, queue, &tail, f->commands[i].node);
-	while (head < tail) {
-		unsigned u = queue[head++];
-		for (unsigned e = g->first[u]; e < g->first[u] + g->out[u]; e++)
-			graph_reach(g, queue, &tail, (int)g->edges[e].to);
-	}
-	free(queue);
-	return 0;
+	node_edges(&g->f->nodes[i], graph_add, &cur);
+	return cur.rc;
 }
 
 /* Writes s escaped for a double-quoted Mermaid label: Mermaid reads
@@ -397,20 +323,17 @@ static void graph_mermaid(FILE *o, const struct graph *g)
 		fputs("\tm0([\"node removed\"])\n", o);
 	for (unsigned i = 0; i < f->n_nodes; i++) {
 		const struct flow_node *n = &f->nodes[i];
-		const char *open = "[\"", *close = "\"]";
-		if (n->type == &node_choice) {
-			open = "{{\"";
-			close = "\"}}";
-		} else if (n->type == &node_branch) {
-			open = "{\"";
-			close = "\"}";
-		} else if (n->type == &node_cutscene) {
-			open = "(\"";
-			close = "\")";
-		} else if (n->type == &node_voice_upload || n->type == &node_file_upload) {
-			open = "[/\"";
-			close = "\"/]";
-		}
+		static const char *const opens[] = {
+			[NODE_LOOK_QUESTION] = "[\"", [NODE_LOOK_BUTTONS] = "{{\"",
+			[NODE_LOOK_DECISION] = "{\"", [NODE_LOOK_MESSAGE] = "(\"",
+			[NODE_LOOK_UPLOAD] = "[/\"",
+		};
+		static const char *const closes[] = {
+			[NODE_LOOK_QUESTION] = "\"]", [NODE_LOOK_BUTTONS] = "\"}}",
+			[NODE_LOOK_DECISION] = "\"}", [NODE_LOOK_MESSAGE] = "\")",
+			[NODE_LOOK_UPLOAD] = "\"/]",
+		};
+		const char *open = opens[n->type->look], *close = closes[n->type->look];
 		fprintf(o, "\tn%u%s", i, open);
 		graph_label(o, GRAPH_MERMAID, n);
 		fprintf(o, "%s\n", close);
@@ -463,14 +386,13 @@ static void graph_dot(FILE *o, const struct graph *g)
 			"fillcolor=\"#ddffdd\", color=\"#339933\", class=\"entry\"];\n", o);
 	for (unsigned i = 0; i < f->n_nodes; i++) {
 		const struct flow_node *n = &f->nodes[i];
-		const char *shape = "box", *fill = "white", *color = "black";
+		static const char *const shapes[] = {
+			[NODE_LOOK_QUESTION] = "box", [NODE_LOOK_BUTTONS] = "hexagon",
+			[NODE_LOOK_DECISION] = "diamond", [NODE_LOOK_MESSAGE] = "box",
+			[NODE_LOOK_UPLOAD] = "parallelogram",
+		};
+		const char *shape = shapes[n->type->look], *fill = "white", *color = "black";
 		int dead = graph_dead(g, i), lost = !g->reached[i];
-		if (n->type == &node_choice)
-			shape = "hexagon";
-		else if (n->type == &node_branch)
-			shape = "diamond";
-		else if (n->type == &node_voice_upload || n->type == &node_file_upload)
-			shape = "parallelogram";
 		if (dead) {
 			fill = "#ffdddd";
 			color = "#cc0000";
@@ -483,7 +405,7 @@ static void graph_dot(FILE *o, const struct graph *g)
 		graph_label(o, GRAPH_DOT, n);
 		fprintf(o, "\", shape=%s, style=\"filled%s%s\", fillcolor=\"%s\", "
 			"color=\"%s\"%s, class=\"%s%s%s%s\"];\n", shape,
-			n->type == &node_cutscene ? ",rounded" : "", lost ? ",dashed" : "",
+			n->type->look == NODE_LOOK_MESSAGE ? ",rounded" : "", lost ? ",dashed" : "",
 			fill, color, graph_is_start(g, i) ? ", penwidth=3" : "",
 			n->type->name, graph_is_start(g, i) ? " start" : "",
 			dead ? " dead" : "", lost ? " unreachable" : "");
@@ -558,7 +480,7 @@ int cmd_graph(int argc, char **argv)
 	for (unsigned k = 0; k < f->n_nodes; k++)
 		if (graph_node_edges(&g, k) != 0)
 			goto oom;
-	if (graph_reachable(&g) != 0)
+	if (flow_reached(f, g.reached) != 0)
 		goto oom;
 	if (syn == GRAPH_DOT)
 		graph_dot(stdout, &g);

@@ -38,7 +38,7 @@ static void webhook_allowed(const struct flow *f, struct buf *b)
 {
 	int buttons = 0;
 	for (unsigned i = 0; i < f->n_nodes; i++)
-		buttons |= f->nodes[i].type == &node_choice;
+		buttons |= f->nodes[i].type->press != NULL;
 	buf_adds(b, buttons ? "[\"message\",\"callback_query\"]" : "[\"message\"]");
 }
 

@@ -20,6 +20,7 @@ static const struct main_cmd main_cmds[] = {
 	{ "graph", cmd_graph, "graph FLOW.json: the flow as a Mermaid (or --dot) diagram" },
 	{ "outbox", cmd_outbox, "outbox list|retry|drop [--dead]: calls waiting or given up" },
 	{ "replay", cmd_replay, "run updates through a flow offline, print the Bot API calls" },
+	{ "schema", cmd_schema, "schema [--markdown]: the JSON Schema of flow files" },
 	{ "sender", cmd_sender, "deliver the outbox only: blueflow sender -c blueflow.conf" },
 	{ "serve", cmd_serve, "run the pool behind nginx: blueflow serve -c blueflow.conf" },
 	{ "webhook", cmd_webhook, "webhook set|info|delete BOT: register the bot with Telegram" },

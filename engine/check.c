@@ -20,7 +20,6 @@ struct check_ref {
 	const char *path;
 	const char *id;
 	int *slot;
-	int from;
 };
 
 struct check_use {
@@ -371,6 +370,20 @@ int check_text(struct check *c, json_object *obj, const char *key,
 	return check_text_value(c, v, kpath, max_chars, html, out);
 }
 
+int check_bool(struct check *c, json_object *obj, const char *key,
+	const char *path, const char *hint, int *out)
+{
+	char kpath[JDOC_PATH_MAX];
+	json_object *v;
+	int rc = check_get(c, obj, key, path, hint, &v, kpath);
+	if (rc <= 0)
+		return rc;
+	if (check_type(c, v, kpath, json_type_boolean, "true or false"))
+		return -1;
+	*out = json_object_get_boolean(v);
+	return 1;
+}
+
 int check_ref_value(struct check *c, json_object *v, const char *kpath,
 	int *slot)
 {
@@ -409,7 +422,6 @@ int check_ref_value(struct check *c, json_object *v, const char *kpath,
 	r->path = arena_strdup(&c->tmp, kpath);
 	r->id = arena_strdup(&c->tmp, id);
 	r->slot = slot;
-	r->from = c->cur;
 	*c->refs_tail = r;
 	c->refs_tail = &r->next;
 	return 1;
@@ -561,35 +573,6 @@ int check_messages(struct check *c, json_object *obj, const char *path,
 	return bad ? -1 : 1;
 }
 
-int check_node_common(struct check *c, struct flow_node *n, json_object *obj,
-	const char *path, const char *next_hint, const char *key_hint)
-{
-	long long attempts = 0;
-	char kpath[JDOC_PATH_MAX];
-	unsigned errors = c->errors;
-
-	check_text(c, obj, "node_text", path, "the message that asks the user, "
-		"e.g. \"node_text\": \"What is your name?\"", FLOW_TEXT_MAX, 1, &n->text);
-	check_ref(c, obj, "next", path, next_hint, &n->next);
-	check_save_key(c, obj, "key_to_save", path, key_hint, &n->key);
-	if (check_int(c, obj, "max_attempts", path, NULL, 1, 100, &attempts) > 0)
-		n->max_attempts = (int)attempts;
-	check_ref(c, obj, "on_max_attempts", path, NULL, &n->on_max_attempts);
-	if (json_object_object_get_ex(obj, "max_attempts", NULL) &&
-	    !json_object_object_get_ex(obj, "on_max_attempts", NULL)) {
-		jdoc_path(kpath, sizeof(kpath), path, "max_attempts");
-		check_error(c, DIAG_NODE_SCHEMA, kpath, "needs \"on_max_attempts\": "
-			"the node to go to after that many failed answers");
-	} else if (!json_object_object_get_ex(obj, "max_attempts", NULL) &&
-		   json_object_object_get_ex(obj, "on_max_attempts", NULL)) {
-		jdoc_path(kpath, sizeof(kpath), path, "on_max_attempts");
-		check_error(c, DIAG_NODE_SCHEMA, kpath, "needs \"max_attempts\": "
-			"how many failed answers lead there");
-	}
-	check_messages(c, obj, path, n->type->reasons, &n->msgs, &n->n_msgs);
-	return c->errors == errors ? 0 : -1;
-}
-
 static size_t check_distance(const char *a, const char *b)
 {
 	size_t la = strlen(a), lb = strlen(b), row[65];
@@ -657,14 +640,6 @@ int check_resolve(struct check *c)
 	return bad ? -1 : 0;
 }
 
-void check_each_edge(struct check *c, void (*fn)(void *arg, int from, int to,
-	const char *path), void *arg)
-{
-	for (struct check_ref *r = c->refs; r; r = r->next)
-		if (*r->slot >= 0)
-			fn(arg, r->from, *r->slot, r->path);
-}
-
 int check_html_keys(struct check *c)
 {
 	struct flow *f = c->flow;
@@ -672,23 +647,23 @@ int check_html_keys(struct check *c)
 	unsigned n = 0, cap = 0;
 
 	for (struct check_use *s = c->saves; s; s = s->next)
-		cap += s->node >= 0 && f->nodes[s->node].type == &node_rich_text;
+		cap += s->node >= 0 && f->nodes[s->node].type->html_answers;
 	if (cap == 0)
 		return 0;
 	keys = check_alloc(c, (cap + 1) * sizeof(*keys));
 	if (keys == NULL)
 		return -1;
 	for (struct check_use *s = c->saves; s; s = s->next) {
-		if (s->node < 0 || f->nodes[s->node].type != &node_rich_text)
+		if (s->node < 0 || !f->nodes[s->node].type->html_answers)
 			continue;
 		for (struct check_use *o = c->saves; o; o = o->next) {
-			if (o->node < 0 || f->nodes[o->node].type == &node_rich_text ||
+			if (o->node < 0 || f->nodes[o->node].type->html_answers ||
 			    strcmp(o->key, s->key) != 0)
 				continue;
 			check_error(c, DIAG_NODE_SCHEMA, o->path, "\"%s\" is also "
-				"saved by rich_text node \"%s\", whose answers are HTML; "
+				"saved by %s node \"%s\", whose answers are HTML; "
 				"give one of them another name", o->key,
-				f->nodes[s->node].id);
+				f->nodes[s->node].type->name, f->nodes[s->node].id);
 		}
 		keys[n++] = s->key;
 	}

@@ -61,6 +61,10 @@ int check_number(struct check *c, json_object *obj, const char *key,
 	const char *path, const char *hint, double min_excl, double max,
 	double *out);
 
+/* true or false, into *out as 1 or 0. */
+int check_bool(struct check *c, json_object *obj, const char *key,
+	const char *path, const char *hint, int *out);
+
 /* A text: a non-empty string, or {"en": "...", "ru": "...", "default":
  * "en"}; at most max_chars characters (UTF-16 units, as Telegram counts);
  * with html set, its tags must be ones Telegram accepts, balanced. Its
@@ -100,25 +104,16 @@ void flow_regex_free(struct flow_regex *r);
 int check_messages(struct check *c, json_object *obj, const char *path,
 	const char *const *reasons, const struct flow_msg **out, unsigned *n);
 
-/* The common node keys every waiting node takes: node_text (required),
- * next, key_to_save, max_attempts, on_max_attempts, messages. next_hint
- * and key_hint non-NULL make those keys required. Returns 0 or -1. */
-int check_node_common(struct check *c, struct flow_node *n, json_object *obj,
-	const char *path, const char *next_hint, const char *key_hint);
-
 /* Returns the candidate nearest to word by edit distance, or NULL when
  * none is near enough to be a likely typo. */
 const char *check_suggest(const char *word, const char *const *candidates);
 
-/* Resolves recorded references; reports dangling ones. Then calls fn
- * for each reference (from node, or -1 for the flow, to node). */
+/* Resolves recorded references; reports dangling ones. */
 int check_resolve(struct check *c);
-void check_each_edge(struct check *c, void (*fn)(void *arg, int from, int to,
-	const char *path), void *arg);
 
-/* Lists the keys rich_text nodes save (their values are HTML, inserted
- * into texts as they are) in the flow; a key also saved by another kind
- * of node is an error. Returns 0, or -1 when memory runs out. */
+/* Lists the keys that nodes saving HTML (rich_text) save in the flow
+ * (their values are inserted into texts as they are); a key also saved
+ * by another kind of node is an error. Returns 0, or -1 when memory runs out. */
 int check_html_keys(struct check *c);
 
 /* Warns about {{key}} templates naming a key no node saves. */

@@ -8,7 +8,6 @@
 
 #include "engine/jdoc.h"
 #include "engine/node.h"
-#include "engine/node_choice.h"
 #include "engine/step.h"
 
 #define ENGINE_TEXT_MAX (64 * 1024)
@@ -252,20 +251,17 @@ static const char *engine_pressed(struct step *s, int *cur)
 {
 	const char *data = s->u->callback_data;
 	size_t idlen = strlen(s->chat->node);
-	const struct choice_data *d;
+	const struct node_type *t;
 
 	*cur = -1;
 	if (data == NULL || s->chat->finished || idlen == 0 ||
 	    strncmp(data, s->chat->node, idlen) != 0 || data[idlen] != '|')
 		return NULL;
 	*cur = flow_find(s->flow, s->chat->node);
-	if (*cur < 0 || s->flow->nodes[*cur].type != &node_choice)
+	if (*cur < 0)
 		return NULL;
-	d = s->flow->nodes[*cur].data;
-	for (unsigned i = 0; i < d->n; i++)
-		if (strcmp(d->opts[i].key, data + idlen + 1) == 0)
-			return d->opts[i].key;
-	return NULL;
+	t = s->flow->nodes[*cur].type;
+	return t->press ? t->press(&s->flow->nodes[*cur], data + idlen + 1) : NULL;
 }
 
 static int engine_callback(struct step *s)

@@ -18,8 +18,7 @@ static const char *const flow_top_keys[] = {
 	"on_missing_node", "forget_command", "name", "description", NULL
 };
 
-/* Messages only the flow as a whole can override. */
-static const char *const flow_own_reasons[] = {
+const char *const flow_own_reasons[] = {
 	"stale_button", "upload_failed", "expired", "forgotten", NULL
 };
 
@@ -87,42 +86,6 @@ static void flow_check_id(struct check *c, const char *id, const char *path)
 	}
 }
 
-/* Checks the keys of a node against what its type accepts. */
-static void flow_check_keys(struct check *c, const struct node_type *t,
-	json_object *obj, const char *path)
-{
-	char kpath[JDOC_PATH_MAX];
-	json_object_object_foreach(obj, key, v) {
-		int known = 0;
-		(void)v;
-		for (int i = 0; t->keys[i] && !known; i++)
-			known = strcmp(t->keys[i], key) == 0;
-		if (known)
-			continue;
-		jdoc_path(kpath, sizeof(kpath), path, key);
-		const char *near = check_suggest(key, t->keys);
-		if (near)
-			check_error(c, DIAG_NODE_SCHEMA, kpath, "a %s node has no key "
-				"\"%s\"; did you mean \"%s\"?", t->name, key, near);
-		else
-			check_error(c, DIAG_NODE_SCHEMA, kpath, "a %s node has no key "
-				"\"%s\"; remove it", t->name, key);
-	}
-}
-
-static void flow_type_list(char *out, size_t size)
-{
-	const struct node_type *const *types = node_types();
-	size_t n = 0;
-	out[0] = '\0';
-	for (int i = 0; types[i] && n < size; i++) {
-		int w = snprintf(out + n, size - n, "%s%s", i ? ", " : "", types[i]->name);
-		if (w < 0)
-			break;
-		n += (size_t)w;
-	}
-}
-
 static void flow_load_node(struct check *c, struct flow_node *n,
 	json_object *obj, const char *path)
 {
@@ -142,7 +105,7 @@ static void flow_load_node(struct check *c, struct flow_node *n,
 		c->unsure = 1;
 		return;
 	}
-	flow_type_list(list, sizeof(list));
+	node_type_list(list, sizeof(list));
 	if (!json_object_object_get_ex(obj, "type", &tv)) {
 		check_missing(c, path, "type", list);
 		c->unsure = 1;
@@ -171,8 +134,7 @@ static void flow_load_node(struct check *c, struct flow_node *n,
 				"the types are: %s", tname, list);
 		return;
 	}
-	flow_check_keys(c, n->type, obj, path);
-	n->type->validate(c, n, obj, path);
+	node_read_keys(c, n, obj, path);
 }
 
 static int flow_load_nodes(struct check *c, json_object *nodes, const char *base)
@@ -289,26 +251,31 @@ static void flow_load_forget(struct check *c, json_object *root)
 	f->forget_command = check_strdup(c, name);
 }
 
-/* Every reason any node type or the flow accepts, NULL-terminated. */
-static const char **flow_all_reasons(struct check *c)
+void flow_reasons(const char **all, size_t max)
 {
 	const struct node_type *const *types = node_types();
-	const char **all = arena_alloc(&c->tmp, 128 * sizeof(*all));
 	size_t n = 0;
-	if (all == NULL)
-		return NULL;
-	for (int i = 0; flow_own_reasons[i]; i++)
+
+	for (int i = 0; flow_own_reasons[i] && n + 1 < max; i++)
 		all[n++] = flow_own_reasons[i];
 	for (int t = 0; types[t]; t++) {
 		for (int r = 0; types[t]->reasons && types[t]->reasons[r]; r++) {
 			size_t k;
 			for (k = 0; k < n && strcmp(all[k], types[t]->reasons[r]); k++)
 				;
-			if (k == n && n < 127)
+			if (k == n && n + 1 < max)
 				all[n++] = types[t]->reasons[r];
 		}
 	}
 	all[n] = NULL;
+}
+
+/* Every reason, in the check's memory. */
+static const char **flow_all_reasons(struct check *c)
+{
+	const char **all = arena_alloc(&c->tmp, FLOW_REASONS_MAX * sizeof(*all));
+	if (all)
+		flow_reasons(all, FLOW_REASONS_MAX);
 	return all;
 }
 
@@ -347,47 +314,55 @@ static void flow_load_settings(struct check *c, json_object *root)
 	flow_load_forget(c, root);
 }
 
-/* --- graph checks over resolved references --- */
+/* --- graph checks over the nodes' edges --- */
 
+/* The edges of every node in one array (CSR): node u's go from
+ * to[deg[u]] to to[deg[u + 1] - 1]. */
 struct flow_graph {
 	struct check *c;
+	const char *base;
 	unsigned n;
-	unsigned *deg;       /* out-degree, then offsets */
+	unsigned *deg;       /* offsets; while filling, cursors */
 	unsigned *to;
-	const char **epath;
+	const char **epath;  /* the JSON path of each edge's reference */
+	unsigned cur;        /* the node whose edges are being added */
 };
 
-static void flow_count_edge(void *arg, int from, int to, const char *path)
+static void flow_count_edge(void *arg, const struct node_edge *e)
 {
 	struct flow_graph *g = arg;
-	(void)to;
-	(void)path;
-	if (from >= 0)
-		g->deg[from + 1]++;
+	(void)e;
+	g->deg[g->cur + 1]++;
 }
 
-static void flow_add_edge(void *arg, int from, int to, const char *path)
+static void flow_add_edge(void *arg, const struct node_edge *e)
 {
 	struct flow_graph *g = arg;
-	unsigned k;
-	if (from < 0)
-		return;
-	k = g->deg[g->n + 1 + (unsigned)from]++;
-	g->to[k] = (unsigned)to;
-	g->epath[k] = path;
+	char npath[JDOC_PATH_MAX], path[JDOC_PATH_MAX + 8];
+	unsigned k = g->deg[g->n + 1 + g->cur]++;
+
+	jdoc_path(npath, sizeof(npath), g->base, g->c->flow->nodes[g->cur].id);
+	if (snprintf(path, sizeof(path), "%s/%s", npath, e->key) >= (int)sizeof(path))
+		path[0] = '\0';
+	g->to[k] = (unsigned)e->to;
+	g->epath[k] = arena_strdup(&g->c->tmp, path);
 }
 
-static int flow_graph_build(struct flow_graph *g, struct check *c)
+static int flow_graph_build(struct flow_graph *g, struct check *c,
+	const char *base)
 {
-	unsigned n = c->flow->n_nodes, edges;
+	const struct flow *f = c->flow;
+	unsigned n = f->n_nodes, edges;
 	memset(g, 0, sizeof(*g));
 	g->c = c;
+	g->base = base;
 	g->n = n;
 	/* deg[0..n]: CSR offsets; deg[n+1..2n]: insertion cursors */
 	g->deg = arena_alloc(&c->tmp, (2 * (size_t)n + 2) * sizeof(*g->deg));
 	if (g->deg == NULL)
 		return -1;
-	check_each_edge(c, flow_count_edge, g);
+	for (g->cur = 0; g->cur < n; g->cur++)
+		node_edges(&f->nodes[g->cur], flow_count_edge, g);
 	for (unsigned i = 0; i < n; i++)
 		g->deg[i + 1] += g->deg[i];
 	edges = g->deg[n];
@@ -397,7 +372,8 @@ static int flow_graph_build(struct flow_graph *g, struct check *c)
 	g->epath = arena_alloc(&c->tmp, ((size_t)edges + 1) * sizeof(*g->epath));
 	if (g->to == NULL || g->epath == NULL)
 		return -1;
-	check_each_edge(c, flow_add_edge, g);
+	for (g->cur = 0; g->cur < n; g->cur++)
+		node_edges(&f->nodes[g->cur], flow_add_edge, g);
 	return 0;
 }
 
@@ -464,39 +440,57 @@ static void flow_check_cycles(struct flow_graph *g)
 	}
 }
 
-static void flow_mark(unsigned char *seen, unsigned *queue,
-	unsigned *tail, int node)
+struct flow_reach {
+	unsigned char *seen;
+	unsigned *queue;
+	unsigned tail;
+};
+
+static void flow_mark(struct flow_reach *r, int node)
 {
-	if (node < 0 || seen[node])
+	if (node < 0 || r->seen[node])
 		return;
-	seen[node] = 1;
-	queue[(*tail)++] = (unsigned)node;
+	r->seen[node] = 1;
+	r->queue[r->tail++] = (unsigned)node;
 }
 
-static void flow_check_reachable(struct flow_graph *g, const char *base)
+static void flow_mark_edge(void *arg, const struct node_edge *e)
 {
-	const struct flow *f = g->c->flow;
-	unsigned n = g->n, head = 0, tail = 0;
-	unsigned char *seen = arena_alloc(&g->c->tmp, n + 1);
-	unsigned *queue = arena_alloc(&g->c->tmp, ((size_t)n + 1) * sizeof(*queue));
+	flow_mark(arg, e->to);
+}
+
+int flow_reached(const struct flow *f, unsigned char *seen)
+{
+	struct flow_reach r = { .seen = seen, .tail = 0 };
+	unsigned head = 0;
+
+	memset(seen, 0, f->n_nodes);
+	r.queue = calloc((size_t)f->n_nodes + 1, sizeof(*r.queue));
+	if (r.queue == NULL)
+		return -1;
+	flow_mark(&r, f->start);
+	flow_mark(&r, f->on_missing_node);
+	for (unsigned i = 0; i < f->n_commands; i++)
+		flow_mark(&r, f->commands[i].node);
+	while (head < r.tail)
+		node_edges(&f->nodes[r.queue[head++]], flow_mark_edge, &r);
+	free(r.queue);
+	return 0;
+}
+
+static void flow_check_reachable(struct check *c, const char *base)
+{
+	const struct flow *f = c->flow;
+	unsigned char *seen = arena_alloc(&c->tmp, (size_t)f->n_nodes + 1);
 	char path[JDOC_PATH_MAX];
 
-	if (seen == NULL || queue == NULL)
+	if (seen == NULL || flow_reached(f, seen) != 0)
 		return;
-	flow_mark(seen, queue, &tail, f->start);
-	flow_mark(seen, queue, &tail, f->on_missing_node);
-	for (unsigned i = 0; i < f->n_commands; i++)
-		flow_mark(seen, queue, &tail, f->commands[i].node);
-	while (head < tail) {
-		unsigned u = queue[head++];
-		for (unsigned e = g->deg[u]; e < g->deg[u + 1]; e++)
-			flow_mark(seen, queue, &tail, (int)g->to[e]);
-	}
-	for (unsigned i = 0; i < n; i++) {
+	for (unsigned i = 0; i < f->n_nodes; i++) {
 		if (seen[i] || f->nodes[i].type == NULL)
 			continue;
 		jdoc_path(path, sizeof(path), base, f->nodes[i].id);
-		check_warn(g->c, DIAG_UNREACHABLE, path, "node \"%s\" is never "
+		check_warn(c, DIAG_UNREACHABLE, path, "node \"%s\" is never "
 			"reached: neither the start, a command nor another node leads "
 			"to it", f->nodes[i].id);
 	}
@@ -581,11 +575,10 @@ static int flow_from_json(struct flow *f, json_object *root, struct diag *d)
 				"no start node: add a node \"0\", or use the extended form "
 				"{\"start\": ID, \"nodes\": {...}}");
 	}
-	if (flow_graph_build(&g, &c) == 0) {
+	if (flow_graph_build(&g, &c, base) == 0)
 		flow_check_cycles(&g);
-		if (f->start >= 0 && !c.unsure)
-			flow_check_reachable(&g, base);
-	}
+	if (f->start >= 0 && !c.unsure)
+		flow_check_reachable(&c, base);
 	check_html_keys(&c);
 	check_templates(&c);
 	if (c.errors == 0 && flow_hash(f, root) != 0)

@@ -102,6 +102,20 @@ int flow_find(const struct flow *f, const char *id);
 /* Returns the node with this id, or NULL. */
 const struct flow_node *flow_node(const struct flow *f, const char *id);
 
+/* Marks in seen (n_nodes bytes) the nodes that the start,
+ * on_missing_node and the commands lead to, following node_edges().
+ * Returns 0, or -1 when memory runs out. */
+int flow_reached(const struct flow *f, unsigned char *seen);
+
+/* Messages only the flow as a whole can override, NULL-terminated. */
+extern const char *const flow_own_reasons[];
+
+#define FLOW_REASONS_MAX 128   /* reasons of the flow and every type */
+
+/* Fills all (max entries) with every reason the flow or a node type
+ * accepts, each once, flow's first, NULL-terminated. */
+void flow_reasons(const char **all, size_t max);
+
 /* Returns 1 when values saved under key are HTML (a rich_text answer). */
 int flow_html_key(const struct flow *f, const char *key);
 

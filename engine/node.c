@@ -1,13 +1,36 @@
-/* node.c - the node type registry. */
+/* node.c - the node type registry, and what is derived from each type's
+ * table of keys: reading the generic keys and following the edges. */
 #include "engine/node.h"
 
+#include <stdio.h>
 #include <string.h>
 
-static const struct node_type *const node_registry[] = {
-	&node_choice, &node_text, &node_rich_text, &node_tg_username,
-	&node_cutscene, &node_voice_upload, &node_file_upload, &node_branch,
-	NULL
-};
+#include "engine/check.h"
+#include "engine/jdoc.h"
+
+#define NODE_KEYS_MAX 32   /* keys of one type */
+
+/* The registry: one line per type, in the order the types are listed.
+ * NODE(name) stands for the const struct node_type node_name that
+ * engine/node_name.c defines. */
+#define NODE_REGISTRY \
+	NODE(choice) \
+	NODE(text) \
+	NODE(rich_text) \
+	NODE(tg_username) \
+	NODE(cutscene) \
+	NODE(voice_upload) \
+	NODE(file_upload) \
+	NODE(branch) \
+	NODE(number)
+
+#define NODE(name) extern const struct node_type node_##name;
+NODE_REGISTRY
+#undef NODE
+
+#define NODE(name) &node_##name,
+static const struct node_type *const node_registry[] = { NODE_REGISTRY NULL };
+#undef NODE
 
 const struct node_type *node_find(const char *name)
 {
@@ -20,4 +43,170 @@ const struct node_type *node_find(const char *name)
 const struct node_type *const *node_types(void)
 {
 	return node_registry;
+}
+
+void node_type_list(char *out, size_t size)
+{
+	size_t n = 0;
+	out[0] = '\0';
+	for (int i = 0; node_registry[i] && n < size; i++) {
+		int w = snprintf(out + n, size - n, "%s%s", i ? ", " : "",
+			node_registry[i]->name);
+		if (w < 0)
+			break;
+		n += (size_t)w;
+	}
+}
+
+const struct node_key *node_key(const struct node_type *t, const char *name)
+{
+	for (const struct node_key *k = t->keys; k->name; k++)
+		if (strcmp(k->name, name) == 0)
+			return k;
+	return NULL;
+}
+
+/* Reports every key of obj the type does not take. */
+static void node_check_unknown(struct check *c, const struct node_type *t,
+	json_object *obj, const char *path)
+{
+	const char *names[NODE_KEYS_MAX + 1];
+	char kpath[JDOC_PATH_MAX];
+	int n = 0;
+
+	for (const struct node_key *k = t->keys; k->name && n < NODE_KEYS_MAX; k++)
+		names[n++] = k->name;
+	names[n] = NULL;
+	json_object_object_foreach(obj, key, v) {
+		(void)v;
+		if (node_key(t, key))
+			continue;
+		jdoc_path(kpath, sizeof(kpath), path, key);
+		const char *near = check_suggest(key, names);
+		if (near)
+			check_error(c, DIAG_NODE_SCHEMA, kpath, "a %s node has no key "
+				"\"%s\"; did you mean \"%s\"?", t->name, key, near);
+		else
+			check_error(c, DIAG_NODE_SCHEMA, kpath, "a %s node has no key "
+				"\"%s\"; remove it", t->name, key);
+	}
+}
+
+/* Reads one generic key into its place; custom keys through their read(). */
+static void node_read_key(struct check *c, struct flow_node *n,
+	json_object *obj, const char *path, const struct node_key *k)
+{
+	void *p = (char *)(k->in_data ? n->data : (void *)n) + k->at;
+	long long x;
+	double d;
+
+	switch (k->kind) {
+	case NODE_KEY_TYPE:
+		break;
+	case NODE_KEY_TEXT:
+		check_text(c, obj, k->name, path, k->hint, FLOW_TEXT_MAX, 1, p);
+		break;
+	case NODE_KEY_BUTTON:
+		check_text(c, obj, k->name, path, k->hint, 64, 0, p);
+		break;
+	case NODE_KEY_REF:
+		check_ref(c, obj, k->name, path, k->hint, p);
+		break;
+	case NODE_KEY_SAVE:
+		check_save_key(c, obj, k->name, path, k->hint, p);
+		break;
+	case NODE_KEY_INT:
+		if (k->has_def)
+			*(int *)p = (int)k->def;
+		if (check_int(c, obj, k->name, path, k->hint, (long long)k->min,
+		    (long long)k->max, &x) > 0)
+			*(int *)p = (int)x;
+		break;
+	case NODE_KEY_NUMBER:
+		if (k->has_def)
+			*(double *)p = k->def;
+		if (check_number(c, obj, k->name, path, k->hint, k->min, k->max, &d) > 0)
+			*(double *)p = d;
+		break;
+	case NODE_KEY_BOOL:
+		if (k->has_def)
+			*(int *)p = k->def != 0;
+		check_bool(c, obj, k->name, path, k->hint, p);
+		break;
+	case NODE_KEY_REGEX: {
+		char kpath[JDOC_PATH_MAX];
+		json_object *v;
+		if (!json_object_object_get_ex(obj, k->name, &v)) {
+			if (k->hint)
+				check_missing(c, path, k->name, k->hint);
+			break;
+		}
+		jdoc_path(kpath, sizeof(kpath), path, k->name);
+		check_regex_value(c, v, kpath, p);
+		break;
+	}
+	case NODE_KEY_MESSAGES:
+		check_messages(c, obj, path, n->type->reasons, &n->msgs, &n->n_msgs);
+		break;
+	case NODE_KEY_CUSTOM:
+		if (k->read)
+			k->read(c, n, obj, path, k);
+		break;
+	}
+}
+
+/* "needs": a key that must come with k, reported at k. */
+static void node_check_needs(struct check *c, json_object *obj,
+	const char *path, const struct node_key *k)
+{
+	char kpath[JDOC_PATH_MAX];
+	if (k->needs == NULL || !json_object_object_get_ex(obj, k->name, NULL) ||
+	    json_object_object_get_ex(obj, k->needs, NULL))
+		return;
+	jdoc_path(kpath, sizeof(kpath), path, k->name);
+	check_error(c, DIAG_NODE_SCHEMA, kpath, "needs \"%s\": %s", k->needs,
+		k->needs_why);
+}
+
+int node_read_keys(struct check *c, struct flow_node *n, json_object *obj,
+	const char *path)
+{
+	const struct node_type *t = n->type;
+	unsigned errors = c->errors;
+
+	node_check_unknown(c, t, obj, path);
+	if (t->data_size) {
+		n->data = check_alloc(c, t->data_size);
+		if (n->data == NULL)
+			return -1;
+	}
+	for (const struct node_key *k = t->keys; k->name; k++) {
+		node_read_key(c, n, obj, path, k);
+		node_check_needs(c, obj, path, k);
+	}
+	if (t->validate)
+		t->validate(c, n, obj, path);
+	return c->errors == errors ? 0 : -1;
+}
+
+void node_edges(const struct flow_node *n, node_edge_fn *fn, void *arg)
+{
+	char label[64];
+	struct node_edge e = { .to = n->next, .key = "next", .label = "" };
+
+	if (n->type == NULL)
+		return;
+	if (n->type->edges)
+		n->type->edges(n, fn, arg);
+	else if (n->next >= 0)
+		fn(arg, &e);
+	if (n->max_attempts > 0 && n->on_max_attempts >= 0) {
+		snprintf(label, sizeof(label), "after %d bad answer%s",
+			n->max_attempts, n->max_attempts == 1 ? "" : "s");
+		e.to = n->on_max_attempts;
+		e.dashed = 1;
+		e.key = "on_max_attempts";
+		e.label = label;
+		fn(arg, &e);
+	}
 }

@@ -12,10 +12,6 @@
 #include "engine/regex.h"
 #include "engine/step.h"
 
-static const char *const branch_keys[] = {
-	"type", "conditions", "else", NULL
-};
-
 static const char *const branch_cond_keys[] = {
 	"key", "equals", "one_of", "matches", "exists", "lt", "le", "gt", "ge",
 	"next", NULL
@@ -179,45 +175,41 @@ static int branch_condition(struct check *c, json_object *obj,
 	return c->errors == errors ? 0 : -1;
 }
 
-static int branch_validate(struct check *c, struct flow_node *n,
-	json_object *obj, const char *path)
+static int branch_conditions(struct check *c, struct flow_node *n,
+	json_object *obj, const char *path, const struct node_key *k)
 {
-	struct branch_data *d = check_alloc(c, sizeof(*d));
+	struct branch_data *d = n->data;
 	char kpath[JDOC_PATH_MAX], ipath[JDOC_PATH_MAX], idx[24];
-	unsigned errors = c->errors;
 	json_object *conds;
 	size_t count;
 
-	if (d == NULL)
+	jdoc_path(kpath, sizeof(kpath), path, k->name);
+	if (!json_object_object_get_ex(obj, k->name, &conds)) {
+		check_missing(c, path, k->name, k->hint);
 		return -1;
-	n->data = d;
-	d->else_next = -1;
-	jdoc_path(kpath, sizeof(kpath), path, "conditions");
-	if (!json_object_object_get_ex(obj, "conditions", &conds)) {
-		check_missing(c, path, "conditions", "the tests in order, e.g. "
-			"[{\"key\": \"lang\", \"equals\": \"ru\", \"next\": \"ru\"}]");
-	} else if (json_object_get_type(conds) != json_type_array) {
+	}
+	if (json_object_get_type(conds) != json_type_array) {
 		check_error(c, DIAG_SCHEMA, kpath, "must be an array of conditions, "
 			"not %s", jdoc_type_name(conds));
-	} else if (json_object_array_length(conds) == 0) {
+		return -1;
+	}
+	if (json_object_array_length(conds) == 0) {
 		check_error(c, DIAG_NODE_SCHEMA, kpath, "is empty; add a condition, "
 			"or replace the branch with a \"next\" where it is used");
-	} else {
-		count = json_object_array_length(conds);
-		d->conds = check_alloc(c, count * sizeof(*d->conds));
-		if (d->conds == NULL)
-			return -1;
-		d->n = (unsigned)count;
-		for (size_t i = 0; i < count; i++) {
-			snprintf(idx, sizeof(idx), "%zu", i);
-			jdoc_path(ipath, sizeof(ipath), kpath, idx);
-			branch_condition(c, json_object_array_get_idx(conds, i), ipath,
-				&d->conds[i]);
-		}
+		return -1;
 	}
-	check_ref(c, obj, "else", path, "the node to go to when no condition "
-		"holds, e.g. \"else\": \"other\"", &d->else_next);
-	return c->errors == errors ? 0 : -1;
+	count = json_object_array_length(conds);
+	d->conds = check_alloc(c, count * sizeof(*d->conds));
+	if (d->conds == NULL)
+		return -1;
+	d->n = (unsigned)count;
+	for (size_t i = 0; i < count; i++) {
+		snprintf(idx, sizeof(idx), "%zu", i);
+		jdoc_path(ipath, sizeof(ipath), kpath, idx);
+		branch_condition(c, json_object_array_get_idx(conds, i), ipath,
+			&d->conds[i]);
+	}
+	return 1;
 }
 
 /* Parses the whole of s as a number. */
@@ -274,12 +266,128 @@ static int branch_enter(struct step *s, const struct flow_node *n)
 	return d->else_next;
 }
 
+/* The condition of a branch as people write it: "role == eng". */
+static void branch_describe(const struct branch_cond *b, char *out, size_t outlen)
+{
+	static const char *const cmp[] = { "<", "<=", ">", ">=" };
+	size_t len;
+
+	switch (b->op) {
+	case BRANCH_EQUALS:
+		snprintf(out, outlen, "%s == %s", b->key, b->str);
+		break;
+	case BRANCH_ONE_OF:
+		snprintf(out, outlen, "%s in ", b->key);
+		for (unsigned i = 0; i < b->n_set; i++) {
+			len = strlen(out);
+			snprintf(out + len, outlen - len, "%s%s", i ? ", " : "", b->set[i]);
+		}
+		break;
+	case BRANCH_MATCHES:
+		snprintf(out, outlen, "%s matches /%s/", b->key, b->str);
+		break;
+	case BRANCH_EXISTS:
+		snprintf(out, outlen, "%s %s", b->key, b->exists ? "exists" : "absent");
+		break;
+	default:
+		snprintf(out, outlen, "%s %s %g", b->key, cmp[b->op - BRANCH_LT], b->num);
+		break;
+	}
+}
+
+/* Each condition's next in order, then "else". */
+static void branch_edges(const struct flow_node *n, node_edge_fn *fn, void *arg)
+{
+	const struct branch_data *d = n->data;
+	char key[64], label[512];
+	struct node_edge e = { .key = key, .label = label };
+
+	for (unsigned i = 0; d && d->conds && i < d->n; i++) {
+		snprintf(key, sizeof(key), "conditions/%u/next", i);
+		branch_describe(&d->conds[i], label, sizeof(label));
+		e.to = d->conds[i].next;
+		if (e.to >= 0)
+			fn(arg, &e);
+	}
+	if (d && d->else_next >= 0) {
+		e.to = d->else_next;
+		e.key = "else";
+		e.label = "else";
+		fn(arg, &e);
+	}
+}
+
+static const struct node_key branch_keys[] = {
+	NODE_KEY_TYPE_ENTRY,
+	{ "conditions", NODE_KEY_CUSTOM, .hint = "the tests in order, e.g. "
+	  "[{\"key\": \"lang\", \"equals\": \"ru\", \"next\": \"ru\"}]",
+	  .read = branch_conditions, .desc = "The tests, in order (at least one).",
+	  .doc = "list of conditions, at least one",
+	  .schema = "{\"type\": \"array\", \"minItems\": 1, \"items\": "
+	  "{\"$ref\": \"#/$defs/branchCondition\"}}" },
+	{ "else", NODE_KEY_REF, .hint = "the node to go to when no condition "
+	  "holds, e.g. \"else\": \"other\"", .desc = "Where the chat goes when "
+	  "no condition holds.", NODE_DATA_AT(struct branch_data, else_next) },
+	{ NULL }
+};
+
+/* The schema of one condition. */
+static void branch_schema(json_object *defs, json_object *def)
+{
+	static const char *const op_desc[] = {
+		"Holds when the value equals this string or number.",
+		"Holds when the value equals one of these (at least one).",
+		"Holds when this PCRE2 regular expression matches the whole value.",
+		"true: holds when the value is saved; false: when it is not.",
+		"Holds when the value is a number less than this.",
+		"Holds when the value is a number at most this.",
+		"Holds when the value is a number greater than this.",
+		"Holds when the value is a number at least this.",
+	};
+	static const char *const op_schema[] = {
+		"{\"type\": [\"string\", \"number\"]}",
+		"{\"type\": \"array\", \"minItems\": 1, \"items\": {\"type\": [\"string\", \"number\"]}}",
+		"{\"allOf\": [{\"$ref\": \"#/$defs/regex\"}]}",
+		"{\"type\": \"boolean\"}",
+		"{\"type\": \"number\"}", "{\"type\": \"number\"}",
+		"{\"type\": \"number\"}", "{\"type\": \"number\"}",
+	};
+	json_object *cond = json_tokener_parse("{\"description\": \"A test on a "
+		"saved value: {\\\"key\\\": K, OP: VALUE, \\\"next\\\": NODE} with "
+		"exactly one OP of equals, one_of, matches, exists, lt, le, gt, "
+		"ge.\", \"type\": \"object\", \"required\": [\"key\", \"next\"], "
+		"\"properties\": {\"key\": {\"description\": \"The saved value to "
+		"test (letters, digits, '_' and '.', 1 to 64), e.g. \\\"age\\\" or "
+		"\\\"user.language_code\\\".\", \"type\": \"string\", \"pattern\": "
+		"\"^[A-Za-z0-9_.]{1,64}$(?!\\\\n)\"}}, \"additionalProperties\": false}");
+	json_object *props, *one = json_object_new_array(), *o;
+	char rule[128];
+
+	(void)def;
+	json_object_object_get_ex(cond, "properties", &props);
+	for (int i = 0; branch_ops[i]; i++) {
+		o = json_tokener_parse(op_schema[i]);
+		json_object_object_add(o, "description", json_object_new_string(op_desc[i]));
+		json_object_object_add(props, branch_ops[i], o);
+		snprintf(rule, sizeof(rule), "{\"required\": [\"%s\"]}", branch_ops[i]);
+		json_object_array_add(one, json_tokener_parse(rule));
+	}
+	json_object_object_add(props, "next", json_tokener_parse("{\"allOf\": "
+		"[{\"$ref\": \"#/$defs/nodeRef\"}], \"description\": \"Where the chat "
+		"goes when the condition holds.\"}"));
+	json_object_object_add(cond, "oneOf", one);
+	json_object_object_add(defs, "branchCondition", cond);
+}
+
 const struct node_type node_branch = {
 	.name = "branch",
+	.summary = "Goes to the first condition's \"next\" that holds, else to "
+		"\"else\". Sends nothing and waits for nothing.",
 	.waits = 0,
+	.look = NODE_LOOK_DECISION,
 	.keys = branch_keys,
-	.reasons = NULL,
-	.validate = branch_validate,
+	.data_size = sizeof(struct branch_data),
+	.edges = branch_edges,
+	.schema = branch_schema,
 	.enter = branch_enter,
-	.handle = NULL,
 };

@@ -9,13 +9,6 @@
 #include "engine/node.h"
 #include "engine/step.h"
 
-static const char *const choice_keys[] = {
-	"type", "node_text", "choices", "next_for_choice", "next", "columns",
-	"key_to_save", "max_attempts", "on_max_attempts", "messages", NULL
-};
-
-static const char *const choice_reasons[] = { "press_button", NULL };
-
 static int choice_options(struct check *c, struct flow_node *n,
 	json_object *choices, const char *cpath, struct choice_data *d)
 {
@@ -112,25 +105,17 @@ static void choice_targets(struct check *c, struct flow_node *n, json_object *ob
 	}
 }
 
-static int choice_validate(struct check *c, struct flow_node *n,
-	json_object *obj, const char *path)
+/* "choices", then "next_for_choice", which needs the choices. */
+static int choice_read(struct check *c, struct flow_node *n, json_object *obj,
+	const char *path, const struct node_key *k)
 {
-	struct choice_data *d = check_alloc(c, sizeof(*d));
+	struct choice_data *d = n->data;
 	char cpath[JDOC_PATH_MAX];
 	json_object *choices;
-	long long columns = 1;
-	unsigned errors = c->errors;
 
-	if (d == NULL)
-		return -1;
-	n->data = d;
-	check_node_common(c, n, obj, path, NULL, NULL);
-	if (check_int(c, obj, "columns", path, NULL, 1, 8, &columns) >= 0)
-		d->columns = (unsigned)columns;
-	jdoc_path(cpath, sizeof(cpath), path, "choices");
-	if (!json_object_object_get_ex(obj, "choices", &choices)) {
-		check_missing(c, path, "choices", "the buttons as key -> label, "
-			"e.g. {\"yes\": \"Yes\", \"no\": \"No\"}");
+	jdoc_path(cpath, sizeof(cpath), path, k->name);
+	if (!json_object_object_get_ex(obj, k->name, &choices)) {
+		check_missing(c, path, k->name, k->hint);
 		return -1;
 	}
 	if (json_object_get_type(choices) != json_type_object) {
@@ -140,7 +125,7 @@ static int choice_validate(struct check *c, struct flow_node *n,
 	}
 	if (choice_options(c, n, choices, cpath, d) == 0 || d->opts)
 		choice_targets(c, n, obj, path, d);
-	return c->errors == errors ? 0 : -1;
+	return 1;
 }
 
 /* The inline keyboard: labels in rows of d->columns. */
@@ -148,7 +133,7 @@ static json_object *choice_keyboard(struct step *s, const struct choice_data *d)
 {
 	json_object *markup = json_object_new_object();
 	json_object *rows = json_object_new_array(), *row = NULL;
-	unsigned cols = d->columns ? d->columns : 1;
+	unsigned cols = d->columns > 0 ? (unsigned)d->columns : 1;
 	struct buf label;
 
 	buf_init(&label, 4096);
@@ -213,12 +198,153 @@ static int choice_handle(struct step *s, const struct flow_node *n)
 	return NODE_STAY;
 }
 
+/* Each button goes to its own target or to "next"; without good choices
+ * (an error is reported) "next" stands for them. */
+static void choice_edges(const struct flow_node *n, node_edge_fn *fn, void *arg)
+{
+	const struct choice_data *d = n->data;
+	char key[JDOC_PATH_MAX];
+	struct node_edge e = { .key = key };
+
+	if ((d == NULL || d->opts == NULL) && n->next >= 0) {
+		e = (struct node_edge){ .to = n->next, .key = "next", .label = "" };
+		fn(arg, &e);
+		return;
+	}
+	for (unsigned i = 0; d && d->opts && i < d->n; i++) {
+		const struct flow_text *t = &d->opts[i].label;
+		e.to = d->opts[i].next >= 0 ? d->opts[i].next : n->next;
+		if (d->opts[i].next >= 0)
+			jdoc_path(key, sizeof(key), "next_for_choice", d->opts[i].key);
+		else
+			snprintf(key, sizeof(key), "next");
+		e.label = t->n > 0 ? t->v[t->def].text : d->opts[i].key;
+		if (e.to >= 0)
+			fn(arg, &e);
+	}
+}
+
+static const char *choice_press(const struct flow_node *n, const char *key)
+{
+	const struct choice_data *d = n->data;
+	for (unsigned i = 0; i < d->n; i++)
+		if (strcmp(d->opts[i].key, key) == 0)
+			return d->opts[i].key;
+	return NULL;
+}
+
+/* A button's callback data NODE_ID|KEY fits in 64 bytes: a node whose id
+ * has k characters takes choice keys of at most 63 - k. */
+static void choice_schema_fits(json_object *defs)
+{
+	json_object *fits = json_object_new_object(), *props = json_object_new_object();
+	json_object *nodes, *all;
+	char pattern[64], rule[512];
+
+	json_object_object_add(fits, "description", json_object_new_string(
+		"A choice button's callback data is NODE_ID|KEY and must fit "
+		"Telegram's 64 bytes, so a node whose id has k characters may have "
+		"choice keys of at most 63 - k characters. (Exact for ASCII ids and "
+		"keys; `blueflow check` counts the bytes of the others.) One entry "
+		"per id length."));
+	json_object_object_add(fits, "type", json_object_new_string("object"));
+	for (int k = 1; k < FLOW_CALLBACK_MAX; k++) {
+		if (k < FLOW_CALLBACK_MAX - 1)
+			snprintf(pattern, sizeof(pattern), "^[\\s\\S]{%d}$(?!\\n)", k);
+		else
+			snprintf(pattern, sizeof(pattern), "^[\\s\\S]{%d,}", k);
+		snprintf(rule, sizeof(rule), "{\"if\": {\"properties\": {\"type\": "
+			"{\"const\": \"choice\"}}, \"required\": [\"type\"]}, \"then\": "
+			"{\"properties\": {\"choices\": {\"propertyNames\": "
+			"{\"maxLength\": %d}}}}}", FLOW_CALLBACK_MAX - 1 - k);
+		json_object_object_add(props, pattern, json_tokener_parse(rule));
+	}
+	json_object_object_add(fits, "patternProperties", props);
+	json_object_object_add(defs, "callbackDataFits", fits);
+	if (json_object_object_get_ex(defs, "nodes", &nodes) &&
+	    json_object_object_get_ex(nodes, "allOf", &all))
+		json_object_array_add(all, json_tokener_parse(
+			"{\"$ref\": \"#/$defs/callbackDataFits\"}"));
+}
+
+/* Every next_for_choice key is a choice, so there are at most as many
+ * targets as choices; without "next" exactly as many. */
+static void choice_schema_counts(json_object *def)
+{
+	json_object *all = json_object_new_array();
+	char rule[512];
+
+	for (int k = 1; k <= CHOICE_MAX; k++) {
+		snprintf(rule, sizeof(rule), "{\"if\": {\"properties\": {\"choices\": "
+			"{\"type\": \"object\", \"minProperties\": %d, \"maxProperties\": %d}}, "
+			"\"required\": [\"choices\"]}, \"then\": {\"properties\": "
+			"{\"next_for_choice\": {\"maxProperties\": %d}}, \"if\": {\"not\": "
+			"{\"required\": [\"next\"]}}, \"then\": {\"properties\": "
+			"{\"next_for_choice\": {\"minProperties\": %d}}}}}", k, k, k, k);
+		json_object_array_add(all, json_tokener_parse(rule));
+	}
+	json_object_object_add(def, "allOf", all);
+	json_object_object_add(def, "if", json_tokener_parse(
+		"{\"not\": {\"required\": [\"next\"]}}"));
+	json_object_object_add(def, "then", json_tokener_parse(
+		"{\"required\": [\"next_for_choice\"], \"description\": \"Without "
+		"\\\"next\\\", every choice needs a \\\"next_for_choice\\\" entry.\"}"));
+}
+
+static void choice_schema(json_object *defs, json_object *def)
+{
+	choice_schema_fits(defs);
+	choice_schema_counts(def);
+}
+
+static const struct node_key choice_keys[] = {
+	NODE_KEY_TYPE_ENTRY,
+	NODE_KEY_PROMPT_ENTRY,
+	{ "next", NODE_KEY_REF, .desc = "Where the choices not in "
+	  "\"next_for_choice\" go.", NODE_AT(next) },
+	{ "key_to_save", NODE_KEY_SAVE, .desc = "The name the pressed choice's "
+	  "key is saved under.", NODE_AT(key) },
+	NODE_KEY_ATTEMPTS_ENTRIES,
+	NODE_KEY_MESSAGES_ENTRY,
+	{ "columns", NODE_KEY_INT, .min = 1, .max = 8, .has_def = 1, .def = 1,
+	  .desc = "Buttons per row.", NODE_DATA_AT(struct choice_data, columns) },
+	{ "choices", NODE_KEY_CUSTOM, .hint = "the buttons as key -> label, "
+	  "e.g. {\"yes\": \"Yes\", \"no\": \"No\"}", .read = choice_read,
+	  .desc = "The buttons, key -> label (1 to 100). A button's callback "
+	  "data is NODE_ID|KEY and must fit Telegram's 64 bytes.",
+	  .doc = "object of key → label, 1–100",
+	  .schema = "{\"type\": \"object\", \"minProperties\": 1, "
+	  "\"maxProperties\": 100, \"propertyNames\": {\"type\": \"string\", "
+	  "\"minLength\": 1, \"maxLength\": 62, \"description\": \"A choice key: "
+	  "not empty; node id + '|' + key at most 64 bytes.\"}, "
+	  "\"additionalProperties\": {\"$ref\": \"#/$defs/labelText\"}}" },
+	{ "next_for_choice", NODE_KEY_CUSTOM,
+	  .desc = "Choice key -> the node that button leads to. Every key must "
+	  "be one of \"choices\"; choices not listed go to \"next\", and without "
+	  "\"next\" every choice needs one.",
+	  .doc = "object of choice key → node id",
+	  .schema = "{\"type\": \"object\", \"maxProperties\": 100, "
+	  "\"propertyNames\": {\"type\": \"string\", \"minLength\": 1, "
+	  "\"maxLength\": 62, \"description\": \"A key of \\\"choices\\\".\"}, "
+	  "\"additionalProperties\": {\"$ref\": \"#/$defs/nodeRef\"}}" },
+	{ NULL }
+};
+
+static const char *const choice_reasons[] = { "press_button", NULL };
+
 const struct node_type node_choice = {
 	.name = "choice",
+	.summary = "A question answered by pressing an inline button. Each "
+		"choice goes to its \"next_for_choice\" entry, or else to \"next\"; "
+		"a choice with neither is an error.",
 	.waits = 1,
+	.look = NODE_LOOK_BUTTONS,
 	.keys = choice_keys,
 	.reasons = choice_reasons,
-	.validate = choice_validate,
+	.data_size = sizeof(struct choice_data),
+	.edges = choice_edges,
+	.schema = choice_schema,
 	.enter = choice_enter,
 	.handle = choice_handle,
+	.press = choice_press,
 };

@@ -16,7 +16,7 @@ struct choice_option {
 struct choice_data {
 	struct choice_option *opts;
 	unsigned n;
-	unsigned columns;     /* buttons per row */
+	int columns;          /* buttons per row */
 };
 
 #endif

@@ -9,11 +9,6 @@
 #include "engine/node_upload.h"
 #include "engine/step.h"
 
-static const char *const file_upload_keys[] = {
-	"type", "node_text", "key_to_save", "next", "allowed_mime", "max_mb",
-	"max_attempts", "on_max_attempts", "messages", NULL
-};
-
 static const char *const file_upload_reasons[] = {
 	"not_document", "wrong_type", "too_big", "upload_failed", NULL
 };
@@ -32,19 +27,19 @@ static int file_upload_mime_ok(const char *m)
 	return b > 0 && m[b] == '\0';
 }
 
-static int file_upload_mimes(struct check *c, json_object *obj,
-	const char *path, struct upload_data *d)
+static int file_upload_mimes(struct check *c, struct flow_node *n,
+	json_object *obj, const char *path, const struct node_key *k)
 {
+	struct upload_data *d = n->data;
 	char kpath[JDOC_PATH_MAX], ipath[JDOC_PATH_MAX], idx[24];
 	const char **mimes;
 	json_object *v;
-	size_t n;
+	size_t count;
 	int bad = 0;
 
-	jdoc_path(kpath, sizeof(kpath), path, "allowed_mime");
-	if (!json_object_object_get_ex(obj, "allowed_mime", &v)) {
-		check_missing(c, path, "allowed_mime", "the accepted file types, "
-			"e.g. \"allowed_mime\": [\"application/pdf\", \"image/*\"]");
+	jdoc_path(kpath, sizeof(kpath), path, k->name);
+	if (!json_object_object_get_ex(obj, k->name, &v)) {
+		check_missing(c, path, k->name, k->hint);
 		return -1;
 	}
 	if (json_object_get_type(v) != json_type_array) {
@@ -52,16 +47,16 @@ static int file_upload_mimes(struct check *c, json_object *obj,
 			"such as [\"application/pdf\"], not %s", jdoc_type_name(v));
 		return -1;
 	}
-	n = json_object_array_length(v);
-	if (n == 0) {
+	count = json_object_array_length(v);
+	if (count == 0) {
 		check_error(c, DIAG_NODE_SCHEMA, kpath, "is empty, so no file could "
 			"ever be accepted; list at least one type, e.g. \"application/pdf\"");
 		return -1;
 	}
-	mimes = check_alloc(c, n * sizeof(*mimes));
+	mimes = check_alloc(c, count * sizeof(*mimes));
 	if (mimes == NULL)
 		return -1;
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < count; i++) {
 		json_object *m = json_object_array_get_idx(v, i);
 		snprintf(idx, sizeof(idx), "%zu", i);
 		jdoc_path(ipath, sizeof(ipath), kpath, idx);
@@ -81,28 +76,32 @@ static int file_upload_mimes(struct check *c, json_object *obj,
 		mimes[d->n_mimes++] = check_strdup(c, json_object_get_string(m));
 	}
 	d->mimes = mimes;
-	return bad ? -1 : 0;
+	return bad ? -1 : 1;
 }
 
-static int file_upload_validate(struct check *c, struct flow_node *n,
-	json_object *obj, const char *path)
-{
-	struct upload_data *d = check_alloc(c, sizeof(*d));
-	unsigned errors = c->errors;
-	double mb = FLOW_MAX_MB;
-
-	if (d == NULL)
-		return -1;
-	n->data = d;
-	check_node_common(c, n, obj, path,
-		"the node to go to after a good file, e.g. \"next\": \"2\"",
-		"the name the stored file's path is saved under, e.g. "
-		"\"key_to_save\": \"brief\"");
-	file_upload_mimes(c, obj, path, d);
-	check_number(c, obj, "max_mb", path, NULL, 0, FLOW_MAX_MB, &mb);
-	d->max_bytes = (unsigned long)(mb * 1024 * 1024);
-	return c->errors == errors ? 0 : -1;
-}
+static const struct node_key file_upload_keys[] = {
+	NODE_KEY_TYPE_ENTRY,
+	NODE_KEY_PROMPT_ENTRY,
+	{ "next", NODE_KEY_REF, .hint = "the node to go to after a good file, "
+	  "e.g. \"next\": \"2\"", .desc = "Where a good answer goes.",
+	  NODE_AT(next) },
+	{ "key_to_save", NODE_KEY_SAVE, .hint = "the name the stored file's path "
+	  "is saved under, e.g. \"key_to_save\": \"brief\"", .desc = "The name "
+	  "the stored file's path is saved under.", NODE_AT(key) },
+	NODE_KEY_ATTEMPTS_ENTRIES,
+	NODE_KEY_MESSAGES_ENTRY,
+	{ "allowed_mime", NODE_KEY_CUSTOM, .hint = "the accepted file types, "
+	  "e.g. \"allowed_mime\": [\"application/pdf\", \"image/*\"]",
+	  .read = file_upload_mimes, .desc = "The accepted MIME types, at least one.",
+	  .doc = "list of `type/subtype` or `type/*`, at least one",
+	  .schema = "{\"type\": \"array\", \"minItems\": 1, \"items\": "
+	  "{\"description\": \"A MIME type in lowercase, \\\"type/subtype\\\" or a "
+	  "whole type \\\"type/*\\\", e.g. \\\"application/pdf\\\" or "
+	  "\\\"image/*\\\".\", \"type\": \"string\", \"pattern\": "
+	  "\"^[a-z0-9!#$&^_.+-]+/(?:[a-z0-9!#$&^_.+-]+|\\\\*)$(?!\\\\n)\"}}" },
+	NODE_UPLOAD_MAX_MB_ENTRY,
+	{ NULL }
+};
 
 static int file_upload_enter(struct step *s, const struct flow_node *n)
 {
@@ -152,10 +151,14 @@ static int file_upload_handle(struct step *s, const struct flow_node *n)
 
 const struct node_type node_file_upload = {
 	.name = "file_upload",
+	.summary = "A document of an allowed MIME type up to max_mb large; saves "
+		"the stored file's path.",
 	.waits = 1,
+	.look = NODE_LOOK_UPLOAD,
+	.data_size = sizeof(struct upload_data),
+	.validate = upload_validate,
 	.keys = file_upload_keys,
 	.reasons = file_upload_reasons,
-	.validate = file_upload_validate,
 	.enter = file_upload_enter,
 	.handle = file_upload_handle,
 };

@@ -9,43 +9,46 @@
 #include "engine/html.h"
 #include "engine/regex.h"
 #include "engine/step.h"
-#include "engine/jdoc.h"
-#include "engine/node.h"
 
-static const char *const text_keys[] = {
-	"type", "node_text", "key_to_save", "next", "min_words", "max_length",
-	"pattern", "max_attempts", "on_max_attempts", "messages", NULL
+const struct node_key node_text_keys[] = {
+	NODE_KEY_TYPE_ENTRY,
+	NODE_KEY_PROMPT_ENTRY,
+	{ "next", NODE_KEY_REF, .hint = "the node to go to after a good answer, "
+	  "e.g. \"next\": \"2\"", .desc = "Where a good answer goes.", NODE_AT(next) },
+	{ "key_to_save", NODE_KEY_SAVE, .hint = "the name the answer is saved "
+	  "under, e.g. \"key_to_save\": \"name\"",
+	  .desc = "The name the answer is saved under.", NODE_AT(key) },
+	NODE_KEY_ATTEMPTS_ENTRIES,
+	NODE_KEY_MESSAGES_ENTRY,
+	{ "min_words", NODE_KEY_INT, .min = 0, .max = 1000,
+	  .desc = "The fewest words a good answer has.",
+	  NODE_DATA_AT(struct text_data, min_words) },
+	{ "max_length", NODE_KEY_INT, .min = 1, .max = 4096,
+	  .desc = "The most characters a good answer has.",
+	  NODE_DATA_AT(struct text_data, max_length) },
+	{ "pattern", NODE_KEY_REGEX,
+	  .desc = "A PCRE2 regular expression the whole answer must match.",
+	  NODE_DATA_AT(struct text_data, pattern) },
+	{ NULL }
 };
 
-static const char *const text_reasons[] = {
+const char *const node_text_reasons[] = {
 	"not_text", "too_few_words", "too_long", "no_match", NULL
 };
 
-int node_text_check(struct check *c, struct flow_node *n, json_object *obj,
+int node_text_validate(struct check *c, struct flow_node *n, json_object *obj,
 	const char *path)
 {
-	struct text_data *d = check_alloc(c, sizeof(*d));
-	char kpath[JDOC_PATH_MAX];
+	struct text_data *d = n->data;
 	json_object *v;
-	long long x;
-	unsigned errors = c->errors;
 
-	if (d == NULL)
-		return -1;
-	n->data = d;
-	check_node_common(c, n, obj, path,
-		"the node to go to after a good answer, e.g. \"next\": \"2\"",
-		"the name the answer is saved under, e.g. \"key_to_save\": \"name\"");
-	if (check_int(c, obj, "min_words", path, NULL, 0, 1000, &x) > 0)
-		d->min_words = (unsigned)x;
-	if (check_int(c, obj, "max_length", path, NULL, 1, 4096, &x) > 0)
-		d->max_length = (unsigned)x;
-	if (json_object_object_get_ex(obj, "pattern", &v)) {
-		jdoc_path(kpath, sizeof(kpath), path, "pattern");
-		if (check_regex_value(c, v, kpath, &d->pattern) > 0)
-			d->pattern_src = check_strdup(c, json_object_get_string(v));
+	(void)path;
+	if (d->pattern && json_object_object_get_ex(obj, "pattern", &v)) {
+		d->pattern_src = check_strdup(c, json_object_get_string(v));
+		if (d->pattern_src == NULL)
+			return -1;
 	}
-	return c->errors == errors ? 0 : -1;
+	return 0;
 }
 
 static unsigned text_words(const char *s)
@@ -90,12 +93,12 @@ int node_text_take(struct step *s, const struct flow_node *n, int rich)
 	if (u->text == NULL || u->voice.file_id || u->document.file_id ||
 	    u->photo.file_id || u->audio.file_id || u->video.file_id)
 		return text_reprompt(s, n, "not_text", "Please answer with a text message.");
-	if (text_words(u->text) < d->min_words) {
-		snprintf(msg, sizeof(msg), "Please write at least %u words.", d->min_words);
+	if (text_words(u->text) < (unsigned)d->min_words) {
+		snprintf(msg, sizeof(msg), "Please write at least %d words.", d->min_words);
 		return text_reprompt(s, n, "too_few_words", msg);
 	}
-	if (d->max_length && text_chars(u->text) > d->max_length) {
-		snprintf(msg, sizeof(msg), "Please keep it to %u characters or fewer.",
+	if (d->max_length && text_chars(u->text) > (unsigned)d->max_length) {
+		snprintf(msg, sizeof(msg), "Please keep it to %d characters or fewer.",
 			d->max_length);
 		return text_reprompt(s, n, "too_long", msg);
 	}
@@ -125,10 +128,13 @@ static int text_handle(struct step *s, const struct flow_node *n)
 
 const struct node_type node_text = {
 	.name = "text",
+	.summary = "A free-text answer, with optional word count, length and pattern rules.",
 	.waits = 1,
-	.keys = text_keys,
-	.reasons = text_reasons,
-	.validate = node_text_check,
+	.look = NODE_LOOK_QUESTION,
+	.keys = node_text_keys,
+	.reasons = node_text_reasons,
+	.data_size = sizeof(struct text_data),
+	.validate = node_text_validate,
 	.enter = node_text_enter,
 	.handle = text_handle,
 };

@@ -2,22 +2,23 @@
 #ifndef BLUEFLOW_NODE_TEXT_H
 #define BLUEFLOW_NODE_TEXT_H
 
-#include <json-c/json.h>
-
-struct check;
-struct flow_node;
+#include "engine/node.h"
 
 struct text_data {
-	unsigned min_words;
-	unsigned max_length;      /* characters; 0: Telegram's limit only */
+	int min_words;
+	int max_length;           /* characters; 0: Telegram's limit only */
 	const void *pattern;      /* pcre2_code, whole-input match; or NULL */
-	const char *pattern_src;
+	const char *pattern_src;  /* the pattern as written */
 };
 
 struct step;
 
-/* Validates the keys text and rich_text share and fills n->data. */
-int node_text_check(struct check *c, struct flow_node *n, json_object *obj,
+/* The keys and reasons text and rich_text share. */
+extern const struct node_key node_text_keys[];
+extern const char *const node_text_reasons[];
+
+/* Keeps the pattern's source; returns 0 or -1 (out of memory). */
+int node_text_validate(struct check *c, struct flow_node *n, json_object *obj,
 	const char *path);
 
 /* Sends the prompt; returns NODE_WAIT or NODE_FAIL. */

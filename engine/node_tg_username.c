@@ -9,37 +9,42 @@
 #include "engine/node.h"
 #include "engine/step.h"
 
-static const char *const tg_username_keys[] = {
-	"type", "node_text", "key_to_save", "next", "request_button",
-	"max_attempts", "on_max_attempts", "messages", NULL
-};
-
 static const char *const tg_username_reasons[] = { "bad_username", NULL };
 
 struct tg_username_data {
 	struct flow_text request_button;   /* n == 0: no button */
 };
 
+static const struct node_key tg_username_keys[] = {
+	NODE_KEY_TYPE_ENTRY,
+	NODE_KEY_PROMPT_ENTRY,
+	{ "next", NODE_KEY_REF, .hint = "the node to go to after a good answer, "
+	  "e.g. \"next\": \"2\"", .desc = "Where a good answer goes.", NODE_AT(next) },
+	{ "key_to_save", NODE_KEY_SAVE, .hint = "the name the username is saved "
+	  "under, e.g. \"key_to_save\": \"contact\"", .desc = "The name the "
+	  "username is saved under (and the user's id under it + \"_id\").",
+	  NODE_AT(key) },
+	NODE_KEY_ATTEMPTS_ENTRIES,
+	NODE_KEY_MESSAGES_ENTRY,
+	{ "request_button", NODE_KEY_BUTTON, .desc = "The label of a \"choose "
+	  "a user\" keyboard button.",
+	  NODE_DATA_AT(struct tg_username_data, request_button) },
+	{ NULL }
+};
+
+/* The id of a shared user is saved too, under KEY_id. */
 static int tg_username_validate(struct check *c, struct flow_node *n,
 	json_object *obj, const char *path)
 {
-	struct tg_username_data *d = check_alloc(c, sizeof(*d));
 	char kpath[JDOC_PATH_MAX], id_key[80];
-	unsigned errors = c->errors;
 
-	if (d == NULL)
-		return -1;
-	n->data = d;
-	check_node_common(c, n, obj, path,
-		"the node to go to after a good answer, e.g. \"next\": \"2\"",
-		"the name the username is saved under, e.g. \"key_to_save\": \"contact\"");
-	check_text(c, obj, "request_button", path, NULL, 64, 0, &d->request_button);
+	(void)obj;
 	if (n->key) {
 		jdoc_path(kpath, sizeof(kpath), path, "key_to_save");
 		snprintf(id_key, sizeof(id_key), "%s_id", n->key);
 		check_note_save(c, kpath, id_key);
 	}
-	return c->errors == errors ? 0 : -1;
+	return 0;
 }
 
 #define TG_USERNAME_REQUEST_ID 1
@@ -148,7 +153,11 @@ static int tg_username_handle(struct step *s, const struct flow_node *n)
 
 const struct node_type node_tg_username = {
 	.name = "tg_username",
+	.summary = "A Telegram @username, typed or shared with a \"choose a "
+		"user\" button; saves KEY and KEY_id.",
 	.waits = 1,
+	.look = NODE_LOOK_QUESTION,
+	.data_size = sizeof(struct tg_username_data),
 	.keys = tg_username_keys,
 	.reasons = tg_username_reasons,
 	.validate = tg_username_validate,

@@ -2,41 +2,32 @@
 #include <stdio.h>
 
 #include "engine/check.h"
-#include "engine/step.h"
 #include "engine/node.h"
 #include "engine/node_upload.h"
+#include "engine/step.h"
 
-static const char *const voice_upload_keys[] = {
-	"type", "node_text", "key_to_save", "next", "max_seconds", "max_mb",
-	"max_attempts", "on_max_attempts", "messages", NULL
+static const struct node_key voice_upload_keys[] = {
+	NODE_KEY_TYPE_ENTRY,
+	NODE_KEY_PROMPT_ENTRY,
+	{ "next", NODE_KEY_REF, .hint = "the node to go to after a good voice "
+	  "note, e.g. \"next\": \"2\"", .desc = "Where a good answer goes.",
+	  NODE_AT(next) },
+	{ "key_to_save", NODE_KEY_SAVE, .hint = "the name the stored file's path "
+	  "is saved under, e.g. \"key_to_save\": \"voice\"", .desc = "The name "
+	  "the stored file's path is saved under.", NODE_AT(key) },
+	NODE_KEY_ATTEMPTS_ENTRIES,
+	NODE_KEY_MESSAGES_ENTRY,
+	{ "max_seconds", NODE_KEY_INT, .hint = "the longest voice note accepted, "
+	  "in seconds, e.g. \"max_seconds\": 60", .min = 1, .max = 86400,
+	  .desc = "The longest voice note accepted, in seconds.",
+	  NODE_DATA_AT(struct upload_data, max_seconds) },
+	NODE_UPLOAD_MAX_MB_ENTRY,
+	{ NULL }
 };
 
 static const char *const voice_upload_reasons[] = {
 	"not_voice", "too_long", "too_big", "upload_failed", NULL
 };
-
-static int voice_upload_validate(struct check *c, struct flow_node *n,
-	json_object *obj, const char *path)
-{
-	struct upload_data *d = check_alloc(c, sizeof(*d));
-	unsigned errors = c->errors;
-	long long secs;
-	double mb = FLOW_MAX_MB;
-
-	if (d == NULL)
-		return -1;
-	n->data = d;
-	check_node_common(c, n, obj, path,
-		"the node to go to after a good voice note, e.g. \"next\": \"2\"",
-		"the name the stored file's path is saved under, e.g. "
-		"\"key_to_save\": \"voice\"");
-	if (check_int(c, obj, "max_seconds", path, "the longest voice note "
-	    "accepted, in seconds, e.g. \"max_seconds\": 60", 1, 86400, &secs) > 0)
-		d->max_seconds = (unsigned)secs;
-	check_number(c, obj, "max_mb", path, NULL, 0, FLOW_MAX_MB, &mb);
-	d->max_bytes = (unsigned long)(mb * 1024 * 1024);
-	return c->errors == errors ? 0 : -1;
-}
 
 static int voice_upload_enter(struct step *s, const struct flow_node *n)
 {
@@ -54,7 +45,7 @@ static int voice_upload_handle(struct step *s, const struct flow_node *n)
 			NULL) ? NODE_FAIL : NODE_STAY;
 	if (v->duration > (long long)d->max_seconds) {
 		snprintf(msg, sizeof(msg), "That voice message is too long: the "
-			"limit is %u seconds.", d->max_seconds);
+			"limit is %d seconds.", d->max_seconds);
 		return step_reason(s, n, "too_long", msg, NULL) ? NODE_FAIL : NODE_STAY;
 	}
 	if (v->file_size > (long long)d->max_bytes) {
@@ -67,10 +58,14 @@ static int voice_upload_handle(struct step *s, const struct flow_node *n)
 
 const struct node_type node_voice_upload = {
 	.name = "voice_upload",
+	.summary = "A voice note up to max_seconds long and max_mb large; saves "
+		"the stored file's path.",
 	.waits = 1,
+	.look = NODE_LOOK_UPLOAD,
+	.data_size = sizeof(struct upload_data),
+	.validate = upload_validate,
 	.keys = voice_upload_keys,
 	.reasons = voice_upload_reasons,
-	.validate = voice_upload_validate,
 	.enter = voice_upload_enter,
 	.handle = voice_upload_handle,
 };

@@ -27,6 +27,10 @@
 #      message for the mistake. If it is not, write the line it should be
 #      (the test then fails until the validator is fixed).
 #   4. Every .json needs its .expected and every .expected its .json.
+# In an .expected, @TYPES@ stands for the node types as `blueflow schema
+# --types` lists them ("choice, text, ..."), and @REASONS@ for the message
+# reasons a flow can override ("stale_button", "upload_failed", ...), as
+# the schema's flowMessages lists them, so a new type changes none.
 #
 # Prints "ok NAME" or "FAIL NAME: why" (with a diff) per case; exits 1 if
 # any case failed, 0 otherwise.
@@ -48,6 +52,12 @@ for f in flows/*.json; do
 	fi
 done
 
+"$BLUEFLOW" schema --types >"$T_TMP/types" || fail types "blueflow schema --types failed"
+types=$(cat "$T_TMP/types")
+reasons=$("$BLUEFLOW" schema | python3 -c 'import json, sys
+print(", ".join("\"%s\"" % r for r in
+	json.load(sys.stdin)["$defs"]["flowMessages"]["propertyNames"]["enum"]))') ||
+	fail reasons "blueflow schema gave no flowMessages reasons"
 for f in tests/invalid/*.json; do
 	[ -e "$f" ] || continue
 	exp=${f%.json}.expected
@@ -55,13 +65,15 @@ for f in tests/invalid/*.json; do
 		fail "$f" "no $exp (the top of tests/invalid_flows.sh says how to make it)"
 		continue
 	fi
+	awk -v types="$types" -v reasons="$reasons" \
+		'{ gsub(/@TYPES@/, types); gsub(/@REASONS@/, reasons); print }' "$exp" >"$T_TMP/expected"
 	run "$BLUEFLOW" check "$f"
 	if [ "$RC" -ne 1 ]; then
 		fail "$f" "exit $RC, wanted 1; stderr (- expected, + actual):"
-		diff -u "$exp" "$T_TMP/err" | sed '1,2d; s/^/  /'
-	elif ! cmp -s "$exp" "$T_TMP/err"; then
+		diff -u "$T_TMP/expected" "$T_TMP/err" | sed '1,2d; s/^/  /'
+	elif ! cmp -s "$T_TMP/expected" "$T_TMP/err"; then
 		fail "$f" "stderr differs from $exp (- expected, + actual):"
-		diff -u "$exp" "$T_TMP/err" | sed '1,2d; s/^/  /'
+		diff -u "$T_TMP/expected" "$T_TMP/err" | sed '1,2d; s/^/  /'
 	else
 		ok "$f"
 	fi
