@@ -190,6 +190,27 @@ run env CLI_TOKEN=1:x "$BLUEFLOW" db migrate -c "$T_TMP/serve.conf"
 expect_rc config-unknown-key 1
 expect_err config-unknown-key-lists '[server] unknown key "frobnicate"; the known keys are listen, workers, db,'
 
+# A port outside 1-65535, or none: refused at start with the config line
+# (a port of 99999 once bound a random port while the log said 99999).
+for l in 127.0.0.1:99999 127.0.0.1: 127.0.0.1:0 localhost:http; do
+	conf "$l" "$SRCDIR/flows/onboarding.json"
+	run env CLI_TOKEN=1:x timeout 10 "$BLUEFLOW" serve -c "$T_TMP/serve.conf" --foreground
+	expect_rc "serve-listen-port-$l" 1
+	expect_err "serve-listen-port-$l-says" "serve.conf: line 3: config: [server] listen = $l: the port must be a number from 1 to 65535"
+done
+conf 9000 "$SRCDIR/flows/onboarding.json"
+run env CLI_TOKEN=1:x timeout 10 "$BLUEFLOW" serve -c "$T_TMP/serve.conf" --foreground
+expect_rc serve-listen-no-colon 1
+expect_err serve-listen-no-colon-says "serve.conf: line 3: config: [server] listen = 9000: use a socket path"
+
+# A bad bot name is reported once, however many keys its section has.
+conf "$T_TMP/s.sock" "$SRCDIR/flows/onboarding.json"
+printf '\n[bot Sales Bot]\nflow = x.json\ntoken_env = CLI_TOKEN\nusername = x\n' >>"$T_TMP/serve.conf"
+run env CLI_TOKEN=1:x "$BLUEFLOW" serve -c "$T_TMP/serve.conf" --foreground
+expect_rc config-bad-bot-name 1
+[ "$(grep -c 'a bot name is 1 to 32' "$T_TMP/err")" = 1 ] && ok config-bad-bot-name-once ||
+	fail config-bad-bot-name-once "$(cat "$T_TMP/err")"
+
 # The store's folder is missing, or is a file.
 : >"$T_TMP/plain"
 for c in no-folder:no-such-dir under-file:plain; do
