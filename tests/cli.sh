@@ -98,6 +98,30 @@ expect_rc quiet-valid 0
 expect_lines quiet-no-stderr "$T_TMP/err" 0
 expect_lines quiet-no-stdout "$T_TMP/out" 0
 
+# check -c CONF: the config and every flow it names, exit 0/1, as nginx -t.
+printf '[server]\ndb = sqlite:%s/c.db\n\n[bot demo]\nflow = %s\ntoken_env = NOT_SET_HERE\n\n[bot other]\nflow = warn.json\ntoken_env = NOT_SET_HERE\n' \
+	"$T_TMP" "$SRCDIR/flows/onboarding.json" >"$T_TMP/check.conf"
+run env -u NOT_SET_HERE "$BLUEFLOW" check -c "$T_TMP/check.conf"
+expect_rc check-config-ok 0
+expect_out check-config-ok-says "check.conf: ok: 2 bots"
+expect_out check-config-flow-ok "flows/onboarding.json: ok:"
+expect_err check-config-flow-warning "warn.json: /1: warning: unreachable:"
+run "$BLUEFLOW" check -q -c "$T_TMP/check.conf"
+expect_rc check-config-quiet 0
+expect_lines check-config-quiet-silent "$T_TMP/out" 0
+sed -i "s|^flow = warn.json|flow = two.json|" "$T_TMP/check.conf"
+run "$BLUEFLOW" check -c "$T_TMP/check.conf"
+expect_rc check-config-bad-flow 1
+expect_err check-config-bad-flow-says "two.json: /0: node-schema: missing \"key_to_save\""
+sed -i "s|^\[server\]|&\nworker = 2|" "$T_TMP/check.conf"
+run "$BLUEFLOW" check -c "$T_TMP/check.conf"
+expect_rc check-config-bad 1
+expect_err check-config-bad-says "check.conf: line 2: config: [server] unknown key \"worker\"; did you mean \"workers\"?"
+run "$BLUEFLOW" check -c
+expect_rc check-config-no-file 2
+run "$BLUEFLOW" check --help
+expect_out check-help-config "blueflow check [-q] -c blueflow.conf"
+
 # The README's example of `blueflow check` output is the real output.
 while IFS= read -r line; do
 	grep -qxF -- "$line" README.md || fail readme-check-example "README lacks: $line"
@@ -126,11 +150,13 @@ conf "$T_TMP/no/such/dir/s.sock" "$SRCDIR/flows/onboarding.json"
 run env CLI_TOKEN=1:x "$BLUEFLOW" serve -c "$T_TMP/serve.conf" --foreground
 expect_rc serve-socket-folder-missing 1
 expect_err serve-socket-folder-says "create its folder first"
-python3 -c 'import socket,sys,time; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(); time.sleep(5)' "$T_TMP/taken.sock" &
+python3 -c 'import socket,sys,time; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(); time.sleep(30)' "$T_TMP/taken.sock" &
 taker=$!
-sleep 0.5
+i=0
+while [ ! -S "$T_TMP/taken.sock" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 conf "$T_TMP/taken.sock" "$SRCDIR/flows/onboarding.json"
-run env CLI_TOKEN=1:x "$BLUEFLOW" serve -c "$T_TMP/serve.conf" --foreground
+# (a timeout: on a loaded machine a serve that wrongly starts must not hang the test)
+run env CLI_TOKEN=1:x timeout 20 "$BLUEFLOW" serve -c "$T_TMP/serve.conf" --foreground
 expect_rc serve-socket-taken 1
 expect_err serve-socket-taken-says "another server is already listening there"
 kill "$taker" 2>/dev/null
