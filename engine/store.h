@@ -262,7 +262,7 @@ int store_erase(struct store *s, const char *bot, long long chat_id, struct stor
 /* Outbox calls for operators. list: pending (dead = 0) or dead calls,
  * oldest first, at most limit, each row as id, bot, chat_id, method,
  * attempts, next_at (unix seconds), last_error, created_at (unix
- * seconds). retry: dead calls back to pending, due now, attempts 0.
+ * seconds), params (the call's JSON). retry: dead calls back to pending, due now, attempts 0.
  * drop: deletes calls that are not sent. id 0 means every dead call. */
 int store_outbox_list(struct store *s, int dead, int limit, store_row_fn fn,
 	void *arg, struct store_err *e);

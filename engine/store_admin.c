@@ -139,10 +139,10 @@ int store_outbox_list(struct store *s, int dead, int limit, store_row_fn fn,
 
 	snprintf(lim, sizeof(lim), "%d", limit);
 	return admin_query(s, admin_sql(s,
-		"SELECT id, bot, chat_id, method, attempts, next_at, last_error, created_at "
-		"FROM outbox WHERE state = $1 ORDER BY id LIMIT CAST($2 AS INTEGER)",
+		"SELECT id, bot, chat_id, method, attempts, next_at, last_error, created_at, "
+		"params FROM outbox WHERE state = $1 ORDER BY id LIMIT CAST($2 AS INTEGER)",
 		"SELECT id, bot, chat_id, method, attempts, extract(epoch FROM next_at)::bigint, "
-		"last_error, extract(epoch FROM created_at)::bigint FROM outbox "
+		"last_error, extract(epoch FROM created_at)::bigint, params FROM outbox "
 		"WHERE state = $1 ORDER BY id LIMIT $2::int"), p, 2, fn, arg, NULL, e);
 }
 

@@ -130,13 +130,18 @@ PY
 	expect_rc "$b-outbox-list-rc" 0
 	[ "$(($(wc -l <"$T_TMP/out") - 1))" = "$pending" ] && [ "$pending" -gt 3 ] && ok "$b-outbox-list" ||
 		fail "$b-outbox-list" "$pending pending, listed: $(cat "$T_TMP/out")"
+	# what each call says: the start of its text, cut at 30 characters
+	grep -q '^[0-9]* *demo *7001 *sendMessage .*"Your name?"' "$T_TMP/out" &&
+		grep -q ' 7004 .*"Sorry, this message reached me…" ' "$T_TMP/out" &&
+		grep -q '^ID .* SAYS  *NEXT TRY$' "$T_TMP/out" && ok "$b-outbox-list-says" ||
+		fail "$b-outbox-list-says" "$(cat "$T_TMP/out")"
 	ids=$(q "$b" "select id from outbox where chat_id = 7002 order by id" | tr '\n' ' ')
 	d1=${ids%% *}
 	rest=${ids#* }
 	d2=${rest%% *}
 	q "$b" "update outbox set state = 'dead', attempts = 4, last_error = 'Bad Request: chat not found' where id in ($d1, $d2)" >/dev/null
 	run "$BLUEFLOW" outbox list --dead -c "$CGI_CONF"
-	[ "$(grep -c 'Bad Request: chat not found' "$T_TMP/out")" = 2 ] && grep -q "^$d1 " "$T_TMP/out" &&
+	[ "$(grep -c '"Your name?" .*Bad Request: chat not found\|"Your CV as a PDF?" .*Bad Request: chat not found' "$T_TMP/out")" = 2 ] && grep -q "^$d1 " "$T_TMP/out" &&
 		ok "$b-outbox-list-dead" || fail "$b-outbox-list-dead" "$(cat "$T_TMP/out")"
 	run "$BLUEFLOW" outbox retry "$d1" -c "$CGI_CONF"
 	expect_rc "$b-outbox-retry-rc" 0
