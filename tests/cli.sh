@@ -275,6 +275,25 @@ storage_case file "$T_TMP/plain" "is a file, not a folder; point storage at a fo
 storage_case under-file "$T_TMP/plain/files" "a part of that path is a file, not a folder"
 storage_case no-parent "$T_TMP/no/files" "create its parent first (mkdir -p $T_TMP/no)"
 
+# serve in the background says where it went: its pid, the log, pid_file.
+conf "$T_TMP/bg.sock" "$SRCDIR/flows/onboarding.json"
+sed -i "s|^listen = .*|&\npid_file = $T_TMP/bg.pid\nworkers = 1|" "$T_TMP/serve.conf"
+env CLI_TOKEN=1:x timeout 20 "$BLUEFLOW" serve -c "$T_TMP/serve.conf" >"$T_TMP/out" 2>>"$T_TMP/bg.log"
+RC=$?
+bgpid=$(sed -n 's/^blueflow serve: running in the background, pid \([0-9]*\)$/\1/p' "$T_TMP/out")
+expect_rc serve-background 0
+[ -n "$bgpid" ] && ok serve-background-pid || fail serve-background-pid "$(cat "$T_TMP/out")"
+expect_out serve-background-log "  log:   $T_TMP/bg.log"
+expect_out serve-background-stop "  stop:  kill $bgpid (pid_file $T_TMP/bg.pid holds the pid)"
+i=0
+while [ ! -s "$T_TMP/bg.pid" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+[ "$(cat "$T_TMP/bg.pid" 2>/dev/null)" = "$bgpid" ] && ok serve-background-pid-file ||
+	fail serve-background-pid-file "$(cat "$T_TMP/bg.pid" 2>&1) vs $bgpid"
+[ -n "$bgpid" ] && kill "$bgpid" 2>/dev/null
+i=0
+while [ -n "$bgpid" ] && kill -0 "$bgpid" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+grep -q '"event":"stopped"' "$T_TMP/bg.log" && ok serve-background-logged || fail serve-background-logged "$(cat "$T_TMP/bg.log")"
+
 # A directory given as the flow.
 conf "$T_TMP/s.sock" "$T_TMP/conf.d"
 run env CLI_TOKEN=1:x "$BLUEFLOW" serve -c "$T_TMP/serve.conf" --foreground
