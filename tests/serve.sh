@@ -200,7 +200,7 @@ supervisor() {
 	while [ ! -S "$T_TMP/bf.sock" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 	sleep 0.5
 	[ "$(ps -o pgid= -p "$SERVE_PID" | tr -d ' ')" = "$SERVE_PID" ] || fail group-stop-setup "serve is not its group's leader"
-	kill -TERM -- "-$SERVE_PID"
+	kill -TERM "-$SERVE_PID"
 	wait "$SERVE_PID" 2>/dev/null
 	grep -q '"level":"info".*"event":"child exit".*"signal":"Terminated"' "$T_TMP/serve.log" &&
 		! grep -q '"level":"warn"' "$T_TMP/serve.log" && ok group-stop-logged-info ||
