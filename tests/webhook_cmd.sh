@@ -76,6 +76,10 @@ sed 's|^max_connections.*|&\nurl = https://bot.example:9999/tg/demo|' "$T_TMP/b.
 run "$BLUEFLOW" webhook set demo -c "$T_TMP/url.conf"
 expect_rc config-url-port 1
 expect_err config-url-port-says "url.conf: line 10: config: [bot demo] url = https://bot.example:9999/tg/demo: Telegram only calls the ports 443, 80, 88 and 8443"
+# set needs the secret, and says to write it as a value (not a command)
+run env -u WH_SECRET "$BLUEFLOW" webhook set demo --url https://bot.example/tg/demo -c "$T_TMP/b.conf"
+expect_rc set-without-secret 1
+expect_err set-without-secret-says "set the environment variable WH_SECRET (secret_env), e.g. to what \`openssl rand -hex 32\` prints, made once and written as a value"
 # info and delete need the token only: not the secret, not the flow
 run env -u WH_SECRET "$BLUEFLOW" webhook info demo -c "$T_TMP/b.conf"
 expect_rc info-without-secret 0
