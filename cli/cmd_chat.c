@@ -19,7 +19,7 @@ static void chat_usage(FILE *f)
 		"update of the chat in flight to finish. If the user writes again, the\n"
 		"chat starts afresh.\n\n"
 		"  -c FILE   the config file (default $BLUEFLOW_CONF, else ./blueflow.conf)\n\n"
-		"Exit status: 0 done, 1 failed, 2 usage.\n");
+		"Exit status: 0 done, 1 failed or no such chat, 2 usage.\n");
 }
 
 struct chat_files {
@@ -77,6 +77,13 @@ int cmd_chat(int argc, char **argv)
 		fprintf(stderr, "blueflow chat forget: the rows are deleted, but not "
 			"every file: %s\n", err);
 		cli_store_close(&cs);
+		return CMD_FAIL;
+	}
+	if (rows == 0 && files.removed + in_dir == 0) {
+		fprintf(stderr, "blueflow chat forget: no chat %lld of %s: nothing is "
+			"kept about it (check the id; `blueflow export %s` lists the "
+			"chats)\n", chat_id, argv[2], argv[2]);
+		cmd_store_close(&cs);
 		return CMD_FAIL;
 	}
 	printf("blueflow chat forget: chat %lld of %s: %lld row%s and %d file%s deleted\n",

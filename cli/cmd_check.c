@@ -1,10 +1,12 @@
 /* cmd_check.c - `blueflow check FLOW.json...`: validates flow files and
- * prints every problem as "FILE: JSON-PATH: CLASS: message". */
+ * prints every problem as "FILE: JSON-PATH: CLASS: message"; with -c
+ * CONF, the config and every flow it names (as `nginx -t` does). */
 #include <stdio.h>
 #include <string.h>
 
 #include "cli/cmd.h"
 #include "engine/buf.h"
+#include "engine/config.h"
 #include "engine/diag.h"
 #include "engine/flow.h"
 #include "engine/jdoc.h"
@@ -34,21 +36,79 @@ static int check_is_json_schema(const char *file)
 
 static void check_usage(FILE *f)
 {
-	fprintf(f, "usage: blueflow check [-q] FLOW.json...\n\n"
+	fprintf(f, "usage: blueflow check [-q] FLOW.json...\n"
+		"       blueflow check [-q] -c blueflow.conf [FLOW.json...]\n\n"
 		"Validates each flow file and prints every problem on stderr as\n"
 		"  FILE: JSON-PATH: CLASS: message\n"
 		"where CLASS is schema, unknown-type, dangling-reference or\n"
 		"node-schema; warnings read FILE: JSON-PATH: warning: CLASS: message.\n"
 		"A valid file is reported on stdout with its node count and hash.\n\n"
+		"  -c FILE       also check the config FILE and every flow its bots\n"
+		"                name, as serve reads them (the secrets excepted: they\n"
+		"                are in serve's environment), before a restart or reload\n"
 		"  -q, --quiet   print errors only: no warnings, nothing for valid files\n\n"
 		"Exit status: 0 all valid, 1 any invalid, 2 usage error.\n\n"
-		"Example:\n  blueflow check flows/*.json\n");
+		"Examples:\n  blueflow check flows/*.json\n"
+		"  blueflow check -c /etc/blueflow/blueflow.conf\n");
+}
+
+/* Checks one flow file; returns 1 when it is invalid. */
+static int check_file(const char *file, int quiet)
+{
+	struct diag d;
+	struct flow *f = NULL;
+	int bad;
+
+	if (check_is_json_schema(file)) {
+		if (!quiet)
+			printf("%s: skipped: a JSON Schema, not a flow\n", file);
+		return 0;
+	}
+	diag_init(&d);
+	bad = flow_load(file, &f, &d) != 0;
+	diag_print(&d, stderr, file, !quiet);
+	if (f && !quiet)
+		printf("%s: ok: %u nodes, start \"%s\", hash %.12s\n", file,
+			f->n_nodes, f->nodes[f->start].id, f->hash_hex);
+	flow_free(f);
+	diag_free(&d);
+	return bad;
+}
+
+/* Checks the config file and every flow it names; returns the number of
+ * invalid files. */
+static int check_config(const char *conf, int quiet)
+{
+	struct config c;
+	struct diag d;
+	int bad = 0;
+
+	diag_init(&d);
+	if (config_load(conf, &c, &d) != 0) {
+		diag_print(&d, stderr, conf, !quiet);
+		diag_free(&d);
+		return 1;
+	}
+	diag_print(&d, stderr, conf, !quiet);
+	diag_free(&d);
+	if (!quiet)
+		printf("%s: ok: %u bot%s\n", conf, c.n_bots, c.n_bots == 1 ? "" : "s");
+	for (unsigned i = 0; i < c.n_bots; i++)
+		bad += check_file(c.bots[i].flow_file, quiet);
+	config_free(&c);
+	return bad;
 }
 
 int cmd_check(int argc, char **argv)
 {
-	int quiet = 0, files = 0, bad = 0, i;
+	int quiet = 0, files = 0, bad = 0, i, before = argc;
+	const char *conf = config_path(&argc, argv);
 
+	if (conf == NULL) {
+		fprintf(stderr, "blueflow check: -c needs the config file\n");
+		check_usage(stderr);
+		return CMD_USAGE;
+	}
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
 			check_usage(stdout);
@@ -66,24 +126,13 @@ int cmd_check(int argc, char **argv)
 			break;
 		}
 	}
-	for (; i < argc; i++) {
-		struct diag d;
-		struct flow *f = NULL;
+	if (argc != before) {   /* -c was given */
 		files++;
-		if (check_is_json_schema(argv[i])) {
-			if (!quiet)
-				printf("%s: skipped: a JSON Schema, not a flow\n", argv[i]);
-			continue;
-		}
-		diag_init(&d);
-		if (flow_load(argv[i], &f, &d) != 0)
-			bad++;
-		diag_print(&d, stderr, argv[i], !quiet);
-		if (f && !quiet)
-			printf("%s: ok: %u nodes, start \"%s\", hash %.12s\n", argv[i],
-				f->n_nodes, f->nodes[f->start].id, f->hash_hex);
-		flow_free(f);
-		diag_free(&d);
+		bad += check_config(conf, quiet);
+	}
+	for (; i < argc; i++) {
+		files++;
+		bad += check_file(argv[i], quiet);
 	}
 	if (files == 0) {
 		fprintf(stderr, "blueflow check: no flow file given\n");

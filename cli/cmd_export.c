@@ -8,6 +8,7 @@
 
 #include "cli/cmd.h"
 #include "cli/common.h"
+#include "engine/flow.h"
 
 static void export_usage(FILE *f)
 {
@@ -15,7 +16,10 @@ static void export_usage(FILE *f)
 		"Prints every chat of BOT with the answers the flow collected, by chat id.\n"
 		"csv (the default): a header row, then one row per chat: chat_id, node,\n"
 		"finished, updated_at, then one column per answer key (the union over\n"
-		"all chats, sorted; empty where a chat has none). Uploaded files appear\n"
+		"all chats, in the order the flow's nodes save them, as written in the\n"
+		"flow file; keys the flow no longer saves follow; empty where a chat\n"
+		"has none). A chat that never entered the flow (its only message came\n"
+		"too late) is left out. Uploaded files appear\n"
 		"as their path on disk. Quoted as RFC 4180 says; an answer that starts\n"
 		"with = + - @ or a tab gets a leading ' so a spreadsheet shows it as\n"
 		"text instead of running it as a formula.\n"
@@ -27,7 +31,7 @@ static void export_usage(FILE *f)
 
 struct export_state {
 	json_object *keys;           /* pass 1: every answer key seen (a set) */
-	const char **cols;           /* pass 2: the sorted keys */
+	const char **cols;           /* pass 2: the keys in the flow's order */
 	size_t n_cols;
 	int jsonl;
 };
@@ -36,6 +40,8 @@ static int export_collect(void *arg, const struct store_chat *sc, long long upda
 {
 	struct export_state *x = arg;
 	(void)updated_at;
+	if (sc->chat.node[0] == '\0')
+		return 0;   /* never entered the flow */
 	json_object_object_foreach(sc->chat.ctx, k, v) {
 		(void)v;
 		if (!json_object_object_get_ex(x->keys, k, NULL) &&
@@ -45,9 +51,31 @@ static int export_collect(void *arg, const struct store_chat *sc, long long upda
 	return 0;
 }
 
-static int export_cmp(const void *a, const void *b)
+/* Adds key as the next column unless it is one already. */
+static void export_column(struct export_state *x, const char *key)
 {
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
+	for (size_t i = 0; i < x->n_cols; i++)
+		if (strcmp(x->cols[i], key) == 0)
+			return;
+	x->cols[x->n_cols++] = key;
+}
+
+/* The columns: the keys chats hold, first those the flow's nodes save, in
+ * the order the nodes are written (f may be NULL), then the others in the
+ * order first seen. Returns -1 when memory runs out. */
+static int export_columns(struct export_state *x, const struct flow *f)
+{
+	x->cols = calloc((size_t)json_object_object_length(x->keys) + 1, sizeof(*x->cols));
+	if (x->cols == NULL)
+		return -1;
+	for (unsigned i = 0; f && i < f->n_nodes; i++)
+		if (f->nodes[i].key && json_object_object_get_ex(x->keys, f->nodes[i].key, NULL))
+			export_column(x, f->nodes[i].key);
+	json_object_object_foreach(x->keys, k, v) {
+		(void)v;
+		export_column(x, k);
+	}
+	return 0;
 }
 
 /* One CSV field: quoted when it holds a comma, quote, CR or LF, or space
@@ -77,6 +105,8 @@ static int export_row(void *arg, const struct store_chat *sc, long long updated_
 	char when[32], id[24];
 	json_object *v;
 
+	if (sc->chat.node[0] == '\0')
+		return 0;   /* never entered the flow */
 	cli_utc(updated_at, CLI_UTC_ISO, when, sizeof(when));
 	if (x->jsonl) {
 		json_object *o = json_object_new_object();
@@ -110,6 +140,8 @@ int cmd_export(int argc, char **argv)
 	struct export_state x = { 0 };
 	struct cli_store cs;
 	struct store_err e;
+	const struct config_bot *cb;
+	struct flow *f = NULL;
 	const char *bot = NULL;
 	int rc = CMD_FAIL;
 
@@ -134,24 +166,23 @@ int cmd_export(int argc, char **argv)
 		export_usage(stderr);
 		return CMD_USAGE;
 	}
-	if (cli_store_bot("export", &cs, bot) == NULL)
+	cb = cli_store_bot("export", &cs, bot);
+	if (cb == NULL)
 		goto out;
 	if (!x.jsonl) {
-		size_t n = 0;
+		struct diag d;
 		x.keys = json_object_new_object();
 		if (x.keys == NULL || store_chats_each(cs.s, bot, export_collect, &x, &e) != STORE_OK)
 			goto fail;
-		x.cols = calloc((size_t)json_object_object_length(x.keys) + 1, sizeof(*x.cols));
-		if (x.cols == NULL)
+		/* only for the order of the columns: a flow that does not load
+		 * leaves them in the order first seen */
+		diag_init(&d);
+		flow_load(cb->flow_file, &f, &d);
+		diag_free(&d);
+		if (export_columns(&x, f) != 0)
 			goto out;
-		json_object_object_foreach(x.keys, k, v) {
-			(void)v;
-			x.cols[n++] = k;
-		}
-		x.n_cols = n;
-		qsort(x.cols, n, sizeof(*x.cols), export_cmp);
 		fputs("chat_id,node,finished,updated_at", stdout);
-		for (size_t i = 0; i < n; i++) {
+		for (size_t i = 0; i < x.n_cols; i++) {
 			putchar(',');
 			export_field(x.cols[i], 1);
 		}
@@ -166,6 +197,7 @@ fail:
 out:
 	free(x.cols);
 	json_object_put(x.keys);
+	flow_free(f);
 	cli_store_close(&cs);
 	return rc;
 }

@@ -1,5 +1,6 @@
 /* cmd_outbox.c - `blueflow outbox list|retry|drop`: the operator's view
  * of calls waiting to be sent and of those given up on (dead letters). */
+#include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 #include "cli/common.h"
 
 #define OUTBOX_LIST_DEFAULT 100
+#define OUTBOX_SAYS_CHARS 30       /* characters of a message shown */
 
 static void outbox_usage(FILE *f)
 {
@@ -15,7 +17,8 @@ static void outbox_usage(FILE *f)
 		"       blueflow outbox retry (--dead | ID...) [-c blueflow.conf]\n"
 		"       blueflow outbox drop (--dead | ID...) [-c blueflow.conf]\n\n"
 		"list   the calls waiting to be sent, oldest first (with --dead: the\n"
-		"       calls given up on, with Telegram's reason), at most N (default %d)\n"
+		"       calls given up on, with Telegram's reason), at most N (default %d),\n"
+		"       each with the start of what it says (its text or caption)\n"
 		"retry  puts dead calls back in the queue, due now, their tries reset:\n"
 		"       the calls ID..., or every dead call with --dead\n"
 		"drop   deletes calls that were not sent: the calls ID..., or every\n"
@@ -39,21 +42,62 @@ struct outbox_list {
 	int rows;
 };
 
-/* Columns: id, bot, chat_id, method, attempts, next_at, last_error, created_at. */
+/* What a call says: the first OUTBOX_SAYS_CHARS characters of its text
+ * or caption, quoted, on one line, padded to the column's width; "-" for
+ * a call with neither. */
+static void outbox_says(const char *params, char *out, size_t len)
+{
+	json_object *root = params ? json_tokener_parse(params) : NULL, *v = NULL;
+	const char *s = NULL;
+	size_t n = 0, chars = 0;
+
+	if (json_object_object_get_ex(root, "text", &v) ||
+	    json_object_object_get_ex(root, "caption", &v))
+		s = json_object_get_string(v);
+	if (s == NULL) {
+		snprintf(out, len, "%-*s", OUTBOX_SAYS_CHARS + 3, "-");
+		json_object_put(root);
+		return;
+	}
+	out[n++] = '"';
+	for (; *s && chars < OUTBOX_SAYS_CHARS && n + 8 < len; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if ((ch & 0xC0) != 0x80)
+			chars++;
+		out[n++] = ch == '\n' || ch == '\r' || ch == '\t' ? ' ' : (char)ch;
+	}
+	while ((((unsigned char)*s) & 0xC0) == 0x80 && n + 8 < len)
+		out[n++] = *s++;   /* the rest of a character cut in two */
+	if (*s) {
+		memcpy(out + n, "\xe2\x80\xa6", 3);   /* ... */
+		n += 3;
+		chars++;
+	}
+	out[n++] = '"';
+	for (chars += 2; chars < OUTBOX_SAYS_CHARS + 3 && n + 1 < len; chars++)
+		out[n++] = ' ';
+	out[n] = '\0';
+	json_object_put(root);
+}
+
+/* Columns: id, bot, chat_id, method, attempts, next_at, last_error,
+ * created_at, params. */
 static int outbox_row(void *arg, int n, const char *const *c)
 {
 	struct outbox_list *l = arg;
-	char when[32], made[32];
+	char when[32], made[32], says[4 * OUTBOX_SAYS_CHARS + 16];
 
-	if (n < 8)
+	if (n < 9)
 		return 1;
 	if (l->rows++ == 0)
-		printf("%-8s %-12s %-16s %-22s %5s  %-20s  %s\n", "ID", "BOT", "CHAT",
-			"METHOD", "TRIES", "QUEUED", l->dead ? "WHY" : "NEXT TRY");
+		printf("%-8s %-12s %-16s %-22s %5s  %-20s  %-*s  %s\n", "ID", "BOT", "CHAT",
+			"METHOD", "TRIES", "QUEUED", OUTBOX_SAYS_CHARS + 3, "SAYS",
+			l->dead ? "WHY" : "NEXT TRY");
 	outbox_time(c[5], when, sizeof(when));
 	outbox_time(c[7], made, sizeof(made));
-	printf("%-8s %-12s %-16s %-22s %5s  %-20s  %s\n", c[0], c[1], c[2], c[3], c[4],
-		made, l->dead ? (c[6] ? c[6] : "-") : when);
+	outbox_says(c[8], says, sizeof(says));
+	printf("%-8s %-12s %-16s %-22s %5s  %-20s  %s  %s\n", c[0], c[1], c[2], c[3], c[4],
+		made, says, l->dead ? (c[6] ? c[6] : "-") : when);
 	return 0;
 }
 

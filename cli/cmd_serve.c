@@ -33,7 +33,8 @@ static void serve_usage(FILE *f)
 		"(a second one stops at once). Logs are JSON lines on stderr.\n\n"
 		"  -c FILE        the config (default $BLUEFLOW_CONF, else ./blueflow.conf)\n"
 		"  --foreground   stay attached to the terminal (default: run in the\n"
-		"                 background, writing pid_file if the config names one)\n\n"
+		"                 background, writing pid_file if the config names one,\n"
+		"                 and print the pid and where the log goes)\n\n"
 		"Run by a web server instead: with a listening socket on fd 0 (Apache\n"
 		"mod_fcgid, spawn-fcgi) it serves as one worker; as plain CGI\n"
 		"(GATEWAY_INTERFACE set) it answers one request and exits.\n");
@@ -174,14 +175,48 @@ static long serve_pid_running(const char *path)
 	return pid;
 }
 
-static int serve_daemon(void)
+/* Where the log (stderr) goes, in words. */
+static void serve_log_where(char *out, size_t len)
 {
-	pid_t pid = fork();
+	char path[PATH_MAX];
+	ssize_t n = readlink("/proc/self/fd/2", path, sizeof(path) - 1);
+
+	if (n > 0)
+		path[n] = '\0';
+	if (isatty(STDERR_FILENO))
+		snprintf(out, len, "this terminal (redirect stderr to keep it, e.g. "
+			"2>>blueflow.log)");
+	else if (n > 0 && strcmp(path, "/dev/null") == 0)
+		snprintf(out, len, "/dev/null: lost (redirect stderr to keep it, e.g. "
+			"2>>blueflow.log)");
+	else if (n > 0 && path[0] == '/')
+		snprintf(out, len, "%s", path);
+	else
+		snprintf(out, len, "stderr (%s)", n > 0 ? path : "?");
+}
+
+/* Goes to the background; the parent says where to, then exits 0. */
+static int serve_daemon(const char *pid_file)
+{
+	char where[PATH_MAX + 64];
+	pid_t pid;
 	int fd;
+
+	serve_log_where(where, sizeof(where));
+	fflush(stdout);
+	pid = fork();
 	if (pid < 0)
 		return -1;
-	if (pid > 0)
+	if (pid > 0) {
+		printf("blueflow serve: running in the background, pid %ld\n"
+			"  log:   %s\n"
+			"  stop:  kill %ld (%s%s%s)\n", (long)pid, where, (long)pid,
+			pid_file ? "pid_file " : "set pid_file in [server] to keep the "
+			"pid in a file", pid_file ? pid_file : "",
+			pid_file ? " holds the pid" : "");
+		fflush(stdout);
 		_exit(0);
+	}
 	setsid();
 	fd = open("/dev/null", O_RDWR);
 	if (fd >= 0) {
@@ -254,7 +289,7 @@ int cmd_serve(int argc, char **argv)
 		metrics_destroy(m);
 		return CMD_FAIL;
 	}
-	if (!foreground && serve_daemon() != 0) {
+	if (!foreground && serve_daemon(app->config.pid_file) != 0) {
 		fprintf(stderr, "blueflow serve: cannot run in the background: %s\n",
 			strerror(errno));
 		return CMD_FAIL;

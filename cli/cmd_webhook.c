@@ -23,9 +23,11 @@ static void webhook_usage(FILE *f)
 		"       blueflow webhook delete BOT [--drop-pending] [-c CONF]\n\n"
 		"set     registers https://HOST/tg/BOT (--url, else the bot's url in the\n"
 		"        config) with the secret from secret_env, the update kinds the\n"
-		"        flow uses and the bot's max_connections\n"
+		"        flow uses and the bot's max_connections; the URL is checked\n"
+		"        first: https://, port 443, 80, 88 or 8443 (Telegram's), the\n"
+		"        path ending in /tg/BOT\n"
 		"info    prints what Telegram knows: the URL, updates waiting, the last\n"
-		"        error in words\n"
+		"        error in words (needs only the bot token, not the secret)\n"
 		"delete  removes the webhook\n"
 		"--certificate FILE  (set) uploads FILE, the PEM certificate nginx serves,\n"
 		"                when it is self-signed, so that Telegram trusts it (not\n"
@@ -169,14 +171,89 @@ static void webhook_print(json_object *r)
 	}
 }
 
-int cmd_webhook(int argc, char **argv)
+/* set: the whole bot as serve loads it (the flow's update kinds, the
+ * secret), the URL checked here before Telegram sees it. */
+static int webhook_set_cmd(const char *conf, const char *name, const char *url,
+	const char *cert, int drop)
 {
-	const char *conf = config_path(&argc, argv), *url = NULL, *cert = NULL, *token;
 	struct app *app = NULL;
 	struct app_bot *b;
 	struct botapi api;
+	char err[256];
+	int rc;
+
+	if (cli_app(conf, &app) != 0)
+		return CMD_FAIL;
+	b = app_bot(app, name, strlen(name));
+	if (b == NULL) {
+		fprintf(stderr, "blueflow webhook: no bot \"%s\" in %s\n", name, conf);
+		app_free(app);
+		return CMD_FAIL;
+	}
+	if (url && config_url_check(url, name, err, sizeof(err)) != 0) {
+		fprintf(stderr, "blueflow webhook set: --url %s: %s\n", url, err);
+		app_free(app);
+		return CMD_FAIL;
+	}
+	if (botapi_init(&api, app->config.api_base, 5000, 20000) != 0) {
+		app_free(app);
+		return CMD_FAIL;
+	}
+	rc = webhook_set(&api, b->token, b, url ? url : b->cfg->url, cert, drop);
+	botapi_free(&api);
+	app_free(app);
+	return rc;
+}
+
+/* info and delete: the config and the bot's token are all they need (no
+ * flow, no webhook secret). */
+static int webhook_ask(const char *conf, const char *what, const char *name, int drop)
+{
+	const struct config_bot *cb;
+	struct config c;
+	struct botapi api;
 	struct botapi_answer a;
-	int drop = 0, rc = CMD_OK;
+	const char *token;
+	int rc;
+
+	if (cli_config(conf, &c) != 0)
+		return CMD_FAIL;
+	cb = config_bot(&c, name);
+	token = cb ? getenv(cb->token_env) : NULL;
+	if (cb == NULL || token == NULL || *token == '\0') {
+		if (cb == NULL)
+			fprintf(stderr, "blueflow webhook: no bot \"%s\" in %s\n", name, conf);
+		else
+			fprintf(stderr, "blueflow webhook %s: the bot token is missing: set "
+				"the environment variable %s (token_env) to the token "
+				"@BotFather gave you\n", what, cb->token_env);
+		config_free(&c);
+		return CMD_FAIL;
+	}
+	if (botapi_init(&api, c.api_base, 5000, 20000) != 0) {
+		config_free(&c);
+		return CMD_FAIL;
+	}
+	if (!strcmp(what, "info")) {
+		rc = webhook_answer("info", botapi_call(&api, token, "getWebhookInfo", "{}", &a), &a);
+		if (rc == CMD_OK)
+			webhook_print(a.result);
+	} else {
+		rc = webhook_answer("delete", botapi_call(&api, token, "deleteWebhook",
+			drop ? "{\"drop_pending_updates\":true}" : "{}", &a), &a);
+		if (rc == CMD_OK)
+			printf("webhook of %s deleted\n", name);
+	}
+	botapi_answer_free(&a);
+	botapi_free(&api);
+	config_free(&c);
+	return rc;
+}
+
+int cmd_webhook(int argc, char **argv)
+{
+	const char *conf = config_path(&argc, argv), *url = NULL, *cert = NULL;
+	int drop = 0;
 
 	if (argc < 3 || conf == NULL) {
 		webhook_usage(argc >= 2 && !strcmp(argv[1], "--help") ? stdout : stderr);
@@ -195,37 +272,10 @@ int cmd_webhook(int argc, char **argv)
 			return CMD_USAGE;
 		}
 	}
-	if (cli_app(conf, &app) != 0)
-		return CMD_FAIL;
-	b = app_bot(app, argv[2], strlen(argv[2]));
-	if (b == NULL) {
-		fprintf(stderr, "blueflow webhook: no bot \"%s\" in %s\n", argv[2], conf);
-		app_free(app);
-		return CMD_FAIL;
-	}
-	token = getenv(b->cfg->token_env);
-	if (botapi_init(&api, app->config.api_base, 5000, 20000) != 0) {
-		app_free(app);
-		return CMD_FAIL;
-	}
-	if (!strcmp(argv[1], "set")) {
-		rc = webhook_set(&api, token, b, url ? url : b->cfg->url, cert, drop);
-	} else if (!strcmp(argv[1], "info")) {
-		rc = webhook_answer("info", botapi_call(&api, token, "getWebhookInfo", "{}", &a), &a);
-		if (rc == CMD_OK)
-			webhook_print(a.result);
-		botapi_answer_free(&a);
-	} else if (!strcmp(argv[1], "delete")) {
-		rc = webhook_answer("delete", botapi_call(&api, token, "deleteWebhook",
-			drop ? "{\"drop_pending_updates\":true}" : "{}", &a), &a);
-		if (rc == CMD_OK)
-			printf("webhook of %s deleted\n", b->cfg->name);
-		botapi_answer_free(&a);
-	} else {
-		webhook_usage(stderr);
-		rc = CMD_USAGE;
-	}
-	botapi_free(&api);
-	app_free(app);
-	return rc;
+	if (!strcmp(argv[1], "set"))
+		return webhook_set_cmd(conf, argv[2], url, cert, drop);
+	if (!strcmp(argv[1], "info") || !strcmp(argv[1], "delete"))
+		return webhook_ask(conf, argv[1], argv[2], drop);
+	webhook_usage(stderr);
+	return CMD_USAGE;
 }

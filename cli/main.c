@@ -14,7 +14,7 @@ struct main_cmd {
 
 static const struct main_cmd main_cmds[] = {
 	{ "chat", cmd_chat, "chat forget BOT CHAT_ID: delete what is kept about a chat" },
-	{ "check", cmd_check, "validate flow files: blueflow check flows/*.json" },
+	{ "check", cmd_check, "validate flows, or a config and its flows: check -c blueflow.conf" },
 	{ "db", cmd_db, "db migrate|prune|rekey: the store's schema, housekeeping, key" },
 	{ "export", cmd_export, "export BOT: every chat's answers as CSV or JSON lines" },
 	{ "graph", cmd_graph, "graph FLOW.json: the flow as a Mermaid (or --dot) diagram" },

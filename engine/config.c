@@ -32,6 +32,7 @@ struct config_parse {
 	FILE *f;
 	int line;
 	char dir[PATH_MAX];       /* the config file's folder, for relative paths */
+	char refused[128];        /* the last [bot ...] header refused: said once */
 };
 
 const char *config_path(int *argc, char **argv)
@@ -156,13 +157,87 @@ static void config_unknown(struct config_parse *p, const char *section,
 		section, key, list);
 }
 
+int config_listen_is_path(const char *listen)
+{
+	return listen[0] == '/' || listen[0] == '.' || strncmp(listen, "unix:", 5) == 0;
+}
+
+/* listen: a socket path, or host:port with a port from 1 to 65535 (the
+ * host may be empty: every address). */
+static void config_listen(struct config_parse *p, const char *v)
+{
+	const char *colon = strrchr(v, ':');
+	char *end;
+	long port;
+
+	if (config_listen_is_path(v)) {
+		config_set(&p->c->listen, strdup(v));
+		return;
+	}
+	if (colon == NULL) {
+		config_error(p, "[server] listen = %s: use a socket path such as "
+			"/run/blueflow/blueflow.sock, or host:port such as "
+			"127.0.0.1:9000", v);
+		return;
+	}
+	errno = 0;
+	port = strtol(colon + 1, &end, 10);
+	if (colon[1] < '0' || colon[1] > '9' || *end != '\0' || errno ||
+	    port < 1 || port > 65535) {
+		config_error(p, "[server] listen = %s: the port must be a number from "
+			"1 to 65535, e.g. 127.0.0.1:9000", v);
+		return;
+	}
+	config_set(&p->c->listen, strdup(v));
+}
+
+int config_url_check(const char *url, const char *bot, char *err, size_t errlen)
+{
+	const char *host = url + 8, *end, *path, *colon;
+	char tail[64];
+	long port = 443;
+	size_t n, plen;
+
+	if (strncmp(url, "https://", 8) != 0) {
+		snprintf(err, errlen, "Telegram only calls https:// URLs");
+		return -1;
+	}
+	path = host + strcspn(host, "/?#");
+	end = host[0] == '[' ? memchr(host, ']', (size_t)(path - host)) : NULL;
+	colon = memchr(end ? end : host, ':', (size_t)(path - (end ? end : host)));
+	if (path == host || (colon ? colon : path) == host) {
+		snprintf(err, errlen, "no host: write https://HOST/tg/%s", bot);
+		return -1;
+	}
+	if (colon) {
+		char *stop;
+		port = strtol(colon + 1, &stop, 10);
+		if (stop != path || colon + 1 == path)
+			port = -1;
+	}
+	if (port != 443 && port != 80 && port != 88 && port != 8443) {
+		snprintf(err, errlen, "Telegram only calls the ports 443, 80, 88 and "
+			"8443; leave the port out (443) or use one of those");
+		return -1;
+	}
+	n = snprintf(tail, sizeof(tail), "/tg/%s", bot);
+	plen = strcspn(path, "?#");
+	if (n >= sizeof(tail) || plen < n || memcmp(path + plen - n, tail, n) != 0) {
+		snprintf(err, errlen, "the path must end in %s, where nginx hands the "
+			"bot's updates to blueflow, e.g. https://%.*s%s", tail,
+			(int)(path - host), host, tail);
+		return -1;
+	}
+	return 0;
+}
+
 static int config_server(struct config_parse *p, const char *key, const char *v)
 {
 	struct config *c = p->c;
 	long x;
 
 	if (!strcmp(key, "listen"))
-		config_set(&c->listen, strdup(v));
+		config_listen(p, v);
 	else if (!strcmp(key, "db"))
 		config_set(&c->db, strncmp(v, "sqlite:", 7) == 0 ?
 			NULL : strdup(v));
@@ -258,9 +333,9 @@ static int config_bot_key(struct config_parse *p, struct config_bot *b,
 	} else if (!strcmp(key, "inline_reply")) {
 		config_bool(p, section, key, v, &b->inline_reply);
 	} else if (!strcmp(key, "url")) {
-		if (strncmp(v, "https://", 8) != 0)
-			config_error(p, "[%s] url = %s: Telegram only calls https:// URLs",
-				section, v);
+		char err[256];
+		if (config_url_check(v, b->name, err, sizeof(err)) != 0)
+			config_error(p, "[%s] url = %s: %s", section, v, err);
 		else
 			config_set(&b->url, strdup(v));
 	} else if (!strcmp(key, "max_connections")) {
@@ -291,6 +366,10 @@ static struct config_bot *config_section_bot(struct config_parse *p,
 	for (unsigned i = 0; i < c->n_bots; i++)
 		if (strcmp(c->bots[i].name, name) == 0)
 			return &c->bots[i];
+	/* called once per key: a refused header is reported at its first key */
+	if (strcmp(section, p->refused) == 0)
+		return NULL;
+	snprintf(p->refused, sizeof(p->refused), "%s", section);
 	if (!config_bot_name(name)) {
 		config_error(p, "[%s]: a bot name is 1 to 32 of a-z, 0-9, '_' and "
 			"'-' (it becomes the webhook path /tg/NAME)", section);

@@ -64,6 +64,14 @@ const char *config_path(int *argc, char **argv);
  * -1 when there was an error (c is then freed). */
 int config_load(const char *file, struct config *c, struct diag *d);
 
+/* Whether a listen value names a unix socket (else it is host:port). */
+int config_listen_is_path(const char *listen);
+
+/* Checks a webhook URL for the bot called bot as Telegram and the nginx
+ * site need it: https://, port 443, 80, 88 or 8443, the path ending in
+ * /tg/BOT. Returns 0, or -1 with the reason in err. */
+int config_url_check(const char *url, const char *bot, char *err, size_t errlen);
+
 /* Returns the bot called name, or NULL. */
 const struct config_bot *config_bot(const struct config *c, const char *name);
 

@@ -80,7 +80,8 @@ enum store_outbox_result {
 struct store_admin_sql {
 	const char *lock_chat;        /* $1 bot, $2 chat_id: holds the chat's row lock */
 	const char *outbox_list;      /* $1 state, $2 limit: id, bot, chat_id, method,
-	                                 attempts, next_at, last_error, created_at */
+	                                 attempts, next_at, last_error, created_at,
+	                                 params */
 	const char *outbox_retry;     /* $1 id (0: every dead call): dead -> pending, due now */
 	const char *outbox_drop;      /* $1 id (0: every dead call): deletes unsent calls */
 	const char *chats;            /* $1 bot: chat_id, node, finished, context,
@@ -278,7 +279,7 @@ int store_erase(struct store *s, const char *bot, long long chat_id, struct stor
 /* Outbox calls for operators. list: pending (dead = 0) or dead calls,
  * oldest first, at most limit, each row as id, bot, chat_id, method,
  * attempts, next_at (unix seconds), last_error, created_at (unix
- * seconds). retry: dead calls back to pending, due now, attempts 0.
+ * seconds), params (the call's JSON). retry: dead calls back to pending, due now, attempts 0.
  * drop: deletes calls that are not sent. id 0 means every dead call. */
 int store_outbox_list(struct store *s, int dead, int limit, store_row_fn fn,
 	void *arg, struct store_err *e);

@@ -887,7 +887,7 @@ static const struct store_admin_sql pg_admin = {
 	.lock_chat = "SELECT 1 FROM chats WHERE bot = $1 AND chat_id = $2::bigint FOR UPDATE",
 	.outbox_list = "SELECT id, bot, chat_id, method, attempts, "
 		"extract(epoch FROM next_at)::bigint, last_error, "
-		"extract(epoch FROM created_at)::bigint FROM outbox "
+		"extract(epoch FROM created_at)::bigint, params FROM outbox "
 		"WHERE state = $1 ORDER BY id LIMIT $2::int",
 	.outbox_retry = "UPDATE outbox SET state = 'pending', attempts = 0, "
 		"lease_until = NULL, next_at = now() WHERE state = 'dead' AND "

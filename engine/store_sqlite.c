@@ -650,7 +650,8 @@ static const struct store_admin_sql sqlite_admin = {
 	/* BEGIN IMMEDIATE has locked every row already */
 	.lock_chat = "SELECT 1 FROM chats WHERE bot = $1 AND chat_id = $2",
 	.outbox_list = "SELECT id, bot, chat_id, method, attempts, next_at, last_error, "
-		"created_at FROM outbox WHERE state = $1 ORDER BY id LIMIT CAST($2 AS INTEGER)",
+		"created_at, params FROM outbox WHERE state = $1 ORDER BY id "
+		"LIMIT CAST($2 AS INTEGER)",
 	.outbox_retry = "UPDATE outbox SET state = 'pending', attempts = 0, "
 		"lease_until = NULL, next_at = strftime('%s', 'now') WHERE state = 'dead' "
 		"AND (CAST($1 AS INTEGER) = 0 OR id = $1)",

@@ -50,7 +50,8 @@ static void app_load_bot(struct app *a, struct app_bot *b, const struct config_b
 		if (v == NULL || *v == '\0')
 			diag_add(d, DIAG_ERROR, "config", where, "the webhook secret is "
 				"missing: set the environment variable %s (secret_env), e.g. "
-				"to $(openssl rand -hex 32)", cfg->secret_env);
+				"to what `openssl rand -hex 32` prints, made once and written "
+				"as a value", cfg->secret_env);
 		else if (!app_secret_ok(v))
 			diag_add(d, DIAG_ERROR, "config", where, "the webhook secret in %s "
 				"must be 1 to 256 of A-Z, a-z, 0-9, '_' and '-' (Telegram's "

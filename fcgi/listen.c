@@ -18,11 +18,6 @@
 
 #define LISTEN_BACKLOG 1024
 
-static int listen_is_path(const char *l)
-{
-	return l[0] == '/' || l[0] == '.' || strncmp(l, "unix:", 5) == 0;
-}
-
 static int listen_owner(const char *path, const char *owner, char *err, size_t errlen)
 {
 	char user[128];
@@ -271,7 +266,7 @@ int listen_open(const struct config *c, char *err, size_t errlen)
 	int fd, flags;
 
 	err[0] = '\0';
-	fd = listen_is_path(c->listen) ? listen_unix(c, err, errlen) :
+	fd = config_listen_is_path(c->listen) ? listen_unix(c, err, errlen) :
 		listen_tcp(c, err, errlen);
 	if (fd < 0)
 		return -1;
@@ -290,6 +285,6 @@ void listen_close(const struct config *c, int fd)
 {
 	if (fd >= 0)
 		close(fd);
-	if (listen_is_path(c->listen))
+	if (config_listen_is_path(c->listen))
 		unlink(strncmp(c->listen, "unix:", 5) == 0 ? c->listen + 5 : c->listen);
 }

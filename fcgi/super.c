@@ -151,11 +151,16 @@ static void super_signal_kids(struct super *s, int sig, int old_only)
 	}
 }
 
+/* A child's end is news (warn) unless it exited 0 or a TERM or QUIT
+ * ended it: a stop someone asked for (the supervisor's second signal, a
+ * service manager or `kill -- -PGID` signalling every process). */
 static void super_log_exit(const struct super_kid *k, int status)
 {
 	struct log_line l;
-	log_start(&l, WIFEXITED(status) && WEXITSTATUS(status) == 0 ? "info" : "warn",
-		"child exit");
+	int asked = WIFSIGNALED(status) &&
+		(WTERMSIG(status) == SIGTERM || WTERMSIG(status) == SIGQUIT);
+	log_start(&l, (WIFEXITED(status) && WEXITSTATUS(status) == 0) || asked ?
+		"info" : "warn", "child exit");
 	log_int(&l, "child", k->pid);
 	log_str(&l, "kind", k->kind == K_WORKER ? "worker" : "sender");
 	log_int(&l, "generation", k->gen);

@@ -4,7 +4,8 @@
 # CGI_BOT (the bot's name), CGI_SECRET (its webhook secret) and CHAT.
 #   cgi_post FIELDS   one message update from CHAT with the message fields
 #                     FIELDS (JSON members, e.g. '"text":"hi"'); update ids
-#                     count up from CGI_UPD; the reply (CGI headers and
+#                     count up from CGI_UPD; dated CGI_DATE (unix
+#                     seconds) when set, else now; the reply (CGI headers and
 #                     body) in $T_TMP/reply, blueflow's log appended to
 #                     $T_TMP/cgi.log
 #   cgi_voice FILE_ID UNIQUE SIZE / cgi_doc FILE_ID UNIQUE MIME SIZE
@@ -15,7 +16,7 @@ CGI_UPD=${CGI_UPD:-100}
 cgi_post() {
 	CGI_UPD=$((CGI_UPD + 1))
 	printf '{"update_id":%d,"message":{"message_id":%d,"date":%d,"chat":{"id":%d,"type":"private","first_name":"Ann"},"from":{"id":%d,"is_bot":false,"first_name":"Ann"},%s}}' \
-		"$CGI_UPD" "$CGI_UPD" "$(date +%s)" "$CHAT" "$CHAT" "$1" >"$T_TMP/body"
+		"$CGI_UPD" "$CGI_UPD" "${CGI_DATE:-$(date +%s)}" "$CHAT" "$CHAT" "$1" >"$T_TMP/body"
 	env GATEWAY_INTERFACE=CGI/1.1 REQUEST_METHOD=POST SCRIPT_NAME=/tg PATH_INFO="/$CGI_BOT" \
 		CONTENT_TYPE=application/json CONTENT_LENGTH="$(wc -c <"$T_TMP/body")" \
 		HTTP_X_TELEGRAM_BOT_API_SECRET_TOKEN="$CGI_SECRET" \

@@ -98,6 +98,30 @@ expect_rc quiet-valid 0
 expect_lines quiet-no-stderr "$T_TMP/err" 0
 expect_lines quiet-no-stdout "$T_TMP/out" 0
 
+# check -c CONF: the config and every flow it names, exit 0/1, as nginx -t.
+printf '[server]\ndb = sqlite:%s/c.db\n\n[bot demo]\nflow = %s\ntoken_env = NOT_SET_HERE\n\n[bot other]\nflow = warn.json\ntoken_env = NOT_SET_HERE\n' \
+	"$T_TMP" "$SRCDIR/flows/onboarding.json" >"$T_TMP/check.conf"
+run env -u NOT_SET_HERE "$BLUEFLOW" check -c "$T_TMP/check.conf"
+expect_rc check-config-ok 0
+expect_out check-config-ok-says "check.conf: ok: 2 bots"
+expect_out check-config-flow-ok "flows/onboarding.json: ok:"
+expect_err check-config-flow-warning "warn.json: /1: warning: unreachable:"
+run "$BLUEFLOW" check -q -c "$T_TMP/check.conf"
+expect_rc check-config-quiet 0
+expect_lines check-config-quiet-silent "$T_TMP/out" 0
+sed -i "s|^flow = warn.json|flow = two.json|" "$T_TMP/check.conf"
+run "$BLUEFLOW" check -c "$T_TMP/check.conf"
+expect_rc check-config-bad-flow 1
+expect_err check-config-bad-flow-says "two.json: /0: node-schema: missing \"key_to_save\""
+sed -i "s|^\[server\]|&\nworker = 2|" "$T_TMP/check.conf"
+run "$BLUEFLOW" check -c "$T_TMP/check.conf"
+expect_rc check-config-bad 1
+expect_err check-config-bad-says "check.conf: line 2: config: [server] unknown key \"worker\"; did you mean \"workers\"?"
+run "$BLUEFLOW" check -c
+expect_rc check-config-no-file 2
+run "$BLUEFLOW" check --help
+expect_out check-help-config "blueflow check [-q] -c blueflow.conf"
+
 # The README's example of `blueflow check` output is the real output.
 while IFS= read -r line; do
 	grep -qxF -- "$line" README.md || fail readme-check-example "README lacks: $line"
@@ -126,12 +150,13 @@ conf "$T_TMP/no/such/dir/s.sock" "$SRCDIR/flows/onboarding.json"
 run env CLI_TOKEN=1:x "$BLUEFLOW" serve -c "$T_TMP/serve.conf" --foreground
 expect_rc serve-socket-folder-missing 1
 expect_err serve-socket-folder-says "create its folder first"
-python3 -c 'import socket,sys,time; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(); time.sleep(5)' "$T_TMP/taken.sock" &
+python3 -c 'import socket,sys,time; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(); time.sleep(30)' "$T_TMP/taken.sock" &
 taker=$!
 i=0
 while [ ! -S "$T_TMP/taken.sock" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 conf "$T_TMP/taken.sock" "$SRCDIR/flows/onboarding.json"
-run env CLI_TOKEN=1:x "$BLUEFLOW" serve -c "$T_TMP/serve.conf" --foreground
+# (a timeout: on a loaded machine a serve that wrongly starts must not hang the test)
+run env CLI_TOKEN=1:x timeout 20 "$BLUEFLOW" serve -c "$T_TMP/serve.conf" --foreground
 expect_rc serve-socket-taken 1
 expect_err serve-socket-taken-says "another server is already listening there"
 kill "$taker" 2>/dev/null
@@ -191,6 +216,27 @@ run env CLI_TOKEN=1:x "$BLUEFLOW" db migrate -c "$T_TMP/serve.conf"
 expect_rc config-unknown-key 1
 expect_err config-unknown-key-lists '[server] unknown key "frobnicate"; the known keys are listen, workers, db,'
 
+# A port outside 1-65535, or none: refused at start with the config line
+# (a port of 99999 once bound a random port while the log said 99999).
+for l in 127.0.0.1:99999 127.0.0.1: 127.0.0.1:0 localhost:http; do
+	conf "$l" "$SRCDIR/flows/onboarding.json"
+	run env CLI_TOKEN=1:x timeout 10 "$BLUEFLOW" serve -c "$T_TMP/serve.conf" --foreground
+	expect_rc "serve-listen-port-$l" 1
+	expect_err "serve-listen-port-$l-says" "serve.conf: line 3: config: [server] listen = $l: the port must be a number from 1 to 65535"
+done
+conf 9000 "$SRCDIR/flows/onboarding.json"
+run env CLI_TOKEN=1:x timeout 10 "$BLUEFLOW" serve -c "$T_TMP/serve.conf" --foreground
+expect_rc serve-listen-no-colon 1
+expect_err serve-listen-no-colon-says "serve.conf: line 3: config: [server] listen = 9000: use a socket path"
+
+# A bad bot name is reported once, however many keys its section has.
+conf "$T_TMP/s.sock" "$SRCDIR/flows/onboarding.json"
+printf '\n[bot Sales Bot]\nflow = x.json\ntoken_env = CLI_TOKEN\nusername = x\n' >>"$T_TMP/serve.conf"
+run env CLI_TOKEN=1:x "$BLUEFLOW" serve -c "$T_TMP/serve.conf" --foreground
+expect_rc config-bad-bot-name 1
+[ "$(grep -c 'a bot name is 1 to 32' "$T_TMP/err")" = 1 ] && ok config-bad-bot-name-once ||
+	fail config-bad-bot-name-once "$(cat "$T_TMP/err")"
+
 # The store's folder is missing, or is a file.
 : >"$T_TMP/plain"
 for c in no-folder:no-such-dir under-file:plain; do
@@ -228,6 +274,25 @@ storage_case() {	# NAME STORAGE TEXT
 storage_case file "$T_TMP/plain" "is a file, not a folder; point storage at a folder"
 storage_case under-file "$T_TMP/plain/files" "a part of that path is a file, not a folder"
 storage_case no-parent "$T_TMP/no/files" "create its parent first (mkdir -p $T_TMP/no)"
+
+# serve in the background says where it went: its pid, the log, pid_file.
+conf "$T_TMP/bg.sock" "$SRCDIR/flows/onboarding.json"
+sed -i "s|^listen = .*|&\npid_file = $T_TMP/bg.pid\nworkers = 1|" "$T_TMP/serve.conf"
+env CLI_TOKEN=1:x timeout 20 "$BLUEFLOW" serve -c "$T_TMP/serve.conf" >"$T_TMP/out" 2>>"$T_TMP/bg.log"
+RC=$?
+bgpid=$(sed -n 's/^blueflow serve: running in the background, pid \([0-9]*\)$/\1/p' "$T_TMP/out")
+expect_rc serve-background 0
+[ -n "$bgpid" ] && ok serve-background-pid || fail serve-background-pid "$(cat "$T_TMP/out")"
+expect_out serve-background-log "  log:   $T_TMP/bg.log"
+expect_out serve-background-stop "  stop:  kill $bgpid (pid_file $T_TMP/bg.pid holds the pid)"
+i=0
+while [ ! -s "$T_TMP/bg.pid" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+[ "$(cat "$T_TMP/bg.pid" 2>/dev/null)" = "$bgpid" ] && ok serve-background-pid-file ||
+	fail serve-background-pid-file "$(cat "$T_TMP/bg.pid" 2>&1) vs $bgpid"
+[ -n "$bgpid" ] && kill "$bgpid" 2>/dev/null
+i=0
+while [ -n "$bgpid" ] && kill -0 "$bgpid" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+grep -q '"event":"stopped"' "$T_TMP/bg.log" && ok serve-background-logged || fail serve-background-logged "$(cat "$T_TMP/bg.log")"
 
 # A directory given as the flow.
 conf "$T_TMP/s.sock" "$T_TMP/conf.d"

@@ -134,4 +134,26 @@ for s in server bot; do
 	fi
 done
 
+# Comments: README, the manual and the sample config say the same, and the
+# binary does what they say (# and ; lines; " ;" after a value; a # after
+# a value belongs to it).
+comments_rule() {	# FILE: the "Comments: ..." sentence, on one line
+	sed -e 's/^# //' -e 's/\\-/-/g' "$1" | tr '\n' ' ' |
+		grep -o 'Comments: .*part of the value)\.' | sed 's/  */ /g'
+}
+rule=$(comments_rule "$SRCDIR/README.md")
+[ -n "$rule" ] && ok comments-rule-in-readme || fail comments-rule-in-readme "README.md has no \"Comments: ...\" sentence"
+for f in docs/blueflow.1.in dist/blueflow.conf.in; do
+	[ "$(comments_rule "$SRCDIR/$f")" = "$rule" ] && ok "comments-rule-$f" ||
+		fail "comments-rule-$f" "says \"$(comments_rule "$SRCDIR/$f")\", README \"$rule\""
+done
+printf '[server]\n# a comment\n; a comment\nworkers = 2 ; two\n\n[bot demo]\nflow = %s\ntoken_env = T\n' \
+	"$SRCDIR/flows/onboarding.json" >"$T_TMP/comments.conf"
+run "$BLUEFLOW" check -q -c "$T_TMP/comments.conf"
+expect_rc comments-as-said 0
+sed -i 's/^workers = 2 ; two$/workers = 2 # two/' "$T_TMP/comments.conf"
+run "$BLUEFLOW" check -q -c "$T_TMP/comments.conf"
+expect_rc comments-hash-after-value-is-value 1
+expect_err comments-hash-after-value-says "workers = 2 # two: must be a whole number"
+
 finish

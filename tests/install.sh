@@ -32,7 +32,7 @@ if [ "$RC" -ne 0 ]; then
 	finish
 	exit 1
 fi
-bindir='' man1dir='' sysconfdir='' pkgdatadir='' systemdsystemunitdir='' version=''
+bindir='' man1dir='' sysconfdir='' pkgdatadir='' docdir='' systemdsystemunitdir='' version=''
 eval "$(cat "$T_TMP/out")"
 ok install-dirs
 CONFDIR=$sysconfdir/blueflow
@@ -49,6 +49,7 @@ $CONFDIR/blueflow.env 600
 $pkgdatadir/examples/blueflow.conf 644
 $pkgdatadir/examples/blueflow.env 644
 $pkgdatadir/nginx/blueflow.conf 644
+$docdir/flows.md 644
 EOF
 	for f in "$SRCDIR"/sql/*/*.sql; do
 		d=${f%/*}
@@ -103,6 +104,16 @@ ENVF=$ROOT$CONFDIR/blueflow.env
 MAN=$ROOT$man1dir/blueflow.1
 left=$(grep -Hn '@[A-Za-z_]*@' "$UNIT" "$CONF" "$ENVF" "$MAN" 2>/dev/null)
 [ -z "$left" ] && ok no-placeholder-left || fail no-placeholder-left "$left"
+
+# every installed file the manual names is installed (the flow reference
+# and the schema it points to)
+named=$(unmagic "$MAN" | grep -o "\($pkgdatadir\|$(dirname "$docdir")\)/[A-Za-z0-9_./-]*[A-Za-z0-9]" | sort -u)
+gone=
+for f in $named; do [ -e "$ROOT$f" ] || gone="$gone $f"; done
+echo "$named" | grep -q "flows.md$" && [ -z "$gone" ] && ok man-named-files-installed ||
+	fail man-named-files-installed "named: $named; missing:$gone"
+cmp -s "$SRCDIR/docs/flows.md" "$ROOT$docdir/flows.md" && ok flow-reference-installed ||
+	fail flow-reference-installed "$docdir/flows.md differs from docs/flows.md"
 
 # --- the unit ---------------------------------------------------------------
 # unit_has LINE: the unit has exactly this line

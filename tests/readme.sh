@@ -72,4 +72,67 @@ PY
 while read -r l; do
 	[ -e "$SRCDIR/$l" ] && ok "link-$l" || fail "link-$l" "README links to $l, which does not exist"
 done <"$T_TMP/links"
+# --- the update posted by hand: the README's here-document makes the body,
+# its curl line's headers reach the webhook (blueflow as plain CGI, as in
+# tests/cgi_lib.sh), the bot answers inline; the same message two days old
+# gets the README's "too late" sentence.
+python3 - "$README" "$T_TMP" <<'PY' >"$T_TMP/curl.why" 2>&1
+import re, sys
+text = open(sys.argv[1], encoding="utf-8").read()
+block = [b for b in re.findall(r"^```sh\n(.*?)^```", text, re.S | re.M)
+         if "X-Telegram-Bot-Api-Secret-Token" in b][0]
+doc = re.search(r"^cat >update\.json <<EOF\n.*?^EOF\n", block, re.S | re.M).group(0)
+open(sys.argv[2] + "/make_update.sh", "w").write(doc)
+curl = block[block.index("curl "):]
+url = re.search(r"curl -sS (https://[^ ]*/tg/([a-z0-9_-]+))", curl)
+headers = re.findall(r"-H ['\"]([A-Za-z-]+): ([^'\"]*)['\"]", curl)
+assert "--data-binary @update.json" in curl, curl
+with open(sys.argv[2] + "/curl.env", "w") as f:
+    f.write("BOTNAME=%s\n" % url.group(2))
+    for name, value in headers:
+        f.write("%s\t%s\n" % (name, value))
+late = re.search(r'answered\s+"(Sorry, [^"]*)"', text)
+open(sys.argv[2] + "/late.txt", "w").write(" ".join(late.group(1).split()))
+PY
+if [ $? -ne 0 ]; then
+	fail readme-update-found "$(tail -n 3 "$T_TMP/curl.why")"
+else
+	ok readme-update-found
+	BOTNAME=$(sed -n 's/^BOTNAME=//p' "$T_TMP/curl.env")
+	export ONBOARDING_TOKEN=1:readme-Token ONBOARDING_SECRET=readme-Secret_1
+	secret "$ONBOARDING_TOKEN"
+	secret "$ONBOARDING_SECRET"
+	printf '[server]\ndb = sqlite:%s/r.db\nstorage = %s/files\napi_base = http://127.0.0.1:1\n\n[bot %s]\nflow = %s/flows/onboarding.json\ntoken_env = ONBOARDING_TOKEN\nsecret_env = ONBOARDING_SECRET\n' \
+		"$T_TMP" "$T_TMP" "$BOTNAME" "$SRCDIR" >"$T_TMP/r.conf"
+	# post BODY: as the curl line does, through CGI (HTTP_ + the header's name)
+	post() {
+		set --
+		while IFS="$(printf '\t')" read -r name value; do
+			case $name in BOTNAME=*) continue ;; esac
+			value=$(eval "printf '%s' \"$value\"")
+			if [ "$name" = Content-Type ]; then set -- "$@" "CONTENT_TYPE=$value"
+			else set -- "$@" "HTTP_$(echo "$name" | tr 'a-z-' 'A-Z_')=$value"; fi
+		done <"$T_TMP/curl.env"
+		env GATEWAY_INTERFACE=CGI/1.1 REQUEST_METHOD=POST SCRIPT_NAME=/tg PATH_INFO="/$BOTNAME" \
+			CONTENT_LENGTH="$(wc -c <"$T_TMP/update.json")" "$@" \
+			"$BLUEFLOW" serve -c "$T_TMP/r.conf" <"$T_TMP/update.json" >"$T_TMP/reply" 2>>"$T_TMP/cgi.log"
+	}
+	(cd "$T_TMP" && sh make_update.sh)
+	post
+	grep -q '^Status: 200' "$T_TMP/reply" &&
+		grep -q '"event":"update","bot":"'"$BOTNAME"'","update_id":1001,"chat_id":42,.*"outcome":"advanced"' "$T_TMP/cgi.log" &&
+		ok readme-update-answered ||
+		fail readme-update-answered "$(head -c 400 "$T_TMP/reply") $(tail -n 2 "$T_TMP/cgi.log")"
+	python3 - "$T_TMP/update.json" <<'PY'
+import json, sys
+u = json.load(open(sys.argv[1]))
+u["update_id"] += 1
+u["message"]["date"] -= 2 * 86400
+u["message"]["chat"]["id"] = u["message"]["from"]["id"] = 43   # nothing queued before it
+json.dump(u, open(sys.argv[1], "w"))
+PY
+	post
+	grep -qF "$(cat "$T_TMP/late.txt")" "$T_TMP/reply" && ok readme-update-too-late ||
+		fail readme-update-too-late "README says \"$(cat "$T_TMP/late.txt")\"; the reply: $(head -c 400 "$T_TMP/reply")"
+fi
 finish

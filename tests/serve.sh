@@ -191,6 +191,20 @@ supervisor() {
 	kill -0 "$SERVE_PID" 2>/dev/null && fail second-term-stops "still running" || ok second-term-stops
 	wait "$SERVE_PID" 2>/dev/null
 	[ ! -e "$T_TMP/bf.pid" ] && ok pid-file-removed || fail pid-file-removed "still there"
+	# a clean stop where every process gets the TERM (a service manager's
+	# KillMode=control-group, `kill -- -PGID`): each child's end is info
+	: >"$T_TMP/serve.log"
+	setsid "$BLUEFLOW" serve -c "$T_TMP/blueflow.conf" --foreground 2>>"$T_TMP/serve.log" &
+	SERVE_PID=$!
+	i=0
+	while [ ! -S "$T_TMP/bf.sock" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+	sleep 0.5
+	[ "$(ps -o pgid= -p "$SERVE_PID" | tr -d ' ')" = "$SERVE_PID" ] || fail group-stop-setup "serve is not its group's leader"
+	kill -TERM "-$SERVE_PID"
+	wait "$SERVE_PID" 2>/dev/null
+	grep -q '"level":"info".*"event":"child exit".*"signal":"Terminated"' "$T_TMP/serve.log" &&
+		! grep -q '"level":"warn"' "$T_TMP/serve.log" && ok group-stop-logged-info ||
+		fail group-stop-logged-info "$(cat "$T_TMP/serve.log")"
 }
 supervisor
 

@@ -51,9 +51,44 @@ python3 "$SRCDIR/tests/fake_botapi.py" ctl "http://127.0.0.1:$PORT" webhook \
 run "$BLUEFLOW" webhook info demo -c "$T_TMP/b.conf"
 expect_out info-last-error "last error: Wrong response from the webhook: 503 Service Unavailable at 2023-11-14 22:13:20 UTC"
 expect_out info-pending-7 "updates waiting: 7"
-run "$BLUEFLOW" webhook set demo --url http://bot.example/tg/demo -c "$T_TMP/b.conf"
-expect_rc telegram-refuses-http 1
-expect_err telegram-refusal-shown "Telegram refused (400): Bad Request: bad webhook: An HTTPS URL must be provided for webhook"
+# URLs Telegram would refuse, or nginx would not route to the bot: refused
+# here, before anything is sent
+sets() { grep -c setWebhook "$T_TMP/calls.jsonl"; }
+sets_before=$(sets)
+url_refused() {	# NAME URL TEXT
+	run "$BLUEFLOW" webhook set demo --url "$2" -c "$T_TMP/b.conf"
+	expect_rc "url-$1-refused" 1
+	expect_err "url-$1-says" "blueflow webhook set: --url $2: $3"
+}
+url_refused http http://bot.example/tg/demo "Telegram only calls https:// URLs"
+url_refused port https://bot.example:9999/tg/demo "Telegram only calls the ports 443, 80, 88 and 8443"
+url_refused path https://bot.example/tg/other "the path must end in /tg/demo"
+url_refused no-path https://bot.example:8443 "the path must end in /tg/demo, where nginx hands the bot's updates to blueflow, e.g. https://bot.example:8443/tg/demo"
+url_refused no-host https:///tg/demo "no host"
+[ "$(sets)" = "$sets_before" ] && ok url-refused-locally || fail url-refused-locally "$(tail -n 3 "$T_TMP/calls.jsonl")"
+for u in https://bot.example:8443/tg/demo https://bot.example:88/tg/demo https://10.0.0.1/tg/demo "https://[::1]:443/x/tg/demo"; do
+	run "$BLUEFLOW" webhook set demo --url "$u" -c "$T_TMP/b.conf"
+	expect_rc "url-ok-$u" 0
+done
+# the config's url key: the same check, naming the line
+sed 's|^max_connections.*|&\nurl = https://bot.example:9999/tg/demo|' "$T_TMP/b.conf" >"$T_TMP/url.conf"
+run "$BLUEFLOW" webhook set demo -c "$T_TMP/url.conf"
+expect_rc config-url-port 1
+expect_err config-url-port-says "url.conf: line 10: config: [bot demo] url = https://bot.example:9999/tg/demo: Telegram only calls the ports 443, 80, 88 and 8443"
+# set needs the secret, and says to write it as a value (not a command)
+run env -u WH_SECRET "$BLUEFLOW" webhook set demo --url https://bot.example/tg/demo -c "$T_TMP/b.conf"
+expect_rc set-without-secret 1
+expect_err set-without-secret-says "set the environment variable WH_SECRET (secret_env), e.g. to what \`openssl rand -hex 32\` prints, made once and written as a value"
+# info and delete need the token only: not the secret, not the flow
+run env -u WH_SECRET "$BLUEFLOW" webhook info demo -c "$T_TMP/b.conf"
+expect_rc info-without-secret 0
+expect_out info-without-secret-says "url: https://"
+run env -u WH_TOKEN "$BLUEFLOW" webhook info demo -c "$T_TMP/b.conf"
+expect_rc info-without-token 1
+expect_err info-without-token-says "set the environment variable WH_TOKEN (token_env)"
+run "$BLUEFLOW" webhook info nobot -c "$T_TMP/b.conf"
+expect_rc info-unknown-bot 1
+expect_err info-unknown-bot-says 'no bot "nobot"'
 run env WH_SECRET='bad secret!' "$BLUEFLOW" webhook set demo --url https://bot.example/tg/demo -c "$T_TMP/b.conf"
 expect_rc bad-secret-refused 1
 expect_err bad-secret-says "must be 1 to 256 of A-Z, a-z, 0-9, '_' and '-'"
