@@ -1,7 +1,7 @@
 /* common.h - what the commands share: loading a flow, the config or a
  * whole app with their problems printed, opening the operator's store,
- * formatting times. Each returns 0, or -1 once it has said why on stderr
- * (the command then exits with CMD_FAIL). */
+ * formatting times. The loaders and cli_store_open return 0, or -1 once
+ * they have said why on stderr (the command then exits with CMD_FAIL). */
 #ifndef BLUEFLOW_CLI_COMMON_H
 #define BLUEFLOW_CLI_COMMON_H
 
