@@ -83,7 +83,7 @@ int cmd_chat(int argc, char **argv)
 		fprintf(stderr, "blueflow chat forget: no chat %lld of %s: nothing is "
 			"kept about it (check the id; `blueflow export %s` lists the "
 			"chats)\n", chat_id, argv[2], argv[2]);
-		cmd_store_close(&cs);
+		cli_store_close(&cs);
 		return CMD_FAIL;
 	}
 	printf("blueflow chat forget: chat %lld of %s: %lld row%s and %d file%s deleted\n",

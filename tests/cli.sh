@@ -150,10 +150,12 @@ conf "$T_TMP/no/such/dir/s.sock" "$SRCDIR/flows/onboarding.json"
 run env CLI_TOKEN=1:x "$BLUEFLOW" serve -c "$T_TMP/serve.conf" --foreground
 expect_rc serve-socket-folder-missing 1
 expect_err serve-socket-folder-says "create its folder first"
-python3 -c 'import socket,sys,time; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(); time.sleep(30)' "$T_TMP/taken.sock" &
+# (ready is written once it listens: a socket file that is bound but not yet
+# listening refuses connections, which serve rightly takes for a stale one)
+python3 -c 'import socket,sys,time; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(); open(sys.argv[2], "w").close(); time.sleep(60)' "$T_TMP/taken.sock" "$T_TMP/taken.ready" &
 taker=$!
 i=0
-while [ ! -S "$T_TMP/taken.sock" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+while [ ! -e "$T_TMP/taken.ready" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
 conf "$T_TMP/taken.sock" "$SRCDIR/flows/onboarding.json"
 # (a timeout: on a loaded machine a serve that wrongly starts must not hang the test)
 run env CLI_TOKEN=1:x timeout 20 "$BLUEFLOW" serve -c "$T_TMP/serve.conf" --foreground
