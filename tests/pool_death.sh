@@ -11,7 +11,7 @@
 # the pid file's.
 set -u
 . "$SRCDIR/tests/lib.sh"
-. "$SRCDIR/tests/pg.sh"
+. "$SRCDIR/tests/pg_lib.sh"
 . "$SRCDIR/tests/botapi_lib.sh"
 
 TOKEN=777002:death-Test_token
@@ -22,24 +22,10 @@ botapi_start "$TOKEN" && ok fake-started ||
 ctl() { botapi_ctl "$@"; }
 WORKERS=2
 
-# running PID: PID runs (a zombie waiting for its reaper counts as gone).
-running() {
-	[ -r "/proc/$1/stat" ] || return 1
-	case $(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null) in Z*|X*|'') return 1 ;; esac
-}
-
 # ours PID: PID is a process of a pool this test started (so that what a
 # failing test leaves behind is stopped, and nothing else).
 ours() {
 	tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | grep -qF "$T_TMP/pool.conf"
-}
-
-# bindable PORT: a new server could listen on 127.0.0.1:PORT now.
-bindable() {
-	python3 -c 'import socket, sys
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", int(sys.argv[1])))' "$1" 2>/dev/null
 }
 
 # healthz: GET /healthz from the pool over FastCGI; prints the body.
@@ -71,7 +57,7 @@ PY
 
 # write_conf DB [PID_FILE]: the pool's config, on a free port.
 write_conf() {
-	LPORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	LPORT=$(free_port 7500)
 	cat >"$T_TMP/pool.conf" <<CONF
 [server]
 db = $1
@@ -93,7 +79,7 @@ start_pool() {
 	POOL=$!
 	at_exit "kill -TERM $POOL 2>/dev/null; wait $POOL 2>/dev/null"
 	sp_n=0
-	while running "$POOL" && [ $sp_n -lt 100 ] &&
+	while alive "$POOL" && [ $sp_n -lt 100 ] &&
 		! healthz 2>/dev/null | grep -q '"status":"ok"'; do
 		sleep 0.1
 		sp_n=$((sp_n + 1))
@@ -120,14 +106,14 @@ kill_pool() {
 	kp_n=0
 	while :; do
 		kp_left=
-		for k in $KIDS; do running "$k" && kp_left="$kp_left $k"; done
+		for k in $KIDS; do alive "$k" && kp_left="$kp_left $k"; done
 		[ -z "$kp_left" ] || [ $kp_n -ge 40 ] && break
 		sleep 0.05
 		kp_n=$((kp_n + 1))
 	done
 	[ -z "$kp_left" ] && ok "$1-children-gone-within-2s" ||
 		fail "$1-children-gone-within-2s" "still running:$kp_left"
-	bindable "$LPORT" && ok "$1-port-free" || fail "$1-port-free" "127.0.0.1:$LPORT is taken"
+	! port_busy "$LPORT" && ok "$1-port-free" || fail "$1-port-free" "127.0.0.1:$LPORT is taken"
 	# what is left must not disturb the next checks
 	for k in $kp_left; do kill -KILL "$k" 2>/dev/null; done
 }
@@ -223,8 +209,8 @@ fi
 # once it may run again it leaves too
 kill -CONT "$victim"
 i=0
-while running "$victim" && [ $i -lt 40 ]; do sleep 0.05; i=$((i + 1)); done
-running "$victim" && fail leftover-leaves-once-continued "still running" ||
+while alive "$victim" && [ $i -lt 40 ]; do sleep 0.05; i=$((i + 1)); done
+alive "$victim" && fail leftover-leaves-once-continued "still running" ||
 	ok leftover-leaves-once-continued
 start_pool after-leftover
 stop_pool
