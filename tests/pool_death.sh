@@ -11,7 +11,7 @@
 # the pid file's.
 set -u
 . "$SRCDIR/tests/lib.sh"
-. "$SRCDIR/tests/pg.sh"
+. "$SRCDIR/tests/pg_lib.sh"
 . "$SRCDIR/tests/botapi_lib.sh"
 
 TOKEN=777002:death-Test_token
