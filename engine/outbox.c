@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "engine/botapi.h"
 #include "engine/log.h"
@@ -17,6 +19,7 @@ struct outbox_flight {
 	struct store_outbox_row row;
 	struct outbox_bot *bot;
 	double start_at;
+	double leased_at;            /* when its lease was last taken or renewed */
 	unsigned long long seq;      /* order taken: the oldest waiting goes first */
 	CURL *easy;
 	struct curl_slist *headers;
@@ -32,6 +35,21 @@ static double outbox_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* A token no other sender has: random, or the pid and the time. */
+static void outbox_owner(struct outbox *o)
+{
+	unsigned char r[16];
+	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r)) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		snprintf(o->owner, sizeof(o->owner), "%ld.%lld.%ld", (long)getpid(),
+			(long long)ts.tv_sec, ts.tv_nsec);
+		return;
+	}
+	for (size_t i = 0; i < sizeof(r); i++)
+		snprintf(o->owner + 2 * i, 3, "%02x", r[i]);
+}
+
 int outbox_init(struct outbox *o, struct store *store, const char *api_base,
 	struct outbox_bot *bots, unsigned n_bots, double rate_bot, double rate_chat,
 	double rate_group)
@@ -44,6 +62,7 @@ int outbox_init(struct outbox *o, struct store *store, const char *api_base,
 	o->rate_bot = rate_bot;
 	o->rate_chat = rate_chat;
 	o->rate_group = rate_group;
+	outbox_owner(o);
 	o->multi = curl_multi_init();
 	o->flights = calloc(OUTBOX_FLIGHTS, sizeof(*o->flights));
 	o->chats = calloc(OUTBOX_CHATS, sizeof(*o->chats));
@@ -147,7 +166,8 @@ static int outbox_record(struct outbox *o, struct outbox_flight *f, int result,
 	int delay, const char *error)
 {
 	struct store_err e;
-	int rc = o->store->ops->outbox_done(o->store, f->row.id, result, delay, error, &e);
+	int rc = o->store->ops->outbox_done(o->store, o->owner, f->row.id, result, delay,
+		error, &e);
 	if (rc != STORE_OK)
 		snprintf(o->last_error, sizeof(o->last_error), "%s", e.msg);
 	if (result == OUTBOX_SENT)
@@ -223,6 +243,45 @@ static int outbox_start(struct outbox *o, struct outbox_flight *f)
 		return outbox_record(o, f, OUTBOX_LATER, 1, NULL);
 	f->state = F_ACTIVE;
 	return STORE_OK;
+}
+
+/* Whether f's call is still this sender's to start, its lease renewed
+ * unless taken or renewed just now (so that more of it is left than a
+ * call may take). 1 yes; 0 no: another sender took it over after the
+ * lease ran out, or it is done, and f is let go; -1 the store failed. */
+static int outbox_hold(struct outbox *o, struct outbox_flight *f)
+{
+	struct store_err e;
+	struct log_line l;
+	double now = outbox_now();
+	int held = 0;
+
+	if (now - f->leased_at <= OUTBOX_FRESH)
+		return 1;
+	if (o->store->ops->outbox_renew(o->store, o->owner, f->row.id, OUTBOX_LEASE,
+	    &held, &e) != STORE_OK) {
+		snprintf(o->last_error, sizeof(o->last_error), "%s", e.msg);
+		return -1;
+	}
+	if (held) {
+		f->leased_at = now;
+		return 1;
+	}
+	log_start(&l, "info", "call taken over");
+	log_str(&l, "bot", f->row.bot);
+	log_int(&l, "chat_id", f->row.chat_id);
+	log_end(&l);
+	outbox_release(o, f);
+	return 0;
+}
+
+/* The flight holding call id, or NULL. */
+static struct outbox_flight *outbox_in_hand(struct outbox *o, long long id)
+{
+	for (int i = 0; i < OUTBOX_FLIGHTS; i++)
+		if (o->flights[i].state != F_FREE && o->flights[i].row.id == id)
+			return &o->flights[i];
+	return NULL;
 }
 
 static int outbox_retry_delay(int attempts)
@@ -303,6 +362,7 @@ static int outbox_take(struct outbox *o)
 {
 	struct store_outbox_row rows[OUTBOX_FLIGHTS];
 	struct store_err e;
+	double at = outbox_now();
 	int free_slots = 0, n = 0, rc;
 
 	for (int i = 0; i < OUTBOX_FLIGHTS; i++) {
@@ -313,19 +373,27 @@ static int outbox_take(struct outbox *o)
 	}
 	if (free_slots == 0 || o->draining)
 		return STORE_OK;
-	rc = o->store->ops->outbox_take(o->store, free_slots, OUTBOX_LEASE, rows, &n, &e);
+	rc = o->store->ops->outbox_take(o->store, o->owner, free_slots, OUTBOX_LEASE, rows,
+		&n, &e);
 	if (rc != STORE_OK) {
 		snprintf(o->last_error, sizeof(o->last_error), "%s", e.msg);
 		return rc;
 	}
 	for (int i = 0, slot = 0; i < n; i++) {
-		struct outbox_flight *f;
+		struct outbox_flight *f = outbox_in_hand(o, rows[i].id);
+		if (f) {
+			/* its lease ran out while it waited or was in flight; ours again */
+			f->leased_at = at;
+			free(rows[i].params);
+			continue;
+		}
 		while (o->flights[slot].state != F_FREE)
 			slot++;
 		f = &o->flights[slot];
 		f->row = rows[i];
 		f->bot = outbox_bot(o, rows[i].bot);
 		f->start_at = outbox_chat(o, rows[i].bot, rows[i].chat_id)->next;
+		f->leased_at = at;
 		f->seq = ++o->seq;
 		f->state = F_WAITING;
 		if (f->bot == NULL || f->bot->token[0] == '\0')
@@ -349,13 +417,21 @@ int outbox_step(struct outbox *o, int wait_ms, int extra_fd)
 	/* start what may go, oldest taken first, so none waits for ever */
 	for (;;) {
 		struct outbox_flight *oldest = NULL;
+		int held;
 		for (int i = 0; i < OUTBOX_FLIGHTS; i++) {
 			struct outbox_flight *f = &o->flights[i];
 			if (f->state == F_WAITING && f->start_at <= now && f->bot->next <= now &&
 			    (oldest == NULL || f->seq < oldest->seq))
 				oldest = f;
 		}
-		if (oldest == NULL || !outbox_bot_token(o, oldest->bot, now))
+		if (oldest == NULL)
+			break;
+		held = outbox_hold(o, oldest);
+		if (held < 0)
+			return -1;
+		if (held == 0)
+			continue;
+		if (!outbox_bot_token(o, oldest->bot, now))
 			break;
 		outbox_start(o, oldest);
 	}

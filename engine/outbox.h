@@ -4,7 +4,16 @@
  * rate limits (per bot, per chat, per group), honours retry_after on 429,
  * retries 5xx and network failures after 1, 3 and 9 s, and turns what can
  * never work into dead letters (a blocked chat drops its pending calls; a
- * group that became a supergroup has its chat moved). */
+ * group that became a supergroup has its chat moved).
+ *
+ * A lease is the sender's (its owner token) until another sender takes
+ * the call over, which it may once the lease ran out. A call is started
+ * only while the sender still holds it (renewed first unless taken just
+ * now), so a sender that stalled past its lease (a loaded machine, a
+ * stopped process) drops what was taken over instead of sending it
+ * again. Delivery is at least once only where a sender dies, or stalls
+ * longer than a lease's rest, after a request left and before its
+ * answer was recorded: another sender then sends that call again. */
 #ifndef BLUEFLOW_OUTBOX_H
 #define BLUEFLOW_OUTBOX_H
 
@@ -12,6 +21,7 @@
 
 #define OUTBOX_FLIGHTS 64        /* calls in flight or waiting at once */
 #define OUTBOX_LEASE 15          /* seconds a taken call stays ours (> the call timeout) */
+#define OUTBOX_FRESH 2.0         /* a lease older than this is renewed before its call starts */
 #define OUTBOX_TRIES 4           /* a call is tried at most this often */
 #define OUTBOX_CHATS 4096        /* chats whose last send time is kept */
 #define OUTBOX_TAKE_EVERY 0.05   /* seconds between asking the store for calls */
@@ -47,6 +57,7 @@ struct outbox {
 	int draining;                /* stopping: take nothing new */
 	double last_take;            /* when the store was last asked for calls */
 	unsigned long long seq;      /* calls taken so far */
+	char owner[33];              /* this sender's lease token: random hex */
 	char last_error[256];
 };
 

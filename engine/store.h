@@ -23,7 +23,7 @@
 #define STORE_TRANSIENT (-1)      /* retry later: connection lost, lock timeout, busy */
 #define STORE_PERMANENT (-2)      /* will never succeed: bad data */
 
-#define STORE_VERSION 2           /* of struct store_ops */
+#define STORE_VERSION 3           /* of struct store_ops */
 #define STORE_REPLY_MAX (64 * 1024)
 #define STORE_LOCK_TIMEOUT_MS 5000
 
@@ -136,14 +136,22 @@ struct store_ops {
 	int (*ping)(struct store *s);
 	/* Applies s->lock_timeout_ms; NULL where nothing needs doing. */
 	void (*set_lock_timeout)(struct store *s, int ms);
-	/* Leases up to max due calls for lease_s seconds: of each chat only
-	 * the oldest pending call, and none of a chat whose head is leased or
-	 * not yet due. *n counts them; params are the caller's to free. */
-	int (*outbox_take)(struct store *s, int max, int lease_s,
+	/* Leases up to max due calls to owner (a sender's token) for lease_s
+	 * seconds: of each chat only the oldest pending call, and none of a
+	 * chat whose head is leased or not yet due. *n counts them; params
+	 * are the caller's to free. */
+	int (*outbox_take)(struct store *s, const char *owner, int max, int lease_s,
 		struct store_outbox_row *rows, int *n, struct store_err *e);
-	/* Records what became of a leased call (see enum store_outbox_result). */
-	int (*outbox_done)(struct store *s, long long id, int result, int delay_s,
-		const char *error, struct store_err *e);
+	/* Extends owner's lease on call id to lease_s seconds from now, if
+	 * owner still holds it (pending, and not taken by another sender
+	 * since, even when the lease ran out): *held 1, else 0. */
+	int (*outbox_renew)(struct store *s, const char *owner, long long id,
+		int lease_s, int *held, struct store_err *e);
+	/* Records what became of a leased call (see enum store_outbox_result):
+	 * OUTBOX_SENT whoever holds it (it was delivered), the others only
+	 * while owner holds it. */
+	int (*outbox_done)(struct store *s, const char *owner, long long id,
+		int result, int delay_s, const char *error, struct store_err *e);
 	/* The chat blocked the bot: marks it, and its pending calls dead. */
 	int (*outbox_blocked)(struct store *s, const char *bot, long long chat_id,
 		const char *why, struct store_err *e);

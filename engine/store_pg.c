@@ -18,8 +18,8 @@
 
 enum {
 	P_CLAIM, P_REPLY, P_LOCK, P_SAVE, P_PRUNE_UPDATES, P_PRUNE_SENT,
-	P_META_GET, P_META_SET, P_TAKE, P_SENT, P_LATER, P_RETRY, P_DEAD, P_BLOCK,
-	P_MOVE, P_COUNT
+	P_META_GET, P_META_SET, P_TAKE, P_RENEW, P_SENT, P_LATER, P_RETRY, P_DEAD,
+	P_BLOCK, P_MOVE, P_COUNT
 };
 
 /* The values statements bind, by name. Each statement lists its own
@@ -30,7 +30,7 @@ enum pg_arg {
 	A_BOT, A_CHAT_ID, A_UPDATE_ID, A_NODE, A_FLOW_HASH, A_CONTEXT, A_ATTEMPTS,
 	A_FINISHED, A_KEYBOARD, A_METHODS, A_PARAMS, A_REPLY, A_DIRS, A_TEXTS,
 	A_HOURS, A_DAYS, A_LIMIT, A_LEASE, A_NAME, A_VALUE, A_ID, A_DELAY, A_ERROR,
-	A_TO, A_COUNT
+	A_TO, A_OWNER, A_COUNT
 };
 
 #define PG_PARAMS_MAX 14
@@ -95,23 +95,29 @@ static const struct {
 		"AND o.state = 'pending' AND o.next_at <= now() "
 		"AND (o.lease_until IS NULL OR o.lease_until < now()) "
 		"ORDER BY o.next_at, o.id LIMIT $1::int FOR UPDATE OF o SKIP LOCKED) "
-		"UPDATE outbox SET lease_until = now() + make_interval(secs => $2::int) "
-		"WHERE id IN (SELECT id FROM due) "
+		"UPDATE outbox SET lease_until = now() + make_interval(secs => $2::int), "
+		"lease_owner = $3 WHERE id IN (SELECT id FROM due) "
 		"RETURNING id, bot, chat_id, method, params, attempts",
-		{ [1] = A_LIMIT, [2] = A_LEASE } },
+		{ [1] = A_LIMIT, [2] = A_LEASE, [3] = A_OWNER } },
+	[P_RENEW] = { "bf_renew", "UPDATE outbox SET lease_until = now() + "
+		"make_interval(secs => $2::int) WHERE id = $1::bigint AND state = 'pending' "
+		"AND lease_owner = $3",
+		{ [1] = A_ID, [2] = A_LEASE, [3] = A_OWNER } },
 	[P_SENT] = { "bf_sent", "UPDATE outbox SET state = 'sent', sent_at = now(), "
 		"lease_until = NULL WHERE id = $1::bigint AND state = 'pending'",
 		{ [1] = A_ID } },
 	[P_LATER] = { "bf_later", "UPDATE outbox SET next_at = now() + make_interval(secs => $2::int), "
-		"lease_until = NULL WHERE id = $1::bigint AND state = 'pending'",
-		{ [1] = A_ID, [2] = A_DELAY } },
+		"lease_until = NULL WHERE id = $1::bigint AND state = 'pending' "
+		"AND lease_owner = $3",
+		{ [1] = A_ID, [2] = A_DELAY, [3] = A_OWNER } },
 	[P_RETRY] = { "bf_retry", "UPDATE outbox SET next_at = now() + make_interval(secs => $2::int), "
 		"lease_until = NULL, attempts = attempts + 1, last_error = $3 WHERE id = $1::bigint "
-		"AND state = 'pending'",
-		{ [1] = A_ID, [2] = A_DELAY, [3] = A_ERROR } },
+		"AND state = 'pending' AND lease_owner = $4",
+		{ [1] = A_ID, [2] = A_DELAY, [3] = A_ERROR, [4] = A_OWNER } },
 	[P_DEAD] = { "bf_dead", "UPDATE outbox SET state = 'dead', lease_until = NULL, "
-		"attempts = attempts + 1, last_error = $2 WHERE id = $1::bigint AND state = 'pending'",
-		{ [1] = A_ID, [2] = A_ERROR } },
+		"attempts = attempts + 1, last_error = $2 WHERE id = $1::bigint AND state = 'pending' "
+		"AND lease_owner = $3",
+		{ [1] = A_ID, [2] = A_ERROR, [3] = A_OWNER } },
 	[P_BLOCK] = { "bf_block", "WITH c AS (UPDATE chats SET blocked = true WHERE bot = $1 "
 		"AND chat_id = $2::bigint) UPDATE outbox SET state = 'dead', lease_until = NULL, "
 		"last_error = $3 WHERE bot = $1 AND chat_id = $2::bigint AND state = 'pending'",
@@ -752,12 +758,12 @@ static int pg_reseal(struct store *base, const struct crypto_key *old, int *rows
 	return rc;
 }
 
-static int pg_outbox_take(struct store *base, int max, int lease_s,
+static int pg_outbox_take(struct store *base, const char *owner, int max, int lease_s,
 	struct store_outbox_row *rows, int *n, struct store_err *e)
 {
 	struct store_pg *s = (struct store_pg *)base;
 	char m[16], l[16];
-	const char *args[A_COUNT] = { [A_LIMIT] = m, [A_LEASE] = l };
+	const char *args[A_COUNT] = { [A_LIMIT] = m, [A_LEASE] = l, [A_OWNER] = owner };
 	PGresult *res;
 	int rc = pg_ready(s, e);
 
@@ -784,13 +790,35 @@ static int pg_outbox_take(struct store *base, int max, int lease_s,
 	return STORE_OK;
 }
 
-static int pg_outbox_done(struct store *base, long long id, int result, int delay_s,
-	const char *error, struct store_err *e)
+static int pg_outbox_renew(struct store *base, const char *owner, long long id,
+	int lease_s, int *held, struct store_err *e)
+{
+	struct store_pg *s = (struct store_pg *)base;
+	char idt[32], l[16];
+	const char *args[A_COUNT] = { [A_ID] = idt, [A_LEASE] = l, [A_OWNER] = owner };
+	PGresult *res;
+	int rc = pg_ready(s, e);
+
+	*held = 0;
+	if (rc)
+		return rc;
+	snprintf(idt, sizeof(idt), "%lld", id);
+	snprintf(l, sizeof(l), "%d", lease_s);
+	res = pg_exec(s, P_RENEW, args);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		return pg_fail(s, res, "renew a lease", e);
+	*held = strcmp(PQcmdTuples(res), "1") == 0;
+	PQclear(res);
+	return STORE_OK;
+}
+
+static int pg_outbox_done(struct store *base, const char *owner, long long id,
+	int result, int delay_s, const char *error, struct store_err *e)
 {
 	struct store_pg *s = (struct store_pg *)base;
 	char idt[32], d[16];
 	const char *args[A_COUNT] = { [A_ID] = idt, [A_DELAY] = d,
-		[A_ERROR] = error ? error : "" };
+		[A_ERROR] = error ? error : "", [A_OWNER] = owner };
 	int q = result == OUTBOX_SENT ? P_SENT : result == OUTBOX_LATER ? P_LATER :
 		result == OUTBOX_RETRY ? P_RETRY : P_DEAD;
 	PGresult *res;
@@ -919,6 +947,7 @@ static const struct store_ops pg_ops = {
 	.ping = pg_ping,
 	.set_lock_timeout = pg_set_lock_timeout,
 	.outbox_take = pg_outbox_take,
+	.outbox_renew = pg_outbox_renew,
 	.outbox_done = pg_outbox_done,
 	.outbox_blocked = pg_outbox_blocked,
 	.outbox_migrate = pg_outbox_migrate,

@@ -18,8 +18,8 @@
 enum {
 	Q_BEGIN, Q_COMMIT, Q_ROLLBACK, Q_CLAIM, Q_REPLY, Q_CHAT_NEW, Q_CHAT_GET,
 	Q_CHAT_SAVE, Q_OUTBOX, Q_SET_REPLY, Q_TRANSCRIPT, Q_PRUNE_UPDATES,
-	Q_PRUNE_SENT, Q_META_GET, Q_META_SET, Q_TAKE, Q_SENT, Q_LATER, Q_RETRY,
-	Q_DEAD, Q_BLOCK_CHAT, Q_BLOCK_CALLS, Q_MOVE_CHAT, Q_MOVE_CALLS, Q_COUNT
+	Q_PRUNE_SENT, Q_META_GET, Q_META_SET, Q_TAKE, Q_RENEW, Q_SENT, Q_LATER,
+	Q_RETRY, Q_DEAD, Q_BLOCK_CHAT, Q_BLOCK_CALLS, Q_MOVE_CHAT, Q_MOVE_CALLS, Q_COUNT
 };
 
 static const char *const sqlite_sql[Q_COUNT] = {
@@ -45,20 +45,25 @@ static const char *const sqlite_sql[Q_COUNT] = {
 	[Q_PRUNE_SENT] = "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE "
 		"state = 'sent' AND sent_at < strftime('%s', 'now') - ?1 * 86400 LIMIT ?2)",
 	[Q_META_GET] = "SELECT value FROM meta WHERE name = ?1",
-	[Q_TAKE] = "UPDATE outbox SET lease_until = strftime('%s', 'now') + ?2 WHERE id IN ("
+	[Q_TAKE] = "UPDATE outbox SET lease_until = strftime('%s', 'now') + ?2, lease_owner = ?3 "
+		"WHERE id IN ("
 		"SELECT o.id FROM (SELECT min(id) AS id FROM outbox WHERE state = 'pending' "
 		"GROUP BY bot, chat_id) h JOIN outbox o ON o.id = h.id "
 		"WHERE o.next_at <= strftime('%s', 'now') AND (o.lease_until IS NULL "
 		"OR o.lease_until < strftime('%s', 'now')) ORDER BY o.next_at, o.id LIMIT ?1) "
 		"RETURNING id, bot, chat_id, method, params, attempts",
+	[Q_RENEW] = "UPDATE outbox SET lease_until = strftime('%s', 'now') + ?2 WHERE id = ?1 "
+		"AND state = 'pending' AND lease_owner = ?3",
 	[Q_SENT] = "UPDATE outbox SET state = 'sent', sent_at = strftime('%s', 'now'), "
 		"lease_until = NULL WHERE id = ?1 AND state = 'pending'",
 	[Q_LATER] = "UPDATE outbox SET next_at = strftime('%s', 'now') + ?2, "
-		"lease_until = NULL WHERE id = ?1 AND state = 'pending'",
+		"lease_until = NULL WHERE id = ?1 AND state = 'pending' AND lease_owner = ?4",
 	[Q_RETRY] = "UPDATE outbox SET next_at = strftime('%s', 'now') + ?2, lease_until = NULL, "
-		"attempts = attempts + 1, last_error = ?3 WHERE id = ?1 AND state = 'pending'",
+		"attempts = attempts + 1, last_error = ?3 WHERE id = ?1 AND state = 'pending' "
+		"AND lease_owner = ?4",
 	[Q_DEAD] = "UPDATE outbox SET state = 'dead', lease_until = NULL, "
-		"attempts = attempts + 1, last_error = ?3 WHERE id = ?1 AND state = 'pending'",
+		"attempts = attempts + 1, last_error = ?3 WHERE id = ?1 AND state = 'pending' "
+		"AND lease_owner = ?4",
 	[Q_BLOCK_CHAT] = "UPDATE chats SET blocked = 1 WHERE bot = ?1 AND chat_id = ?2",
 	[Q_BLOCK_CALLS] = "UPDATE outbox SET state = 'dead', lease_until = NULL, last_error = ?3 "
 		"WHERE bot = ?1 AND chat_id = ?2 AND state = 'pending'",
@@ -493,7 +498,7 @@ static int sqlite_reseal(struct store *base, const struct crypto_key *old,
 	return rc;
 }
 
-static int sqlite_outbox_take(struct store *base, int max, int lease_s,
+static int sqlite_outbox_take(struct store *base, const char *owner, int max, int lease_s,
 	struct store_outbox_row *rows, int *n, struct store_err *e)
 {
 	struct store_sqlite *s = (struct store_sqlite *)base;
@@ -511,6 +516,7 @@ static int sqlite_outbox_take(struct store *base, int max, int lease_s,
 	}
 	sqlite3_bind_int(st, 1, max);
 	sqlite3_bind_int(st, 2, lease_s);
+	sqlite3_bind_text(st, 3, owner, -1, SQLITE_STATIC);
 	for (;;) {
 		struct store_outbox_row *r = &rows[*n];
 		rc = sqlite3_step(st);
@@ -536,8 +542,27 @@ static int sqlite_outbox_take(struct store *base, int max, int lease_s,
 	return sqlite_simple(s, Q_COMMIT, e);
 }
 
-static int sqlite_outbox_done(struct store *base, long long id, int result,
-	int delay_s, const char *error, struct store_err *e)
+static int sqlite_outbox_renew(struct store *base, const char *owner, long long id,
+	int lease_s, int *held, struct store_err *e)
+{
+	struct store_sqlite *s = (struct store_sqlite *)base;
+	sqlite3_stmt *st = sqlite_stmt(s, Q_RENEW, e);
+	int rc;
+
+	*held = 0;
+	if (st == NULL)
+		return e->code;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int(st, 2, lease_s);
+	sqlite3_bind_text(st, 3, owner, -1, SQLITE_STATIC);
+	rc = sqlite_done(s, st, "renew a lease", e);
+	if (rc == STORE_OK)
+		*held = sqlite3_changes(s->db) == 1;
+	return rc;
+}
+
+static int sqlite_outbox_done(struct store *base, const char *owner, long long id,
+	int result, int delay_s, const char *error, struct store_err *e)
 {
 	struct store_sqlite *s = (struct store_sqlite *)base;
 	int q = result == OUTBOX_SENT ? Q_SENT : result == OUTBOX_LATER ? Q_LATER :
@@ -551,6 +576,8 @@ static int sqlite_outbox_done(struct store *base, long long id, int result,
 		sqlite3_bind_int(st, 2, delay_s);
 	if (q == Q_RETRY || q == Q_DEAD)
 		sqlite3_bind_text(st, 3, error ? error : "", -1, SQLITE_STATIC);
+	if (q != Q_SENT)
+		sqlite3_bind_text(st, 4, owner, -1, SQLITE_STATIC);
 	return sqlite_done(s, st, "record a call", e);
 }
 
@@ -679,6 +706,7 @@ static const struct store_ops sqlite_ops = {
 	.ping = sqlite_ping,
 	.set_lock_timeout = sqlite_set_lock_timeout,
 	.outbox_take = sqlite_outbox_take,
+	.outbox_renew = sqlite_outbox_renew,
 	.outbox_done = sqlite_outbox_done,
 	.outbox_blocked = sqlite_outbox_blocked,
 	.outbox_migrate = sqlite_outbox_migrate,
