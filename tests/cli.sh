@@ -88,11 +88,14 @@ expect_err several-files-next "two.json: /0: node-schema: missing \"next\""
 expect_err several-files-key "two.json: /0: node-schema: missing \"key_to_save\""
 
 # -q drops warnings and the ok lines.
-printf '{"0": {"type": "cutscene", "node_text": "{{nobody}}"}, "1": {"type": "cutscene", "node_text": "x"}}' >"$T_TMP/warn.json"
+printf '{"0": {"type": "cutscene", "node_text": "{{nobody}}", "next": "b"}, "1": {"type": "cutscene", "node_text": "x"},
+ "b": {"type": "branch", "conditions": [{"key": "topik", "exists": true, "next": "e"}], "else": "e"},
+ "e": {"type": "cutscene", "node_text": "Bye"}}' >"$T_TMP/warn.json"
 run "$BLUEFLOW" check "$T_TMP/warn.json"
 expect_rc warnings-only-valid 0
 expect_err warning-unreachable "warn.json: /1: warning: unreachable:"
 expect_err warning-template "warn.json: /0/node_text: warning: template: {{nobody}}"
+expect_err warning-condition "warn.json: /b/conditions/0/key: warning: condition: no node saves \"topik\""
 run "$BLUEFLOW" check -q "$T_TMP/warn.json"
 expect_rc quiet-valid 0
 expect_lines quiet-no-stderr "$T_TMP/err" 0
