@@ -571,8 +571,9 @@ int check_messages(struct check *c, json_object *obj, const char *path,
 			bad++;
 			continue;
 		}
-		/* stale_button is a popup: plain text, at most 200 characters */
-		plain = strcmp(reason, "stale_button") == 0;
+		/* the button answers are popups: plain text, at most 200 characters */
+		plain = strcmp(reason, "stale_button") == 0 ||
+			strcmp(reason, "malformed_button") == 0;
 		if (check_text_value(c, t, rpath, plain ? 200 : FLOW_TEXT_MAX, !plain,
 		    &msgs[*n].text) < 0) {
 			bad++;

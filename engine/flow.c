@@ -19,7 +19,8 @@ static const char *const flow_top_keys[] = {
 };
 
 const char *const flow_own_reasons[] = {
-	"stale_button", "upload_failed", "expired", "forgotten", NULL
+	"stale_button", "malformed_button", "upload_failed", "expired",
+	"forgotten", NULL
 };
 
 static uint32_t flow_hash_id(const char *s)
