@@ -152,11 +152,12 @@ expect_rc serve-bad-key 1
 expect_err serve-bad-key-says "64 hex digits or 44 base64 characters"
 
 # blueflow try: a scripted author session through the seed flow.
-printf 'hi\n:press go\nfour words are enough\n:voice 70\n:voice 20\n:file application/msword 10\n:file application/pdf 1000\n:state\n' >"$T_TMP/try.in"
+printf 'hi\n:press og\n:press go\nfour words are enough\n:voice 70\n:voice 20\n:file application/msword 10\n:file application/pdf 1000\n:state\n' >"$T_TMP/try.in"
 run sh -c "\"$BLUEFLOW\" try flows/seed_example.json <\"$T_TMP/try.in\""
 expect_rc try-exit 0
 expect_out try-keyboard "[go] Let's go!"
 expect_out try-reprompt "Please choose one of the buttons."
+expect_out try-no-such-key "(no button has that key here: :press a key shown in [ ])"
 expect_out try-pressed "(buttons removed)"
 expect_out try-voice-too-long "That voice message is too long: the limit is 60 seconds."
 expect_out try-wrong-type "That file type is not accepted. Please send: application/pdf"
