@@ -2,8 +2,9 @@
  * Mermaid flowchart (the default, for READMEs and GitHub) or a Graphviz
  * digraph on stdout. Each node shows its id, its type and the start of
  * its text; each edge the button, condition or limit that takes it; the
- * start and the commands enter from pseudo-nodes; dead ends (the flow
- * ends there) and nodes nothing reaches are marked. The flow is loaded
+ * start and the commands enter from pseudo-nodes; the ends the author
+ * wrote (the flow finishes there), nodes from which no end can be reached
+ * (a chat there never finishes) and nodes nothing reaches are marked. The flow is loaded
  * and validated as `blueflow check` does, so a broken flow draws nothing. */
 #include <stdarg.h>
 #include <stdio.h>
@@ -34,8 +35,9 @@ struct graph {
 	unsigned n_edges;
 	unsigned cap;
 	unsigned *first;           /* each node's edges: from first[i] ... */
-	unsigned *out;             /* ... for out[i] edges (0: a dead end) */
+	unsigned *out;             /* ... for out[i] edges (0: an end) */
 	unsigned char *reached;    /* 1: some entry leads to the node */
+	unsigned char *finishes;   /* 1: some path leads from it to an end */
 };
 
 static void graph_usage(FILE *f)
@@ -52,8 +54,10 @@ static void graph_usage(FILE *f)
 		"are taken after too many bad answers, or by a command.\n"
 		"/start enters the start node (drawn bold); each command enters its\n"
 		"node, and \"node removed\" the on_missing_node when it is not the\n"
-		"start. Dead ends, where the flow ends, are red; nodes that nothing\n"
-		"reaches are grey and dashed. Ids in the diagram are generated (n0,\n"
+		"start. Ends, where the flow finishes as written (a node without a way\n"
+		"out, such as a cutscene without next), are blue; nodes from which no\n"
+		"end can be reached, so that a chat there never finishes, are red;\n"
+		"nodes that nothing reaches are grey and dashed. Ids in the diagram are generated (n0,\n"
 		"n1, ...): the real ids are only in the labels.\n\n"
 		"  --dot         Graphviz instead of Mermaid\n"
 		"  --mermaid     Mermaid (the default)\n"
@@ -272,9 +276,34 @@ static void graph_label(FILE *o, enum graph_syntax syn, const struct flow_node *
 	}
 }
 
-static int graph_dead(const struct graph *g, unsigned i)
+static int graph_end(const struct graph *g, unsigned i)
 {
 	return g->out[i] == 0;
+}
+
+static int graph_stuck(const struct graph *g, unsigned i)
+{
+	return !g->finishes[i];
+}
+
+/* Marks the nodes some path leads from to an end: the ends, then, until
+ * nothing changes, each node with an edge to a marked one. */
+static void graph_mark_finishing(struct graph *g)
+{
+	int changed = 1;
+
+	for (unsigned i = 0; i < g->f->n_nodes; i++)
+		g->finishes[i] = graph_end(g, i);
+	while (changed) {
+		changed = 0;
+		for (unsigned e = 0; e < g->n_edges; e++) {
+			const struct graph_edge *ed = &g->edges[e];
+			if (g->finishes[ed->to] && !g->finishes[ed->from]) {
+				g->finishes[ed->from] = 1;
+				changed = 1;
+			}
+		}
+	}
 }
 
 static void graph_mermaid_class(FILE *o, const struct graph *g, const char *name,
@@ -355,14 +384,16 @@ static void graph_mermaid(FILE *o, const struct graph *g)
 	}
 	fputs("\tclassDef entry fill:#dfd,stroke:#393\n"
 		"\tclassDef start stroke-width:4px\n"
-		"\tclassDef dead fill:#fdd,stroke:#c00\n"
+		"\tclassDef finish fill:#def,stroke:#36c\n"
+		"\tclassDef stuck fill:#fdd,stroke:#c00\n"
 		"\tclassDef unreachable fill:#eee,stroke:#999,stroke-dasharray:5 5,color:#666\n", o);
 	fputs("\tclass s0", o);
 	for (unsigned i = 0; i < f->n_commands; i++)
 		fprintf(o, ",c%u", i);
 	fputs(graph_has_missing(f) ? ",m0 entry\n" : " entry\n", o);
 	graph_mermaid_class(o, g, "start", graph_is_start);
-	graph_mermaid_class(o, g, "dead", graph_dead);
+	graph_mermaid_class(o, g, "finish", graph_end);
+	graph_mermaid_class(o, g, "stuck", graph_stuck);
 	graph_mermaid_class(o, g, "unreachable", graph_unreached);
 }
 
@@ -392,8 +423,12 @@ static void graph_dot(FILE *o, const struct graph *g)
 			[NODE_LOOK_UPLOAD] = "parallelogram",
 		};
 		const char *shape = shapes[n->type->look], *fill = "white", *color = "black";
-		int dead = graph_dead(g, i), lost = !g->reached[i];
-		if (dead) {
+		int end = graph_end(g, i), stuck = graph_stuck(g, i), lost = !g->reached[i];
+		if (end) {
+			fill = "#ddeeff";
+			color = "#3366cc";
+		}
+		if (stuck) {
 			fill = "#ffdddd";
 			color = "#cc0000";
 		}
@@ -404,11 +439,11 @@ static void graph_dot(FILE *o, const struct graph *g)
 		fprintf(o, "\tn%u [label=\"", i);
 		graph_label(o, GRAPH_DOT, n);
 		fprintf(o, "\", shape=%s, style=\"filled%s%s\", fillcolor=\"%s\", "
-			"color=\"%s\"%s, class=\"%s%s%s%s\"];\n", shape,
+			"color=\"%s\"%s, class=\"%s%s%s%s%s\"];\n", shape,
 			n->type->look == NODE_LOOK_MESSAGE ? ",rounded" : "", lost ? ",dashed" : "",
 			fill, color, graph_is_start(g, i) ? ", penwidth=3" : "",
 			n->type->name, graph_is_start(g, i) ? " start" : "",
-			dead ? " dead" : "", lost ? " unreachable" : "");
+			end ? " finish" : "", stuck ? " stuck" : "", lost ? " unreachable" : "");
 	}
 	fprintf(o, "\ts0 -> n%d [penwidth=2];\n", f->start);
 	for (unsigned i = 0; i < f->n_commands; i++)
@@ -475,11 +510,13 @@ int cmd_graph(int argc, char **argv)
 	g.first = calloc(f->n_nodes + 1, sizeof(*g.first));
 	g.out = calloc(f->n_nodes + 1, sizeof(*g.out));
 	g.reached = calloc(f->n_nodes + 1, 1);
-	if (g.first == NULL || g.out == NULL || g.reached == NULL)
+	g.finishes = calloc(f->n_nodes + 1, 1);
+	if (g.first == NULL || g.out == NULL || g.reached == NULL || g.finishes == NULL)
 		goto oom;
 	for (unsigned k = 0; k < f->n_nodes; k++)
 		if (graph_node_edges(&g, k) != 0)
 			goto oom;
+	graph_mark_finishing(&g);
 	if (flow_reached(f, g.reached) != 0)
 		goto oom;
 	if (syn == GRAPH_DOT)
@@ -500,6 +537,7 @@ out:
 	free(g.first);
 	free(g.out);
 	free(g.reached);
+	free(g.finishes);
 	flow_free(f);
 	return rc;
 }

@@ -29,7 +29,7 @@ static void replay_usage(FILE *f)
 		"lines and lines starting with # are skipped) through the flow, with\n"
 		"chats kept in memory, and prints every Bot API call as one JSON line,\n"
 		"then one line per chat with its final state. A repeated update_id is\n"
-		"applied once. Nothing is sent to Telegram and no file is downloaded:\n"
+		"applied once (its trace says \"repeat\"). Nothing is sent to Telegram and no file is downloaded:\n"
 		"an upload is stored as attach/CHAT/UPDATE-FILE_UNIQUE_ID, and a file_id\n"
 		"starting with \"fail\" simulates a download that failed, \"big\" a file\n"
 		"over the limit once downloaded, \"fake\" content not of its type.\n\n"
@@ -61,13 +61,15 @@ static int replay_fetch(void *arg, const struct attach_req *req, char *path,
 	return 0;
 }
 
-static void replay_trace(const struct update *u, const struct step_out *o,
+static void replay_trace(const struct update *u, const struct apply_result *r,
 	const char *to, struct buf *b)
 {
+	const struct step_out *o = &r->out;
+
 	buf_reset(b);
 	buf_addf(b, "{\"trace\":%lld,\"kind\":", u->update_id);
 	jdoc_quote(b, u->kind_name ? u->kind_name : "", strlen(u->kind_name ? u->kind_name : ""));
-	buf_addf(b, ",\"outcome\":\"%s\",\"from\":", engine_outcome_name(o->outcome));
+	buf_addf(b, ",\"outcome\":\"%s\",\"from\":", apply_outcome_name(r));
 	jdoc_quote(b, o->node_from, strlen(o->node_from));
 	buf_adds(b, ",\"to\":");
 	jdoc_quote(b, to ? to : "", strlen(to ? to : ""));
@@ -148,8 +150,8 @@ static int replay_line(const struct flow *f, struct store *s,
 		else
 			fwrite(b->p, 1, b->len, stdout);
 	}
-	if (rc == 0 && trace && !r.repeat)
-		replay_trace(&u, &r.out, u.has_chat ?
+	if (rc == 0 && trace)
+		replay_trace(&u, &r, u.has_chat ?
 			store_memory_node(s, REPLAY_BOT, u.chat_id) : NULL, b);
 	apply_result_free(&r);
 	update_free(&u);

@@ -158,6 +158,8 @@ static int try_run(struct try_session *t, const char *kind, json_object *inner)
 	rc = engine_step(t->flow, &t->chat, &u, &t->env, &o);
 	if (rc == 0)
 		try_print_calls(t, &o);
+	if (rc == 0 && o.outcome == ENGINE_MALFORMED)
+		fputs("     (no button has that key here: :press a key shown in [ ])\n", t->out);
 	if (o.warning[0])
 		fprintf(t->out, "     (warning: %s)\n", o.warning);
 	if (t->chat.finished)

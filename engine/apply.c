@@ -19,6 +19,11 @@ void apply_result_free(struct apply_result *r)
 	step_out_free(&r->out);
 }
 
+const char *apply_outcome_name(const struct apply_result *r)
+{
+	return r->repeat ? "repeat" : engine_outcome_name(r->out.outcome);
+}
+
 /* What the user sent, in words, for the transcript. */
 static const char *apply_said(const struct update *u, char *tmp, size_t len)
 {

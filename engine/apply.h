@@ -35,6 +35,10 @@ struct apply_result {
 void apply_result_init(struct apply_result *r);
 void apply_result_free(struct apply_result *r);
 
+/* The outcome's name for logs and traces: "repeat" for an update seen
+ * before, else the step's ("advanced", "stale", ...). */
+const char *apply_outcome_name(const struct apply_result *r);
+
 /* Runs one update in one transaction of s (see the top of this file);
  * an update no chat's flow takes (engine_takes) is left alone. Returns
  * STORE_OK, or a STORE_ error with e set (everything rolled back). */

@@ -26,6 +26,7 @@ struct check_use {
 	struct check_use *next;
 	const char *path;
 	const char *key;
+	const char *value;   /* a test's value, NULL for none */
 	int node;
 };
 
@@ -44,6 +45,7 @@ void check_init(struct check *c, struct flow *flow, struct diag *d)
 	c->refs_tail = &c->refs;
 	c->uses_tail = &c->uses;
 	c->saves_tail = &c->saves;
+	c->tests_tail = &c->tests;
 }
 
 void check_done(struct check *c)
@@ -219,17 +221,19 @@ static size_t check_utf16_len(const char *s)
 	return n;
 }
 
-static void check_record(struct check *c, struct check_use ***tail,
-	const char *path, const char *key, size_t klen)
+static struct check_use *check_record(struct check *c,
+	struct check_use ***tail, const char *path, const char *key, size_t klen)
 {
 	struct check_use *u = arena_alloc(&c->tmp, sizeof(*u));
 	if (u == NULL)
-		return;
+		return NULL;
 	u->path = arena_strdup(&c->tmp, path);
 	u->key = arena_strndup(&c->tmp, key, klen);
+	u->value = NULL;
 	u->node = c->cur;
 	**tail = u;
 	*tail = &u->next;
+	return u;
 }
 
 static int check_one_text(struct check *c, json_object *v, const char *kpath,
@@ -471,6 +475,14 @@ void check_note_save(struct check *c, const char *path, const char *key)
 	check_record(c, &c->saves_tail, path, key, strlen(key));
 }
 
+void check_note_test(struct check *c, const char *path, const char *key,
+	const char *value)
+{
+	struct check_use *t = check_record(c, &c->tests_tail, path, key, strlen(key));
+	if (t && value)
+		t->value = arena_strdup(&c->tmp, value);
+}
+
 int check_regex_value(struct check *c, json_object *v, const char *kpath,
 	const void **out)
 {
@@ -559,8 +571,9 @@ int check_messages(struct check *c, json_object *obj, const char *path,
 			bad++;
 			continue;
 		}
-		/* stale_button is a popup: plain text, at most 200 characters */
-		plain = strcmp(reason, "stale_button") == 0;
+		/* the button answers are popups: plain text, at most 200 characters */
+		plain = strcmp(reason, "stale_button") == 0 ||
+			strcmp(reason, "malformed_button") == 0;
 		if (check_text_value(c, t, rpath, plain ? 200 : FLOW_TEXT_MAX, !plain,
 		    &msgs[*n].text) < 0) {
 			bad++;
@@ -597,6 +610,25 @@ static size_t check_distance(const char *a, const char *b)
 	return row[lb];
 }
 
+/* The one candidate that starts with word (of 3 bytes or more), as a
+ * shortened name ("max_len" for "max_length") does; NULL when none or
+ * several do. */
+static const char *check_prefix_of(const char *word, const char *const *candidates)
+{
+	const char *found = NULL;
+	size_t n = strlen(word);
+	if (n < 3)
+		return NULL;
+	for (int i = 0; candidates[i]; i++) {
+		if (strncmp(candidates[i], word, n) != 0)
+			continue;
+		if (found)
+			return NULL;
+		found = candidates[i];
+	}
+	return found;
+}
+
 const char *check_suggest(const char *word, const char *const *candidates)
 {
 	const char *best = NULL;
@@ -610,7 +642,7 @@ const char *check_suggest(const char *word, const char *const *candidates)
 			best = candidates[i];
 		}
 	}
-	return best_d <= limit ? best : NULL;
+	return best_d <= limit ? best : check_prefix_of(word, candidates);
 }
 
 int check_resolve(struct check *c)
@@ -674,21 +706,171 @@ int check_html_keys(struct check *c)
 	return 0;
 }
 
+/* Whether some node saves key. */
+static int check_saved(const struct check *c, const char *key)
+{
+	for (const struct check_use *s = c->saves; s; s = s->next)
+		if (strcmp(s->key, key) == 0)
+			return 1;
+	return 0;
+}
+
+/* The keys nodes save, each once, then (with builtins set) the built-in
+ * names: NULL-terminated, in c->tmp. NULL when memory runs out. */
+static const char **check_names(struct check *c, int builtins)
+{
+	const char *const *b = tmpl_builtins();
+	const char **names;
+	size_t n = 0, cap = 1;
+
+	for (const struct check_use *s = c->saves; s; s = s->next)
+		cap++;
+	for (int i = 0; builtins && b[i]; i++)
+		cap++;
+	names = arena_alloc(&c->tmp, cap * sizeof(*names));
+	if (names == NULL)
+		return NULL;
+	for (const struct check_use *s = c->saves; s; s = s->next) {
+		size_t i;
+		for (i = 0; i < n && strcmp(names[i], s->key) != 0; i++)
+			;
+		if (i == n)
+			names[n++] = s->key;
+	}
+	for (int i = 0; builtins && b[i]; i++)
+		names[n++] = b[i];
+	names[n] = NULL;
+	return names;
+}
+
 void check_templates(struct check *c)
 {
+	const char *const *known = check_names(c, 1);
+
 	for (struct check_use *u = c->uses; u; u = u->next) {
-		int known = tmpl_builtin(u->key, strlen(u->key));
-		for (struct check_use *s = c->saves; s && !known; s = s->next)
-			known = strcmp(s->key, u->key) == 0;
-		if (known)
+		const char *near;
+		int field;
+		if (tmpl_builtin(u->key, strlen(u->key)) || check_saved(c, u->key))
 			continue;
-		if (strncmp(u->key, "user.", 5) == 0 || strncmp(u->key, "chat.", 5) == 0)
+		near = known ? check_suggest(u->key, known) : NULL;
+		field = strncmp(u->key, "user.", 5) == 0 || strncmp(u->key, "chat.", 5) == 0;
+		if (field && near)
+			check_warn(c, DIAG_TEMPLATE, u->path, "{{%s}} is not a known "
+				"field; did you mean {{%s}}?", u->key, near);
+		else if (field)
 			check_warn(c, DIAG_TEMPLATE, u->path, "{{%s}} is not a known "
 				"field; use user.first_name, user.last_name, user.username, "
 				"user.id, user.language_code or chat.id", u->key);
+		else if (near)
+			check_warn(c, DIAG_TEMPLATE, u->path, "{{%s}} names a key no "
+				"node saves, so it will always be empty; did you mean "
+				"{{%s}}?", u->key, near);
 		else
 			check_warn(c, DIAG_TEMPLATE, u->path, "{{%s}} names a key no "
 				"node saves (with \"key_to_save\"), so it will always be "
 				"empty", u->key);
+	}
+}
+
+/* The values the nodes saving key can save, each once, NULL-terminated in
+ * c->tmp, with the first such node in *first; NULL when some node saves
+ * any value (or none saves key, or memory runs out). */
+static const char **check_values(struct check *c, const char *key,
+	const struct flow_node **first)
+{
+	const struct flow *f = c->flow;
+	const char **vals = NULL;
+	size_t n = 0, cap = 1;
+
+	*first = NULL;
+	for (int pass = 0; pass < 2; pass++) {
+		for (const struct check_use *s = c->saves; s; s = s->next) {
+			const struct flow_node *nd;
+			const char *const *set;
+			if (strcmp(s->key, key) != 0)
+				continue;
+			if (s->node < 0)
+				return NULL;
+			nd = &f->nodes[s->node];
+			set = nd->type->values && nd->key && strcmp(nd->key, key) == 0 ?
+				nd->type->values(nd) : NULL;
+			if (set == NULL)
+				return NULL;
+			if (*first == NULL)
+				*first = nd;
+			for (int i = 0; set[i]; i++) {
+				size_t j;
+				if (pass == 0) {
+					cap++;
+					continue;
+				}
+				for (j = 0; j < n && strcmp(vals[j], set[i]) != 0; j++)
+					;
+				if (j == n)
+					vals[n++] = set[i];
+			}
+		}
+		if (pass == 0 && *first == NULL)
+			return NULL;
+		if (pass == 0)
+			vals = arena_alloc(&c->tmp, cap * sizeof(*vals));
+		if (vals == NULL)
+			return NULL;
+	}
+	vals[n] = NULL;
+	return vals;
+}
+
+/* A test of t->key against t->value that can never hold: every node
+ * saving the key saves one of a few values (a choice, its keys), and
+ * t->value is none of them. */
+static void check_test_value(struct check *c, const struct check_use *t)
+{
+	const struct flow_node *first;
+	const char **vals = check_values(c, t->key, &first);
+	const char *near;
+	char list[512];
+
+	if (vals == NULL)
+		return;
+	for (int i = 0; vals[i]; i++)
+		if (strcmp(vals[i], t->value) == 0)
+			return;
+	check_list(list, sizeof(list), vals);
+	near = check_suggest(t->value, vals);
+	check_warn(c, DIAG_CONDITION, t->path, "%s node \"%s\" saves \"%s\" as "
+		"one of %s, never as \"%s\", so this never matches%s%s%s",
+		first->type->name, first->id, t->key, list, t->value,
+		near ? "; did you mean \"" : "", near ? near : "", near ? "\"?" : "");
+}
+
+void check_tests(struct check *c)
+{
+	const char *const *saved = check_names(c, 0), *const *known = check_names(c, 1);
+	char list[512];
+
+	if (saved == NULL || known == NULL)
+		return;
+	check_list(list, sizeof(list), saved);
+	for (struct check_use *t = c->tests; t; t = t->next) {
+		const char *near;
+		if (tmpl_builtin(t->key, strlen(t->key)))
+			continue;
+		if (check_saved(c, t->key)) {
+			if (t->value)
+				check_test_value(c, t);
+			continue;
+		}
+		if (t->value)
+			continue;   /* the key's own test says it */
+		near = check_suggest(t->key, known);
+		if (near)
+			check_warn(c, DIAG_CONDITION, t->path, "no node saves \"%s\", so "
+				"it is never set; did you mean \"%s\"? Keys saved: %s", t->key,
+				near, saved[0] ? list : "none");
+		else
+			check_warn(c, DIAG_CONDITION, t->path, "no node saves \"%s\", so "
+				"it is never set; keys saved: %s", t->key, saved[0] ? list :
+				"none (a question saves its answer with \"key_to_save\")");
 	}
 }

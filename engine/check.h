@@ -29,6 +29,7 @@ struct check {
 	struct check_ref *refs, **refs_tail;
 	struct check_use *uses, **uses_tail;   /* {{key}} uses */
 	struct check_use *saves, **saves_tail; /* keys nodes save */
+	struct check_use *tests, **tests_tail; /* keys conditions test */
 };
 
 void check_init(struct check *c, struct flow *flow, struct diag *d);
@@ -91,6 +92,11 @@ int check_save_key(struct check *c, json_object *obj, const char *key,
 /* Records that a node saves key (for the template warning). */
 void check_note_save(struct check *c, const char *path, const char *key);
 
+/* Records that a condition at path tests the saved value key: whether it
+ * is there (value NULL), or whether it equals the string value. */
+void check_note_test(struct check *c, const char *path, const char *key,
+	const char *value);
+
 /* A PCRE2 regular expression, compiled to match the whole input; the
  * compiled code is owned by the flow. */
 int check_regex_value(struct check *c, json_object *v, const char *path,
@@ -104,8 +110,9 @@ void flow_regex_free(struct flow_regex *r);
 int check_messages(struct check *c, json_object *obj, const char *path,
 	const char *const *reasons, const struct flow_msg **out, unsigned *n);
 
-/* Returns the candidate nearest to word by edit distance, or NULL when
- * none is near enough to be a likely typo. */
+/* Returns the candidate nearest to word by edit distance, else the one
+ * candidate word is the start of (a shortened name), or NULL when none is
+ * near enough to be a likely typo. */
 const char *check_suggest(const char *word, const char *const *candidates);
 
 /* Resolves recorded references; reports dangling ones. */
@@ -118,5 +125,9 @@ int check_html_keys(struct check *c);
 
 /* Warns about {{key}} templates naming a key no node saves. */
 void check_templates(struct check *c);
+
+/* Warns about conditions on a key no node saves, and about a value the
+ * nodes saving the key never save (a choice saves only its keys). */
+void check_tests(struct check *c);
 
 #endif

@@ -17,6 +17,7 @@
 /* Warning classes. */
 #define DIAG_UNREACHABLE "unreachable"
 #define DIAG_TEMPLATE "template"
+#define DIAG_CONDITION "condition"
 
 enum diag_level { DIAG_ERROR, DIAG_WARNING };
 

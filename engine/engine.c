@@ -79,7 +79,7 @@ const char *engine_outcome_name(enum engine_outcome o)
 {
 	static const char *const names[] = {
 		"ignored", "advanced", "stayed", "stale", "finished", "limit", "expired",
-		"forgotten"
+		"forgotten", "malformed"
 	};
 	return (unsigned)o < sizeof(names) / sizeof(names[0]) ? names[o] : "?";
 }
@@ -245,27 +245,58 @@ static int engine_answer_callback(struct step *s, const char *text)
 	return step_out_add(s->out, "answerCallbackQuery", p);
 }
 
-/* The choice key of a press on the keyboard of the chat's current node,
- * or NULL when the button belongs to another node (a stale keyboard). */
-static const char *engine_pressed(struct step *s, int *cur)
+/* The node whose button has the callback data NODE|KEY split at bar,
+ * with the button's key in *key; -1 when the flow has no such button. */
+static int engine_button(const struct flow *f, const char *data,
+	const char *bar, const char **key)
 {
-	const char *data = s->u->callback_data;
-	size_t idlen = strlen(s->chat->node);
-	const struct node_type *t;
+	char id[FLOW_ID_MAX + 1];
+	const struct flow_node *n;
+	int at;
+
+	*key = NULL;
+	if (bar == data || (size_t)(bar - data) > FLOW_ID_MAX)
+		return -1;
+	memcpy(id, data, (size_t)(bar - data));
+	id[bar - data] = '\0';
+	at = flow_find(f, id);
+	if (at < 0)
+		return -1;
+	n = &f->nodes[at];
+	*key = n->type->press ? n->type->press(n, bar + 1) : NULL;
+	return *key ? at : -1;
+}
+
+/* The choice key of a press on the keyboard of the chat's current node
+ * (*cur set to the node). NULL with *why set when there is none:
+ * ENGINE_MALFORMED when the flow has no such button (the data is not
+ * NODE|KEY, or names no node or no key of it: an older version of the
+ * flow made it, or someone else), ENGINE_STALE when the button is the
+ * flow's but the chat is not at its node (an old keyboard). Ids and keys
+ * may hold '|', so each '|' is tried. */
+static const char *engine_pressed(struct step *s, int *cur, enum engine_outcome *why)
+{
+	const char *data = s->u->callback_data, *key;
 
 	*cur = -1;
-	if (data == NULL || s->chat->finished || idlen == 0 ||
-	    strncmp(data, s->chat->node, idlen) != 0 || data[idlen] != '|')
-		return NULL;
-	*cur = flow_find(s->flow, s->chat->node);
-	if (*cur < 0)
-		return NULL;
-	t = s->flow->nodes[*cur].type;
-	return t->press ? t->press(&s->flow->nodes[*cur], data + idlen + 1) : NULL;
+	*why = ENGINE_MALFORMED;
+	for (const char *bar = data ? strchr(data, '|') : NULL; bar;
+	     bar = strchr(bar + 1, '|')) {
+		int at = engine_button(s->flow, data, bar, &key);
+		if (at < 0)
+			continue;
+		*why = ENGINE_STALE;
+		if (!s->chat->finished && strcmp(s->chat->node, s->flow->nodes[at].id) == 0) {
+			*cur = at;
+			return key;
+		}
+	}
+	return NULL;
 }
 
 static int engine_callback(struct step *s)
 {
+	enum engine_outcome why;
 	const struct flow_text *t;
 	json_object *p, *markup, *rows;
 	int cur;
@@ -274,12 +305,17 @@ static int engine_callback(struct step *s)
 		return 0;
 	if (!s->u->has_chat)
 		return engine_answer_callback(s, NULL);
-	s->press = engine_pressed(s, &cur);
+	s->press = engine_pressed(s, &cur, &why);
 	if (s->press == NULL) {
-		s->out->outcome = ENGINE_STALE;
-		t = step_override(s->flow->msgs, s->flow->n_msgs, "stale_button");
+		int stale = why == ENGINE_STALE;
+		s->out->outcome = why;
+		t = step_override(s->flow->msgs, s->flow->n_msgs,
+			stale ? "stale_button" : "malformed_button");
 		if (t == NULL)
-			return engine_answer_callback(s, "This button is no longer active.");
+			return engine_answer_callback(s, stale ?
+				"This button is no longer active." :
+				"This button belongs to an older version of this bot; "
+				"please use the latest message.");
 		if (step_render_plain(s, t, &s->text) != 0)
 			return -1;
 		return engine_answer_callback(s, s->text.p ? s->text.p : "");

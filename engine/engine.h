@@ -77,8 +77,11 @@ enum engine_outcome {
 	ENGINE_FINISHED_REPLY,         /* the flow had ended; told so */
 	ENGINE_LIMIT,                  /* the transition guard stopped the step */
 	ENGINE_EXPIRED,                /* a message that arrived over a day late */
-	ENGINE_FORGOTTEN               /* the forget command: the chat starts over
+	ENGINE_FORGOTTEN,              /* the forget command: the chat starts over
 	                                  and the store erases what it kept */
+	ENGINE_MALFORMED               /* a button this flow has no such button for:
+	                                  not NODE|KEY, or no such node or key (an
+	                                  older version of the flow made it) */
 };
 
 /* The outcome's name for logs and traces: "advanced", "forgotten", ... */

@@ -19,7 +19,8 @@ static const char *const flow_top_keys[] = {
 };
 
 const char *const flow_own_reasons[] = {
-	"stale_button", "upload_failed", "expired", "forgotten", NULL
+	"stale_button", "malformed_button", "upload_failed", "expired",
+	"forgotten", NULL
 };
 
 static uint32_t flow_hash_id(const char *s)
@@ -581,6 +582,7 @@ static int flow_from_json(struct flow *f, json_object *root, struct diag *d)
 		flow_check_reachable(&c, base);
 	check_html_keys(&c);
 	check_templates(&c);
+	check_tests(&c);
 	if (c.errors == 0 && flow_hash(f, root) != 0)
 		check_error(&c, DIAG_SCHEMA, "/", "out of memory");
 	rc = c.errors ? -1 : 0;

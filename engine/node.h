@@ -137,6 +137,10 @@ struct node_type {
 	/* Nodes with inline buttons: the key of the button whose data is
 	 * key, or NULL when it has none such. NULL: the node has no buttons. */
 	const char *(*press)(const struct flow_node *n, const char *key);
+	/* The only values n saves under its key_to_save, NULL-terminated (a
+	 * choice saves one of its keys); NULL when it saves any value.
+	 * NULL: any value. */
+	const char *const *(*values)(const struct flow_node *n);
 };
 
 /* Returns the node type called name, or NULL. */

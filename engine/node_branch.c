@@ -77,6 +77,8 @@ static int branch_one_of(struct check *c, json_object *v, const char *path,
 		if (branch_scalar(c, json_object_array_get_idx(v, i), ipath,
 		    &set[i], &num, &is_num) < 0)
 			bad++;
+		else if (!is_num && b->key)
+			check_note_test(c, ipath, b->key, set[i]);
 	}
 	b->set = set;
 	b->n_set = (unsigned)n;
@@ -88,7 +90,11 @@ static int branch_operand(struct check *c, struct branch_cond *b,
 {
 	switch (b->op) {
 	case BRANCH_EQUALS:
-		return branch_scalar(c, v, path, &b->str, &b->num, &b->is_num);
+		if (branch_scalar(c, v, path, &b->str, &b->num, &b->is_num) < 0)
+			return -1;
+		if (!b->is_num && b->key)
+			check_note_test(c, path, b->key, b->str);
+		return 0;
 	case BRANCH_ONE_OF:
 		return branch_one_of(c, v, path, b);
 	case BRANCH_MATCHES:
@@ -158,10 +164,13 @@ static int branch_condition(struct check *c, json_object *obj,
 		}
 	}
 	if (check_string(c, obj, "key", path, "the saved value to test, e.g. "
-	    "\"key\": \"age\"", &b->key) > 0 && !branch_value_key(b->key)) {
+	    "\"key\": \"age\"", &b->key) > 0) {
 		jdoc_path(kpath, sizeof(kpath), path, "key");
-		check_error(c, DIAG_NODE_SCHEMA, kpath, "\"%s\" is not a value name",
-			b->key);
+		if (branch_value_key(b->key))
+			check_note_test(c, kpath, b->key, NULL);
+		else
+			check_error(c, DIAG_NODE_SCHEMA, kpath, "\"%s\" is not a value "
+				"name", b->key);
 	}
 	if (ops == 0)
 		check_error(c, DIAG_NODE_SCHEMA, path, "missing a test: add one of "

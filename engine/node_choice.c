@@ -29,7 +29,8 @@ static int choice_options(struct check *c, struct flow_node *n,
 		return -1;
 	}
 	opts = check_alloc(c, d->n * sizeof(*opts));
-	if (opts == NULL)
+	d->keys = check_alloc(c, (d->n + 1) * sizeof(*d->keys));
+	if (opts == NULL || d->keys == NULL)
 		return -1;
 	json_object_object_foreach(choices, key, label) {
 		size_t bytes = strlen(n->id) + 1 + strlen(key);
@@ -37,6 +38,7 @@ static int choice_options(struct check *c, struct flow_node *n,
 		jdoc_path(kpath, sizeof(kpath), cpath, key);
 		opts[i].next = -1;
 		opts[i].key = check_strdup(c, key);
+		d->keys[i] = opts[i].key;
 		if (key[0] == '\0') {
 			check_error(c, DIAG_NODE_SCHEMA, kpath, "a choice key must not be empty");
 			bad++;
@@ -233,6 +235,12 @@ static const char *choice_press(const struct flow_node *n, const char *key)
 	return NULL;
 }
 
+static const char *const *choice_values(const struct flow_node *n)
+{
+	const struct choice_data *d = n->data;
+	return d ? d->keys : NULL;
+}
+
 /* A button's callback data NODE_ID|KEY fits in 64 bytes: a node whose id
  * has k characters takes choice keys of at most 63 - k. */
 static void choice_schema_fits(json_object *defs)
@@ -347,4 +355,5 @@ const struct node_type node_choice = {
 	.enter = choice_enter,
 	.handle = choice_handle,
 	.press = choice_press,
+	.values = choice_values,
 };

@@ -16,6 +16,7 @@ struct choice_option {
 struct choice_data {
 	struct choice_option *opts;
 	unsigned n;
+	const char **keys;    /* the options' keys, NULL-terminated */
 	int columns;          /* buttons per row */
 };
 

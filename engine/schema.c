@@ -303,7 +303,7 @@ static json_object *schema_messages(const char *what, const char *const *reasons
 static json_object *schema_flow_messages(void)
 {
 	const char *all[FLOW_REASONS_MAX];
-	json_object *m, *props = json_object_new_object(), *stale;
+	json_object *m, *props = json_object_new_object(), *stale, *malformed;
 
 	flow_reasons(all, FLOW_REASONS_MAX);
 	m = schema_messages("for the whole flow (a node's own \"messages\" win)", all);
@@ -311,6 +311,12 @@ static json_object *schema_flow_messages(void)
 	schema_add_str(stale, "description", "The popup shown when an old button "
 		"is pressed: plain text, at most 200 characters.");
 	json_object_object_add(props, "stale_button", stale);
+	malformed = schema_ref("#/$defs/popupText");
+	schema_add_str(malformed, "description", "The popup shown when a button "
+		"this flow has not got is pressed (one an older version of the flow "
+		"sent, or callback data not NODE|KEY): plain text, at most 200 "
+		"characters.");
+	json_object_object_add(props, "malformed_button", malformed);
 	json_object_object_add(m, "properties", props);
 	return m;
 }

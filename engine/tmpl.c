@@ -35,12 +35,19 @@ const char *tmpl_next(const char *s, const char **key, size_t *klen,
 	return NULL;
 }
 
+static const char *const tmpl_names[] = {
+	"user.first_name", "user.last_name", "user.username", "user.id",
+	"user.language_code", "chat.id", "start_param", NULL
+};
+
+const char *const *tmpl_builtins(void)
+{
+	return tmpl_names;
+}
+
 int tmpl_builtin(const char *key, size_t klen)
 {
-	static const char *const names[] = {
-		"user.first_name", "user.last_name", "user.username", "user.id",
-		"user.language_code", "chat.id", "start_param", NULL
-	};
+	const char *const *names = tmpl_names;
 	for (int i = 0; names[i]; i++)
 		if (strlen(names[i]) == klen && memcmp(names[i], key, klen) == 0)
 			return 1;

@@ -16,9 +16,13 @@ const char *tmpl_next(const char *s, const char **key, size_t *klen,
 	const char **end);
 
 /* Names built into every chat, usable in any text: user.first_name,
- * user.last_name, user.username, user.id, chat.id, start_param.
+ * user.last_name, user.username, user.id, user.language_code, chat.id,
+ * start_param.
  * Returns 1 when key (klen bytes) is one of them. */
 int tmpl_builtin(const char *key, size_t klen);
+
+/* The built-in names above, NULL-terminated. */
+const char *const *tmpl_builtins(void);
 
 /* Appends text with each {{key}} replaced by lookup(arg, key, klen,
  * &raw), HTML-escaped when escape is non-zero and lookup did not set raw

@@ -313,7 +313,7 @@ static void webhook_update(struct webhook *w, const struct http_io *io,
 	if (!r.repeat && r.out.outcome == ENGINE_FORGOTTEN)
 		webhook_forget_files(w, b, u.chat_id);
 	metrics_update(w->m, b->metrics, r.repeat ? MR_REPEAT : MR_APPLIED);
-	webhook_log(b, &u, &r, r.repeat ? "repeat" : engine_outcome_name(r.out.outcome), t0);
+	webhook_log(b, &u, &r, apply_outcome_name(&r), t0);
 out:
 	apply_result_free(&r);
 	update_free(&u);

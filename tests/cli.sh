@@ -88,11 +88,14 @@ expect_err several-files-next "two.json: /0: node-schema: missing \"next\""
 expect_err several-files-key "two.json: /0: node-schema: missing \"key_to_save\""
 
 # -q drops warnings and the ok lines.
-printf '{"0": {"type": "cutscene", "node_text": "{{nobody}}"}, "1": {"type": "cutscene", "node_text": "x"}}' >"$T_TMP/warn.json"
+printf '{"0": {"type": "cutscene", "node_text": "{{nobody}}", "next": "b"}, "1": {"type": "cutscene", "node_text": "x"},
+ "b": {"type": "branch", "conditions": [{"key": "topik", "exists": true, "next": "e"}], "else": "e"},
+ "e": {"type": "cutscene", "node_text": "Bye"}}' >"$T_TMP/warn.json"
 run "$BLUEFLOW" check "$T_TMP/warn.json"
 expect_rc warnings-only-valid 0
 expect_err warning-unreachable "warn.json: /1: warning: unreachable:"
 expect_err warning-template "warn.json: /0/node_text: warning: template: {{nobody}}"
+expect_err warning-condition "warn.json: /b/conditions/0/key: warning: condition: no node saves \"topik\""
 run "$BLUEFLOW" check -q "$T_TMP/warn.json"
 expect_rc quiet-valid 0
 expect_lines quiet-no-stderr "$T_TMP/err" 0
@@ -176,11 +179,12 @@ expect_rc serve-bad-key 1
 expect_err serve-bad-key-says "64 hex digits or 44 base64 characters"
 
 # blueflow try: a scripted author session through the seed flow.
-printf 'hi\n:press go\nfour words are enough\n:voice 70\n:voice 20\n:file application/msword 10\n:file application/pdf 1000\n:state\n' >"$T_TMP/try.in"
+printf 'hi\n:press og\n:press go\nfour words are enough\n:voice 70\n:voice 20\n:file application/msword 10\n:file application/pdf 1000\n:state\n' >"$T_TMP/try.in"
 run sh -c "\"$BLUEFLOW\" try flows/seed_example.json <\"$T_TMP/try.in\""
 expect_rc try-exit 0
 expect_out try-keyboard "[go] Let's go!"
 expect_out try-reprompt "Please choose one of the buttons."
+expect_out try-no-such-key "(no button has that key here: :press a key shown in [ ])"
 expect_out try-pressed "(buttons removed)"
 expect_out try-voice-too-long "That voice message is too long: the limit is 60 seconds."
 expect_out try-wrong-type "That file type is not accepted. Please send: application/pdf"

@@ -2,8 +2,8 @@
 # tests/graph.sh - `blueflow graph`: the Mermaid output passes Mermaid's
 # own parser and the DOT output renders with Graphviz, for the sample
 # flows, every golden test flow and a flow of hostile ids and texts; the
-# SVG names every node; edges, labels and the start, dead-end and
-# unreachable markings are where a small flow counted by hand puts them;
+# SVG names every node; edges, labels and the start, end, never-finishing
+# and unreachable markings are where a small flow counted by hand puts them;
 # usage and flow errors exit as documented. Needs graphviz and the mermaid
 # npm package that scripts/deps.sh installs (in $BLUEFLOW_MERMAID_DIR,
 # default /usr/local/lib/blueflow-mermaid); without them those checks fail.
@@ -238,7 +238,8 @@ fi
 # n0 ask, n1 route, n2 name, n3 dev_bye, n4 bye, n5 help, n6 old.
 # Transitions: ask 3 buttons (two of them by "next") + 1 after bad
 # answers, route 2 conditions + else, name 1, help 1, old 1: 10; and two
-# entries (/start, /help). Dead ends: dev_bye, bye; unreachable: old.
+# entries (/start, /help). Ends: dev_bye, bye (no node is stuck: each
+# leads to one); unreachable: old.
 cat >"$T_TMP/small.json" <<'EOF'
 {
   "start": "ask",
@@ -293,7 +294,10 @@ expect_line small-branch-shape "$m" 'n1{"route (branch)"}'
 expect_line small-html-dropped "$m" 'n2["name (text)<br/>Your name?"]'
 expect_line small-text-cut "$m" 'n3("dev_bye (cutscene)<br/>Happy hacking! This text is longer than...")'
 expect_line small-start-class "$m" 'class n0 start'
-expect_line small-dead-class "$m" 'class n3,n4 dead'
+expect_line small-end-class "$m" 'class n3,n4 finish'
+if grep -q '^	class .* stuck$' "$m"; then fail small-none-stuck "$(grep stuck "$m")"; else
+	ok small-none-stuck
+fi
 expect_line small-unreachable-class "$m" 'class n6 unreachable'
 expect_line small-entry-class "$m" 'class s0,c0 entry'
 d=$T_TMP/small.dot
@@ -302,13 +306,35 @@ expect_line small-dot-bad-answers "$d" 'n0 -> n5 [label="after 2 bad answers", s
 expect_line small-dot-plain-next "$d" 'n2 -> n4;'
 expect_line small-dot-entry "$d" 's0 -> n0 [penwidth=2];'
 if [ -n "$have_dot" ]; then
-	for c in 'node choice start:1' 'node cutscene dead:2' 'node cutscene unreachable:1' 'node entry:2'; do
+	for c in 'node choice start:1' 'node cutscene finish:2' 'node cutscene unreachable:1' 'node entry:2'; do
 		n=$(grep -c "class=\"${c%:*}\"" "$T_TMP/small.svg")
 		if [ "$n" -eq "${c#*:}" ]; then ok "small-svg-class-${c%:*}"; else
 			fail "small-svg-class-${c%:*}" "$n, wanted ${c#*:}"
 		fi
 	done
 fi
+
+# An end the author wrote is blue, not red; red is for a node from which
+# no end can be reached. n0 menu goes to n1 bye (an end), to the loop
+# n2 name <-> n3 again (which finishes through n4 after bad answers), or
+# to n5, which asks again and again and never finishes.
+cat >"$T_TMP/loop.json" <<'EOF'
+{"0": {"type": "choice", "node_text": "Menu", "choices": {"a": "A", "b": "B", "c": "C"},
+  "next_for_choice": {"a": "1", "b": "2", "c": "5"}},
+ "1": {"type": "cutscene", "node_text": "Bye"},
+ "2": {"type": "text", "node_text": "Name?", "key_to_save": "name", "next": "3",
+  "max_attempts": 2, "on_max_attempts": "4"},
+ "3": {"type": "text", "node_text": "Again?", "key_to_save": "again", "next": "2"},
+ "4": {"type": "cutscene", "node_text": "Too many tries"},
+ "5": {"type": "text", "node_text": "Forever?", "key_to_save": "more", "next": "5"}}
+EOF
+draw loop "$T_TMP/loop.json"
+expect_line loop-end-class "$T_TMP/loop.mmd" 'class n1,n4 finish'
+expect_line loop-stuck-class "$T_TMP/loop.mmd" 'class n5 stuck'
+expect_line loop-stuck-red "$T_TMP/loop.mmd" 'classDef stuck fill:#fdd,stroke:#c00'
+grep -qF 'fillcolor="#ffdddd", color="#cc0000", class="text stuck"' "$T_TMP/loop.dot" &&
+	grep -qF 'fillcolor="#ddeeff", color="#3366cc", class="cutscene finish"' "$T_TMP/loop.dot" &&
+	ok loop-dot-classes || fail loop-dot-classes "$(grep class= "$T_TMP/loop.dot")"
 
 # The hostile flow: quotes, brackets and HTML never reach the syntax raw.
 expect_line hostile-mermaid-quotes "$T_TMP/hostile.mmd" 'n0 -->|"Yes #quot;sir#quot; #lt;i#gt;"| n1'

@@ -62,6 +62,18 @@ while read -r cmd opts; do
 	done
 done <"$T_TMP/cmds"
 
+# --- the replay example: the updates and the output shown are the real ones
+run "$BLUEFLOW" replay --trace "$SRCDIR/flows/seed_example.json" \
+	"$SRCDIR/tests/flows/readme_replay/updates.jsonl"
+bad=
+grep -v '^#' "$SRCDIR/tests/flows/readme_replay/updates.jsonl" | cat - "$T_TMP/out" >"$T_TMP/replay"
+while IFS= read -r line; do
+	grep -qxF -- "$line" "$README" || bad="$bad
+$line"
+done <"$T_TMP/replay"
+[ "$RC" = 0 ] && [ -z "$bad" ] && ok replay-example ||
+	fail replay-example "exit $RC; README lacks:$bad"
+
 # --- links to files in the tree
 python3 - "$README" <<'PY' >"$T_TMP/links"
 import re, sys

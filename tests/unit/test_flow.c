@@ -455,7 +455,8 @@ START_TEST(branch_all_ops)
 	     " {'key': 'h', 'gt': -3, 'next': '1'},"
 	     " {'next': '2', 'ge': 100, 'key': 'user.language_code'}],"
 	     " 'else': '2'}, " BYE ", '2': {'type': 'cutscene', 'node_text': 'Else'}}");
-	ck_clean();
+	/* no node saves these keys: warnings (warn_condition), no errors */
+	ck_assert_msg(RC == 0 && D.errors == 0, "%s", dump());
 	ck_assert_ptr_eq(node("0")->type, node_find("branch"));
 	d = node("0")->data;
 	ck_assert_uint_eq(d->n, 10);
@@ -691,6 +692,60 @@ START_TEST(warn_template)
 	load("{'0': {'type': 'text', 'node_text': 'Fact, {{user.first_name}} ({{chat.id}},"
 	     " {{start_param}})?', 'key_to_save': 'fact', 'next': '1'},"
 	     " '1': {'type': 'cutscene', 'node_text': 'So: {{fact}}'}}");
+	ck_clean();
+	/* a name near a saved key or a field is suggested */
+	load("{'0': {'type': 'text', 'node_text': 'Email?', 'key_to_save': 'email', 'next': '1'},"
+	     " '1': {'type': 'cutscene', 'node_text': '{{emial}}, {{user.frist_name}}'}}");
+	ck_assert_msg(RC == 0 && D.errors == 0 && D.warnings == 2, "%s", dump());
+	ck_item(0, DIAG_WARNING, DIAG_TEMPLATE, "/1/node_text", "{{emial}} names a key "
+		"no node saves, so it will always be empty; did you mean {{email}}?");
+	ck_item(1, DIAG_WARNING, DIAG_TEMPLATE, "/1/node_text", "{{user.frist_name}} is "
+		"not a known field; did you mean {{user.first_name}}?");
+}
+END_TEST
+
+/* A choice saving "topic" as sales or support, a text saving "email",
+ * and a branch with the conditions c (after the branch's "conditions"). */
+#define CONDITION_FLOW(c) \
+	"{'0': {'type': 'choice', 'node_text': 'Topic?', 'choices': {'sales': 'Sales'," \
+	" 'support': 'Support'}, 'key_to_save': 'topic', 'next': 'm'}," \
+	" 'm': {'type': 'text', 'node_text': 'Email?', 'key_to_save': 'email', 'next': 'r'}," \
+	" 'r': {'type': 'branch', 'conditions': [" c "], 'else': 'end'}," \
+	" 'end': {'type': 'cutscene', 'node_text': 'Bye'}}"
+
+START_TEST(warn_condition)
+{
+	/* a key no node saves: the saved ones named, a near one suggested */
+	load(CONDITION_FLOW("{'key': 'topik', 'equals': 'sales', 'next': 'end'},"
+	     " {'key': 'zzz', 'exists': false, 'next': 'end'}"));
+	ck_assert_msg(RC == 0 && D.errors == 0 && D.warnings == 2, "%s", dump());
+	ck_item(0, DIAG_WARNING, DIAG_CONDITION, "/r/conditions/0/key", "no node saves "
+		"\"topik\", so it is never set; did you mean \"topic\"? Keys saved: "
+		"\"topic\", \"email\"");
+	ck_item(1, DIAG_WARNING, DIAG_CONDITION, "/r/conditions/1/key", "no node saves "
+		"\"zzz\", so it is never set; keys saved: \"topic\", \"email\"");
+	/* a value the choice never saves, by equals and by one_of */
+	load(CONDITION_FLOW("{'key': 'topic', 'equals': 'suport', 'next': 'end'},"
+	     " {'key': 'topic', 'one_of': ['sales', 'other'], 'next': 'end'}"));
+	ck_assert_msg(RC == 0 && D.errors == 0 && D.warnings == 2, "%s", dump());
+	ck_item(0, DIAG_WARNING, DIAG_CONDITION, "/r/conditions/0/equals", "choice node "
+		"\"0\" saves \"topic\" as one of \"sales\", \"support\", never as "
+		"\"suport\", so this never matches; did you mean \"support\"?");
+	ck_item(1, DIAG_WARNING, DIAG_CONDITION, "/r/conditions/1/one_of/1", "never as "
+		"\"other\", so this never matches");
+	/* the choice's keys, any value of a text, numbers, the built-ins, and
+	 * a key also saved by a node that saves any value are fine */
+	load(CONDITION_FLOW("{'key': 'topic', 'equals': 'support', 'next': 'end'},"
+	     " {'key': 'topic', 'one_of': ['sales', 7], 'next': 'end'},"
+	     " {'key': 'email', 'equals': 'a@b.c', 'next': 'end'},"
+	     " {'key': 'user.language_code', 'equals': 'ru', 'next': 'end'},"
+	     " {'key': 'start_param', 'exists': true, 'next': 'end'}"));
+	ck_clean();
+	load("{'0': {'type': 'choice', 'node_text': 'Q', 'choices': {'a': 'A'},"
+	     " 'key_to_save': 'k', 'next': '1'},"
+	     " '1': {'type': 'text', 'node_text': 'Q', 'key_to_save': 'k', 'next': '2'},"
+	     " '2': {'type': 'branch', 'conditions': [{'key': 'k', 'equals': 'typed',"
+	     " 'next': '3'}], 'else': '3'}, '3': {'type': 'cutscene', 'node_text': 'Bye'}}");
 	ck_clean();
 }
 END_TEST
@@ -1339,7 +1394,8 @@ int main(void)
 	ADD(s, "memory", setup, teardown, load_mem_not_terminated);
 	ADD(s, "references", setup, teardown, unknown_type, flow_messages);
 	ADD(s, "warnings", setup, teardown, warn_unreachable,
-		warn_unreachable_via_attempts_and_choices, warn_template);
+		warn_unreachable_via_attempts_and_choices, warn_template,
+		warn_condition);
 	ADD(s, "forms", setup, teardown, form_canonical, form_seed_numbers,
 		form_extended, form_extended_defaults, find_all_ids, find_small,
 		hash_stable, hash_is_sha256_of_canon);
