@@ -240,10 +240,16 @@ static size_t lg_write(char *p, size_t size, size_t n, void *arg)
 /* Describes a wrong answer on stderr, the first few only. */
 static void lg_wrong(struct lg *g, const struct lg_slot *s, const char *why)
 {
+	char body[201];
+	size_t n = 0;
+
 	if (g->wrong_shown++ >= LG_WRONG_SHOWN)
 		return;
-	lg_say("wrong answer to update %lld (chat %lld, step %u): %s; body: %.200s",
-		s->uid, s->chat->id, s->chat->step % (unsigned)g->n_steps, why, s->answer);
+	for (; n < sizeof(body) - 1 && n < s->answer_len; n++)   /* on one line */
+		body[n] = (unsigned char)s->answer[n] < ' ' ? ' ' : s->answer[n];
+	body[n] = '\0';
+	lg_say("wrong answer to update %lld (chat %lld, step %u): %s; body: %s",
+		s->uid, s->chat->id, s->chat->step % (unsigned)g->n_steps, why, body);
 }
 
 /* Checks a 200's body against the step; NULL when right, else why not. */
