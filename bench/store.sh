@@ -48,6 +48,7 @@ done
 
 . "$top/tests/lib.sh"     # T_TMP, removed on exit
 . "$top/tests/pg_lib.sh"      # pg_start's trap also stops the cluster on exit
+. "$top/bench/store_lib.sh"   # pgbench_update
 
 now() { date +%s.%N; }
 rate() { awk -v n="$1" -v a="$2" -v b="$3" 'BEGIN { printf "%.0f", n / (b - a) }'; }
@@ -104,20 +105,6 @@ pg_uri() { echo "postgresql://blueflow@/$1?host=$PG_SOCKET_DIR&port=$PG_PORT"; }
 # fresh_db NAME: a new, empty database owned by blueflow.
 fresh_db() { pg_admin "DROP DATABASE IF EXISTS $1" && pg_admin "CREATE DATABASE $1 OWNER blueflow"; }
 
-# What store_pg.c sends per update, statement for statement, with bf_save's
-# text verbatim ($n as :names). :n counts each client's transactions, so
-# update ids are unique (client c: (c+1)*1000000+n, like store_stress's
-# process c+1) and each client cycles through its own chats.
-cat >"$T_TMP/update.sql" <<'EOF'
-\set n :n + 1
-\set uid (:client_id + 1) * 1000000 + :n
-\set chat 1 + :n % :chats + (:client_id + 1) * :chats
-BEGIN;
-INSERT INTO updates (bot, update_id) VALUES (:bot, :uid) ON CONFLICT DO NOTHING;
-INSERT INTO chats AS c (bot, chat_id) VALUES (:bot, :chat) ON CONFLICT (bot, chat_id) DO UPDATE SET chat_id = c.chat_id RETURNING node, flow_hash, context, attempts, finished, keyboard, (xmax = 0), EXISTS (SELECT 1 FROM outbox o WHERE o.bot = :bot AND o.chat_id = :chat AND o.state = 'pending');
-WITH c AS (UPDATE chats SET node = :node, flow_hash = :hash, context = :ctx, attempts = :attempts, finished = :finished, keyboard = :keyboard, last_update_id = :uid, updated_at = now() WHERE bot = :bot AND chat_id = :chat), o AS (INSERT INTO outbox (bot, chat_id, method, params) SELECT :bot, :chat, m.method, m.params FROM unnest(:om::text[], :op::text[]) WITH ORDINALITY AS m(method, params, n) ORDER BY m.n), r AS (UPDATE updates SET reply = :reply WHERE bot = :bot AND update_id = :uid AND :reply::text IS NOT NULL), t AS (INSERT INTO transcript (bot, chat_id, update_id, dir, text) SELECT :bot, :chat, :uid, x.dir, x.text FROM unnest(:td::text[], :tt::text[]) WITH ORDINALITY AS x(dir, text, n) ORDER BY x.n) SELECT 1;
-COMMIT;
-EOF
 
 # pgbench_run DB CLIENTS [EXTRA...]: total/CLIENTS transactions per client;
 # sets N and RATE (wall clock, as for blueflow); output in $T_TMP/pgbench.out.
@@ -127,18 +114,8 @@ pgbench_run() {
 	shift 2
 	pb_each=$((total / pb_c))
 	N=$((pb_each * pb_c))
-	pb_j=$pb_c
-	[ "$pb_j" -le 2 ] || pb_j=2
 	t0=$(now)
-	timeout "$limit" "$PG_BIN/pgbench" -n -M prepared -f "$T_TMP/update.sql" "$@" \
-		-c "$pb_c" -j "$pb_j" -t "$pb_each" -h "$PG_SOCKET_DIR" -p "$PG_PORT" -U blueflow \
-		-D n=0 -D chats="$chats" -D bot=stress -D node=a2 \
-		-D hash=9b36b819934e41436eab22db0e7637eb93d1e7362a1b6860520237415985ac7b \
-		-D 'ctx={"v":"answer 1000001"}' -D attempts=0 -D finished=f -D keyboard=f \
-		-D 'om={}' -D 'op={}' \
-		-D 'reply={"method":"sendMessage","chat_id":102,"text":"1","parse_mode":"HTML"}' \
-		-D 'td={"in","out"}' -D 'tt={"answer 1000001","1"}' \
-		"$pb_db" >"$T_TMP/pgbench.out" 2>&1 || {
+	pgbench_update "$pb_db" "$pb_c" "$chats" "$limit" -t "$pb_each" "$@" || {
 		say "pgbench -c $pb_c failed: $(tail -n 3 "$T_TMP/pgbench.out")"
 		return 1
 	}
