@@ -55,6 +55,7 @@ const struct attach_ops *attach_early(struct attach *a)
 {
 	a->early = 1;
 	a->missed = 0;
+	a->got.used = 0;   /* a try before this one may have taken it */
 	return &a->early_ops;
 }
 

@@ -77,7 +77,7 @@ const struct attach_ops *attach_bind(struct attach *a, const char *bot,
 
 /* The ops for the step run before the transaction (attach_fetch); from
  * then on attach_keep hands over only what attach_fetch fetched (missed
- * starts clear). */
+ * and used start clear: each try of an update begins here). */
 const struct attach_ops *attach_early(struct attach *a);
 
 /* Downloads the file and remembers it (and its result) for attach_keep;

@@ -40,7 +40,7 @@ cat >"$T_TMP/dl.conf" <<CONF
 db = sqlite:$DB
 storage = $FILES
 api_base = $API
-lock_timeout = 1000
+lock_timeout = 3000
 
 [bot demo]
 flow = $T_TMP/flow.json
@@ -155,35 +155,51 @@ p=$(sq "select path from attachments where file_unique_id = 'AgADtwice'")
 [ "$(rows_of AgADtwice)" = 1 ] && [ -f "$p" ] && [ "$(files_of AgADtwice)" = 1 ] && [ "$(node_of 8005)" = name ] &&
 	ok twice-one-file-kept || fail twice-one-file-kept "$(rows_of AgADtwice) rows, $(files_of AgADtwice) files, node $(node_of 8005)"
 
-# hold_db SECONDS: takes SQLite's write lock for that long (in the
-# background, pid in $holder); returns once it holds it
-hold_db() {
+# holder_start FILE_ID MS: a process that, as soon as the fake is asked
+# getFile for FILE_ID, takes SQLite's write lock and holds it until MS
+# milliseconds after that call (pid in $holder). holder_held waits until
+# it holds the lock.
+holder_start() {
 	rm -f "$T_TMP/held"
-	python3 - "$DB" "$1" "$T_TMP/held" <<'PY' &
-import sqlite3, sys, time
-con = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=10)
+	python3 - "$DB" "$T_TMP/calls.jsonl" "$1" "$2" "$T_TMP/held" <<'PY' &
+import json, sqlite3, sys, time
+db, calls, file_id, ms, held = sys.argv[1:]
+con = sqlite3.connect(db, isolation_level=None, timeout=10)
+asked = None
+while asked is None:
+    time.sleep(0.01)
+    for line in open(calls):
+        try:
+            c = json.loads(line)
+        except ValueError:
+            continue
+        if c["method"] == "getFile" and file_id in json.dumps(c["params"]):
+            asked = c["wall"]
 con.execute("BEGIN IMMEDIATE")
-open(sys.argv[3], "w").close()
-time.sleep(float(sys.argv[2]))
+open(held, "w").close()
+time.sleep(max(0, asked + int(ms) / 1000 - time.time()))
 con.execute("ROLLBACK")
 PY
 	holder=$!
+}
+holder_held() {
 	i=0
-	while [ ! -e "$T_TMP/held" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+	while [ ! -e "$T_TMP/held" ] && [ $i -lt 300 ]; do sleep 0.05; i=$((i + 1)); done
 }
 # (A CGI process migrates as it starts, which waits for the lock too: each
-# lock below is taken once the upload's process is in its 2 s download.)
+# lock below is taken once the upload's process is in its 3 s download.)
 
-# --- the database locked from the download's middle until a little after
-# the first try's lock_timeout (1 s): the second try gets through, without
-# a second download, and the file is kept
+# --- the database locked from getFile until 7.5 s later: the download
+# ends at 3 s, the first try gives up at 6 s (lock_timeout = 3 s), the
+# second gets the lock at 7.5 s, without a second download; the file is
+# kept
 text 8002 940 /start restart
 fake_pdf Dheld AgADheld
-slow_download AgADheld 2
+slow_download AgADheld 3
+holder_start Dheld 7500
 (pdf 8002 941 Dheld AgADheld held) &
 up=$!
-sleep 0.8
-hold_db 2.7
+holder_held
 wait $up
 wait $holder
 [ "$(status_of held)" = 200 ] && ok locked-briefly-retried-200 || fail locked-briefly-retried-200 "$(head -c 300 "$T_TMP/reply.held")"
@@ -192,15 +208,15 @@ grep -q '"event":"store retried"' "$T_TMP/cgi.log" && ok retry-logged || fail re
 [ "$(node_of 8002)" = name ] && [ "$(files_of AgADheld)$(rows_of AgADheld)" = 11 ] && ok locked-briefly-kept ||
 	fail locked-briefly-kept "node $(node_of 8002), $(files_of AgADheld) files, $(rows_of AgADheld) rows"
 
-# --- locked for longer than both tries: 503, and neither the file nor
-# its row stays; sent again, it is kept
+# --- locked for longer than both tries (until 13 s): 503, and neither
+# the file nor its row stays; sent again, it is kept
 text 8002 950 /start restart2
 fake_pdf Dfail AgADfail
-slow_download AgADfail 2
+slow_download AgADfail 3
+holder_start Dfail 13000
 (pdf 8002 951 Dfail AgADfail fail) &
 up=$!
-sleep 0.8
-hold_db 5
+holder_held
 wait $up
 [ "$(status_of fail)" = 503 ] && ok locked-long-503 || fail locked-long-503 "$(head -c 300 "$T_TMP/reply.fail")"
 [ "$(files_of AgADfail)$(rows_of AgADfail)" = 00 ] && ok locked-long-no-file ||
