@@ -114,7 +114,7 @@ static int replay_line(const struct flow *f, struct store *s,
 	const struct engine_env *env, const char *line, size_t len,
 	unsigned long lineno, int trace, struct buf *b)
 {
-	struct apply_job job = { REPLAY_BOT, f, NULL, env, 1 };
+	struct apply_job job = { .bot = REPLAY_BOT, .flow = f, .env = env, .inline_reply = 1 };
 	struct apply_result r;
 	struct store_err e;
 	struct update u;

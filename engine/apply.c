@@ -1,9 +1,10 @@
-/* apply.c - one update, one way: claim, lock, step, save, commit,
- * through the store interface (apply.h). */
+/* apply.c - one update, one way: its file fetched first, then claim,
+ * lock, step, save, commit, through the store interface (apply.h). */
 #include "engine/apply.h"
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 void apply_result_init(struct apply_result *r)
 {
@@ -11,6 +12,8 @@ void apply_result_init(struct apply_result *r)
 	r->node_to[0] = '\0';
 	buf_init(&r->reply, STORE_REPLY_MAX);
 	step_out_init(&r->out);
+	r->tries = 0;
+	r->first_fault[0] = '\0';
 }
 
 void apply_result_free(struct apply_result *r)
@@ -69,7 +72,44 @@ static int apply_outcome(struct store *s, const struct apply_job *job,
 	return STORE_OK;
 }
 
-int apply_update(struct store *s, const struct apply_job *job,
+static double apply_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Before the transaction: the step, run on the chat as it is now (read
+ * without a lock) with attach_early's fetch, downloads the file the
+ * update carries if the chat's node will want it. Nothing is saved. */
+static int apply_fetch_first(struct store *s, const struct apply_job *job,
+	struct store_err *e)
+{
+	const struct update *u = job->u;
+	struct engine_env env = *job->env;
+	struct store_chat sc;
+	struct step_out out;
+	int seen, known, rc;
+
+	if (job->attach == NULL || (u->voice.file_id == NULL && u->document.file_id == NULL))
+		return STORE_OK;
+	memset(&sc, 0, sizeof(sc));
+	if (chat_init(&sc.chat, u->chat_id) != 0)
+		return store_fail(e, STORE_TRANSIENT, "out of memory");
+	rc = store_chat_peek(s, job->bot, u->update_id, &sc, &seen, &known, e);
+	if (rc == STORE_OK && known) {
+		env.attach = attach_early(job->attach);
+		step_out_init(&out);
+		if (!seen && engine_step(job->flow, &sc.chat, u, &env, &out) != 0)
+			rc = store_fail(e, STORE_TRANSIENT, "out of memory in the step");
+		step_out_free(&out);
+	}
+	chat_free(&sc.chat);
+	return rc;
+}
+
+/* One try: the file, then the transaction. */
+static int apply_try(struct store *s, const struct apply_job *job,
 	struct apply_result *r, struct store_err *e)
 {
 	const struct update *u = job->u;
@@ -78,8 +118,9 @@ int apply_update(struct store *s, const struct apply_job *job,
 	char said[96];
 	int rc;
 
-	if (!engine_takes(u))
-		return STORE_OK;   /* nothing of a chat's: the caller answers 200 */
+	rc = apply_fetch_first(s, job, e);
+	if (rc)
+		return rc;
 	memset(&sc, 0, sizeof(sc));
 	memset(&sv, 0, sizeof(sv));
 	if (chat_init(&sc.chat, u->chat_id) != 0)
@@ -89,6 +130,11 @@ int apply_update(struct store *s, const struct apply_job *job,
 		goto fail;
 	if (engine_step(job->flow, &sc.chat, u, job->env, &r->out) != 0) {
 		rc = store_fail(e, STORE_TRANSIENT, "out of memory in the step");
+		goto fail;
+	}
+	if (job->attach && attach_missed(job->attach)) {
+		rc = store_fail(e, STORE_TRANSIENT, "the chat moved on while its file "
+			"was fetched");
 		goto fail;
 	}
 	memcpy(r->node_to, sc.chat.node, sizeof(r->node_to));
@@ -108,5 +154,29 @@ fail:
 	store_rollback(s);
 out:
 	chat_free(&sc.chat);
+	return rc;
+}
+
+int apply_update(struct store *s, const struct apply_job *job,
+	struct apply_result *r, struct store_err *e)
+{
+	char first[sizeof(r->first_fault)];
+	int rc;
+
+	if (!engine_takes(job->u))
+		return STORE_OK;   /* nothing of a chat's: the caller answers 200 */
+	r->tries = 1;
+	rc = apply_try(s, job, r, e);
+	if (rc == STORE_TRANSIENT && job->retry_by > 0 && apply_now() < job->retry_by) {
+		snprintf(first, sizeof(first), "%s", e->msg);
+		apply_result_free(r);
+		apply_result_init(r);
+		r->tries = 2;
+		memcpy(r->first_fault, first, sizeof(first));
+		rc = apply_try(s, job, r, e);
+	}
+	if (job->attach)
+		attach_settle(job->attach, rc == STORE_OK && !r->repeat,
+			rc == STORE_OK && r->repeat);
 	return rc;
 }

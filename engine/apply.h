@@ -4,10 +4,16 @@
  * state, context, outbox calls and transcript -> commit. Any failure
  * rolls everything back and says whether it is transient (answer 503:
  * Telegram re-sends) or permanent (answer 200 and log: the update can
- * never succeed). */
+ * never succeed).
+ *
+ * An update carrying a file has it downloaded first, outside any
+ * transaction (no lock is held while talking to Telegram): see
+ * apply_update. A transient fault is tried once more when the time
+ * allows. */
 #ifndef BLUEFLOW_APPLY_H
 #define BLUEFLOW_APPLY_H
 
+#include "engine/attach.h"
 #include "engine/buf.h"
 #include "engine/engine.h"
 #include "engine/flow.h"
@@ -15,13 +21,19 @@
 #include "engine/update.h"
 
 /* Everything one update needs: the flow, the bot, the update, whether
- * an inline reply is allowed. */
+ * an inline reply is allowed; where its file is kept and how long it may
+ * take. */
 struct apply_job {
 	const char *bot;
 	const struct flow *flow;
 	const struct update *u;
-	const struct engine_env *env;
+	const struct engine_env *env;    /* env->attach: attach_bind's, with attach */
 	int inline_reply;
+	struct attach *attach;           /* fetches files before the transaction;
+	                                    NULL: env->attach fetches in it */
+	double retry_by;                 /* a transient fault before this time
+	                                    (CLOCK_MONOTONIC seconds) is tried
+	                                    once more; 0: never */
 };
 
 /* What apply_update did. */
@@ -30,6 +42,8 @@ struct apply_result {
 	char node_to[FLOW_ID_MAX + 1];/* where the chat is after the step */
 	struct buf reply;             /* the inline reply body, "" for none */
 	struct step_out out;          /* the step (empty for a repeat) */
+	int tries;                    /* 2: the first failed, transiently */
+	char first_fault[256];        /* then why */
 };
 
 void apply_result_init(struct apply_result *r);
@@ -40,8 +54,14 @@ void apply_result_free(struct apply_result *r);
 const char *apply_outcome_name(const struct apply_result *r);
 
 /* Runs one update in one transaction of s (see the top of this file);
- * an update no chat's flow takes (engine_takes) is left alone. Returns
- * STORE_OK, or a STORE_ error with e set (everything rolled back). */
+ * an update no chat's flow takes (engine_takes) is left alone. With
+ * job->attach, an update carrying a file first has the step run on the
+ * chat as it is (read without a lock), which downloads the file the
+ * step will want; the transaction then takes that file, and one it does
+ * not keep is deleted. A transient fault (or the chat moving on while
+ * its file was fetched) is tried once more if it comes before
+ * job->retry_by. Returns STORE_OK, or a STORE_ error with e set
+ * (everything rolled back, no file left). */
 int apply_update(struct store *s, const struct apply_job *job,
 	struct apply_result *r, struct store_err *e);
 

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -25,8 +26,10 @@ void attach_init(struct attach *a, const char *api_base, const char *storage,
 	a->delay_ms[0] = 1000;
 	a->delay_ms[1] = 3000;
 	a->delay_ms[2] = 9000;
-	a->ops.fetch = attach_fetch;
+	a->ops.fetch = attach_keep;
 	a->ops.arg = a;
+	a->early_ops.fetch = attach_fetch;
+	a->early_ops.arg = a;
 }
 
 void attach_free(struct attach *a)
@@ -42,7 +45,23 @@ const struct attach_ops *attach_bind(struct attach *a, const char *bot,
 	a->bot = bot;
 	a->token = token;
 	a->store = store;
+	a->early = 0;
+	a->missed = 0;
+	memset(&a->got, 0, sizeof(a->got));
 	return &a->ops;
+}
+
+const struct attach_ops *attach_early(struct attach *a)
+{
+	a->early = 1;
+	a->missed = 0;
+	a->got.used = 0;   /* a try before this one may have taken it */
+	return &a->early_ops;
+}
+
+int attach_missed(const struct attach *a)
+{
+	return a->missed;
 }
 
 static double attach_now(void)
@@ -141,17 +160,27 @@ static int attach_mkdir(const char *path)
 	return -1;
 }
 
-/* Removes what a process killed during a download left in dir: the chat's
- * lock is held, so no other download into it is under way. */
+/* Removes what a process killed during a download left in dir: a
+ * partial file nobody holds the lock of (a download under way holds it
+ * until its file is renamed). */
 static void attach_sweep(const char *dir)
 {
 	struct dirent *d;
 	DIR *dp = opendir(dir);
+	int fd;
+
 	if (dp == NULL)
 		return;
-	while ((d = readdir(dp)) != NULL)
-		if (strncmp(d->d_name, ".part-", 6) == 0)
+	while ((d = readdir(dp)) != NULL) {
+		if (strncmp(d->d_name, ".part-", 6) != 0)
+			continue;
+		fd = openat(dirfd(dp), d->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		if (fd < 0)
+			continue;
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
 			unlinkat(dirfd(dp), d->d_name, 0);
+		close(fd);
+	}
 	closedir(dp);
 }
 
@@ -230,8 +259,9 @@ static void attach_hex(const unsigned char *p, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
-/* Downloads into a temporary file in dir, checks it, and renames it to
- * path. Nothing is left behind on failure. */
+/* Downloads into a temporary file in dir (locked while it is written:
+ * attach_sweep leaves it alone), checks it, and renames it to path.
+ * Nothing is left behind on failure. */
 static int attach_download(struct attach *a, const struct attach_req *req,
 	const char *file_path, unsigned long cap, const char *dir, const char *path,
 	char sha_hex[65], unsigned long *size)
@@ -248,6 +278,12 @@ static int attach_download(struct attach *a, const struct attach_req *req,
 			"folder: %s", strerror(errno));
 		return ATTACH_FAILED;
 	}
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {   /* a sweep took it first */
+		snprintf(req->why, req->whylen, "cannot lock the partial file: %s",
+			strerror(errno));
+		rc = ATTACH_FAILED;
+		goto fail;
+	}
 	rc = botapi_download(&a->api, a->token, file_path, fd, cap, sha, size,
 		req->why, req->whylen);
 	if (rc != 0) {
@@ -260,17 +296,20 @@ static int attach_download(struct attach *a, const struct attach_req *req,
 		rc = ATTACH_WRONG_TYPE;
 		goto fail;
 	}
-	if (fsync(fd) != 0 || close(fd) != 0) {
-		fd = -1;
+	if (fsync(fd) != 0) {
 		snprintf(req->why, req->whylen, "cannot write the file: %s", strerror(errno));
 		rc = ATTACH_FAILED;
 		goto fail;
 	}
-	fd = -1;
-	if (rename(tmp, path) != 0) {
+	if (rename(tmp, path) != 0) {   /* still locked: no sweep takes it */
 		snprintf(req->why, req->whylen, "cannot rename the file: %s", strerror(errno));
 		rc = ATTACH_FAILED;
 		goto fail;
+	}
+	if (close(fd) != 0) {
+		snprintf(req->why, req->whylen, "cannot write the file: %s", strerror(errno));
+		unlink(path);
+		return ATTACH_FAILED;
 	}
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd >= 0) {
@@ -313,17 +352,17 @@ static int attach_once(struct attach *a, const struct attach_req *req,
 	return attach_download(a, req, file_path, cap, dir, path, sha_hex, size);
 }
 
-int attach_fetch(void *arg, const struct attach_req *req, char *path, size_t pathlen)
+/* Downloads the file req names into path (a name from ids under the
+ * chat's folder), with the retries; fills sha_hex and size. */
+static int attach_get(struct attach *a, const struct attach_req *req, char *path,
+	size_t pathlen, char sha_hex[65], unsigned long *size)
 {
-	struct attach *a = arg;
 	const struct update_file *f = req->file;
 	unsigned long cap = req->max_bytes < ATTACH_TELEGRAM_MAX ? req->max_bytes :
 		ATTACH_TELEGRAM_MAX;
 	double deadline = attach_now() + a->budget_s;
-	char dir[ENGINE_PATH_MAX], sha_hex[65];
-	unsigned long size = 0;
+	char dir[ENGINE_PATH_MAX];
 	int rc = ATTACH_FAILED, n, t = attach_type(attach_mime(req));
-	struct store_err e;
 
 	if (!attach_id_ok(f->file_unique_id) || f->file_id == NULL || !*f->file_id) {
 		snprintf(req->why, req->whylen, "the update carries no usable file id");
@@ -344,24 +383,106 @@ int attach_fetch(void *arg, const struct attach_req *req, char *path, size_t pat
 				break;
 			attach_sleep(a->delay_ms[i - 1]);
 		}
-		rc = attach_once(a, req, cap, dir, path, deadline, sha_hex, &size);
+		rc = attach_once(a, req, cap, dir, path, deadline, sha_hex, size);
 		if (rc != ATTACH_FAILED)
 			break;
 	}
-	if (rc == ATTACH_GIVE_UP)
-		rc = ATTACH_FAILED;
+	return rc == ATTACH_GIVE_UP ? ATTACH_FAILED : rc;
+}
+
+/* Whether g was fetched for what req asks. */
+static int attach_same(const struct attach_got *g, const struct attach_req *req)
+{
+	const char *id = req->file->file_unique_id;
+	return g->have && strcmp(g->node_id, req->node_id) == 0 &&
+	       strcmp(g->kind, req->kind) == 0 &&
+	       strcmp(g->file_unique_id, id ? id : "") == 0;
+}
+
+/* What g remembers, as the engine's fetch returns it. */
+static int attach_give(const struct attach_got *g, const struct attach_req *req,
+	char *path, size_t pathlen)
+{
+	if (g->rc != 0) {
+		snprintf(req->why, req->whylen, "%s", g->why);
+		return g->rc;
+	}
+	if (snprintf(path, pathlen, "%s", g->path) >= (int)pathlen) {
+		snprintf(req->why, req->whylen, "the storage folder's path is too long");
+		return ATTACH_FAILED;
+	}
+	return 0;
+}
+
+/* Deletes the file fetched (if any) and forgets it. */
+static void attach_drop(struct attach *a)
+{
+	if (a->got.have && a->got.rc == 0)
+		unlink(a->got.path);
+	memset(&a->got, 0, sizeof(a->got));
+}
+
+int attach_fetch(void *arg, const struct attach_req *req, char *path, size_t pathlen)
+{
+	struct attach *a = arg;
+	struct attach_got *g = &a->got;
+	const char *id = req->file->file_unique_id;
+
+	if (g->have && !attach_same(g, req))
+		attach_drop(a);   /* the chat moved on between two tries */
+	if (!g->have) {
+		g->rc = attach_get(a, req, g->path, sizeof(g->path), g->sha_hex, &g->size);
+		if (g->rc != 0)
+			snprintf(g->why, sizeof(g->why), "%s", req->why);
+		snprintf(g->node_id, sizeof(g->node_id), "%s", req->node_id);
+		snprintf(g->kind, sizeof(g->kind), "%s", req->kind);
+		snprintf(g->file_unique_id, sizeof(g->file_unique_id), "%s", id ? id : "");
+		g->have = 1;
+	}
+	return attach_give(g, req, path, pathlen);
+}
+
+int attach_keep(void *arg, const struct attach_req *req, char *path, size_t pathlen)
+{
+	struct attach *a = arg;
+	struct attach_got *g = &a->got;
+	struct store_err e;
+	int rc;
+
+	if (a->early && !attach_same(g, req)) {
+		a->missed = 1;
+		snprintf(req->why, req->whylen, "the chat moved on while its file was fetched");
+		return ATTACH_FAILED;
+	}
+	rc = a->early ? attach_give(g, req, path, pathlen) :
+		attach_fetch(arg, req, path, pathlen);
 	if (rc != 0)
 		return rc;
 	if (a->store) {
-		struct store_file sf = { req->node_id, req->key, path, attach_mime(req),
-			sha_hex, f->file_unique_id, size };
+		struct store_file sf = { req->node_id, req->key, g->path, attach_mime(req),
+			g->sha_hex, g->file_unique_id, g->size };
 		if (store_file_add(a->store, a->bot, req->chat_id, req->update_id, &sf, &e) != 0) {
 			snprintf(req->why, req->whylen, "%s", e.msg);
-			unlink(path);
 			return ATTACH_FAILED;
 		}
 	}
+	g->used = 1;
 	return 0;
+}
+
+void attach_settle(struct attach *a, int kept, int repeat)
+{
+	struct store_err e;
+	int recorded = 0;
+
+	if (a->got.have && a->got.rc == 0 && repeat && a->store &&
+	    store_file_recorded(a->store, a->bot, a->got.path, &recorded, &e) != STORE_OK)
+		recorded = 1;   /* cannot tell: keep it rather than lose a kept file */
+	if (!(kept && a->got.used) && !recorded)
+		attach_drop(a);
+	memset(&a->got, 0, sizeof(a->got));
+	a->early = 0;
+	a->missed = 0;
 }
 
 int attach_forget(const char *storage, const char *bot, long long chat_id,

@@ -271,6 +271,18 @@ struct store_file {
 int store_file_add(struct store *s, const char *bot, long long chat_id,
 	long long update_id, const struct store_file *f, struct store_err *e);
 
+/* Whether a kept file at path is recorded for bot (*found 1 or 0). */
+int store_file_recorded(struct store *s, const char *bot, const char *path,
+	int *found, struct store_err *e);
+
+/* The chat as it is now, read without a lock and outside any
+ * transaction, for deciding before an update's transaction what it will
+ * need: loads sc (sc->chat set up by chat_init; left as it is for a chat
+ * not stored yet) and sets *seen when update_id was claimed already. On
+ * a store without tables (memory:) *known = 0 and nothing is read. */
+int store_chat_peek(struct store *s, const char *bot, long long update_id,
+	struct store_chat *sc, int *seen, int *known, struct store_err *e);
+
 /* Deletes a chat's state, context, transcript, outbox calls and
  * attachment rows in one transaction (waiting for the chat's lock), and
  * clears inline replies addressed to it. Each kept file's path goes to

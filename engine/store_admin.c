@@ -48,6 +48,71 @@ int store_file_add(struct store *s, const char *bot, long long chat_id,
 		"$6, $7, $8, $9, $10)", p, 10, NULL, NULL, NULL, e);
 }
 
+static int admin_found(void *arg, int n, const char *const *cols)
+{
+	(void)n;
+	(void)cols;
+	*(int *)arg = 1;
+	return 0;
+}
+
+int store_file_recorded(struct store *s, const char *bot, const char *path,
+	int *found, struct store_err *e)
+{
+	const char *p[2] = { bot, path };
+
+	*found = 0;
+	return admin_query(s, "SELECT 1 FROM attachments WHERE bot = $1 AND path = $2",
+		p, 2, admin_found, found, NULL, e);
+}
+
+struct admin_peek {
+	struct store *s;
+	struct store_chat *sc;
+	int *seen;
+	struct store_err *e;
+	int rc;
+};
+
+/* seen, node, context, attempts, finished, keyboard (NULLs: no chat). */
+static int admin_peek_row(void *arg, int n, const char *const *cols)
+{
+	struct admin_peek *a = arg;
+
+	if (n < 6)
+		return 1;
+	*a->seen = cols[0] && strcmp(cols[0], "0") != 0;
+	if (cols[1] == NULL)
+		return 0;
+	snprintf(a->sc->chat.node, sizeof(a->sc->chat.node), "%s", cols[1]);
+	a->rc = store_load_context(a->s, a->sc, cols[2], a->e);
+	a->sc->chat.attempts = cols[3] ? (int)strtol(cols[3], NULL, 10) : 0;
+	a->sc->chat.finished = cols[4] && (cols[4][0] == '1' || cols[4][0] == 't');
+	a->sc->chat.keyboard = cols[5] && (cols[5][0] == '1' || cols[5][0] == 't');
+	return a->rc != STORE_OK;
+}
+
+int store_chat_peek(struct store *s, const char *bot, long long update_id,
+	struct store_chat *sc, int *seen, int *known, struct store_err *e)
+{
+	struct admin_peek a = { s, sc, seen, e, STORE_OK };
+	char chat[24], update[24];
+	const char *p[3] = { bot, chat, update };
+	int rc;
+
+	*seen = 0;
+	*known = s->ops->query != NULL;
+	if (!*known)
+		return STORE_OK;
+	snprintf(chat, sizeof(chat), "%lld", sc->chat.chat_id);
+	snprintf(update, sizeof(update), "%lld", update_id);
+	rc = admin_query(s, "SELECT (SELECT count(*) FROM updates WHERE bot = $1 AND "
+		"update_id = $3), c.node, c.context, c.attempts, c.finished, c.keyboard "
+		"FROM (SELECT 1) AS one LEFT JOIN chats c ON c.bot = $1 AND c.chat_id = $2",
+		p, 3, admin_peek_row, &a, NULL, e);
+	return rc ? rc : a.rc;
+}
+
 struct admin_paths {
 	int (*fn)(void *arg, const char *path);
 	void *arg;

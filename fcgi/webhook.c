@@ -195,6 +195,18 @@ static void webhook_log(const struct app_bot *b, const struct update *u,
 	log_end(&l);
 }
 
+/* A transient fault that was tried once more: why, for the operator. */
+static void webhook_retried(const struct app_bot *b, const struct update *u,
+	const struct apply_result *r)
+{
+	struct log_line l;
+	log_start(&l, "warn", "store retried");
+	log_str(&l, "bot", b->cfg->name);
+	log_int(&l, "update_id", u->update_id);
+	log_str(&l, "msg", r->first_fault);
+	log_end(&l);
+}
+
 /* An update the flow cannot act on without a chat: counted, and a button
  * press on an inline message is still answered (the spinner stops). */
 static void webhook_chatless(struct webhook *w, const struct http_io *io,
@@ -274,11 +286,17 @@ static void webhook_update(struct webhook *w, const struct http_io *io,
 	job.u = &u;
 	job.env = &env;
 	job.inline_reply = b->cfg->inline_reply;
+	job.attach = &w->attach;
+	/* a second try still ends inside the request's time */
+	job.retry_by = t0 + w->app->config.request_timeout - 2 -
+		w->app->config.lock_timeout_ms / 1000.0;
 	rc = webhook_store(w, &e);
 	if (rc == STORE_OK) {
 		env.attach = attach_bind(&w->attach, b->cfg->name, b->token, w->store);
 		rc = apply_update(w->store, &job, &r, &e);
 	}
+	if (r.tries > 1)
+		webhook_retried(b, &u, &r);
 	if (rc == STORE_TRANSIENT) {
 		struct log_line l;
 		static const char busy[] = "{\"ok\":false,\"error\":\"the store is "

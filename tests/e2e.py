@@ -330,6 +330,20 @@ if __name__ == "__main__":
         time.sleep(float(sys.argv[3]))
         st, body = post(u)
         check("locked-resent-applied", st == 200, "%s %r" % (st, body))
+    elif what == "dropped":
+        # the workers' connections to PostgreSQL cut (pg_terminate_backend)
+        # before each update: the worker reconnects and tries once more,
+        # the update is answered 200 and applied once
+        chat = int(sys.argv[2])
+        for i in range(3):
+            sql("select count(pg_terminate_backend(pid)) from pg_stat_activity where "
+                "datname = current_database() and pid <> pg_backend_pid()")
+            u = msg(chat, "/start" if i == 0 else "hello")
+            st, body = post(u)
+            check("dropped-%d-200" % i, st == 200, "%s %r" % (st, body))
+            n = sql("select count(*) from updates where bot = '%s' and update_id = %d"
+                    % (BOT, u["update_id"]))
+            check("dropped-%d-applied-once" % i, int(n[0][0]) == 1, repr(n))
     elif what == "resend":
         for uid in sys.argv[2].split(","):
             if uid:

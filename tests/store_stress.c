@@ -87,7 +87,7 @@ static int stress_apply(const char *uri, struct flow *f, long long proc,
 		return 1;
 	}
 	for (long long i = 1; i <= count; i++) {
-		struct apply_job job = { "stress", f, NULL, &env, 1 };
+		struct apply_job job = { .bot = "stress", .flow = f, .env = &env, .inline_reply = 1 };
 		struct update u;
 		int rc;
 		if (stress_update(proc * 1000000 + i, 1 + (i % chats) + proc * chats * (chats > 1), &u))
@@ -131,7 +131,7 @@ static int stress_one(const char *uri, struct flow *f, long long update_id,
 	struct store *s = NULL;
 	struct store_err e;
 	struct apply_result r;
-	struct apply_job job = { "stress", f, NULL, &env, 1 };
+	struct apply_job job = { .bot = "stress", .flow = f, .env = &env, .inline_reply = 1 };
 	struct update u;
 	char body[1024], err[256];
 	int rc;
