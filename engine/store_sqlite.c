@@ -38,7 +38,7 @@ static const char *const sqlite_sql[Q_COUNT] = {
 		"updated_at = strftime('%s', 'now') WHERE bot = ?1 AND chat_id = ?2",
 	[Q_OUTBOX] = "INSERT INTO outbox (bot, chat_id, method, params) VALUES (?1, ?2, ?3, ?4)",
 	[Q_SET_REPLY] = "UPDATE updates SET reply = ?3 WHERE bot = ?1 AND update_id = ?2",
-	[Q_TRANSCRIPT] = "INSERT INTO transcript (bot, chat_id, update_id, dir, text) "
+	[Q_TRANSCRIPT] = "INSERT INTO transcript (bot, chat_id, update_id, said, told) "
 		"VALUES (?1, ?2, ?3, ?4, ?5)",
 	[Q_PRUNE_UPDATES] = "DELETE FROM updates WHERE rowid IN (SELECT rowid FROM updates "
 		"WHERE at < strftime('%s', 'now') - ?1 * 3600 LIMIT ?2)",
@@ -296,26 +296,25 @@ static int sqlite_lock_chat(struct store *base, const char *bot,
 	return rc;
 }
 
-/* What a transcript line is written with. */
-struct sqlite_save {
-	struct store_sqlite *s;
-	const struct store_save *sv;
-};
-
-/* One transcript line (store_transcript's fn). */
-static int sqlite_transcript(void *arg, const char *dir, const char *text,
+/* The update's transcript row, if it has one. */
+static int sqlite_transcript(struct store_sqlite *s, const struct store_save *sv,
 	struct store_err *e)
 {
-	const struct sqlite_save *a = arg;
-	sqlite3_stmt *st = sqlite_stmt(a->s, Q_TRANSCRIPT, e);
+	const char *said, *told;
+	sqlite3_stmt *st;
+	int rc = store_transcript(&s->base, sv, &said, &told, e);
+
+	if (rc || said == NULL)
+		return rc;
+	st = sqlite_stmt(s, Q_TRANSCRIPT, e);
 	if (st == NULL)
 		return e->code;
-	sqlite3_bind_text(st, 1, a->sv->bot, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, a->sv->sc->chat.chat_id);
-	sqlite3_bind_int64(st, 3, a->sv->update_id);
-	sqlite3_bind_text(st, 4, dir, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, text, -1, SQLITE_TRANSIENT);
-	return sqlite_done(a->s, st, "transcript", e);
+	sqlite3_bind_text(st, 1, sv->bot, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, sv->sc->chat.chat_id);
+	sqlite3_bind_int64(st, 3, sv->update_id);
+	sqlite3_bind_text(st, 4, said, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, told, -1, SQLITE_STATIC);
+	return sqlite_done(s, st, "transcript", e);
 }
 
 static int sqlite_save(struct store *base, const struct store_save *sv,
@@ -361,10 +360,8 @@ static int sqlite_save(struct store *base, const struct store_save *sv,
 		sqlite3_bind_text(st, 3, sv->reply, -1, SQLITE_STATIC);
 		rc = sqlite_done(s, st, "record reply", e);
 	}
-	if (rc == STORE_OK) {
-		struct sqlite_save a = { s, sv };
-		rc = store_transcript(&s->base, sv, sqlite_transcript, &a, e);
-	}
+	if (rc == STORE_OK)
+		rc = sqlite_transcript(s, sv, e);
 	return rc;
 }
 
@@ -433,16 +430,16 @@ static int sqlite_meta_set(struct store *base, const char *name, const char *val
 	return sqlite_done(s, st, "write meta", e);
 }
 
-/* Re-seals one column of a table, row by row. */
+/* Re-seals one column of a table, row by row; list: the column holds
+ * JSON arrays of texts. */
 static int sqlite_reseal_column(struct store_sqlite *s, const char *table,
-	const char *column, const struct crypto_key *old, int *rows, struct store_err *e)
+	const char *column, const struct crypto_key *old, int list, int *rows,
+	struct store_err *e)
 {
-	char sql[160], err[200];
+	char sql[160];
 	sqlite3_stmt *sel = NULL, *upd = NULL;
-	struct buf plain;
 	int rc;
 
-	buf_init(&plain, 1u << 20);
 	snprintf(sql, sizeof(sql), "SELECT rowid, %s FROM %s", column, table);
 	rc = sqlite3_prepare_v2(s->db, sql, -1, &sel, NULL);
 	if (rc == SQLITE_OK) {
@@ -455,19 +452,15 @@ static int sqlite_reseal_column(struct store_sqlite *s, const char *table,
 	}
 	rc = STORE_OK;
 	while (rc == STORE_OK && sqlite3_step(sel) == SQLITE_ROW) {
-		const char *text = (const char *)sqlite3_column_text(sel, 1), *sealed;
-		if (crypto_is_sealed(text)) {
-			buf_reset(&plain);
-			if (old == NULL || crypto_open(old, text, &plain, err, sizeof(err)) != 0) {
-				rc = store_fail(e, STORE_PERMANENT, "%s: %s", table,
-					old ? err : "a value is sealed but no old key was given");
-				break;
-			}
-			text = plain.p;
-		}
-		rc = store_seal(&s->base, text, &sealed, e);
-		if (rc)
+		const char *sealed;
+		rc = store_reseal_value(&s->base, old, (const char *)sqlite3_column_text(sel, 1),
+			list, &sealed, e);
+		if (rc) {
+			char msg[sizeof(e->msg)];
+			snprintf(msg, sizeof(msg), "%s", e->msg);
+			store_fail(e, rc, "%s: %s", table, msg);
 			break;
+		}
 		sqlite3_reset(upd);
 		sqlite3_bind_int64(upd, 1, sqlite3_column_int64(sel, 0));
 		sqlite3_bind_text(upd, 2, sealed, -1, SQLITE_TRANSIENT);
@@ -477,7 +470,6 @@ static int sqlite_reseal_column(struct store_sqlite *s, const char *table,
 out:
 	sqlite3_finalize(sel);
 	sqlite3_finalize(upd);
-	buf_free(&plain);
 	return rc;
 }
 
@@ -489,9 +481,11 @@ static int sqlite_reseal(struct store *base, const struct crypto_key *old,
 
 	*rows = 0;
 	if (rc == STORE_OK)
-		rc = sqlite_reseal_column(s, "chats", "context", old, rows, e);
+		rc = sqlite_reseal_column(s, "chats", "context", old, 0, rows, e);
 	if (rc == STORE_OK)
-		rc = sqlite_reseal_column(s, "transcript", "text", old, rows, e);
+		rc = sqlite_reseal_column(s, "transcript", "said", old, 0, rows, e);
+	if (rc == STORE_OK)
+		rc = sqlite_reseal_column(s, "transcript", "told", old, 1, rows, e);
 	if (rc == STORE_OK)
 		return sqlite_exec(s, "COMMIT", e);
 	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
