@@ -1,12 +1,24 @@
 /* store_sqlite.c - the embedded default store: one SQLite file in WAL
  * mode; BEGIN IMMEDIATE serializes writers, so one chat's updates (and
- * everyone else's) apply one at a time; busy_timeout bounds the wait. */
+ * everyone else's) apply one at a time. blueflow's writers queue on a
+ * process-shared mutex (the gate, in PATH-lock beside the database)
+ * before BEGIN IMMEDIATE, so the next one starts the moment the last
+ * commits instead of sleeping in SQLite's busy handler (1-100 ms a try);
+ * busy_timeout stays for writers without the gate (sqlite3, an older
+ * binary). Both waits are bounded by the lock timeout. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "engine/crypto.h"
@@ -74,12 +86,126 @@ static const char *const sqlite_sql[Q_COUNT] = {
 		"ON CONFLICT (name) DO UPDATE SET value = excluded.value",
 };
 
+#define SQLITE_GATE_MAGIC 0x62666731u   /* "bfg1" */
+
+/* The gate: the file PATH-lock holds it, mapped shared. Whoever opens the
+ * file while nobody else has it open (flock LOCK_EX granted) sets it up
+ * afresh; every handle keeps a LOCK_SH on the file while open. */
+struct sqlite_gate {
+	unsigned magic;
+	pthread_mutex_t mutex;        /* process-shared, robust */
+	atomic_int waiting;           /* writers waiting for it (one that died
+	                                 waiting stays counted: harmless) */
+};
+
 struct store_sqlite {
 	struct store base;
 	sqlite3 *db;
 	sqlite3_stmt *q[Q_COUNT];
 	int in_tx;
+	int gate_fd;                  /* -1: no gate, the busy handler alone */
+	struct sqlite_gate *gate;
+	int gated;                    /* this handle holds the gate */
 };
+
+/* Sets up the gate of the database at path; without one (the file cannot
+ * be made) writers wait in the busy handler alone. */
+static void sqlite_gate_open(struct store_sqlite *s, const char *path)
+{
+	size_t n = strlen(path) + sizeof("-lock");
+	char *name = malloc(n);
+	struct stat st;
+	void *m;
+	int fresh;
+
+	s->gate_fd = -1;
+	if (name == NULL)
+		return;
+	snprintf(name, n, "%s-lock", path);
+	s->gate_fd = open(name, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	free(name);
+	if (s->gate_fd < 0)
+		return;
+	fresh = flock(s->gate_fd, LOCK_EX | LOCK_NB) == 0;
+	if ((!fresh && flock(s->gate_fd, LOCK_SH) != 0) ||
+	    (fresh && ftruncate(s->gate_fd, sizeof(struct sqlite_gate)) != 0) ||
+	    fstat(s->gate_fd, &st) != 0 || (size_t)st.st_size < sizeof(struct sqlite_gate))
+		goto none;
+	m = mmap(NULL, sizeof(struct sqlite_gate), PROT_READ | PROT_WRITE, MAP_SHARED,
+		s->gate_fd, 0);
+	if (m == MAP_FAILED)
+		goto none;
+	s->gate = m;
+	if (fresh) {
+		pthread_mutexattr_t a;
+		pthread_mutexattr_init(&a);
+		pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
+		pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
+		pthread_mutexattr_settype(&a, PTHREAD_MUTEX_ERRORCHECK);
+		pthread_mutex_init(&s->gate->mutex, &a);
+		pthread_mutexattr_destroy(&a);
+		atomic_init(&s->gate->waiting, 0);
+		s->gate->magic = SQLITE_GATE_MAGIC;
+		flock(s->gate_fd, LOCK_SH);
+	}
+	if (s->gate->magic == SQLITE_GATE_MAGIC)
+		return;
+	munmap(s->gate, sizeof(struct sqlite_gate));
+	s->gate = NULL;
+none:
+	close(s->gate_fd);
+	s->gate_fd = -1;
+}
+
+static void sqlite_gate_close(struct store_sqlite *s)
+{
+	if (s->gate)
+		munmap(s->gate, sizeof(struct sqlite_gate));
+	if (s->gate_fd >= 0)
+		close(s->gate_fd);
+}
+
+/* Waits for the gate, at most the lock timeout. A holder that died leaves
+ * it to the next; a gate that cannot be had otherwise (held by this
+ * thread through another handle, unrecoverable) is passed, leaving the
+ * wait to SQLite. */
+static int sqlite_gate_take(struct store_sqlite *s, struct store_err *e)
+{
+	struct timespec t;
+	int rc;
+
+	if (s->gate == NULL || s->gated)
+		return STORE_OK;
+	clock_gettime(CLOCK_REALTIME, &t);
+	t.tv_sec += s->base.lock_timeout_ms / 1000;
+	t.tv_nsec += (long)(s->base.lock_timeout_ms % 1000) * 1000000L;
+	if (t.tv_nsec >= 1000000000L) {
+		t.tv_sec++;
+		t.tv_nsec -= 1000000000L;
+	}
+	atomic_fetch_add(&s->gate->waiting, 1);
+	rc = pthread_mutex_timedlock(&s->gate->mutex, &t);
+	atomic_fetch_sub(&s->gate->waiting, 1);
+	if (rc == EOWNERDEAD)
+		rc = pthread_mutex_consistent(&s->gate->mutex);
+	if (rc == ETIMEDOUT)
+		return store_fail(e, STORE_TRANSIENT, "sqlite: the database stayed "
+			"locked for %d ms", s->base.lock_timeout_ms);
+	s->gated = rc == 0;
+	return STORE_OK;
+}
+
+/* Gives the gate back and, when a writer waits, lets the one woken run
+ * before this process could take it again (the mutex is not FIFO). */
+static void sqlite_gate_give(struct store_sqlite *s)
+{
+	if (!s->gated)
+		return;
+	s->gated = 0;
+	pthread_mutex_unlock(&s->gate->mutex);
+	if (atomic_load(&s->gate->waiting) > 0)
+		sched_yield();
+}
 
 static int sqlite_code(int rc)
 {
@@ -132,12 +258,32 @@ static int sqlite_done(struct store_sqlite *s, sqlite3_stmt *st, const char *wha
 	return STORE_OK;
 }
 
+/* Runs BEGIN IMMEDIATE (after taking the gate), COMMIT or ROLLBACK (and
+ * gives the gate back once no transaction is open). */
 static int sqlite_simple(struct store_sqlite *s, int q, struct store_err *e)
 {
-	sqlite3_stmt *st = sqlite_stmt(s, q, e);
-	if (st == NULL)
-		return e->code;
-	return sqlite_done(s, st, sqlite_sql[q], e);
+	sqlite3_stmt *st;
+	int rc = q == Q_BEGIN ? sqlite_gate_take(s, e) : STORE_OK;
+
+	if (rc)
+		return rc;
+	st = sqlite_stmt(s, q, e);
+	rc = st ? sqlite_done(s, st, sqlite_sql[q], e) : e->code;
+	if (sqlite3_get_autocommit(s->db))
+		sqlite_gate_give(s);
+	return rc;
+}
+
+/* Runs a write of its own (no transaction open) through the gate. */
+static int sqlite_write(struct store_sqlite *s, sqlite3_stmt *st, const char *what,
+	struct store_err *e)
+{
+	int rc = sqlite_gate_take(s, e);
+	if (rc == STORE_OK)
+		rc = sqlite_done(s, st, what, e);
+	if (sqlite3_get_autocommit(s->db))
+		sqlite_gate_give(s);
+	return rc;
 }
 
 static void sqlite_close(struct store *base)
@@ -146,6 +292,8 @@ static void sqlite_close(struct store *base)
 	for (int i = 0; i < Q_COUNT; i++)
 		sqlite3_finalize(s->q[i]);
 	sqlite3_close(s->db);
+	sqlite_gate_give(s);
+	sqlite_gate_close(s);
 	store_base_free(&s->base);
 	free(s);
 }
@@ -225,6 +373,7 @@ static void sqlite_rollback(struct store *base)
 	if (s->in_tx && sqlite3_get_autocommit(s->db) == 0)
 		sqlite_simple(s, Q_ROLLBACK, &e);
 	s->in_tx = 0;
+	sqlite_gate_give(s);
 }
 
 static int sqlite_claim(struct store *base, const char *bot, long long update_id,
@@ -378,7 +527,7 @@ static int sqlite_prune(struct store *base, int update_hours, int sent_days,
 		return e->code;
 	sqlite3_bind_int(st, 1, update_hours);
 	sqlite3_bind_int(st, 2, limit);
-	rc = sqlite_done(s, st, "prune updates", e);
+	rc = sqlite_write(s, st, "prune updates", e);
 	if (rc)
 		return rc;
 	*n += sqlite3_changes(s->db);
@@ -387,7 +536,7 @@ static int sqlite_prune(struct store *base, int update_hours, int sent_days,
 		return e->code;
 	sqlite3_bind_int(st, 1, sent_days);
 	sqlite3_bind_int(st, 2, limit);
-	rc = sqlite_done(s, st, "prune outbox", e);
+	rc = sqlite_write(s, st, "prune outbox", e);
 	*n += rc ? 0 : sqlite3_changes(s->db);
 	return rc;
 }
@@ -427,7 +576,7 @@ static int sqlite_meta_set(struct store *base, const char *name, const char *val
 		return e->code;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
-	return sqlite_done(s, st, "write meta", e);
+	return sqlite_write(s, st, "write meta", e);
 }
 
 /* Re-seals one column of a table, row by row; list: the column holds
@@ -549,7 +698,7 @@ static int sqlite_outbox_renew(struct store *base, const char *owner, long long 
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_int(st, 2, lease_s);
 	sqlite3_bind_text(st, 3, owner, -1, SQLITE_STATIC);
-	rc = sqlite_done(s, st, "renew a lease", e);
+	rc = sqlite_write(s, st, "renew a lease", e);
 	if (rc == STORE_OK)
 		*held = sqlite3_changes(s->db) == 1;
 	return rc;
@@ -572,7 +721,7 @@ static int sqlite_outbox_done(struct store *base, const char *owner, long long i
 		sqlite3_bind_text(st, 3, error ? error : "", -1, SQLITE_STATIC);
 	if (q != Q_SENT)
 		sqlite3_bind_text(st, 4, owner, -1, SQLITE_STATIC);
-	return sqlite_done(s, st, "record a call", e);
+	return sqlite_write(s, st, "record a call", e);
 }
 
 /* Runs two statements on (bot, a, b|text) in one transaction. */
@@ -731,6 +880,7 @@ int store_sqlite_open(const char *path, struct store **out, struct store_err *e)
 	if (s == NULL)
 		return store_fail(e, STORE_TRANSIENT, "out of memory");
 	store_base_init(&s->base, &sqlite_ops);
+	sqlite_gate_open(s, path);
 	rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {
 		store_fail(e, STORE_PERMANENT, "sqlite: cannot open %s: %s", path,
