@@ -8,7 +8,9 @@
  * One update is one transaction, run by apply.c:
  *   store_start (begin, claim the update id: a repeat returns the first
  *   answer and stops; lock the chat) -> engine step -> store_finish
- *   (save, commit); store_rollback on any failure.
+ *   (save, commit); store_rollback on any failure. The SQL backends look
+ *   the id up under the database's or the chat's lock and write it once,
+ *   with its reply, in save.
  *
  * A store handle belongs to one process: open it after fork. */
 #ifndef BLUEFLOW_STORE_H

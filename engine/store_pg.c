@@ -749,11 +749,11 @@ static int pg_reseal(struct store *base, const struct crypto_key *old, int *rows
 		rc = pg_reseal_column(s, "SELECT ctid, context FROM chats FOR UPDATE",
 			"UPDATE chats SET context = $2 WHERE ctid = $1::tid", old, 0, rows, e);
 	if (rc == STORE_OK)
-		rc = pg_reseal_column(s, "SELECT id, said FROM transcript FOR UPDATE",
-			"UPDATE transcript SET said = $2 WHERE id = $1::bigint", old, 0, rows, e);
+		rc = pg_reseal_column(s, "SELECT ctid, said FROM transcript FOR UPDATE",
+			"UPDATE transcript SET said = $2 WHERE ctid = $1::tid", old, 0, rows, e);
 	if (rc == STORE_OK)
-		rc = pg_reseal_column(s, "SELECT id, told FROM transcript FOR UPDATE",
-			"UPDATE transcript SET told = $2 WHERE id = $1::bigint", old, 1, rows, e);
+		rc = pg_reseal_column(s, "SELECT ctid, told FROM transcript FOR UPDATE",
+			"UPDATE transcript SET told = $2 WHERE ctid = $1::tid", old, 1, rows, e);
 	if (rc == STORE_OK)
 		return pg_command(s, "COMMIT", e);
 	pg_rollback(base);

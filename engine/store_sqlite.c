@@ -28,8 +28,8 @@
 
 
 enum {
-	Q_BEGIN, Q_COMMIT, Q_ROLLBACK, Q_CLAIM, Q_REPLY, Q_CHAT_NEW, Q_CHAT_GET,
-	Q_CHAT_SAVE, Q_OUTBOX, Q_SET_REPLY, Q_TRANSCRIPT, Q_PRUNE_UPDATES,
+	Q_BEGIN, Q_COMMIT, Q_ROLLBACK, Q_CLAIM, Q_CHAT_NEW, Q_CHAT_GET,
+	Q_CHAT_SAVE, Q_OUTBOX, Q_UPDATE_ADD, Q_TRANSCRIPT, Q_PRUNE_UPDATES,
 	Q_PRUNE_SENT, Q_META_GET, Q_META_SET, Q_TAKE, Q_RENEW, Q_SENT, Q_LATER,
 	Q_RETRY, Q_DEAD, Q_BLOCK_CHAT, Q_BLOCK_CALLS, Q_MOVE_CHAT, Q_MOVE_CALLS, Q_COUNT
 };
@@ -38,9 +38,9 @@ static const char *const sqlite_sql[Q_COUNT] = {
 	[Q_BEGIN] = "BEGIN IMMEDIATE",
 	[Q_COMMIT] = "COMMIT",
 	[Q_ROLLBACK] = "ROLLBACK",
-	[Q_CLAIM] = "INSERT INTO updates (bot, update_id) VALUES (?1, ?2) "
-		"ON CONFLICT DO NOTHING",
-	[Q_REPLY] = "SELECT coalesce(reply, '') FROM updates WHERE bot = ?1 AND update_id = ?2",
+	/* BEGIN IMMEDIATE holds the database: the update id looked up is
+	 * written once, with its reply, by Q_UPDATE_ADD when saved */
+	[Q_CLAIM] = "SELECT coalesce(reply, '') FROM updates WHERE bot = ?1 AND update_id = ?2",
 	[Q_CHAT_NEW] = "INSERT INTO chats (bot, chat_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
 	[Q_CHAT_GET] = "SELECT node, flow_hash, context, attempts, finished, keyboard, "
 		"EXISTS (SELECT 1 FROM outbox WHERE bot = ?1 AND chat_id = ?2 AND state = 'pending') "
@@ -49,7 +49,7 @@ static const char *const sqlite_sql[Q_COUNT] = {
 		"attempts = ?6, finished = ?7, keyboard = ?8, last_update_id = ?9, "
 		"updated_at = strftime('%s', 'now') WHERE bot = ?1 AND chat_id = ?2",
 	[Q_OUTBOX] = "INSERT INTO outbox (bot, chat_id, method, params) VALUES (?1, ?2, ?3, ?4)",
-	[Q_SET_REPLY] = "UPDATE updates SET reply = ?3 WHERE bot = ?1 AND update_id = ?2",
+	[Q_UPDATE_ADD] = "INSERT INTO updates (bot, update_id, reply) VALUES (?1, ?2, ?3)",
 	[Q_TRANSCRIPT] = "INSERT INTO transcript (bot, chat_id, update_id, said, told) "
 		"VALUES (?1, ?2, ?3, ?4, ?5)",
 	[Q_PRUNE_UPDATES] = "DELETE FROM updates WHERE rowid IN (SELECT rowid FROM updates "
@@ -388,18 +388,14 @@ static int sqlite_claim(struct store *base, const char *bot, long long update_id
 		return e->code;
 	sqlite3_bind_text(st, 1, bot, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, update_id);
-	rc = sqlite_done(s, st, "claim update", e);
-	if (rc || sqlite3_changes(s->db) == 1)
-		return rc;
-	*repeat = 1;
-	st = sqlite_stmt(s, Q_REPLY, e);
-	if (st == NULL)
-		return e->code;
-	sqlite3_bind_text(st, 1, bot, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, update_id);
 	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		sqlite3_reset(st);
+		return STORE_OK;
+	}
 	if (rc != SQLITE_ROW)
-		return sqlite_fail(s, rc, "read reply", e);
+		return sqlite_fail(s, rc, "claim update", e);
+	*repeat = 1;
 	buf_reset(reply);
 	if (buf_adds(reply, (const char *)sqlite3_column_text(st, 0)) != 0)
 		rc = store_fail(e, STORE_PERMANENT, "recorded reply too large");
@@ -500,14 +496,15 @@ static int sqlite_save(struct store *base, const struct store_save *sv,
 			SQLITE_TRANSIENT);
 		rc = sqlite_done(s, st, "queue call", e);
 	}
-	if (rc == STORE_OK && sv->reply) {
-		st = sqlite_stmt(s, Q_SET_REPLY, e);
+	if (rc == STORE_OK) {
+		st = sqlite_stmt(s, Q_UPDATE_ADD, e);
 		if (st == NULL)
 			return e->code;
 		sqlite3_bind_text(st, 1, sv->bot, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 2, sv->update_id);
-		sqlite3_bind_text(st, 3, sv->reply, -1, SQLITE_STATIC);
-		rc = sqlite_done(s, st, "record reply", e);
+		if (sv->reply)
+			sqlite3_bind_text(st, 3, sv->reply, -1, SQLITE_STATIC);
+		rc = sqlite_done(s, st, "record update", e);
 	}
 	if (rc == STORE_OK)
 		rc = sqlite_transcript(s, sv, e);

@@ -1,10 +1,11 @@
 -- 006_transcript_row: one transcript row per update, not one per line:
 -- said (what the user sent) and told (a JSON array of the texts of the
--- messages sent), each text sealed when encrypted.
+-- messages sent), each text sealed when encrypted. Its id is the rowid
+-- (no AUTOINCREMENT: no sqlite_sequence row to write per update).
 ALTER TABLE transcript RENAME TO transcript_lines;
 DROP INDEX transcript_chat;
 CREATE TABLE transcript (
-    id        INTEGER PRIMARY KEY AUTOINCREMENT,
+    id        INTEGER PRIMARY KEY,
     bot       TEXT    NOT NULL,
     chat_id   INTEGER NOT NULL,
     update_id INTEGER NOT NULL,
