@@ -1,9 +1,9 @@
 /* sqlite_tx.c - the SQLite store ceiling for bench/run: blueflow's
  * per-update transaction (engine/store_sqlite.c's statements, verbatim, in
  * its order, with its pragmas) in a tight loop in one process, on a
- * database `blueflow db migrate` made: BEGIN IMMEDIATE; the claim; the chat
- * row made and read; the chat saved; the inline reply recorded; two
- * transcript rows; COMMIT. No engine, no JSON, no HTTP. Usage: sqlite_tx
+ * database `blueflow db migrate` made: BEGIN IMMEDIATE; the update id
+ * looked up; the chat row made and read; the chat saved; the update id
+ * written with its inline reply; one transcript row; COMMIT. No engine, no JSON, no HTTP. Usage: sqlite_tx
  * DB SECONDS COUNT CHATS; stops at whichever of SECONDS and COUNT comes
  * first. Prints "tx=N elapsed=S rate=R"; exit 1 on an error (said why). */
 #include <sqlite3.h>
@@ -17,8 +17,7 @@ enum { TX_BEGIN, TX_COMMIT, TX_CLAIM, TX_CHAT_NEW, TX_CHAT_GET, TX_CHAT_SAVE,
 static const char *const tx_sql[TX_COUNT] = {
 	[TX_BEGIN] = "BEGIN IMMEDIATE",
 	[TX_COMMIT] = "COMMIT",
-	[TX_CLAIM] = "INSERT INTO updates (bot, update_id) VALUES (?1, ?2) "
-		"ON CONFLICT DO NOTHING",
+	[TX_CLAIM] = "SELECT coalesce(reply, '') FROM updates WHERE bot = ?1 AND update_id = ?2",
 	[TX_CHAT_NEW] = "INSERT INTO chats (bot, chat_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
 	[TX_CHAT_GET] = "SELECT node, flow_hash, context, attempts, finished, keyboard, "
 		"EXISTS (SELECT 1 FROM outbox WHERE bot = ?1 AND chat_id = ?2 AND state = 'pending') "
@@ -26,8 +25,8 @@ static const char *const tx_sql[TX_COUNT] = {
 	[TX_CHAT_SAVE] = "UPDATE chats SET node = ?3, flow_hash = ?4, context = ?5, "
 		"attempts = ?6, finished = ?7, keyboard = ?8, last_update_id = ?9, "
 		"updated_at = strftime('%s', 'now') WHERE bot = ?1 AND chat_id = ?2",
-	[TX_SET_REPLY] = "UPDATE updates SET reply = ?3 WHERE bot = ?1 AND update_id = ?2",
-	[TX_TRANSCRIPT] = "INSERT INTO transcript (bot, chat_id, update_id, dir, text) "
+	[TX_SET_REPLY] = "INSERT INTO updates (bot, update_id, reply) VALUES (?1, ?2, ?3)",
+	[TX_TRANSCRIPT] = "INSERT INTO transcript (bot, chat_id, update_id, said, told) "
 		"VALUES (?1, ?2, ?3, ?4, ?5)",
 };
 
@@ -48,7 +47,7 @@ static double tx_now(void)
 /* Runs statement q (bound as the update uid of chat needs) to its end;
  * -1 (said why) on an error. */
 static int tx_step(sqlite3 *db, sqlite3_stmt *st[], int q, long long uid, long long chat,
-	const char *dir, const char *text)
+	const char *said, const char *told)
 {
 	sqlite3_stmt *s = st[q];
 	int rc;
@@ -69,8 +68,8 @@ static int tx_step(sqlite3 *db, sqlite3_stmt *st[], int q, long long uid, long l
 		sqlite3_bind_text(s, 3, tx_reply, -1, SQLITE_STATIC);
 	} else if (q == TX_TRANSCRIPT) {
 		sqlite3_bind_int64(s, 3, uid);
-		sqlite3_bind_text(s, 4, dir, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 5, text, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 4, said, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 5, told, -1, SQLITE_STATIC);
 	}
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
 		;
@@ -92,8 +91,7 @@ static int tx_one(sqlite3 *db, sqlite3_stmt *st[], long long uid, long long chat
 	    tx_step(db, st, TX_CHAT_GET, uid, chat, NULL, NULL) ||
 	    tx_step(db, st, TX_CHAT_SAVE, uid, chat, NULL, NULL) ||
 	    tx_step(db, st, TX_SET_REPLY, uid, chat, NULL, NULL) ||
-	    tx_step(db, st, TX_TRANSCRIPT, uid, chat, "in", "answer") ||
-	    tx_step(db, st, TX_TRANSCRIPT, uid, chat, "out", "b?") ||
+	    tx_step(db, st, TX_TRANSCRIPT, uid, chat, "answer", "[\"b?\"]") ||
 	    tx_step(db, st, TX_COMMIT, uid, chat, NULL, NULL))
 		return -1;
 	return 0;

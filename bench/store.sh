@@ -8,10 +8,17 @@
 #
 # The ceiling for PostgreSQL is the same transaction as raw SQL run by
 # pgbench -M prepared over the same socket with as many clients: BEGIN;
-# the claim; the chat upsert-lock; bf_save with the arrays store_stress
-# produces (inline reply recorded, no outbox row, two transcript rows);
-# COMMIT. The same five round trips, without the engine, JSON or libpq's
-# blocking calls. Afterwards one pgbench -r run says where its time goes.
+# the chat's SELECT ... FOR UPDATE (the insert only for a new chat); the
+# update id looked up; bf_save with what store_stress produces (the update
+# id with its inline reply, no outbox row, one transcript row); COMMIT.
+# The same statements, without the engine, JSON or libpq's blocking
+# calls. Afterwards one pgbench -r run says where its time goes.
+#
+# Rows and WAL written per update on PostgreSQL (pg_stat_user_tables'
+# inserts + updates + deletes, and the WAL position moved, around a run)
+# are reported for the store path, for its raw SQL, and for pgbench's
+# own TPC-B-like transaction (scale 1) as the yardstick. For SQLite the
+# p99 is the worst process's (store_stress times each update).
 #
 # Rates are wall clock from the first process started to the last one
 # done; each is the best of BENCH_RUNS runs, interleaved across backends so
@@ -83,6 +90,7 @@ bench_blueflow() {
 	bf_ok=$(cat "$T_TMP"/stress.* | awk -v e="$bf_each" '$1 == "applied" && $2 == e && $4 == 0 { n++ }
 		END { print n + 0 }')
 	TRANS=$(cat "$T_TMP"/stress.* | awk '$1 == "applied" { t += $6 } END { print t + 0 }')
+	P99=$(cat "$T_TMP"/stress.* | awk '$1 == "applied" && $10 > p { p = $10 } END { printf "%.1f", p }')
 	[ "$bf_ok" -eq "$2" ] || {
 		say "only $bf_ok of $2 processes applied all their updates: $(grep -hv '^applied' "$T_TMP"/stress.* | head -3)"
 		rm -f "$T_TMP"/stress.*
@@ -104,6 +112,23 @@ pg_query() {
 pg_uri() { echo "postgresql://blueflow@/$1?host=$PG_SOCKET_DIR&port=$PG_PORT"; }
 # fresh_db NAME: a new, empty database owned by blueflow.
 fresh_db() { pg_admin "DROP DATABASE IF EXISTS $1" && pg_admin "CREATE DATABASE $1 OWNER blueflow"; }
+# pg_mark DB: rows written so far (every table of DB) and the WAL position,
+# after a checkpoint (so each run pays its own full-page images).
+pg_mark() {
+	pg_admin "CHECKPOINT"
+	MARK=$(pg_query "$1" "select (select coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0)
+		from pg_stat_user_tables) || ' ' || pg_current_wal_lsn()")
+}
+# pg_written DB N KEY: rows and WAL bytes per update since pg_mark, into
+# $T_TMP/rows.KEY and $T_TMP/wal.KEY (the clients' statistics are flushed
+# as they exit).
+pg_written() {
+	sleep 1
+	pg_query "$1" "select round(((select sum(n_tup_ins + n_tup_upd + n_tup_del)
+		from pg_stat_user_tables) - ${MARK% *}) / $2::numeric, 2) || ' ' ||
+		round(pg_wal_lsn_diff(pg_current_wal_lsn(), '${MARK#* }') / $2)" |
+	{ read -r pw_rows pw_wal; echo "$pw_rows" >"$T_TMP/rows.$3"; echo "$pw_wal" >"$T_TMP/wal.$3"; }
+}
 
 
 # pgbench_run DB CLIENTS [EXTRA...]: total/CLIENTS transactions per client;
@@ -142,14 +167,16 @@ while [ "$run" -le "$runs" ]; do
 		rm -f "$db" "$db-wal" "$db-shm"
 		if bench_blueflow "sqlite:$db" "$np"; then
 			got=$(sqlite3 "$db" "select count(*) from updates" 2>/dev/null || echo "$N")
-			if [ "$got" = "$N" ]; then best "sqlite.$np" "$RATE"; else
+			if [ "$got" = "$N" ]; then best "sqlite.$np" "$RATE"; echo "$P99" >>"$T_TMP/p99.sqlite.$np"; else
 				say "sqlite: $got updates recorded, wanted $N"; fi
 			[ "$TRANS" -eq 0 ] || echo "$TRANS" >"$T_TMP/trans.sqlite.$np"
 		fi
-		rm -f "$db" "$db-wal" "$db-shm"
+		rm -f "$db" "$db-wal" "$db-shm" "$db-lock"
 		[ "$pg" -eq 1 ] || continue
 		# PostgreSQL through the store
-		if fresh_db bench && bench_blueflow "$(pg_uri bench)" "$np"; then
+		if fresh_db bench && timeout 60 "$BLUEFLOW" db migrate --db "$(pg_uri bench)" \
+			>"$T_TMP/migrate.out" 2>&1 && pg_mark bench && bench_blueflow "$(pg_uri bench)" "$np"; then
+			pg_written bench "$N" "pg.$np"
 			got=$(pg_query bench "select count(*) from updates")
 			if [ "$got" = "$N" ]; then best "pg.$np" "$RATE"; else
 				say "postgresql: $got updates recorded, wanted $N"; fi
@@ -157,11 +184,12 @@ while [ "$run" -le "$runs" ]; do
 		fi
 		# the same transactions through pgbench
 		if fresh_db bench && timeout 60 "$BLUEFLOW" db migrate --db "$(pg_uri bench)" \
-			>"$T_TMP/migrate.out" 2>&1 && pgbench_run bench "$np"; then
+			>"$T_TMP/migrate.out" 2>&1 && pg_mark bench && pgbench_run bench "$np"; then
+			pg_written bench "$N" "pgbench.$np"
 			got=$(pg_query bench "select count(*) || '/' || count(reply) || '/' ||
 				(select count(*) from transcript) || '/' || (select count(*) from chats)
 				from updates")
-			want="$N/$N/$((2 * N))/$((np * chats < N ? np * chats : N))"
+			want="$N/$N/$N/$((np * chats < N ? np * chats : N))"
 			if [ "$got" = "$want" ]; then best "pgbench.$np" "$RATE"; else
 				say "pgbench: updates/replies/transcript/chats $got, wanted $want"; fi
 		fi
@@ -169,19 +197,34 @@ while [ "$run" -le "$runs" ]; do
 	run=$((run + 1))
 done
 
+# pgbench's own TPC-B-like transaction: rows and WAL per transaction
+if [ "$pg" -eq 1 ] && fresh_db bench &&
+	"$PG_BIN/pgbench" -i -q -s 1 -h "$PG_SOCKET_DIR" -p "$PG_PORT" -U blueflow bench \
+		>"$T_TMP/pgbench.out" 2>&1 && pg_mark bench &&
+	timeout "$limit" "$PG_BIN/pgbench" -n -M prepared -c 4 -j 2 -t $((total / 4)) \
+		-h "$PG_SOCKET_DIR" -p "$PG_PORT" -U blueflow bench >"$T_TMP/pgbench.out" 2>&1; then
+	pg_written bench $((total / 4 * 4)) tpcb
+fi
+
 echo "store: $total updates per run, $chats chats per process, best of $runs runs, $(nproc 2>/dev/null || echo '?') CPUs"
-printf '%-11s %5s %11s %11s\n' backend procs updates/s bf/pgbench
+printf '%-11s %5s %11s %11s %9s %9s %9s\n' backend procs updates/s bf/pgbench p99_ms rows/upd WAL_B/upd
+worst() { sort -n "$1" 2>/dev/null | tail -n 1; }   # of the runs, the worst p99
 for np in $procs_list; do
-	printf '%-11s %5s %11s %11s\n' sqlite "$np" "$(get "sqlite.$np")" -
+	printf '%-11s %5s %11s %11s %9s %9s %9s\n' sqlite "$np" "$(get "sqlite.$np")" - \
+		"$(worst "$T_TMP/p99.sqlite.$np")" - -
 done
 [ "$pg" -eq 1 ] && for np in $procs_list; do
 	bf=$(get "pg.$np")
 	pb=$(get "pgbench.$np")
 	ratio=$(awk -v a="$bf" -v b="$pb" 'BEGIN {
 		if (a + 0 > 0 && b + 0 > 0) printf "%.2f", a / b; else print "-" }')
-	printf '%-11s %5s %11s %11s\n' postgresql "$np" "$bf" "$ratio"
-	printf '%-11s %5s %11s %11s\n' pgbench "$np" "$pb" -
+	printf '%-11s %5s %11s %11s %9s %9s %9s\n' postgresql "$np" "$bf" "$ratio" - \
+		"$(cat "$T_TMP/rows.pg.$np" 2>/dev/null)" "$(cat "$T_TMP/wal.pg.$np" 2>/dev/null)"
+	printf '%-11s %5s %11s %11s %9s %9s %9s\n' pgbench "$np" "$pb" - - \
+		"$(cat "$T_TMP/rows.pgbench.$np" 2>/dev/null)" "$(cat "$T_TMP/wal.pgbench.$np" 2>/dev/null)"
 done
+[ -f "$T_TMP/rows.tpcb" ] && printf '%-11s %5s %11s %11s %9s %9s %9s\n' tpcb-like 4 - - - \
+	"$(cat "$T_TMP/rows.tpcb")" "$(cat "$T_TMP/wal.tpcb")"
 for f in "$T_TMP"/trans.*; do
 	[ -f "$f" ] && echo "(${f#"$T_TMP"/trans.}: $(cat "$f") transient failures retried in the last run)"
 done

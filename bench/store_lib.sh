@@ -28,7 +28,7 @@ pgbench_update() {
 		-D 'ctx={"v":"answer 1000001"}' -D attempts=0 -D finished=f -D keyboard=f \
 		-D 'om={}' -D 'op={}' \
 		-D 'reply={"method":"sendMessage","chat_id":102,"text":"1","parse_mode":"HTML"}' \
-		-D 'td={"in","out"}' -D 'tt={"answer 1000001","1"}' \
+		-D 'said=answer 1000001' -D 'told=["1"]' \
 		"$pbu_db" >"$T_TMP/pgbench.out" 2>&1 || return 1
 	PGBENCH_TPS=$(sed -n 's/^tps = \([0-9.]*\).*without.*/\1/p' "$T_TMP/pgbench.out" | head -n 1)
 }

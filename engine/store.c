@@ -75,28 +75,106 @@ void store_rollback(struct store *s)
 	s->ops->rollback(s);
 }
 
+/* Appends text to b as a JSON string. */
+static int store_json_string(struct buf *b, const char *text)
+{
+	int rc = buf_addc(b, '"');
+	for (const unsigned char *p = (const unsigned char *)text; rc == 0 && *p; p++) {
+		if (*p == '"' || *p == '\\')
+			rc = buf_addc(b, '\\') || buf_addc(b, (char)*p);
+		else if (*p < 0x20)
+			rc = buf_addf(b, "\\u%04x", *p);
+		else
+			rc = buf_addc(b, (char)*p);
+	}
+	return rc || buf_addc(b, '"');
+}
+
 int store_transcript(struct store *s, const struct store_save *sv,
-	int (*fn)(void *arg, const char *dir, const char *text, struct store_err *e),
-	void *arg, struct store_err *e)
+	const char **said, const char **told, struct store_err *e)
 {
 	const struct step_out *o = sv->out;
 	const char *text;
-	int rc;
+	int rc, n = 0;
 
+	*said = *told = NULL;
 	if (!s->transcript || sv->quiet)
 		return STORE_OK;
 	rc = store_seal(s, sv->said, &text, e);
-	if (rc == STORE_OK)
-		rc = fn(arg, "in", text, e);
-	for (unsigned i = 0; rc == STORE_OK && i < o->n_calls; i++) {
+	if (rc)
+		return rc;
+	buf_reset(&s->said);
+	buf_reset(&s->told);
+	if (buf_adds(&s->said, text) || buf_addc(&s->told, '['))
+		return store_fail(e, STORE_PERMANENT, "the transcript is too large");
+	for (unsigned i = 0; i < o->n_calls; i++) {
 		json_object *t;
 		if (strcmp(o->calls[i].method, "sendMessage") != 0 ||
 		    !json_object_object_get_ex(o->calls[i].params, "text", &t))
 			continue;
 		rc = store_seal(s, json_object_get_string(t), &text, e);
-		if (rc == STORE_OK)
-			rc = fn(arg, "out", text, e);
+		if (rc)
+			return rc;
+		if ((n++ && buf_addc(&s->told, ',')) || store_json_string(&s->told, text))
+			return store_fail(e, STORE_PERMANENT, "the transcript is too large");
 	}
+	if (buf_addc(&s->told, ']'))
+		return store_fail(e, STORE_PERMANENT, "the transcript is too large");
+	*said = s->said.p;
+	*told = s->told.p;
+	return STORE_OK;
+}
+
+/* text re-sealed: opened with old when sealed, sealed with the store's
+ * key; *out as store_seal's. */
+static int store_reseal_text(struct store *s, const struct crypto_key *old,
+	const char *text, const char **out, struct store_err *e)
+{
+	char err[200];
+
+	if (crypto_is_sealed(text)) {
+		buf_reset(&s->open);
+		if (old == NULL || crypto_open(old, text, &s->open, err, sizeof(err)) != 0)
+			return store_fail(e, STORE_PERMANENT, "%s", old ? err :
+				"a value is sealed but no old key was given");
+		text = s->open.p;
+	}
+	return store_seal(s, text, out, e);
+}
+
+int store_reseal_value(struct store *s, const struct crypto_key *old,
+	const char *text, int list, const char **out, struct store_err *e)
+{
+	json_object *a;
+	const char *one;
+	int rc = STORE_OK;
+
+	if (!list) {
+		rc = store_reseal_text(s, old, text, &one, e);
+		buf_reset(&s->value);
+		if (rc == STORE_OK && buf_adds(&s->value, one))
+			rc = store_fail(e, STORE_PERMANENT, "a value is too large");
+		*out = s->value.p;
+		return rc;
+	}
+	a = json_tokener_parse(text);
+	if (a == NULL || json_object_get_type(a) != json_type_array) {
+		json_object_put(a);
+		return store_fail(e, STORE_PERMANENT, "a transcript row is not a JSON array");
+	}
+	buf_reset(&s->value);
+	buf_addc(&s->value, '[');
+	for (size_t i = 0; rc == STORE_OK && i < json_object_array_length(a); i++) {
+		rc = store_reseal_text(s, old, json_object_get_string(
+			json_object_array_get_idx(a, i)), &one, e);
+		if (rc == STORE_OK && ((i && buf_addc(&s->value, ',')) ||
+		    store_json_string(&s->value, one)))
+			rc = store_fail(e, STORE_PERMANENT, "a value is too large");
+	}
+	json_object_put(a);
+	if (rc == STORE_OK && buf_addc(&s->value, ']'))
+		rc = store_fail(e, STORE_PERMANENT, "a value is too large");
+	*out = s->value.p;
 	return rc;
 }
 
@@ -108,12 +186,18 @@ void store_base_init(struct store *s, const struct store_ops *ops)
 	s->key = NULL;
 	buf_init(&s->seal, 1u << 20);
 	buf_init(&s->open, 1u << 20);
+	buf_init(&s->said, 1u << 20);
+	buf_init(&s->told, 8u << 20);
+	buf_init(&s->value, 8u << 20);
 }
 
 void store_base_free(struct store *s)
 {
 	buf_free(&s->seal);
 	buf_free(&s->open);
+	buf_free(&s->said);
+	buf_free(&s->told);
+	buf_free(&s->value);
 }
 
 void store_set_lock_timeout(struct store *s, int ms)

@@ -8,7 +8,9 @@
  * One update is one transaction, run by apply.c:
  *   store_start (begin, claim the update id: a repeat returns the first
  *   answer and stops; lock the chat) -> engine step -> store_finish
- *   (save, commit); store_rollback on any failure.
+ *   (save, commit); store_rollback on any failure. The SQL backends look
+ *   the id up under the database's or the chat's lock and write it once,
+ *   with its reply, in save.
  *
  * A store handle belongs to one process: open it after fork. */
 #ifndef BLUEFLOW_STORE_H
@@ -177,6 +179,8 @@ struct store {
 	const struct crypto_key *key; /* seals context and transcript, or NULL */
 	struct buf seal;              /* scratch for sealing */
 	struct buf open;              /* scratch for opening */
+	struct buf said, told;        /* store_transcript's row */
+	struct buf value;             /* store_reseal_value's result */
 };
 
 /* Opens the store a config names: "sqlite:PATH", "postgresql://..." or
@@ -212,15 +216,21 @@ int store_finish(struct store *s, const struct store_save *sv, struct store_err 
 /* Ends the open transaction without a trace; nothing open is fine. */
 void store_rollback(struct store *s);
 
-/* The transcript lines of one saved update, the same for every backend:
- * "in" with what the user sent, then "out" with the text of each message
- * sent; none when the store keeps no transcript or the update erased it.
- * fn gets each text as it is to be stored (sealed when the store has a
- * key; it lives until fn returns) and returns STORE_OK or an error with
- * e set, which stops. Returns STORE_OK or the first error. */
+/* The transcript row of one saved update, the same for every backend:
+ * *said what the user sent, *told a JSON array of the texts of the
+ * messages sent ("[]" for none), each text sealed when the store has a
+ * key; both NULL when the store keeps no transcript or the update erased
+ * it. The pointers live until the next call. Returns STORE_OK or an
+ * error. */
 int store_transcript(struct store *s, const struct store_save *sv,
-	int (*fn)(void *arg, const char *dir, const char *text, struct store_err *e),
-	void *arg, struct store_err *e);
+	const char **said, const char **told, struct store_err *e);
+
+/* One stored value re-sealed from key old (NULL: plaintext) to the
+ * store's key (NULL: plaintext), for rekey: text as stored, or with list
+ * a JSON array of such texts (the transcript's told). *out lives until
+ * the next call. */
+int store_reseal_value(struct store *s, const struct crypto_key *old,
+	const char *text, int list, const char **out, struct store_err *e);
 
 /* Backends' helpers: text as it is to be stored (sealed when the store
  * has a key; the pointer lives until the next call), and the chat's

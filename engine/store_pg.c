@@ -1,7 +1,11 @@
 /* store_pg.c - the production store: PostgreSQL through libpq. Every
  * statement is prepared once per connection and parameterized. The chat
- * row lock is taken by the upsert that loads it (ON CONFLICT DO UPDATE
- * locks the row as SELECT ... FOR UPDATE would), bounded by lock_timeout.
+ * row lock is taken by the SELECT ... FOR UPDATE that loads it (a new
+ * chat's by the insert that makes it), bounded by lock_timeout; the
+ * update id is looked up under that lock (a copy of an update in flight
+ * waits for it, then finds it) and written once, with its reply, when
+ * the update is saved. Per update that is one new row in updates, one
+ * new version of the chat's row, one transcript row and the outbox's.
  * A lost connection is re-opened on the next transaction. */
 #include <libpq-fe.h>
 #include <stdio.h>
@@ -17,7 +21,7 @@
 #define PG_MIGRATE_LOCK 0x626c7565   /* advisory lock key: "blue" */
 
 enum {
-	P_CLAIM, P_REPLY, P_LOCK, P_SAVE, P_PRUNE_UPDATES, P_PRUNE_SENT,
+	P_CLAIM, P_LOCK, P_CHAT_NEW, P_SAVE, P_PRUNE_UPDATES, P_PRUNE_SENT,
 	P_META_GET, P_META_SET, P_TAKE, P_RENEW, P_SENT, P_LATER, P_RETRY, P_DEAD,
 	P_BLOCK, P_MOVE, P_COUNT
 };
@@ -28,7 +32,7 @@ enum {
 enum pg_arg {
 	A_END,                        /* after a statement's last parameter */
 	A_BOT, A_CHAT_ID, A_UPDATE_ID, A_NODE, A_FLOW_HASH, A_CONTEXT, A_ATTEMPTS,
-	A_FINISHED, A_KEYBOARD, A_METHODS, A_PARAMS, A_REPLY, A_DIRS, A_TEXTS,
+	A_FINISHED, A_KEYBOARD, A_METHODS, A_PARAMS, A_REPLY, A_SAID, A_TOLD,
 	A_HOURS, A_DAYS, A_LIMIT, A_LEASE, A_NAME, A_VALUE, A_ID, A_DELAY, A_ERROR,
 	A_TO, A_OWNER, A_COUNT
 };
@@ -40,13 +44,18 @@ static const struct {
 	const char *sql;
 	unsigned char args[PG_PARAMS_MAX + 2];   /* [n]: what $n binds; [0] unused */
 } pg_stmts[P_COUNT] = {
+	/* a row: the update was applied, with this reply ("" for none) */
 	[P_CLAIM] = { "bf_claim",
-		"INSERT INTO updates (bot, update_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-		{ [1] = A_BOT, [2] = A_UPDATE_ID } },
-	[P_REPLY] = { "bf_reply",
 		"SELECT coalesce(reply, '') FROM updates WHERE bot = $1 AND update_id = $2",
 		{ [1] = A_BOT, [2] = A_UPDATE_ID } },
 	[P_LOCK] = { "bf_lock",
+		"SELECT node, flow_hash, context, attempts, finished, keyboard, false, "
+		"EXISTS (SELECT 1 FROM outbox o WHERE o.bot = $1 AND o.chat_id = $2 "
+		"AND o.state = 'pending') FROM chats WHERE bot = $1 AND chat_id = $2 "
+		"FOR UPDATE OF chats",
+		{ [1] = A_BOT, [2] = A_CHAT_ID } },
+	/* a chat bf_lock did not find; one made meanwhile is locked as is */
+	[P_CHAT_NEW] = { "bf_chat_new",
 		"INSERT INTO chats AS c (bot, chat_id) VALUES ($1, $2) "
 		"ON CONFLICT (bot, chat_id) DO UPDATE SET chat_id = c.chat_id "
 		"RETURNING node, flow_hash, context, attempts, finished, keyboard, "
@@ -60,15 +69,13 @@ static const struct {
 		"o AS (INSERT INTO outbox (bot, chat_id, method, params) "
 		"SELECT $1, $2, m.method, m.params FROM unnest($10::text[], $11::text[]) "
 		"WITH ORDINALITY AS m(method, params, n) ORDER BY m.n), "
-		"r AS (UPDATE updates SET reply = $12 WHERE bot = $1 AND update_id = $9 "
-		"AND $12::text IS NOT NULL), "
-		"t AS (INSERT INTO transcript (bot, chat_id, update_id, dir, text) "
-		"SELECT $1, $2, $9, x.dir, x.text FROM unnest($13::text[], $14::text[]) "
-		"WITH ORDINALITY AS x(dir, text, n) ORDER BY x.n) SELECT 1",
+		"u AS (INSERT INTO updates (bot, update_id, reply) VALUES ($1, $9, $12)), "
+		"t AS (INSERT INTO transcript (bot, chat_id, update_id, said, told) "
+		"SELECT $1, $2, $9, $13::text, $14::text WHERE $13::text IS NOT NULL) SELECT 1",
 		{ [1] = A_BOT, [2] = A_CHAT_ID, [3] = A_NODE, [4] = A_FLOW_HASH,
 		  [5] = A_CONTEXT, [6] = A_ATTEMPTS, [7] = A_FINISHED, [8] = A_KEYBOARD,
 		  [9] = A_UPDATE_ID, [10] = A_METHODS, [11] = A_PARAMS, [12] = A_REPLY,
-		  [13] = A_DIRS, [14] = A_TEXTS } },
+		  [13] = A_SAID, [14] = A_TOLD } },
 	[P_PRUNE_UPDATES] = { "bf_prune_updates",
 		"DELETE FROM updates WHERE ctid = ANY (ARRAY (SELECT ctid FROM updates "
 		"WHERE at < now() - make_interval(hours => $1::int) LIMIT $2::int))",
@@ -134,10 +141,12 @@ struct store_pg {
 	PGconn *conn;
 	char *uri;
 	int prepared;
-	struct buf a[4];             /* array parameters of bf_save */
+	struct buf a[2];             /* array parameters of bf_save */
 };
 
-/* Transient: the connection, lock timeouts, serialization, resources. */
+/* Transient: the connection, lock timeouts, serialization, resources, and
+ * a unique violation (a copy of the update saved first: a retry finds
+ * it). */
 static int pg_code(const PGresult *res, PGconn *conn)
 {
 	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
@@ -146,7 +155,7 @@ static int pg_code(const PGresult *res, PGconn *conn)
 	if (!strncmp(state, "08", 2) || !strncmp(state, "40", 2) ||
 	    !strncmp(state, "53", 2) || !strncmp(state, "57", 2) ||
 	    !strncmp(state, "58", 2) || !strcmp(state, "55P03") ||
-	    !strcmp(state, "55006"))
+	    !strcmp(state, "55006") || !strcmp(state, "23505"))
 		return STORE_TRANSIENT;
 	return STORE_PERMANENT;
 }
@@ -250,7 +259,7 @@ static void pg_close(struct store *base)
 	struct store_pg *s = (struct store_pg *)base;
 	PQfinish(s->conn);
 	free(s->uri);
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < 2; i++)
 		buf_free(&s->a[i]);
 	store_base_free(&s->base);
 	free(s);
@@ -326,6 +335,22 @@ static void pg_rollback(struct store *base)
 		PQclear(PQexec(s->conn, "ROLLBACK"));
 }
 
+/* Reads bf_claim's result: *repeat = 1 and the reply when there is a
+ * row. */
+static int pg_claimed(PGresult *res, int *repeat, struct buf *reply,
+	struct store_err *e)
+{
+	*repeat = PQntuples(res) == 1;
+	if (!*repeat)
+		return STORE_OK;
+	buf_reset(reply);
+	if (buf_adds(reply, PQgetvalue(res, 0, 0)) != 0)
+		return store_fail(e, STORE_PERMANENT, "recorded reply too large");
+	return STORE_OK;
+}
+
+/* Without the chat's lock held this only looks: bf_save's insert is what
+ * refuses a second copy (a unique violation, transient). */
 static int pg_claim(struct store *base, const char *bot, long long update_id,
 	int *repeat, struct buf *reply, struct store_err *e)
 {
@@ -333,26 +358,16 @@ static int pg_claim(struct store *base, const char *bot, long long update_id,
 	char id[32];
 	const char *args[A_COUNT] = { [A_BOT] = bot, [A_UPDATE_ID] = id };
 	PGresult *res;
+	int rc;
 
 	*repeat = 0;
 	snprintf(id, sizeof(id), "%lld", update_id);
 	res = pg_exec(s, P_CLAIM, args);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 		return pg_fail(s, res, "claim update", e);
-	*repeat = strcmp(PQcmdTuples(res), "1") != 0;
+	rc = pg_claimed(res, repeat, reply, e);
 	PQclear(res);
-	if (!*repeat)
-		return STORE_OK;
-	res = pg_exec(s, P_REPLY, args);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
-		return pg_fail(s, res, "read reply", e);
-	buf_reset(reply);
-	if (buf_adds(reply, PQgetvalue(res, 0, 0)) != 0) {
-		PQclear(res);
-		return store_fail(e, STORE_PERMANENT, "recorded reply too large");
-	}
-	PQclear(res);
-	return STORE_OK;
+	return rc;
 }
 
 static int pg_chat_row(struct store_pg *s, PGresult *res, struct store_chat *sc,
@@ -369,6 +384,10 @@ static int pg_lock_chat(struct store *base, const char *bot,
 
 	snprintf(id, sizeof(id), "%lld", sc->chat.chat_id);
 	res = pg_exec(s, P_LOCK, args);
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 0) {
+		PQclear(res);
+		res = pg_exec(s, P_CHAT_NEW, args);
+	}
 	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
 		return pg_fail(s, res, "lock chat", e);
 	rc = pg_chat_row(s, res, sc, e);
@@ -376,7 +395,7 @@ static int pg_lock_chat(struct store *base, const char *bot,
 	return rc;
 }
 
-/* Fills sc from the row bf_lock returned. */
+/* Fills sc from the row bf_lock or bf_chat_new returned. */
 static int pg_chat_row(struct store_pg *s, PGresult *res, struct store_chat *sc,
 	struct store_err *e)
 {
@@ -406,26 +425,14 @@ static int pg_array_add(struct buf *b, const char *s)
 	return buf_addc(b, '"');
 }
 
-/* One transcript line (store_transcript's fn): its direction and text
- * go to the arrays of $13 and $14. */
-static int pg_transcript(void *arg, const char *dir, const char *text,
-	struct store_err *e)
-{
-	struct store_pg *s = arg;
-	if (pg_array_add(&s->a[2], dir) || pg_array_add(&s->a[3], text))
-		return store_fail(e, STORE_PERMANENT, "the update's calls are too large to queue");
-	return STORE_OK;
-}
-
-/* Builds bf_save's arrays: the calls for the outbox ($10, $11) and the
- * transcript lines ($13, $14). */
+/* Builds bf_save's arrays: the calls for the outbox ($10, $11). */
 static int pg_arrays(struct store_pg *s, const struct store_save *sv,
 	struct store_err *e)
 {
 	const struct step_out *o = sv->out;
 	int rc = 0;
 
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < 2; i++) {
 		buf_reset(&s->a[i]);
 		rc |= buf_addc(&s->a[i], '{');
 	}
@@ -434,12 +441,7 @@ static int pg_arrays(struct store_pg *s, const struct store_save *sv,
 		rc |= pg_array_add(&s->a[1], json_object_to_json_string_ext(o->calls[i].params,
 			JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	}
-	if (rc)
-		return store_fail(e, STORE_PERMANENT, "the update's calls are too large to queue");
-	rc = store_transcript(&s->base, sv, pg_transcript, s, e);
-	if (rc)
-		return rc;
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < 2; i++)
 		rc |= buf_addc(&s->a[i], '}');
 	if (rc)
 		return store_fail(e, STORE_PERMANENT, "the update's calls are too large to queue");
@@ -457,11 +459,14 @@ static int pg_save_params(struct store_pg *s, const struct store_save *sv,
 {
 	const struct chat *c = &sv->sc->chat;
 	const char **a = p->args;
-	int rc = pg_arrays(s, sv, e);
+	int rc;
 
+	memset(p->args, 0, sizeof(p->args));
+	rc = pg_arrays(s, sv, e);
+	if (rc == STORE_OK)
+		rc = store_transcript(&s->base, sv, &a[A_SAID], &a[A_TOLD], e);
 	if (rc)
 		return rc;
-	memset(a, 0, sizeof(p->args));
 	/* sealed last: the pointer lives until the next seal */
 	if (store_seal_context(&s->base, c, &a[A_CONTEXT], e) != STORE_OK)
 		return e->code;
@@ -479,8 +484,6 @@ static int pg_save_params(struct store_pg *s, const struct store_save *sv,
 	a[A_METHODS] = s->a[0].p;
 	a[A_PARAMS] = s->a[1].p;
 	a[A_REPLY] = sv->reply;
-	a[A_DIRS] = s->a[2].p;
-	a[A_TEXTS] = s->a[3].p;
 	return STORE_OK;
 }
 
@@ -571,6 +574,27 @@ static void pg_clear(PGresult **res, int n)
 		PQclear(res[i]);
 }
 
+/* The chat bf_lock did not find: made (or, made meanwhile, locked) by
+ * bf_chat_new; the update id looked up again under that lock. */
+static int pg_start_new(struct store_pg *s, const char *const *args,
+	struct store_chat *sc, int *repeat, struct buf *reply, struct store_err *e)
+{
+	const struct pg_step steps[2] = { { P_CHAT_NEW, args }, { P_CLAIM, args } };
+	PGresult *res[2];
+	int rc = pg_pipeline(s, steps, 2, res, e);
+
+	if (rc == STORE_OK)
+		rc = pg_claimed(res[1], repeat, reply, e);
+	if (rc == STORE_OK && !*repeat)
+		rc = PQntuples(res[0]) == 1 ? pg_chat_row(s, res[0], sc, e) :
+			store_fail(e, STORE_TRANSIENT, "postgresql: lock chat: no row");
+	pg_clear(res, 2);
+	return rc;
+}
+
+/* Locks the chat first: a copy of an update in flight waits for it, and
+ * the look-up after the lock (a statement of its own, so a snapshot
+ * taken after the wait) finds it. */
 static int pg_start(struct store *base, const char *bot, long long update_id,
 	struct store_chat *sc, int *repeat, struct buf *reply, struct store_err *e)
 {
@@ -578,7 +602,7 @@ static int pg_start(struct store *base, const char *bot, long long update_id,
 	char uid[32], cid[32];
 	const char *args[A_COUNT] = { [A_BOT] = bot, [A_UPDATE_ID] = uid, [A_CHAT_ID] = cid };
 	const struct pg_step steps[3] = {
-		{ PG_BEGIN, NULL }, { P_CLAIM, args }, { P_LOCK, args }
+		{ PG_BEGIN, NULL }, { P_LOCK, args }, { P_CLAIM, args }
 	};
 	PGresult *res[3];
 	int rc = pg_ready(s, e);
@@ -589,22 +613,11 @@ static int pg_start(struct store *base, const char *bot, long long update_id,
 	snprintf(uid, sizeof(uid), "%lld", update_id);
 	snprintf(cid, sizeof(cid), "%lld", sc->chat.chat_id);
 	rc = pg_pipeline(s, steps, 3, res, e);
-	if (rc == STORE_OK && strcmp(PQcmdTuples(res[1]), "1") != 0) {
-		PGresult *r;
-		*repeat = 1;
-		r = pg_exec(s, P_REPLY, args);
-		if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
-			rc = pg_fail(s, r, "read reply", e);
-		} else {
-			buf_reset(reply);
-			rc = buf_adds(reply, PQgetvalue(r, 0, 0)) ?
-				store_fail(e, STORE_PERMANENT, "recorded reply too large") : STORE_OK;
-			PQclear(r);
-		}
-	} else if (rc == STORE_OK) {
-		rc = PQntuples(res[2]) == 1 ? pg_chat_row(s, res[2], sc, e) :
-			store_fail(e, STORE_TRANSIENT, "postgresql: lock chat: no row");
-	}
+	if (rc == STORE_OK)
+		rc = pg_claimed(res[2], repeat, reply, e);
+	if (rc == STORE_OK && !*repeat)
+		rc = PQntuples(res[1]) == 1 ? pg_chat_row(s, res[1], sc, e) :
+			pg_start_new(s, args, sc, repeat, reply, e);
 	pg_clear(res, 3);
 	return rc;
 }
@@ -696,35 +709,22 @@ static int pg_meta_set(struct store *base, const char *name, const char *value,
 }
 
 /* Re-seals one column of a table, row by row, inside the caller's
- * transaction. */
+ * transaction; list: the column holds JSON arrays of texts. */
 static int pg_reseal_column(struct store_pg *s, const char *select,
-	const char *update, const struct crypto_key *old, int *rows, struct store_err *e)
+	const char *update, const struct crypto_key *old, int list, int *rows,
+	struct store_err *e)
 {
 	PGresult *res = PQexec(s->conn, select);
-	struct buf plain;
-	char err[200];
 	int rc = STORE_OK;
 
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 		return pg_fail(s, res, "reseal", e);
-	buf_init(&plain, 1u << 20);
 	for (int i = 0; rc == STORE_OK && i < PQntuples(res); i++) {
-		const char *text = PQgetvalue(res, i, 1), *sealed, *vals[2];
+		const char *vals[2] = { PQgetvalue(res, i, 0), NULL };
 		PGresult *u;
-		if (crypto_is_sealed(text)) {
-			buf_reset(&plain);
-			if (old == NULL || crypto_open(old, text, &plain, err, sizeof(err)) != 0) {
-				rc = store_fail(e, STORE_PERMANENT, "%s", old ? err :
-					"a value is sealed but no old key was given");
-				break;
-			}
-			text = plain.p;
-		}
-		rc = store_seal(&s->base, text, &sealed, e);
+		rc = store_reseal_value(&s->base, old, PQgetvalue(res, i, 1), list, &vals[1], e);
 		if (rc)
 			break;
-		vals[0] = PQgetvalue(res, i, 0);
-		vals[1] = sealed;
 		u = PQexecParams(s->conn, update, 2, NULL, vals, NULL, NULL, 0);
 		if (PQresultStatus(u) != PGRES_COMMAND_OK)
 			rc = pg_fail(s, u, "reseal", e);
@@ -733,7 +733,6 @@ static int pg_reseal_column(struct store_pg *s, const char *select,
 		(*rows)++;
 	}
 	PQclear(res);
-	buf_free(&plain);
 	return rc;
 }
 
@@ -748,10 +747,13 @@ static int pg_reseal(struct store *base, const struct crypto_key *old, int *rows
 		rc = pg_command(s, "BEGIN", e);
 	if (rc == STORE_OK)
 		rc = pg_reseal_column(s, "SELECT ctid, context FROM chats FOR UPDATE",
-			"UPDATE chats SET context = $2 WHERE ctid = $1::tid", old, rows, e);
+			"UPDATE chats SET context = $2 WHERE ctid = $1::tid", old, 0, rows, e);
 	if (rc == STORE_OK)
-		rc = pg_reseal_column(s, "SELECT id, text FROM transcript FOR UPDATE",
-			"UPDATE transcript SET text = $2 WHERE id = $1::bigint", old, rows, e);
+		rc = pg_reseal_column(s, "SELECT ctid, said FROM transcript FOR UPDATE",
+			"UPDATE transcript SET said = $2 WHERE ctid = $1::tid", old, 0, rows, e);
+	if (rc == STORE_OK)
+		rc = pg_reseal_column(s, "SELECT ctid, told FROM transcript FOR UPDATE",
+			"UPDATE transcript SET told = $2 WHERE ctid = $1::tid", old, 1, rows, e);
 	if (rc == STORE_OK)
 		return pg_command(s, "COMMIT", e);
 	pg_rollback(base);
@@ -963,7 +965,7 @@ int store_pg_open(const char *uri, struct store **out, struct store_err *e)
 	if (s == NULL)
 		return store_fail(e, STORE_TRANSIENT, "out of memory");
 	store_base_init(&s->base, &pg_ops);
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < 2; i++)
 		buf_init(&s->a[i], 8u << 20);
 	s->uri = strdup(uri);
 	s->conn = s->uri ? PQconnectdb(uri) : NULL;

@@ -1,12 +1,24 @@
 /* store_sqlite.c - the embedded default store: one SQLite file in WAL
  * mode; BEGIN IMMEDIATE serializes writers, so one chat's updates (and
- * everyone else's) apply one at a time; busy_timeout bounds the wait. */
+ * everyone else's) apply one at a time. blueflow's writers queue on a
+ * process-shared mutex (the gate, in PATH-lock beside the database)
+ * before BEGIN IMMEDIATE, so the next one starts the moment the last
+ * commits instead of sleeping in SQLite's busy handler (1-100 ms a try);
+ * busy_timeout stays for writers without the gate (sqlite3, an older
+ * binary). Both waits are bounded by the lock timeout. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "engine/crypto.h"
@@ -16,8 +28,8 @@
 
 
 enum {
-	Q_BEGIN, Q_COMMIT, Q_ROLLBACK, Q_CLAIM, Q_REPLY, Q_CHAT_NEW, Q_CHAT_GET,
-	Q_CHAT_SAVE, Q_OUTBOX, Q_SET_REPLY, Q_TRANSCRIPT, Q_PRUNE_UPDATES,
+	Q_BEGIN, Q_COMMIT, Q_ROLLBACK, Q_CLAIM, Q_CHAT_NEW, Q_CHAT_GET,
+	Q_CHAT_SAVE, Q_OUTBOX, Q_UPDATE_ADD, Q_TRANSCRIPT, Q_PRUNE_UPDATES,
 	Q_PRUNE_SENT, Q_META_GET, Q_META_SET, Q_TAKE, Q_RENEW, Q_SENT, Q_LATER,
 	Q_RETRY, Q_DEAD, Q_BLOCK_CHAT, Q_BLOCK_CALLS, Q_MOVE_CHAT, Q_MOVE_CALLS, Q_COUNT
 };
@@ -26,9 +38,9 @@ static const char *const sqlite_sql[Q_COUNT] = {
 	[Q_BEGIN] = "BEGIN IMMEDIATE",
 	[Q_COMMIT] = "COMMIT",
 	[Q_ROLLBACK] = "ROLLBACK",
-	[Q_CLAIM] = "INSERT INTO updates (bot, update_id) VALUES (?1, ?2) "
-		"ON CONFLICT DO NOTHING",
-	[Q_REPLY] = "SELECT coalesce(reply, '') FROM updates WHERE bot = ?1 AND update_id = ?2",
+	/* BEGIN IMMEDIATE holds the database: the update id looked up is
+	 * written once, with its reply, by Q_UPDATE_ADD when saved */
+	[Q_CLAIM] = "SELECT coalesce(reply, '') FROM updates WHERE bot = ?1 AND update_id = ?2",
 	[Q_CHAT_NEW] = "INSERT INTO chats (bot, chat_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
 	[Q_CHAT_GET] = "SELECT node, flow_hash, context, attempts, finished, keyboard, "
 		"EXISTS (SELECT 1 FROM outbox WHERE bot = ?1 AND chat_id = ?2 AND state = 'pending') "
@@ -37,8 +49,8 @@ static const char *const sqlite_sql[Q_COUNT] = {
 		"attempts = ?6, finished = ?7, keyboard = ?8, last_update_id = ?9, "
 		"updated_at = strftime('%s', 'now') WHERE bot = ?1 AND chat_id = ?2",
 	[Q_OUTBOX] = "INSERT INTO outbox (bot, chat_id, method, params) VALUES (?1, ?2, ?3, ?4)",
-	[Q_SET_REPLY] = "UPDATE updates SET reply = ?3 WHERE bot = ?1 AND update_id = ?2",
-	[Q_TRANSCRIPT] = "INSERT INTO transcript (bot, chat_id, update_id, dir, text) "
+	[Q_UPDATE_ADD] = "INSERT INTO updates (bot, update_id, reply) VALUES (?1, ?2, ?3)",
+	[Q_TRANSCRIPT] = "INSERT INTO transcript (bot, chat_id, update_id, said, told) "
 		"VALUES (?1, ?2, ?3, ?4, ?5)",
 	[Q_PRUNE_UPDATES] = "DELETE FROM updates WHERE rowid IN (SELECT rowid FROM updates "
 		"WHERE at < strftime('%s', 'now') - ?1 * 3600 LIMIT ?2)",
@@ -74,12 +86,126 @@ static const char *const sqlite_sql[Q_COUNT] = {
 		"ON CONFLICT (name) DO UPDATE SET value = excluded.value",
 };
 
+#define SQLITE_GATE_MAGIC 0x62666731u   /* "bfg1" */
+
+/* The gate: the file PATH-lock holds it, mapped shared. Whoever opens the
+ * file while nobody else has it open (flock LOCK_EX granted) sets it up
+ * afresh; every handle keeps a LOCK_SH on the file while open. */
+struct sqlite_gate {
+	unsigned magic;
+	pthread_mutex_t mutex;        /* process-shared, robust */
+	atomic_int waiting;           /* writers waiting for it (one that died
+	                                 waiting stays counted: harmless) */
+};
+
 struct store_sqlite {
 	struct store base;
 	sqlite3 *db;
 	sqlite3_stmt *q[Q_COUNT];
 	int in_tx;
+	int gate_fd;                  /* -1: no gate, the busy handler alone */
+	struct sqlite_gate *gate;
+	int gated;                    /* this handle holds the gate */
 };
+
+/* Sets up the gate of the database at path; without one (the file cannot
+ * be made) writers wait in the busy handler alone. */
+static void sqlite_gate_open(struct store_sqlite *s, const char *path)
+{
+	size_t n = strlen(path) + sizeof("-lock");
+	char *name = malloc(n);
+	struct stat st;
+	void *m;
+	int fresh;
+
+	s->gate_fd = -1;
+	if (name == NULL)
+		return;
+	snprintf(name, n, "%s-lock", path);
+	s->gate_fd = open(name, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	free(name);
+	if (s->gate_fd < 0)
+		return;
+	fresh = flock(s->gate_fd, LOCK_EX | LOCK_NB) == 0;
+	if ((!fresh && flock(s->gate_fd, LOCK_SH) != 0) ||
+	    (fresh && ftruncate(s->gate_fd, sizeof(struct sqlite_gate)) != 0) ||
+	    fstat(s->gate_fd, &st) != 0 || (size_t)st.st_size < sizeof(struct sqlite_gate))
+		goto none;
+	m = mmap(NULL, sizeof(struct sqlite_gate), PROT_READ | PROT_WRITE, MAP_SHARED,
+		s->gate_fd, 0);
+	if (m == MAP_FAILED)
+		goto none;
+	s->gate = m;
+	if (fresh) {
+		pthread_mutexattr_t a;
+		pthread_mutexattr_init(&a);
+		pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
+		pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
+		pthread_mutexattr_settype(&a, PTHREAD_MUTEX_ERRORCHECK);
+		pthread_mutex_init(&s->gate->mutex, &a);
+		pthread_mutexattr_destroy(&a);
+		atomic_init(&s->gate->waiting, 0);
+		s->gate->magic = SQLITE_GATE_MAGIC;
+		flock(s->gate_fd, LOCK_SH);
+	}
+	if (s->gate->magic == SQLITE_GATE_MAGIC)
+		return;
+	munmap(s->gate, sizeof(struct sqlite_gate));
+	s->gate = NULL;
+none:
+	close(s->gate_fd);
+	s->gate_fd = -1;
+}
+
+static void sqlite_gate_close(struct store_sqlite *s)
+{
+	if (s->gate)
+		munmap(s->gate, sizeof(struct sqlite_gate));
+	if (s->gate_fd >= 0)
+		close(s->gate_fd);
+}
+
+/* Waits for the gate, at most the lock timeout. A holder that died leaves
+ * it to the next; a gate that cannot be had otherwise (held by this
+ * thread through another handle, unrecoverable) is passed, leaving the
+ * wait to SQLite. */
+static int sqlite_gate_take(struct store_sqlite *s, struct store_err *e)
+{
+	struct timespec t;
+	int rc;
+
+	if (s->gate == NULL || s->gated)
+		return STORE_OK;
+	clock_gettime(CLOCK_REALTIME, &t);
+	t.tv_sec += s->base.lock_timeout_ms / 1000;
+	t.tv_nsec += (long)(s->base.lock_timeout_ms % 1000) * 1000000L;
+	if (t.tv_nsec >= 1000000000L) {
+		t.tv_sec++;
+		t.tv_nsec -= 1000000000L;
+	}
+	atomic_fetch_add(&s->gate->waiting, 1);
+	rc = pthread_mutex_timedlock(&s->gate->mutex, &t);
+	atomic_fetch_sub(&s->gate->waiting, 1);
+	if (rc == EOWNERDEAD)
+		rc = pthread_mutex_consistent(&s->gate->mutex);
+	if (rc == ETIMEDOUT)
+		return store_fail(e, STORE_TRANSIENT, "sqlite: the database stayed "
+			"locked for %d ms", s->base.lock_timeout_ms);
+	s->gated = rc == 0;
+	return STORE_OK;
+}
+
+/* Gives the gate back and, when a writer waits, lets the one woken run
+ * before this process could take it again (the mutex is not FIFO). */
+static void sqlite_gate_give(struct store_sqlite *s)
+{
+	if (!s->gated)
+		return;
+	s->gated = 0;
+	pthread_mutex_unlock(&s->gate->mutex);
+	if (atomic_load(&s->gate->waiting) > 0)
+		sched_yield();
+}
 
 static int sqlite_code(int rc)
 {
@@ -132,12 +258,32 @@ static int sqlite_done(struct store_sqlite *s, sqlite3_stmt *st, const char *wha
 	return STORE_OK;
 }
 
+/* Runs BEGIN IMMEDIATE (after taking the gate), COMMIT or ROLLBACK (and
+ * gives the gate back once no transaction is open). */
 static int sqlite_simple(struct store_sqlite *s, int q, struct store_err *e)
 {
-	sqlite3_stmt *st = sqlite_stmt(s, q, e);
-	if (st == NULL)
-		return e->code;
-	return sqlite_done(s, st, sqlite_sql[q], e);
+	sqlite3_stmt *st;
+	int rc = q == Q_BEGIN ? sqlite_gate_take(s, e) : STORE_OK;
+
+	if (rc)
+		return rc;
+	st = sqlite_stmt(s, q, e);
+	rc = st ? sqlite_done(s, st, sqlite_sql[q], e) : e->code;
+	if (sqlite3_get_autocommit(s->db))
+		sqlite_gate_give(s);
+	return rc;
+}
+
+/* Runs a write of its own (no transaction open) through the gate. */
+static int sqlite_write(struct store_sqlite *s, sqlite3_stmt *st, const char *what,
+	struct store_err *e)
+{
+	int rc = sqlite_gate_take(s, e);
+	if (rc == STORE_OK)
+		rc = sqlite_done(s, st, what, e);
+	if (sqlite3_get_autocommit(s->db))
+		sqlite_gate_give(s);
+	return rc;
 }
 
 static void sqlite_close(struct store *base)
@@ -146,6 +292,8 @@ static void sqlite_close(struct store *base)
 	for (int i = 0; i < Q_COUNT; i++)
 		sqlite3_finalize(s->q[i]);
 	sqlite3_close(s->db);
+	sqlite_gate_give(s);
+	sqlite_gate_close(s);
 	store_base_free(&s->base);
 	free(s);
 }
@@ -225,6 +373,7 @@ static void sqlite_rollback(struct store *base)
 	if (s->in_tx && sqlite3_get_autocommit(s->db) == 0)
 		sqlite_simple(s, Q_ROLLBACK, &e);
 	s->in_tx = 0;
+	sqlite_gate_give(s);
 }
 
 static int sqlite_claim(struct store *base, const char *bot, long long update_id,
@@ -239,18 +388,14 @@ static int sqlite_claim(struct store *base, const char *bot, long long update_id
 		return e->code;
 	sqlite3_bind_text(st, 1, bot, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, update_id);
-	rc = sqlite_done(s, st, "claim update", e);
-	if (rc || sqlite3_changes(s->db) == 1)
-		return rc;
-	*repeat = 1;
-	st = sqlite_stmt(s, Q_REPLY, e);
-	if (st == NULL)
-		return e->code;
-	sqlite3_bind_text(st, 1, bot, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, update_id);
 	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		sqlite3_reset(st);
+		return STORE_OK;
+	}
 	if (rc != SQLITE_ROW)
-		return sqlite_fail(s, rc, "read reply", e);
+		return sqlite_fail(s, rc, "claim update", e);
+	*repeat = 1;
 	buf_reset(reply);
 	if (buf_adds(reply, (const char *)sqlite3_column_text(st, 0)) != 0)
 		rc = store_fail(e, STORE_PERMANENT, "recorded reply too large");
@@ -296,26 +441,25 @@ static int sqlite_lock_chat(struct store *base, const char *bot,
 	return rc;
 }
 
-/* What a transcript line is written with. */
-struct sqlite_save {
-	struct store_sqlite *s;
-	const struct store_save *sv;
-};
-
-/* One transcript line (store_transcript's fn). */
-static int sqlite_transcript(void *arg, const char *dir, const char *text,
+/* The update's transcript row, if it has one. */
+static int sqlite_transcript(struct store_sqlite *s, const struct store_save *sv,
 	struct store_err *e)
 {
-	const struct sqlite_save *a = arg;
-	sqlite3_stmt *st = sqlite_stmt(a->s, Q_TRANSCRIPT, e);
+	const char *said, *told;
+	sqlite3_stmt *st;
+	int rc = store_transcript(&s->base, sv, &said, &told, e);
+
+	if (rc || said == NULL)
+		return rc;
+	st = sqlite_stmt(s, Q_TRANSCRIPT, e);
 	if (st == NULL)
 		return e->code;
-	sqlite3_bind_text(st, 1, a->sv->bot, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, a->sv->sc->chat.chat_id);
-	sqlite3_bind_int64(st, 3, a->sv->update_id);
-	sqlite3_bind_text(st, 4, dir, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, text, -1, SQLITE_TRANSIENT);
-	return sqlite_done(a->s, st, "transcript", e);
+	sqlite3_bind_text(st, 1, sv->bot, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, sv->sc->chat.chat_id);
+	sqlite3_bind_int64(st, 3, sv->update_id);
+	sqlite3_bind_text(st, 4, said, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, told, -1, SQLITE_STATIC);
+	return sqlite_done(s, st, "transcript", e);
 }
 
 static int sqlite_save(struct store *base, const struct store_save *sv,
@@ -352,19 +496,18 @@ static int sqlite_save(struct store *base, const struct store_save *sv,
 			SQLITE_TRANSIENT);
 		rc = sqlite_done(s, st, "queue call", e);
 	}
-	if (rc == STORE_OK && sv->reply) {
-		st = sqlite_stmt(s, Q_SET_REPLY, e);
+	if (rc == STORE_OK) {
+		st = sqlite_stmt(s, Q_UPDATE_ADD, e);
 		if (st == NULL)
 			return e->code;
 		sqlite3_bind_text(st, 1, sv->bot, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 2, sv->update_id);
-		sqlite3_bind_text(st, 3, sv->reply, -1, SQLITE_STATIC);
-		rc = sqlite_done(s, st, "record reply", e);
+		if (sv->reply)
+			sqlite3_bind_text(st, 3, sv->reply, -1, SQLITE_STATIC);
+		rc = sqlite_done(s, st, "record update", e);
 	}
-	if (rc == STORE_OK) {
-		struct sqlite_save a = { s, sv };
-		rc = store_transcript(&s->base, sv, sqlite_transcript, &a, e);
-	}
+	if (rc == STORE_OK)
+		rc = sqlite_transcript(s, sv, e);
 	return rc;
 }
 
@@ -381,7 +524,7 @@ static int sqlite_prune(struct store *base, int update_hours, int sent_days,
 		return e->code;
 	sqlite3_bind_int(st, 1, update_hours);
 	sqlite3_bind_int(st, 2, limit);
-	rc = sqlite_done(s, st, "prune updates", e);
+	rc = sqlite_write(s, st, "prune updates", e);
 	if (rc)
 		return rc;
 	*n += sqlite3_changes(s->db);
@@ -390,7 +533,7 @@ static int sqlite_prune(struct store *base, int update_hours, int sent_days,
 		return e->code;
 	sqlite3_bind_int(st, 1, sent_days);
 	sqlite3_bind_int(st, 2, limit);
-	rc = sqlite_done(s, st, "prune outbox", e);
+	rc = sqlite_write(s, st, "prune outbox", e);
 	*n += rc ? 0 : sqlite3_changes(s->db);
 	return rc;
 }
@@ -430,19 +573,19 @@ static int sqlite_meta_set(struct store *base, const char *name, const char *val
 		return e->code;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
-	return sqlite_done(s, st, "write meta", e);
+	return sqlite_write(s, st, "write meta", e);
 }
 
-/* Re-seals one column of a table, row by row. */
+/* Re-seals one column of a table, row by row; list: the column holds
+ * JSON arrays of texts. */
 static int sqlite_reseal_column(struct store_sqlite *s, const char *table,
-	const char *column, const struct crypto_key *old, int *rows, struct store_err *e)
+	const char *column, const struct crypto_key *old, int list, int *rows,
+	struct store_err *e)
 {
-	char sql[160], err[200];
+	char sql[160];
 	sqlite3_stmt *sel = NULL, *upd = NULL;
-	struct buf plain;
 	int rc;
 
-	buf_init(&plain, 1u << 20);
 	snprintf(sql, sizeof(sql), "SELECT rowid, %s FROM %s", column, table);
 	rc = sqlite3_prepare_v2(s->db, sql, -1, &sel, NULL);
 	if (rc == SQLITE_OK) {
@@ -455,19 +598,15 @@ static int sqlite_reseal_column(struct store_sqlite *s, const char *table,
 	}
 	rc = STORE_OK;
 	while (rc == STORE_OK && sqlite3_step(sel) == SQLITE_ROW) {
-		const char *text = (const char *)sqlite3_column_text(sel, 1), *sealed;
-		if (crypto_is_sealed(text)) {
-			buf_reset(&plain);
-			if (old == NULL || crypto_open(old, text, &plain, err, sizeof(err)) != 0) {
-				rc = store_fail(e, STORE_PERMANENT, "%s: %s", table,
-					old ? err : "a value is sealed but no old key was given");
-				break;
-			}
-			text = plain.p;
-		}
-		rc = store_seal(&s->base, text, &sealed, e);
-		if (rc)
+		const char *sealed;
+		rc = store_reseal_value(&s->base, old, (const char *)sqlite3_column_text(sel, 1),
+			list, &sealed, e);
+		if (rc) {
+			char msg[sizeof(e->msg)];
+			snprintf(msg, sizeof(msg), "%s", e->msg);
+			store_fail(e, rc, "%s: %s", table, msg);
 			break;
+		}
 		sqlite3_reset(upd);
 		sqlite3_bind_int64(upd, 1, sqlite3_column_int64(sel, 0));
 		sqlite3_bind_text(upd, 2, sealed, -1, SQLITE_TRANSIENT);
@@ -477,7 +616,6 @@ static int sqlite_reseal_column(struct store_sqlite *s, const char *table,
 out:
 	sqlite3_finalize(sel);
 	sqlite3_finalize(upd);
-	buf_free(&plain);
 	return rc;
 }
 
@@ -489,9 +627,11 @@ static int sqlite_reseal(struct store *base, const struct crypto_key *old,
 
 	*rows = 0;
 	if (rc == STORE_OK)
-		rc = sqlite_reseal_column(s, "chats", "context", old, rows, e);
+		rc = sqlite_reseal_column(s, "chats", "context", old, 0, rows, e);
 	if (rc == STORE_OK)
-		rc = sqlite_reseal_column(s, "transcript", "text", old, rows, e);
+		rc = sqlite_reseal_column(s, "transcript", "said", old, 0, rows, e);
+	if (rc == STORE_OK)
+		rc = sqlite_reseal_column(s, "transcript", "told", old, 1, rows, e);
 	if (rc == STORE_OK)
 		return sqlite_exec(s, "COMMIT", e);
 	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
@@ -555,7 +695,7 @@ static int sqlite_outbox_renew(struct store *base, const char *owner, long long 
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_int(st, 2, lease_s);
 	sqlite3_bind_text(st, 3, owner, -1, SQLITE_STATIC);
-	rc = sqlite_done(s, st, "renew a lease", e);
+	rc = sqlite_write(s, st, "renew a lease", e);
 	if (rc == STORE_OK)
 		*held = sqlite3_changes(s->db) == 1;
 	return rc;
@@ -578,7 +718,7 @@ static int sqlite_outbox_done(struct store *base, const char *owner, long long i
 		sqlite3_bind_text(st, 3, error ? error : "", -1, SQLITE_STATIC);
 	if (q != Q_SENT)
 		sqlite3_bind_text(st, 4, owner, -1, SQLITE_STATIC);
-	return sqlite_done(s, st, "record a call", e);
+	return sqlite_write(s, st, "record a call", e);
 }
 
 /* Runs two statements on (bot, a, b|text) in one transaction. */
@@ -737,6 +877,7 @@ int store_sqlite_open(const char *path, struct store **out, struct store_err *e)
 	if (s == NULL)
 		return store_fail(e, STORE_TRANSIENT, "out of memory");
 	store_base_init(&s->base, &sqlite_ops);
+	sqlite_gate_open(s, path);
 	rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {
 		store_fail(e, STORE_PERMANENT, "sqlite: cannot open %s: %s", path,

@@ -45,8 +45,17 @@ check_backend() {
 	expect_rc "$b-migrate-to-1" 0
 	expect_out "$b-migrate-to-1-applied" "1 migration applied"
 	sql "$b" "insert into chats (bot, chat_id, node) values ('old', 5, 'kept')" >/dev/null
+	# the transcript as 001..005 kept it: a row per line
+	sql "$b" "insert into transcript (bot, chat_id, update_id, dir, text) values
+		('old', 5, 40, 'in', 'hi'), ('old', 5, 40, 'out', 'one \"1\"'),
+		('old', 5, 40, 'out', 'two'), ('old', 5, 41, 'in', '/forget'),
+		('old', 5, 42, 'in', 'again')" >/dev/null
 	run "$BLUEFLOW" db migrate --db "$uri"
 	expect_rc "$b-migrate-upgrade" 0
+	got=$(sql "$b" "select update_id || ' ' || said || ' ' || replace(told, ', ', ',') from transcript order by id" | tr '\n' '|')
+	[ "$got" = '40 hi ["one \"1\"","two"]|41 /forget []|42 again []|' ] &&
+		ok "$b-upgrade-transcript-row-per-update" || fail "$b-upgrade-transcript-row-per-update" "$got"
+	sql "$b" "delete from transcript" >/dev/null
 	expect_out "$b-migrate-upgrade-applied" "$(applied_text $((MIGRATIONS - 1)))"
 	got=$(sql "$b" "select node from chats where bot = 'old' and chat_id = 5")
 	[ "$got" = "kept" ] && ok "$b-upgrade-keeps-data" || fail "$b-upgrade-keeps-data" "$got"
@@ -59,7 +68,7 @@ check_backend() {
 		fail "$b-applied-once" "applied/repeats: $got; $(grep -v applied "$T_TMP/stress.out" | head -3)"
 	got=$(sql "$b" "select count(*) from updates")
 	[ "$got" = "$((PROCS * EACH))" ] && ok "$b-updates-recorded" || fail "$b-updates-recorded" "$got"
-	got=$(sql "$b" "select count(*) from transcript where dir = 'in'")
+	got=$(sql "$b" "select count(*) from transcript")
 	[ "$got" = "$((PROCS * EACH))" ] && ok "$b-transcript-rows" || fail "$b-transcript-rows" "$got"
 	# the first update starts the ring at a0, each later one moves one on
 	want="a$(((PROCS * EACH - 1) % 7))"
@@ -67,7 +76,7 @@ check_backend() {
 	[ "$got" = "$want" ] && ok "$b-state-after-all" || fail "$b-state-after-all" "node $got, wanted $want"
 	got=$(sql "$b" "select count(*) from (select update_id, lag(update_id) over
 		(partition by update_id / 1000000 order by id) as prev
-		from transcript where dir = 'in') t where prev >= update_id")
+		from transcript) t where prev >= update_id")
 	[ "$got" = "0" ] && ok "$b-order-follows-lock" || fail "$b-order-follows-lock" "$got out of order"
 
 	for again in 2 3; do

@@ -4,7 +4,8 @@
  *   store_stress apply URI FLOW PROC COUNT CHATS
  *       applies COUNT updates (ids PROC*1000000+1...) spread over CHATS
  *       chats, retrying transient failures as Telegram would re-send;
- *       prints "applied A repeats R transient T seconds S"
+ *       prints "applied A repeats R transient T seconds S p99_ms P max_ms M"
+ *       (P, M: an update's time through the store, retries included)
  *   store_stress one URI FLOW UPDATE_ID CHAT TEXT
  *       applies one update; prints the chat's node and any warning
  *   store_stress pause URI FLOW UPDATE_ID
@@ -61,6 +62,12 @@ static int stress_open(const char *uri, struct store **s, struct store_err *e)
 	return store_use_key(*s, &key, e);
 }
 
+static int stress_cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
 static struct flow *stress_flow(const char *file)
 {
 	struct flow *f = NULL;
@@ -80,15 +87,18 @@ static int stress_apply(const char *uri, struct flow *f, long long proc,
 	struct store_err e;
 	long long applied = 0, repeats = 0, transient = 0;
 	double t0 = stress_now();
+	double *took = calloc((size_t)(count > 0 ? count : 1), sizeof(double));
 
-	if (stress_open(uri, &s, &e) != STORE_OK) {
-		fprintf(stderr, "store_stress: %s\n", e.msg);
+	if (took == NULL || stress_open(uri, &s, &e) != STORE_OK) {
+		fprintf(stderr, "store_stress: %s\n", took ? e.msg : "out of memory");
 		store_close(s);
+		free(took);
 		return 1;
 	}
 	for (long long i = 1; i <= count; i++) {
 		struct apply_job job = { .bot = "stress", .flow = f, .env = &env, .inline_reply = 1 };
 		struct update u;
+		double start = stress_now();
 		int rc;
 		if (stress_update(proc * 1000000 + i, 1 + (i % chats) + proc * chats * (chats > 1), &u))
 			return 1;
@@ -116,9 +126,14 @@ static int stress_apply(const char *uri, struct flow *f, long long proc,
 			fprintf(stderr, "store_stress: update %lld: %s\n", i, e.msg);
 			return 1;
 		}
+		took[i - 1] = stress_now() - start;
 	}
-	printf("applied %lld repeats %lld transient %lld seconds %.3f\n", applied,
-		repeats, transient, stress_now() - t0);
+	qsort(took, (size_t)count, sizeof(double), stress_cmp);
+	printf("applied %lld repeats %lld transient %lld seconds %.3f p99_ms %.2f max_ms %.2f\n",
+		applied, repeats, transient, stress_now() - t0,
+		count > 0 ? took[(count * 99 - 1) / 100] * 1e3 : 0.0,
+		count > 0 ? took[count - 1] * 1e3 : 0.0);
+	free(took);
 	store_close(s);
 	return 0;
 }
