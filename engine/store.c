@@ -75,6 +75,11 @@ void store_rollback(struct store *s)
 	s->ops->rollback(s);
 }
 
+int store_queued(const struct store_save *sv, unsigned i)
+{
+	return sv->inline_call != i + 1;
+}
+
 int store_transcript(struct store *s, const struct store_save *sv,
 	int (*fn)(void *arg, const char *dir, const char *text, struct store_err *e),
 	void *arg, struct store_err *e)
