@@ -194,7 +194,8 @@ static int outbox_record(struct outbox *o, struct outbox_flight *f, int result,
 		error, &e);
 	if (rc != STORE_OK)
 		snprintf(o->last_error, sizeof(o->last_error), "%s", e.msg);
-	o->take_soon = 1;   /* the chat's next call may be due now */
+	if (result == OUTBOX_SENT || result == OUTBOX_DEAD)
+		o->take_soon = 1;   /* the chat's next call may be due now */
 	if (result == OUTBOX_SENT)
 		o->stats.sent++;
 	else if (result == OUTBOX_RETRY)

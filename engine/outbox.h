@@ -30,7 +30,7 @@
 #define OUTBOX_TRIES 4           /* a call is tried at most this often */
 #define OUTBOX_CHATS 4096        /* chats whose last send time is kept */
 #define OUTBOX_TAKE_EVERY 0.05   /* seconds between asking the store for calls */
-#define OUTBOX_TAKE_MIN 0.002    /* ... at least, when woken or a call was answered */
+#define OUTBOX_TAKE_MIN 0.01     /* ... at least, when woken or a call was done */
 
 struct outbox_bot {
 	const char *name;
@@ -64,7 +64,7 @@ struct outbox {
 	struct outbox_stats stats;
 	int draining;                /* stopping: take nothing new */
 	double last_take;            /* when the store was last asked for calls */
-	int take_soon;               /* woken, or a call answered: ask again now */
+	int take_soon;               /* woken, or a call done: ask again soon */
 	unsigned long long seq;      /* calls taken so far */
 	char owner[33];              /* this sender's lease token: random hex */
 	char last_error[256];
