@@ -6,9 +6,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "engine/botapi.h"
+
 void apply_result_init(struct apply_result *r)
 {
 	r->repeat = 0;
+	r->queued = 0;
 	r->node_to[0] = '\0';
 	buf_init(&r->reply, STORE_REPLY_MAX);
 	step_out_init(&r->out);
@@ -47,12 +50,42 @@ static const char *apply_said(const struct update *u, char *tmp, size_t len)
 	return "[message]";
 }
 
-/* After the step: erases what the forget command asked to, and gives the
- * step's one call as the inline reply when it may. Fills sv. */
+/* Which call may go inline, as 1 + its index; 0: none. A chat's messages
+ * must reach it in order, and the sender may deliver a queued call before
+ * Telegram acts on the inline reply. So a message goes inline only when it
+ * is the step's one message, nothing of the chat waits in the outbox, and
+ * every other call is one whose order does not matter (the callback's
+ * answer, edits of earlier messages); failing that, the callback's answer
+ * goes inline, whose order never matters; failing that, a lone call when
+ * nothing waits. */
+static unsigned apply_inline_pick(const struct step_out *o, int pending)
+{
+	unsigned message = 0, answer = 0, free_calls = 0;
+
+	for (unsigned i = 0; i < o->n_calls; i++) {
+		const char *m = o->calls[i].method;
+		if (botapi_is_message(m))
+			message = message ? o->n_calls + 1 : i + 1;
+		else if (botapi_order_free(m))
+			free_calls++;
+		if (strcmp(m, "answerCallbackQuery") == 0 && answer == 0)
+			answer = i + 1;
+	}
+	if (!pending && message && message <= o->n_calls && free_calls == o->n_calls - 1)
+		return message;
+	if (answer)
+		return answer;
+	return !pending && o->n_calls == 1 ? 1 : 0;
+}
+
+/* After the step: erases what the forget command asked to, and gives one
+ * of the step's calls as the inline reply when it may (apply_inline_pick).
+ * Fills sv. */
 static int apply_outcome(struct store *s, const struct apply_job *job,
 	struct store_chat *sc, struct apply_result *r, struct store_save *sv,
 	struct store_err *e)
 {
+	unsigned pick;
 	int rc;
 
 	if (r->out.outcome == ENGINE_FORGOTTEN) {
@@ -62,13 +95,15 @@ static int apply_outcome(struct store *s, const struct apply_job *job,
 		sc->pending = 0;
 		sv->quiet = 1;
 	}
-	if (job->inline_reply && r->out.n_calls == 1 && !sc->pending) {
-		if (engine_call_json(&r->out.calls[0], &r->reply) != 0)
+	pick = job->inline_reply ? apply_inline_pick(&r->out, sc->pending) : 0;
+	if (pick) {
+		if (engine_call_json(&r->out.calls[pick - 1], &r->reply) != 0)
 			return store_fail(e, STORE_PERMANENT, "the reply is over %d bytes",
 				STORE_REPLY_MAX);
-		sv->outbox_from = 1;
+		sv->inline_call = pick;
 		sv->reply = r->reply.p;
 	}
+	r->queued = r->out.n_calls - (pick ? 1 : 0);
 	return STORE_OK;
 }
 

@@ -41,6 +41,7 @@ struct apply_result {
 	int repeat;                   /* seen before: nothing applied */
 	char node_to[FLOW_ID_MAX + 1];/* where the chat is after the step */
 	struct buf reply;             /* the inline reply body, "" for none */
+	unsigned queued;              /* calls put in the outbox */
 	struct step_out out;          /* the step (empty for a repeat) */
 	int tries;                    /* 2: the first failed, transiently */
 	char first_fault[256];        /* then why */

@@ -220,6 +220,20 @@ void botapi_answer_free(struct botapi_answer *a)
 	a->result = NULL;
 }
 
+int botapi_is_message(const char *method)
+{
+	if (strcmp(method, "sendChatAction") == 0)
+		return 0;
+	return strncmp(method, "send", 4) == 0 || strncmp(method, "forwardMessage", 14) == 0 ||
+		strncmp(method, "copyMessage", 11) == 0;
+}
+
+int botapi_order_free(const char *method)
+{
+	return strcmp(method, "answerCallbackQuery") == 0 ||
+		strncmp(method, "editMessage", 11) == 0;
+}
+
 enum botapi_verdict botapi_verdict(const struct botapi_answer *a)
 {
 	if (a->ok)

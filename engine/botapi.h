@@ -76,6 +76,16 @@ void botapi_parse(struct botapi_answer *a, long http, const char *body, size_t l
 
 enum botapi_verdict botapi_verdict(const struct botapi_answer *a);
 
+/* Whether a call of method makes a new message in its chat (send*,
+ * forwardMessage, copyMessage, ...): these count against the chat's
+ * message limits and keep their order among the chat's messages. */
+int botapi_is_message(const char *method);
+
+/* Whether a call of method may reach Telegram before or after the chat's
+ * messages alike: answerCallbackQuery, and edits of messages already sent
+ * (editMessage*). */
+int botapi_order_free(const char *method);
+
 #define BOTAPI_OVER (-2)             /* botapi_download: the file is over max */
 
 /* Downloads {api_base}/file/bot{token}/{file_path} into fd within the

@@ -18,7 +18,7 @@ const char *const config_server_keys[] = {
 	"request_timeout", "transcript", "encryption_key_env",
 	"update_retention_hours", "sent_retention_days", "lock_timeout",
 	"listen_mode", "listen_owner", "pid_file", "rate_per_bot", "rate_per_chat",
-	"rate_per_group", NULL
+	"rate_per_group", "burst_per_chat", NULL
 };
 
 const char *const config_bot_keys[] = {
@@ -254,6 +254,9 @@ static int config_server(struct config_parse *p, const char *key, const char *v)
 	} else if (!strcmp(key, "max_body")) {
 		if (config_int(p, "server", key, v, 1024, 64L << 20, &x) == 0)
 			c->max_body = x;
+	} else if (!strcmp(key, "burst_per_chat")) {
+		if (config_int(p, "server", key, v, 1, 20, &x) == 0)
+			c->burst_per_chat = (int)x;
 	} else if (!strcmp(key, "request_timeout")) {
 		if (config_int(p, "server", key, v, 1, 55, &x) == 0)
 			c->request_timeout = (int)x;
@@ -418,6 +421,7 @@ static void config_defaults(struct config *c)
 	c->rate_per_bot = 30;
 	c->rate_per_chat = 1;
 	c->rate_per_group = 20;
+	c->burst_per_chat = 3;
 }
 
 static int config_finish(struct config_parse *p)

@@ -52,7 +52,7 @@ static void outbox_owner(struct outbox *o)
 
 int outbox_init(struct outbox *o, struct store *store, const char *api_base,
 	struct outbox_bot *bots, unsigned n_bots, double rate_bot, double rate_chat,
-	double rate_group)
+	double rate_group, int burst)
 {
 	memset(o, 0, sizeof(*o));
 	o->store = store;
@@ -62,6 +62,7 @@ int outbox_init(struct outbox *o, struct store *store, const char *api_base,
 	o->rate_bot = rate_bot;
 	o->rate_chat = rate_chat;
 	o->rate_group = rate_group;
+	o->burst = burst > 0 ? burst : 1;
 	outbox_owner(o);
 	o->multi = curl_multi_init();
 	o->flights = calloc(OUTBOX_FLIGHTS, sizeof(*o->flights));
@@ -114,8 +115,8 @@ void outbox_free(struct outbox *o)
 	o->multi = NULL;
 }
 
-/* The slot keeping when chat may next be sent to: a cache probed over a
- * few slots; a new chat takes the slot whose time passed longest ago (a
+/* The slot keeping chat's message bucket: a cache probed over a few
+ * slots; a new chat takes the slot whose bucket has been full longest (a
  * chat that may be sent to anyway), never one still waiting. */
 static struct outbox_chat_slot *outbox_chat(struct outbox *o, const char *bot,
 	long long chat_id)
@@ -128,18 +129,41 @@ static struct outbox_chat_slot *outbox_chat(struct outbox *o, const char *bot,
 		c = &o->chats[((h >> 20) + i) % OUTBOX_CHATS];
 		if (c->chat_id == chat_id && strcmp(c->bot, bot) == 0)
 			return c;
-		if (oldest == NULL || c->next < oldest->next)
+		if (oldest == NULL || c->tat < oldest->tat)
 			oldest = c;
 	}
 	snprintf(oldest->bot, sizeof(oldest->bot), "%s", bot);
 	oldest->chat_id = chat_id;
-	oldest->next = 0;
+	oldest->tat = 0;
 	return oldest;
 }
 
+/* The time one message of a chat refills in its bucket. */
 static double outbox_chat_gap(const struct outbox *o, long long chat_id)
 {
 	return chat_id < 0 ? 60.0 / o->rate_group : 1.0 / o->rate_chat;
+}
+
+/* When f's call may start as far as its chat's limit goes: at once for a
+ * call that makes no message, else once the chat's bucket holds one. */
+static double outbox_chat_due(struct outbox *o, const struct outbox_flight *f)
+{
+	struct outbox_chat_slot *c;
+	if (!botapi_is_message(f->row.method))
+		return 0;
+	c = outbox_chat(o, f->row.bot, f->row.chat_id);
+	return c->tat - (o->burst - 1) * outbox_chat_gap(o, f->row.chat_id);
+}
+
+/* Takes one message out of f's chat's bucket (none for a call that makes
+ * no message). */
+static void outbox_chat_spend(struct outbox *o, const struct outbox_flight *f, double now)
+{
+	struct outbox_chat_slot *c;
+	if (!botapi_is_message(f->row.method))
+		return;
+	c = outbox_chat(o, f->row.bot, f->row.chat_id);
+	c->tat = (c->tat > now ? c->tat : now) + outbox_chat_gap(o, f->row.chat_id);
 }
 
 /* Whether the bot may send now; if so the send is counted. Sends are
@@ -170,6 +194,8 @@ static int outbox_record(struct outbox *o, struct outbox_flight *f, int result,
 		error, &e);
 	if (rc != STORE_OK)
 		snprintf(o->last_error, sizeof(o->last_error), "%s", e.msg);
+	if (result == OUTBOX_SENT || result == OUTBOX_DEAD)
+		o->take_soon = 1;   /* the chat's next call may be due now */
 	if (result == OUTBOX_SENT)
 		o->stats.sent++;
 	else if (result == OUTBOX_RETRY)
@@ -298,7 +324,6 @@ static int outbox_contains(const char *s, const char *part)
 static int outbox_finish(struct outbox *o, struct outbox_flight *f, CURLcode cc)
 {
 	struct botapi_answer a;
-	struct outbox_chat_slot *c = outbox_chat(o, f->row.bot, f->row.chat_id);
 	double now = outbox_now();
 	char why[320];
 	long http = 0;
@@ -311,12 +336,13 @@ static int outbox_finish(struct outbox *o, struct outbox_flight *f, CURLcode cc)
 			curl_easy_strerror(cc));
 	else
 		botapi_parse(&a, http, f->answer.p ? f->answer.p : "", f->answer.len);
-	c->next = now + outbox_chat_gap(o, f->row.chat_id);
 	if (a.ok || (!a.ok && outbox_contains(a.description, "message is not modified"))) {
 		rc = outbox_record(o, f, OUTBOX_SENT, 0, NULL);
 	} else if (a.http == 429 || a.error_code == 429) {
 		long wait = a.retry_after > 0 ? a.retry_after : 1;
-		c->next = now + (double)wait;
+		struct outbox_chat_slot *c = outbox_chat(o, f->row.bot, f->row.chat_id);
+		/* nothing for wait seconds, then one message at a time */
+		c->tat = now + (double)wait + (o->burst - 1) * outbox_chat_gap(o, f->row.chat_id);
 		rc = outbox_record(o, f, OUTBOX_LATER, (int)wait, NULL);
 	} else if (botapi_verdict(&a) == BOTAPI_RETRY) {
 		snprintf(why, sizeof(why), "%s", a.transport[0] ? a.transport : a.description);
@@ -392,7 +418,7 @@ static int outbox_take(struct outbox *o)
 		f = &o->flights[slot];
 		f->row = rows[i];
 		f->bot = outbox_bot(o, rows[i].bot);
-		f->start_at = outbox_chat(o, rows[i].bot, rows[i].chat_id)->next;
+		f->start_at = outbox_chat_due(o, f);
 		f->leased_at = at;
 		f->seq = ++o->seq;
 		f->state = F_WAITING;
@@ -409,14 +435,17 @@ int outbox_step(struct outbox *o, int wait_ms, int extra_fd)
 	int running = 0, in_hand = 0, msgs, timeout;
 	CURLMsg *m;
 
-	if (now - o->last_take >= OUTBOX_TAKE_EVERY || o->draining) {
+	if (now - o->last_take >= OUTBOX_TAKE_EVERY || o->draining ||
+	    (o->take_soon && now - o->last_take >= OUTBOX_TAKE_MIN)) {
 		o->last_take = now;
+		o->take_soon = 0;
 		if (outbox_take(o) != STORE_OK)
 			return -1;
 	}
 	/* start what may go, oldest taken first, so none waits for ever */
 	for (;;) {
 		struct outbox_flight *oldest = NULL;
+		double due;
 		int held;
 		for (int i = 0; i < OUTBOX_FLIGHTS; i++) {
 			struct outbox_flight *f = &o->flights[i];
@@ -426,6 +455,11 @@ int outbox_step(struct outbox *o, int wait_ms, int extra_fd)
 		}
 		if (oldest == NULL)
 			break;
+		due = outbox_chat_due(o, oldest);
+		if (due > now) {
+			oldest->start_at = due;   /* its chat's bucket is empty */
+			continue;
+		}
 		held = outbox_hold(o, oldest);
 		if (held < 0)
 			return -1;
@@ -433,6 +467,7 @@ int outbox_step(struct outbox *o, int wait_ms, int extra_fd)
 			continue;
 		if (!outbox_bot_token(o, oldest->bot, now))
 			break;
+		outbox_chat_spend(o, oldest, now);
 		outbox_start(o, oldest);
 	}
 	for (int i = 0; i < OUTBOX_FLIGHTS; i++) {
@@ -453,9 +488,13 @@ int outbox_step(struct outbox *o, int wait_ms, int extra_fd)
 		soonest = now + (double)wait_ms / 1000;   /* idle: the wake fd or the poll */
 	else if (soonest > now + OUTBOX_TAKE_EVERY)
 		soonest = now + OUTBOX_TAKE_EVERY;
+	if (o->take_soon && soonest > o->last_take + OUTBOX_TAKE_MIN)
+		soonest = o->last_take + OUTBOX_TAKE_MIN;
 	timeout = (int)((soonest - now) * 1000);
 	curl_multi_poll(o->multi, extra_fd >= 0 ? &extra : NULL, extra_fd >= 0 ? 1 : 0,
 		timeout > 0 ? timeout : 0, NULL);
+	if (extra.revents & CURL_WAIT_POLLIN)
+		o->take_soon = 1;   /* a step committed calls */
 	curl_multi_perform(o->multi, &running);
 	for (m = curl_multi_info_read(o->multi, &msgs); m; m = curl_multi_info_read(o->multi, &msgs)) {
 		struct outbox_flight *f = NULL;

@@ -1,7 +1,12 @@
 /* outbox.h - delivering the outbox: leases the head of each chat's queue,
  * sends many chats at once with the libcurl multi interface (one call in
- * flight per chat, so each chat's calls keep their order), keeps to the
- * rate limits (per bot, per chat, per group), honours retry_after on 429,
+ * flight per chat, so each chat's calls keep their order; a chat's next
+ * call is taken the moment the last is answered, and the connections are
+ * kept alive), keeps to the rate limits as Telegram counts them: a chat's
+ * messages (botapi_is_message) from a token bucket of burst calls that
+ * refills at the chat's rate (rate_chat a second, a group's rate_group a
+ * minute); the callback's answers and edits are not held back by it; every
+ * call of a bot spaced 1/rate_bot apart. It honours retry_after on 429,
  * retries 5xx and network failures after 1, 3 and 9 s, and turns what can
  * never work into dead letters (a blocked chat drops its pending calls; a
  * group that became a supergroup has its chat moved).
@@ -25,6 +30,7 @@
 #define OUTBOX_TRIES 4           /* a call is tried at most this often */
 #define OUTBOX_CHATS 4096        /* chats whose last send time is kept */
 #define OUTBOX_TAKE_EVERY 0.05   /* seconds between asking the store for calls */
+#define OUTBOX_TAKE_MIN 0.01     /* ... at least, when woken or a call was done */
 
 struct outbox_bot {
 	const char *name;
@@ -35,7 +41,8 @@ struct outbox_bot {
 struct outbox_chat_slot {
 	char bot[33];
 	long long chat_id;
-	double next;                 /* monotonic time it may be sent to again */
+	double tat;                  /* its message bucket, as the time it is full
+	                              * again (GCRA); 0: full */
 };
 
 struct outbox_flight;
@@ -51,25 +58,28 @@ struct outbox {
 	struct outbox_bot *bots;
 	unsigned n_bots;
 	double rate_bot, rate_chat, rate_group;
+	int burst;                   /* messages a chat may get at once */
 	struct outbox_flight *flights;
 	struct outbox_chat_slot *chats;
 	struct outbox_stats stats;
 	int draining;                /* stopping: take nothing new */
 	double last_take;            /* when the store was last asked for calls */
+	int take_soon;               /* woken, or a call done: ask again soon */
 	unsigned long long seq;      /* calls taken so far */
 	char owner[33];              /* this sender's lease token: random hex */
 	char last_error[256];
 };
 
-/* Sets up delivery for bots (name and token each) through store. Returns
- * 0 or -1. bots must outlive the outbox. */
+/* Sets up delivery for bots (name and token each) through store, with
+ * the rates and a chat's burst (at least 1). Returns 0 or -1. bots must
+ * outlive the outbox. */
 int outbox_init(struct outbox *o, struct store *store, const char *api_base,
 	struct outbox_bot *bots, unsigned n_bots, double rate_bot, double rate_chat,
-	double rate_group);
+	double rate_group, int burst);
 
 /* Takes due calls, starts what the limits allow, waits at most wait_ms
- * (or until extra_fd is readable, when >= 0) for answers and records
- * them. Returns the number of calls in hand, or -1 when the store
+ * (or until extra_fd is readable, when >= 0: then the store is asked for
+ * calls again at once) for answers and records them. Returns the number of calls in hand, or -1 when the store
  * failed (o->last_error says why; the calls in hand stay leased and come
  * back after OUTBOX_LEASE). */
 int outbox_step(struct outbox *o, int wait_ms, int extra_fd);

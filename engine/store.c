@@ -90,6 +90,11 @@ static int store_json_string(struct buf *b, const char *text)
 	return rc || buf_addc(b, '"');
 }
 
+int store_queued(const struct store_save *sv, unsigned i)
+{
+	return sv->inline_call != i + 1;
+}
+
 int store_transcript(struct store *s, const struct store_save *sv,
 	const char **said, const char **told, struct store_err *e)
 {

@@ -50,7 +50,8 @@ struct store_save {
 	const struct store_chat *sc;
 	const char *flow_hash;
 	const struct step_out *out;
-	unsigned outbox_from;         /* calls[outbox_from..] go to the outbox */
+	unsigned inline_call;         /* 1 + the index of the call given inline
+	                               * instead of queued; 0: every call queued */
 	const char *reply;            /* the inline reply given, or NULL */
 	const char *said;             /* what the user sent, for the transcript */
 	int quiet;                    /* no transcript: the update erased it */
@@ -215,6 +216,9 @@ int store_finish(struct store *s, const struct store_save *sv, struct store_err 
 
 /* Ends the open transaction without a trace; nothing open is fine. */
 void store_rollback(struct store *s);
+
+/* Whether calls[i] of sv goes to the outbox (it was not given inline). */
+int store_queued(const struct store_save *sv, unsigned i);
 
 /* The transcript row of one saved update, the same for every backend:
  * *said what the user sent, *told a JSON array of the texts of the

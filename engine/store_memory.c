@@ -331,7 +331,8 @@ static int mem_save(struct store *base, const struct store_save *sv,
 	c->attempts = ch->attempts;
 	c->finished = ch->finished;
 	c->keyboard = ch->keyboard;
-	c->pending += sv->out->n_calls - sv->outbox_from;
+	for (unsigned i = 0; i < sv->out->n_calls; i++)
+		c->pending += store_queued(sv, i);
 	return STORE_OK;
 }
 

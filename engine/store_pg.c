@@ -436,7 +436,9 @@ static int pg_arrays(struct store_pg *s, const struct store_save *sv,
 		buf_reset(&s->a[i]);
 		rc |= buf_addc(&s->a[i], '{');
 	}
-	for (unsigned i = sv->outbox_from; rc == 0 && i < o->n_calls; i++) {
+	for (unsigned i = 0; rc == 0 && i < o->n_calls; i++) {
+		if (!store_queued(sv, i))
+			continue;
 		rc |= pg_array_add(&s->a[0], o->calls[i].method);
 		rc |= pg_array_add(&s->a[1], json_object_to_json_string_ext(o->calls[i].params,
 			JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));

@@ -484,7 +484,9 @@ static int sqlite_save(struct store *base, const struct store_save *sv,
 	sqlite3_bind_int(st, 8, c->keyboard);
 	sqlite3_bind_int64(st, 9, sv->update_id);
 	rc = sqlite_done(s, st, "save chat", e);
-	for (unsigned i = sv->outbox_from; rc == STORE_OK && i < o->n_calls; i++) {
+	for (unsigned i = 0; rc == STORE_OK && i < o->n_calls; i++) {
+		if (!store_queued(sv, i))
+			continue;
 		st = sqlite_stmt(s, Q_OUTBOX, e);
 		if (st == NULL)
 			return e->code;

@@ -56,7 +56,7 @@ static int sender_open(struct app *app, struct store **s, struct outbox *o,
 		rc = store_fail(&e, STORE_PERMANENT, "this store has no outbox");
 	if (rc == STORE_OK && outbox_init(o, *s, app->config.api_base, bots, app->n_bots,
 	    app->config.rate_per_bot, app->config.rate_per_chat,
-	    app->config.rate_per_group) != 0)
+	    app->config.rate_per_group, app->config.burst_per_chat) != 0)
 		rc = store_fail(&e, STORE_TRANSIENT, "cannot set up delivery");
 	if (rc != STORE_OK) {
 		log_msg("error", "sender", e.msg);

@@ -1,6 +1,7 @@
 /* webhook.c - one request: route, refuse what must be refused (each with
  * a reason, a log line and a counter, none touching the store), else run
- * the update through the store and answer, inline when one call does. */
+ * the update through the store and answer, inline when one of its calls
+ * may go so (engine/apply.c says which). */
 #include "fcgi/webhook.h"
 
 #include <stdio.h>
@@ -322,12 +323,13 @@ static void webhook_update(struct webhook *w, const struct http_io *io,
 		log_end(&l);
 		goto out;
 	}
-	webhook_respond(w, io, 200, "application/json", r.reply.p ? r.reply.p : "",
-		r.reply.len, "");
-	if (!r.repeat && r.out.n_calls > (r.reply.len ? 1u : 0u) && w->wake_fd >= 0) {
+	/* committed: the sender starts on the queued calls while we answer */
+	if (!r.repeat && r.queued > 0 && w->wake_fd >= 0) {
 		ssize_t n = send(w->wake_fd, "w", 1, MSG_DONTWAIT);   /* a full queue already wakes it */
 		(void)n;
 	}
+	webhook_respond(w, io, 200, "application/json", r.reply.p ? r.reply.p : "",
+		r.reply.len, "");
 	if (!r.repeat && r.out.outcome == ENGINE_FORGOTTEN)
 		webhook_forget_files(w, b, u.chat_id);
 	metrics_update(w->m, b->metrics, r.repeat ? MR_REPEAT : MR_APPLIED);

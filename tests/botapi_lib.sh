@@ -3,15 +3,17 @@
 # port, logging calls to $T_TMP/calls.jsonl, stopped when the test exits;
 # TOKEN becomes one of the test's secrets; sets API (its base URL), PORT
 # and FAKE (its pid), and checks "fake-started": when the fake does not
-# start, the test ends there, failed. botapi_ctl NAME [JSON]: its control
+# start, the test ends there, failed. BOTAPI_ARGS: more of the fake's
+# options (e.g. its --limit ones). botapi_ctl NAME [JSON]: its control
 # API.
 
 BOTAPI_PY=$SRCDIR/tests/fake_botapi.py
 
 botapi_start() {
 	secret "$1"
+	# shellcheck disable=SC2086 # options, split
 	python3 "$BOTAPI_PY" --port 0 --token "$1" --log "$T_TMP/calls.jsonl" \
-		--parent $$ --lifetime 300 >"$T_TMP/fake.out" 2>&1 &
+		--parent $$ --lifetime 300 ${BOTAPI_ARGS:-} >"$T_TMP/fake.out" 2>&1 &
 	b__pid=$!
 	at_exit "kill $b__pid 2>/dev/null; wait $b__pid 2>/dev/null"
 	wait_for "$T_TMP/fake.out" "ready "

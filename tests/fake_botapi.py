@@ -5,12 +5,19 @@ blueflow's Bot API client and outbox sender. Python stdlib only; loopback only.
 Server:
   fake_botapi.py [--port PORT] [--host 127.0.0.1] [--token TOKEN]...
                  [--log FILE] [--port-file FILE] [--parent PID]
-                 [--lifetime SECONDS]
+                 [--lifetime SECONDS] [--limit WHAT=N/S]...
   PORT 0 (the default) picks a free port. Prints "ready PORT" on stdout once it
   listens (and writes PORT to --port-file). Without --token any token shaped
   like 123:abc is accepted; with it, any other token gets 401. --log: one JSON
   line per call, flushed at once, written before the answer is sent. --parent:
   exit when that process is gone; --lifetime: exit after that many seconds.
+  --limit enforces a rate limit as Telegram does: at most N calls in any
+  S seconds (a window [t - S, t]), else 429 "Too Many Requests: retry after
+  R" with parameters.retry_after R (whole seconds until the window has
+  room); WHAT is "chat" (messages to one chat: send*, forwardMessage,
+  copyMessage), "group" (messages to one group, chat id < 0; the chat
+  limit applies to groups too) or "bot" (every call of one token). A
+  refused call does not count. Faults come first.
   Stops on SIGTERM/SIGINT.
 
 Bot API (as the real one): POST /bot<TOKEN>/<method> with a JSON, urlencoded
@@ -71,8 +78,9 @@ multipart files as {"filename","size","content_type"}), "body_type"
 ("json"|"form"|"multipart"|"query"), "t" (time.monotonic() on receipt),
 "t_end", "wall" (time.time() on receipt), "status" (HTTP status; null when
 dropped unanswered), "ok", "error_code", "description", "parameters",
-"result" (calls) or "bytes" (downloads), "fault" (the kind that fired, or
-null), "faults" (ids of those that fired)}.
+"result" (calls) or "bytes" (downloads), "fault" (the kind that fired,
+"limit" for a call over a --limit, or null), "faults" (ids of those that
+fired)}.
 """
 
 import argparse
@@ -176,6 +184,8 @@ class State:
 
 LOCK = threading.Lock()
 STATE = State()
+LIMITS = {}           # "chat" | "group" | "bot" -> (N, S)
+RECENT = {}           # (what, token, chat key) -> receipt times within S
 CONNS = itertools.count(1)
 TOKENS = set()
 LOG_PATH = None
@@ -517,6 +527,34 @@ def fault_error(f, params):
 
 # Recording.
 
+def is_message(meth):
+    return (meth.startswith("send") and meth != "sendChatAction") or \
+        meth.startswith("forwardMessage") or meth.startswith("copyMessage")
+
+
+def limit_error(token, meth, params, now):
+    """The 429 a call over one of LIMITS gets, or None (then it is counted).
+    Under LOCK."""
+    keys = [("bot", token, "")]
+    if is_message(meth):
+        chat = str(params.get("chat_id", ""))
+        keys.append(("chat", token, chat))
+        if chat.startswith("-"):
+            keys.append(("group", token, chat))
+    keys = [k for k in keys if k[0] in LIMITS]
+    for k in keys:
+        n, s = LIMITS[k[0]]
+        times = [t for t in RECENT.get(k, []) if t >= now - s]
+        RECENT[k] = times
+        if len(times) >= n:
+            wait = max(1, int(times[0] + s - now + 0.999))
+            return ApiError(429, "Too Many Requests: retry after %d" % wait,
+                            {"retry_after": wait})
+    for k in keys:
+        RECENT[k].append(now)
+    return None
+
+
 def record(entry):
     with LOCK:
         entry = {"seq": next(STATE.seq)} | entry
@@ -700,6 +738,10 @@ class Handler(BaseHTTPRequestHandler):
             if err is not None:
                 raise err
             with LOCK:
+                err = limit_error(entry["token"], entry["method"], params, now)
+                if err is not None:
+                    entry["fault"] = "limit"
+                    raise err
                 result = fn(entry["token"], params)
             description = None
             if isinstance(result, tuple):
@@ -826,6 +868,7 @@ def c_reset(spec, q):
     global STATE
     with LOCK:
         STATE = State()
+        RECENT.clear()
         if LOG_FILE is not None:
             LOG_FILE.seek(0)
             LOG_FILE.truncate()
@@ -985,7 +1028,13 @@ def main(argv):
     ap.add_argument("--parent", type=int, default=0)
     ap.add_argument("--lifetime", type=float, default=0)
     ap.add_argument("--verbose", action="store_true")
+    ap.add_argument("--limit", action="append", default=[])
     a = ap.parse_args(argv)
+    for spec in a.limit:
+        m = re.match(r"^(chat|group|bot)=([0-9]+)/([0-9.]+)$", spec)
+        if not m:
+            ap.error("--limit %s: must be chat|group|bot=N/S" % spec)
+        LIMITS[m.group(1)] = (int(m.group(2)), float(m.group(3)))
     try:
         if not ipaddress.ip_address(a.host).is_loopback:
             ap.error("--host must be a loopback address")
