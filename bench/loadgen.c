@@ -6,11 +6,12 @@
  *
  * What a chat says comes from a walk file (JSON, as bench/flows/NAME.walk.json):
  *   {"steps": [{"text": "..." | "press": "data" | ["data", ...],
- *               "inline": "must" | "may" | "none", "needle": "..."}]}
+ *               "inline": "must" | "may" | "press" | "none", "needle": "..."}]}
  * A chat goes through the steps in order, then again from the first. A
  * list of press data gives chat i the item i % n (so chats take different
  * branches). "inline" says what the answer's body may be: "must" an inline
  * sendMessage to the chat whose text holds "needle"; "may" that or empty;
+ * "press" that, the answer to the press (answerCallbackQuery) or empty;
  * "none" empty. Every answer is checked: HTTP 200 and the body as the step
  * says; anything else is counted as wrong (the first few are described on
  * stderr). A chat whose update got no 200 sends it again, with the same
@@ -44,7 +45,7 @@
 #define LG_PRESS_MAX 16
 #define LG_WRONG_SHOWN 5
 
-enum lg_inline { LG_MUST, LG_MAY, LG_NONE };
+enum lg_inline { LG_MUST, LG_MAY, LG_PRESS, LG_NONE };
 
 struct lg_step {
 	int press;                      /* a callback_query, else a message */
@@ -160,10 +161,12 @@ static int lg_step_read(struct lg_step *st, json_object *j, int i)
 		st->inline_reply = LG_MUST;
 	else if (!strcmp(mode, "may"))
 		st->inline_reply = LG_MAY;
+	else if (!strcmp(mode, "press"))
+		st->inline_reply = LG_PRESS;
 	else if (!strcmp(mode, "none"))
 		st->inline_reply = LG_NONE;
 	else {
-		lg_say("walk step %d: inline is must, may or none, not '%s'", i, mode);
+		lg_say("walk step %d: inline is must, may, press or none, not '%s'", i, mode);
 		return -1;
 	}
 	st->needle = needle ? strdup(json_object_get_string(needle)) : NULL;
@@ -268,6 +271,11 @@ static const char *lg_check_body(struct lg *g, const struct lg_slot *s)
 	j = json_tokener_parse(s->answer);
 	if (j == NULL || !json_object_is_type(j, json_type_object))
 		why = "not a JSON object";
+	else if (st->inline_reply == LG_PRESS &&
+	    json_object_object_get_ex(j, "method", &v) &&
+	    strcmp(json_object_get_string(v), "answerCallbackQuery") == 0)
+		why = json_object_object_get_ex(j, "callback_query_id", &v) ?
+			NULL : "an answer to the press without its id";
 	else if (!json_object_object_get_ex(j, "method", &v) ||
 	    strcmp(json_object_get_string(v), "sendMessage") != 0)
 		why = "not sendMessage";
