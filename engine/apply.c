@@ -4,9 +4,9 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "engine/botapi.h"
+#include "engine/mono.h"
 
 void apply_result_init(struct apply_result *r)
 {
@@ -107,13 +107,6 @@ static int apply_outcome(struct store *s, const struct apply_job *job,
 	return STORE_OK;
 }
 
-static double apply_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Before the transaction: the step, run on the chat as it is now (read
  * without a lock) with attach_early's fetch, downloads the file the
  * update carries if the chat's node will want it. Nothing is saved. */
@@ -202,7 +195,7 @@ int apply_update(struct store *s, const struct apply_job *job,
 		return STORE_OK;   /* nothing of a chat's: the caller answers 200 */
 	r->tries = 1;
 	rc = apply_try(s, job, r, e);
-	if (rc == STORE_TRANSIENT && job->retry_by > 0 && apply_now() < job->retry_by) {
+	if (rc == STORE_TRANSIENT && job->retry_by > 0 && mono_now() < job->retry_by) {
 		snprintf(first, sizeof(first), "%s", e->msg);
 		apply_result_free(r);
 		apply_result_init(r);

@@ -13,6 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "engine/mono.h"
+
 #define ATTACH_CONNECT_MS 5000
 #define ATTACH_GIVE_UP (-9)          /* internal: failed, and trying again is useless */
 
@@ -62,13 +64,6 @@ const struct attach_ops *attach_early(struct attach *a)
 int attach_missed(const struct attach *a)
 {
 	return a->missed;
-}
-
-static double attach_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 static void attach_sleep(unsigned ms)
@@ -331,7 +326,7 @@ static int attach_once(struct attach *a, const struct attach_req *req,
 	char sha_hex[65], unsigned long *size)
 {
 	char file_path[520];
-	double left = deadline - attach_now();
+	double left = deadline - mono_now();
 	int rc;
 
 	if (!a->have_api) {
@@ -347,7 +342,7 @@ static int attach_once(struct attach *a, const struct attach_req *req,
 	rc = attach_get_file(a, req, cap, file_path, sizeof(file_path));
 	if (rc)
 		return rc;
-	left = deadline - attach_now();
+	left = deadline - mono_now();
 	a->api.timeout_ms = left > 1 ? (long)(left * 1000) : 1000;
 	return attach_download(a, req, file_path, cap, dir, path, sha_hex, size);
 }
@@ -360,7 +355,7 @@ static int attach_get(struct attach *a, const struct attach_req *req, char *path
 	const struct update_file *f = req->file;
 	unsigned long cap = req->max_bytes < ATTACH_TELEGRAM_MAX ? req->max_bytes :
 		ATTACH_TELEGRAM_MAX;
-	double deadline = attach_now() + a->budget_s;
+	double deadline = mono_now() + a->budget_s;
 	char dir[ENGINE_PATH_MAX];
 	int rc = ATTACH_FAILED, n, t = attach_type(attach_mime(req));
 
@@ -379,7 +374,7 @@ static int attach_get(struct attach *a, const struct attach_req *req, char *path
 	}
 	for (int i = 0; i < ATTACH_TRIES; i++) {
 		if (i > 0) {
-			if (attach_now() + a->delay_ms[i - 1] / 1000.0 >= deadline)
+			if (mono_now() + a->delay_ms[i - 1] / 1000.0 >= deadline)
 				break;
 			attach_sleep(a->delay_ms[i - 1]);
 		}

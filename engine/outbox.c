@@ -11,6 +11,7 @@
 
 #include "engine/botapi.h"
 #include "engine/log.h"
+#include "engine/mono.h"
 
 enum flight_state { F_FREE, F_WAITING, F_ACTIVE };
 
@@ -27,13 +28,6 @@ struct outbox_flight {
 	struct buf body;             /* what is sent */
 	struct buf answer;
 };
-
-static double outbox_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* A token no other sender has: random, or the pid and the time. */
 static void outbox_owner(struct outbox *o)
@@ -279,7 +273,7 @@ static int outbox_hold(struct outbox *o, struct outbox_flight *f)
 {
 	struct store_err e;
 	struct log_line l;
-	double now = outbox_now();
+	double now = mono_now();
 	int held = 0;
 
 	if (now - f->leased_at <= OUTBOX_FRESH)
@@ -324,7 +318,7 @@ static int outbox_contains(const char *s, const char *part)
 static int outbox_finish(struct outbox *o, struct outbox_flight *f, CURLcode cc)
 {
 	struct botapi_answer a;
-	double now = outbox_now();
+	double now = mono_now();
 	char why[320];
 	long http = 0;
 	int rc;
@@ -388,7 +382,7 @@ static int outbox_take(struct outbox *o)
 {
 	struct store_outbox_row rows[OUTBOX_FLIGHTS];
 	struct store_err e;
-	double at = outbox_now();
+	double at = mono_now();
 	int free_slots = 0, n = 0, rc;
 
 	for (int i = 0; i < OUTBOX_FLIGHTS; i++) {
@@ -431,7 +425,7 @@ static int outbox_take(struct outbox *o)
 int outbox_step(struct outbox *o, int wait_ms, int extra_fd)
 {
 	struct curl_waitfd extra = { extra_fd, CURL_WAIT_POLLIN, 0 };
-	double now = outbox_now(), soonest = now + (double)wait_ms / 1000;
+	double now = mono_now(), soonest = now + (double)wait_ms / 1000;
 	int running = 0, in_hand = 0, msgs, timeout;
 	CURLMsg *m;
 

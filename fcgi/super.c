@@ -11,10 +11,10 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "engine/log.h"
+#include "engine/mono.h"
 #include "fcgi/sender.h"
 #include "fcgi/sigpipe.h"
 #include "fcgi/worker.h"
@@ -48,13 +48,6 @@ struct super {
 	double deadline;
 	struct super_kid kids[SUPER_KIDS];
 };
-
-static double super_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static int super_signals(void)
 {
@@ -108,13 +101,13 @@ static int super_spawn(struct super *s, int slot, enum super_kind kind)
 	sigprocmask(SIG_SETMASK, &mask, NULL);
 	if (pid < 0) {
 		log_msg("error", "fork", strerror(errno));
-		k->respawn_at = super_now() + 1;
+		k->respawn_at = mono_now() + 1;
 		return -1;
 	}
 	k->pid = pid;
 	k->kind = kind;
 	k->gen = s->gen;
-	k->started = super_now();
+	k->started = mono_now();
 	k->respawn_at = 0;
 	return 0;
 }
@@ -187,7 +180,7 @@ static void super_reap(struct super *s)
 				continue;
 			super_log_exit(k, status);
 			metrics_worker(s->m, i, MW_NONE);
-			lived = super_now() - k->started;
+			lived = mono_now() - k->started;
 			k->pid = 0;
 			if (k->gen != s->gen || s->state != S_RUNNING)
 				break;
@@ -200,7 +193,7 @@ static void super_reap(struct super *s)
 			} else {
 				k->young_deaths = 0;
 			}
-			k->respawn_at = super_now() + delay;
+			k->respawn_at = mono_now() + delay;
 			break;
 		}
 	}
@@ -246,7 +239,7 @@ static void super_stop(struct super *s, int sig)
 {
 	if (s->state == S_RUNNING) {
 		s->state = S_FINISHING;
-		s->deadline = super_now() + s->app->config.request_timeout + 2;
+		s->deadline = mono_now() + s->app->config.request_timeout + 2;
 		/* no new connections from now on, in every process sharing the
 		 * socket: nginx gets a refusal at connect time and tries the
 		 * next host instead of a reset after sending the update */
@@ -256,7 +249,7 @@ static void super_stop(struct super *s, int sig)
 			"the requests in hand");
 	} else if (s->state == S_FINISHING) {
 		s->state = S_TERMINATING;
-		s->deadline = super_now() + SUPER_KILL_GRACE;
+		s->deadline = mono_now() + SUPER_KILL_GRACE;
 		super_signal_kids(s, SIGTERM, 0);
 		log_msg("warn", "stopping", "stopping the children now");
 	}
@@ -272,7 +265,7 @@ static int super_alive(const struct super *s)
 
 static void super_tick(struct super *s)
 {
-	double now = super_now();
+	double now = mono_now();
 
 	if (s->state == S_RUNNING) {
 		for (int i = 0; i < SUPER_KIDS; i++) {

@@ -15,16 +15,10 @@
 #include "engine/engine.h"
 #include "engine/jdoc.h"
 #include "engine/log.h"
+#include "engine/mono.h"
 #include "engine/update.h"
 
 #define WEBHOOK_OUT_MAX (256 * 1024)
-
-static double webhook_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 void webhook_init(struct webhook *w, struct app *app, struct metrics *m)
 {
@@ -192,7 +186,7 @@ static void webhook_log(const struct app_bot *b, const struct update *u,
 	log_str(&l, "outcome", outcome);
 	if (r->out.warning[0])
 		log_str(&l, "warning", r->out.warning);
-	log_num(&l, "duration_ms", (webhook_now() - t0) * 1000);
+	log_num(&l, "duration_ms", (mono_now() - t0) * 1000);
 	log_end(&l);
 }
 
@@ -378,12 +372,12 @@ static void webhook_bot(struct webhook *w, const struct http_io *io,
 		return;
 	}
 	webhook_update(w, io, b, t0);
-	metrics_latency(w->m, webhook_now() - t0);
+	metrics_latency(w->m, mono_now() - t0);
 }
 
 void webhook_serve(struct webhook *w, const struct http_io *io)
 {
-	double t0 = webhook_now();
+	double t0 = mono_now();
 	char tmp[1024];
 	const char *path = webhook_path(io, tmp, sizeof(tmp));
 	const char *tg = NULL;
