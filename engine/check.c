@@ -273,7 +273,7 @@ static int check_one_text(struct check *c, json_object *v, const char *kpath,
 	return 1;
 }
 
-static int check_lang_code(const char *s)
+int check_lang_code(const char *s)
 {
 	size_t i = 0;
 	while (s[i] >= 'a' && s[i] <= 'z')

@@ -76,6 +76,10 @@ int check_text(struct check *c, json_object *obj, const char *key,
 int check_text_value(struct check *c, json_object *v, const char *path,
 	unsigned max_chars, int html, struct flow_text *out);
 
+/* Returns 1 when s is a language code as Telegram writes them ("en",
+ * "pt-br": 2 or 3 letters, optionally '-' or '_' and 2 to 8 more), else 0. */
+int check_lang_code(const char *s);
+
 /* A reference to a node: a string id, or a whole number as in the seed
  * ("next": 10 names node "10"). *slot is filled with the node index once
  * every node is known; a missing node is a dangling-reference error. */

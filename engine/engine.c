@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "engine/back.h"
 #include "engine/jdoc.h"
 #include "engine/node.h"
 #include "engine/step.h"
@@ -50,7 +51,7 @@ static int engine_goto(struct step *s, int idx)
 		engine_set_node(s, idx);
 		r = n->type->enter(s, n);
 		if (r == NODE_WAIT)
-			return 0;
+			return s->flow->has_back ? back_push(s, n->id) : 0;
 		if (r == NODE_END) {
 			s->chat->finished = 1;
 			return 0;
@@ -118,6 +119,10 @@ static int engine_after(struct step *s, const struct flow_node *n, int r,
 	if (r == NODE_END) {
 		s->chat->finished = 1;
 		s->out->outcome = ENGINE_ADVANCED;
+		return 0;
+	}
+	if (r == NODE_SAME) {
+		s->out->outcome = ENGINE_STAYED;
 		return 0;
 	}
 	if (r == NODE_STAY) {
@@ -188,6 +193,28 @@ static int engine_command(struct step *s, const char *text)
 	return 0;
 }
 
+/* The Back button at node cur: to the previous waiting node of the
+ * chat's path, or cur again when there is none. */
+static int engine_back(struct step *s, int cur)
+{
+	int to = back_pop(s, s->flow->nodes[cur].id);
+	if (to == NODE_FAIL)
+		return -1;
+	s->out->outcome = ENGINE_ADVANCED;
+	return engine_goto(s, to >= 0 ? to : cur);
+}
+
+/* Whether the text is the Back button of node n (a reply keyboard's
+ * button sends its label). Returns 1, 0, or -1 when memory runs out. */
+static int engine_typed_back(struct step *s, const struct flow_node *n)
+{
+	if (!n->back || s->u->text == NULL)
+		return 0;
+	if (step_back_label(s, &s->text) != 0)
+		return -1;
+	return s->text.p && strcmp(s->text.p, s->u->text) == 0;
+}
+
 static int engine_message(struct step *s)
 {
 	const struct update *u = s->u;
@@ -228,6 +255,9 @@ static int engine_message(struct step *s)
 		s->out->outcome = ENGINE_ADVANCED;
 		return engine_goto(s, cur);
 	}
+	rc = engine_typed_back(s, &s->flow->nodes[cur]);
+	if (rc != 0)
+		return rc < 0 ? -1 : engine_back(s, cur);
 	mark = s->out->n_calls;
 	return engine_after(s, &s->flow->nodes[cur],
 		s->flow->nodes[cur].type->handle(s, &s->flow->nodes[cur]), mark);
@@ -263,7 +293,10 @@ static int engine_button(const struct flow *f, const char *data,
 	if (at < 0)
 		return -1;
 	n = &f->nodes[at];
-	*key = n->type->press ? n->type->press(n, bar + 1) : NULL;
+	if (n->back && strcmp(bar + 1, STEP_BACK_DATA) == 0)
+		*key = STEP_BACK_DATA;
+	else
+		*key = n->type->press ? n->type->press(n, bar + 1) : NULL;
 	return *key ? at : -1;
 }
 
@@ -298,7 +331,7 @@ static int engine_callback(struct step *s)
 {
 	enum engine_outcome why;
 	const struct flow_text *t;
-	json_object *p, *markup, *rows;
+	const struct flow_node *n;
 	int cur;
 
 	if (s->u->callback_id == NULL)
@@ -322,23 +355,12 @@ static int engine_callback(struct step *s)
 	}
 	if (engine_answer_callback(s, NULL) != 0)
 		return -1;
-	p = step_params(s);
-	markup = json_object_new_object();
-	rows = json_object_new_array();
-	if (p == NULL || markup == NULL || rows == NULL) {
-		json_object_put(p);
-		json_object_put(markup);
-		json_object_put(rows);
+	n = &s->flow->nodes[cur];
+	if (strcmp(s->press, STEP_BACK_DATA) == 0)
+		return step_remove_keyboard(s) ? -1 : engine_back(s, cur);
+	if (n->type->pressed ? n->type->pressed(s, n) : step_remove_keyboard(s))
 		return -1;
-	}
-	json_object_object_add(p, "message_id", json_object_new_int64(s->u->message_id));
-	json_object_object_add(markup, "inline_keyboard", rows);
-	json_object_object_add(p, "reply_markup", markup);
-	if (step_call(s, "editMessageReplyMarkup", p) != 0)
-		return -1;
-	return engine_after(s, &s->flow->nodes[cur],
-		s->flow->nodes[cur].type->handle(s, &s->flow->nodes[cur]),
-		s->out->n_calls);
+	return engine_after(s, n, n->type->handle(s, n), s->out->n_calls);
 }
 
 int engine_step(const struct flow *f, struct chat *chat,
@@ -346,6 +368,8 @@ int engine_step(const struct flow *f, struct chat *chat,
 	struct step_out *out)
 {
 	struct step s;
+	char lang[FLOW_LANG_MAX + 1];
+	json_object *v;
 	int rc = 0;
 
 	memset(&s, 0, sizeof(s));
@@ -355,6 +379,11 @@ int engine_step(const struct flow *f, struct chat *chat,
 	s.env = env;
 	s.out = out;
 	s.lang = u->from.language_code ? u->from.language_code : "";
+	if (f->lang_key && json_object_object_get_ex(chat->ctx, f->lang_key, &v)) {
+		/* a copy: the context may change under it */
+		snprintf(lang, sizeof(lang), "%s", json_object_get_string(v));
+		s.lang = lang;
+	}
 	buf_init(&s.text, ENGINE_TEXT_MAX);
 	out->outcome = ENGINE_IGNORED;
 	snprintf(out->node_from, sizeof(out->node_from), "%s", chat->node);

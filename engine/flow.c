@@ -20,7 +20,7 @@ static const char *const flow_top_keys[] = {
 
 const char *const flow_own_reasons[] = {
 	"stale_button", "malformed_button", "upload_failed", "expired",
-	"forgotten", NULL
+	"forgotten", "back_button", NULL
 };
 
 static uint32_t flow_hash_id(const char *s)
@@ -479,6 +479,31 @@ int flow_reached(const struct flow *f, unsigned char *seen)
 	return 0;
 }
 
+/* Notes whether some node has "back" (chats then keep their path); the
+ * start node has no question before it to go back to. */
+static void flow_check_back(struct check *c, const char *base)
+{
+	struct flow *f = c->flow;
+	char path[JDOC_PATH_MAX];
+
+	for (unsigned i = 0; i < f->n_nodes; i++) {
+		f->has_back |= f->nodes[i].back;
+		if (!f->nodes[i].back || strlen(f->nodes[i].id) + 1 <= FLOW_CALLBACK_MAX)
+			continue;
+		jdoc_path(path, sizeof(path), base, f->nodes[i].id);
+		jdoc_path(path, sizeof(path), path, "back");
+		check_error(c, DIAG_NODE_SCHEMA, path, "the Back button's callback "
+			"data (the node id and '|') passes Telegram's %d bytes; "
+			"shorten the node id", FLOW_CALLBACK_MAX);
+	}
+	if (f->start < 0 || !f->nodes[f->start].back)
+		return;
+	jdoc_path(path, sizeof(path), base, f->nodes[f->start].id);
+	jdoc_path(path, sizeof(path), path, "back");
+	check_error(c, DIAG_NODE_SCHEMA, path, "the start node has no question "
+		"before it to go back to; remove \"back\" here");
+}
+
 static void flow_check_reachable(struct check *c, const char *base)
 {
 	const struct flow *f = c->flow;
@@ -576,6 +601,7 @@ static int flow_from_json(struct flow *f, json_object *root, struct diag *d)
 				"no start node: add a node \"0\", or use the extended form "
 				"{\"start\": ID, \"nodes\": {...}}");
 	}
+	flow_check_back(&c, base);
 	if (flow_graph_build(&g, &c, base) == 0)
 		flow_check_cycles(&g);
 	if (f->start >= 0 && !c.unsure)

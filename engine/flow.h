@@ -21,6 +21,7 @@
 #define FLOW_ID_MAX 64             /* bytes in a node id */
 #define FLOW_TEXT_MAX 4096         /* characters in a message text */
 #define FLOW_CALLBACK_MAX 64       /* bytes of callback_data */
+#define FLOW_LANG_MAX 12           /* bytes in a language code ("pt-br") */
 #define FLOW_MAX_MB 20             /* Telegram's getFile limit, MB */
 
 struct node_type;
@@ -56,6 +57,8 @@ struct flow_node {
 	int on_max_attempts;          /* node index, -1 for none */
 	const struct flow_msg *msgs;  /* per-node message overrides */
 	unsigned n_msgs;
+	int back;                     /* 1: a Back button returns to the
+	                                 previous waiting node */
 	void *data;                   /* the node type's own, in the arena */
 };
 
@@ -79,6 +82,9 @@ struct flow {
 	unsigned n_msgs;
 	const char **html_keys;       /* keys whose values are HTML (rich_text) */
 	unsigned n_html_keys;
+	int has_back;                 /* some node has "back": chats keep a path */
+	const char *lang_key;         /* the key a "sets_language" choice saves,
+	                                 the chat's language; NULL: none */
 	unsigned *index;              /* open addressing: node index + 1, 0 empty */
 	unsigned index_mask;
 	struct flow_regex *regexes;   /* compiled patterns to free */

@@ -22,7 +22,11 @@
 	NODE(voice_upload) \
 	NODE(file_upload) \
 	NODE(branch) \
-	NODE(number)
+	NODE(number) \
+	NODE(date) \
+	NODE(contact) \
+	NODE(multi_choice) \
+	NODE(set)
 
 #define NODE(name) extern const struct node_type node_##name;
 NODE_REGISTRY

@@ -17,6 +17,7 @@
 struct check;
 struct flow_node;
 struct step;
+struct buf;
 
 /* What a key's value is. All but NODE_KEY_CUSTOM are read and checked by
  * node_read_keys() and stored at the key's place (node_key.at). */
@@ -82,6 +83,11 @@ struct node_key {
 	  .needs_why = "how many failed answers lead there" }
 #define NODE_KEY_MESSAGES_ENTRY \
 	{ "messages", NODE_KEY_MESSAGES, .desc = "This node's re-prompt messages." }
+#define NODE_KEY_BACK_ENTRY \
+	{ "back", NODE_KEY_BOOL, .desc = "true: the prompt has a \"⬅ Back\" " \
+	  "button (the flow's message \"back_button\") that returns to the " \
+	  "previous question of the chat's path; not on the start node.", \
+	  NODE_AT(back) }
 
 /* How `blueflow graph` draws a node. */
 enum node_look {
@@ -141,6 +147,15 @@ struct node_type {
 	 * choice saves one of its keys); NULL when it saves any value.
 	 * NULL: any value. */
 	const char *const *(*values)(const struct flow_node *n);
+	/* After a press on n's keyboard, before handle(): edits the pressed
+	 * message (s->u->message_id). Returns 0 or -1. NULL: its keyboard
+	 * is removed. */
+	int (*pressed)(struct step *s, const struct flow_node *n);
+	/* The label of value, a value n saved under its key, appended to out
+	 * (plain text, the user's language) for {{key.label}}. Returns 1,
+	 * 0 when value is none of n's, -1 when out is full. NULL: no labels. */
+	int (*label)(struct step *s, const struct flow_node *n,
+		const char *value, struct buf *out);
 };
 
 /* Returns the node type called name, or NULL. */

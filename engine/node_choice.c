@@ -5,11 +5,12 @@
 #include <string.h>
 
 #include "engine/check.h"
+#include "engine/html.h"
 #include "engine/jdoc.h"
 #include "engine/node.h"
 #include "engine/step.h"
 
-static int choice_options(struct check *c, struct flow_node *n,
+int node_choice_options(struct check *c, struct flow_node *n,
 	json_object *choices, const char *cpath, struct choice_data *d)
 {
 	struct choice_option *opts;
@@ -125,7 +126,7 @@ static int choice_read(struct check *c, struct flow_node *n, json_object *obj,
 			"button label, not %s", jdoc_type_name(choices));
 		return -1;
 	}
-	if (choice_options(c, n, choices, cpath, d) == 0 || d->opts)
+	if (node_choice_options(c, n, choices, cpath, d) == 0 || d->opts)
 		choice_targets(c, n, obj, path, d);
 	return 1;
 }
@@ -170,6 +171,73 @@ fail:
 	return NULL;
 }
 
+static const char *const choice_on_answer_names[] = {
+	"remove_keyboard", "keep", "show_answer", NULL
+};
+
+/* "on_answer": one of choice_on_answer_names. */
+static int choice_read_on_answer(struct check *c, struct flow_node *n,
+	json_object *obj, const char *path, const struct node_key *k)
+{
+	struct choice_data *d = n->data;
+	char kpath[JDOC_PATH_MAX];
+	const char *v;
+	int rc = check_string(c, obj, k->name, path, NULL, &v);
+
+	if (rc <= 0)
+		return rc;
+	for (int i = 0; choice_on_answer_names[i]; i++) {
+		if (strcmp(v, choice_on_answer_names[i]) == 0) {
+			d->on_answer = i;
+			return 1;
+		}
+	}
+	jdoc_path(kpath, sizeof(kpath), path, k->name);
+	check_error(c, DIAG_NODE_SCHEMA, kpath, "\"%s\" is not one of "
+		"\"remove_keyboard\", \"keep\", \"show_answer\"", v);
+	return -1;
+}
+
+/* {{key.label}} is known; "sets_language" needs a key, language codes as
+ * choice keys, and the one key every such choice saves. */
+static int choice_validate(struct check *c, struct flow_node *n,
+	json_object *obj, const char *path)
+{
+	struct choice_data *d = n->data;
+	struct flow *f = c->flow;
+	char kpath[JDOC_PATH_MAX], label[80];
+
+	if (n->key) {
+		jdoc_path(kpath, sizeof(kpath), path, "key_to_save");
+		snprintf(label, sizeof(label), "%s.label", n->key);
+		check_note_save(c, kpath, label);
+	}
+	if (!d->sets_language)
+		return 0;
+	if (n->key == NULL)
+		return -1;   /* reported: "needs" */
+	for (unsigned i = 0; d->opts && i < d->n; i++) {
+		if (check_lang_code(d->opts[i].key))
+			continue;
+		jdoc_path(kpath, sizeof(kpath), path, "choices");
+		jdoc_path(kpath, sizeof(kpath), kpath, d->opts[i].key);
+		check_error(c, DIAG_NODE_SCHEMA, kpath, "with \"sets_language\" a "
+			"choice key is a language code such as \"en\" or \"pt-br\", "
+			"not \"%s\"", d->opts[i].key);
+		return -1;
+	}
+	(void)obj;
+	if (f->lang_key && strcmp(f->lang_key, n->key) != 0) {
+		jdoc_path(kpath, sizeof(kpath), path, "key_to_save");
+		check_error(c, DIAG_NODE_SCHEMA, kpath, "is \"%s\", but another "
+			"\"sets_language\" choice saves the language under \"%s\"; "
+			"use one key", n->key, f->lang_key);
+		return -1;
+	}
+	f->lang_key = n->key;
+	return 0;
+}
+
 static int choice_enter(struct step *s, const struct flow_node *n)
 {
 	json_object *kb = choice_keyboard(s, n->data);
@@ -185,7 +253,7 @@ static int choice_handle(struct step *s, const struct flow_node *n)
 
 	if (s->press == NULL) {
 		kb = choice_keyboard(s, d);
-		if (kb == NULL)
+		if (kb == NULL || step_back_button(s, n, &kb) != 0)
 			return NODE_FAIL;
 		return step_reason(s, n, "press_button", "Please choose one of the "
 			"buttons.", kb) ? NODE_FAIL : NODE_STAY;
@@ -195,6 +263,8 @@ static int choice_handle(struct step *s, const struct flow_node *n)
 			continue;
 		if (n->key && step_save(s, n->key, s->press, strlen(s->press)) != 0)
 			return NODE_FAIL;
+		if (d->sets_language)
+			s->lang = d->opts[i].key;
 		return d->opts[i].next >= 0 ? d->opts[i].next : n->next;
 	}
 	return NODE_STAY;
@@ -233,6 +303,59 @@ static const char *choice_press(const struct flow_node *n, const char *key)
 		if (strcmp(d->opts[i].key, key) == 0)
 			return d->opts[i].key;
 	return NULL;
+}
+
+/* The option whose key is key, or NULL. */
+static const struct choice_option *choice_option(const struct choice_data *d,
+	const char *key)
+{
+	for (unsigned i = 0; i < d->n; i++)
+		if (strcmp(d->opts[i].key, key) == 0)
+			return &d->opts[i];
+	return NULL;
+}
+
+/* "on_answer": the pressed prompt loses its buttons, keeps them, or
+ * shows the answer: "PROMPT — LABEL". */
+static int choice_pressed(struct step *s, const struct flow_node *n)
+{
+	const struct choice_data *d = n->data;
+	const struct choice_option *o = choice_option(d, s->press);
+	json_object *p, *markup;
+	struct buf label;
+	int rc;
+
+	if (d->on_answer == CHOICE_KEEP)
+		return 0;
+	if (d->on_answer == CHOICE_REMOVE_KEYBOARD || o == NULL)
+		return step_remove_keyboard(s);
+	buf_init(&label, 4096);
+	rc = step_render_plain(s, &o->label, &label) || step_render(s, &n->text) ||
+		buf_adds(&s->text, " — ") ||
+		html_escape(&s->text, label.p ? label.p : "", label.len);
+	buf_free(&label);
+	p = rc ? NULL : step_params(s);
+	markup = json_tokener_parse("{\"inline_keyboard\": []}");
+	if (p == NULL || markup == NULL) {
+		json_object_put(p);
+		json_object_put(markup);
+		return -1;
+	}
+	json_object_object_add(p, "message_id", json_object_new_int64(s->u->message_id));
+	json_object_object_add(p, "text", json_object_new_string_len(s->text.p, (int)s->text.len));
+	json_object_object_add(p, "parse_mode", json_object_new_string("HTML"));
+	json_object_object_add(p, "reply_markup", markup);
+	return step_call(s, "editMessageText", p);
+}
+
+/* {{key.label}}: the pressed button's label as written. */
+static int choice_label(struct step *s, const struct flow_node *n,
+	const char *value, struct buf *out)
+{
+	const struct choice_option *o = choice_option(n->data, value);
+	if (o == NULL)
+		return 0;
+	return buf_adds(out, step_text(s, &o->label)) ? -1 : 1;
 }
 
 static const char *const *choice_values(const struct flow_node *n)
@@ -326,6 +449,20 @@ static const struct node_key choice_keys[] = {
 	  "\"minLength\": 1, \"maxLength\": 62, \"description\": \"A choice key: "
 	  "not empty; node id + '|' + key at most 64 bytes.\"}, "
 	  "\"additionalProperties\": {\"$ref\": \"#/$defs/labelText\"}}" },
+	{ "on_answer", NODE_KEY_CUSTOM, .read = choice_read_on_answer,
+	  .desc = "What a press does to the question: \"remove_keyboard\" "
+	  "(the default) removes its buttons, \"keep\" keeps them, "
+	  "\"show_answer\" adds the chosen label to its text (\"Which team? — "
+	  "Engineering\") and removes the buttons.",
+	  .doc = "\"remove_keyboard\", \"keep\" or \"show_answer\"",
+	  .schema = "{\"enum\": [\"remove_keyboard\", \"keep\", \"show_answer\"]}" },
+	{ "sets_language", NODE_KEY_BOOL, .desc = "true: the pressed key (a "
+	  "language code such as \"en\") becomes the chat's language for every "
+	  "later text, instead of Telegram's language_code; needs key_to_save.",
+	  NODE_DATA_AT(struct choice_data, sets_language),
+	  .needs = "key_to_save", .needs_why = "the name the chosen language is "
+	  "saved under, e.g. \"lang\"" },
+	NODE_KEY_BACK_ENTRY,
 	{ "next_for_choice", NODE_KEY_CUSTOM,
 	  .desc = "Choice key -> the node that button leads to. Every key must "
 	  "be one of \"choices\"; choices not listed go to \"next\", and without "
@@ -350,10 +487,13 @@ const struct node_type node_choice = {
 	.keys = choice_keys,
 	.reasons = choice_reasons,
 	.data_size = sizeof(struct choice_data),
+	.validate = choice_validate,
 	.edges = choice_edges,
 	.schema = choice_schema,
 	.enter = choice_enter,
 	.handle = choice_handle,
 	.press = choice_press,
 	.values = choice_values,
+	.pressed = choice_pressed,
+	.label = choice_label,
 };

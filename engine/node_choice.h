@@ -2,6 +2,8 @@
 #ifndef BLUEFLOW_NODE_CHOICE_H
 #define BLUEFLOW_NODE_CHOICE_H
 
+#include <json-c/json.h>
+
 #include "engine/flow.h"
 
 #define CHOICE_MAX 100   /* buttons in one inline keyboard */
@@ -18,6 +20,23 @@ struct choice_data {
 	unsigned n;
 	const char **keys;    /* the options' keys, NULL-terminated */
 	int columns;          /* buttons per row */
+	int on_answer;        /* CHOICE_REMOVE_KEYBOARD, ... */
+	int sets_language;    /* 1: the key pressed is the chat's language */
 };
+
+/* What a press does to the pressed message ("on_answer"). */
+enum choice_on_answer {
+	CHOICE_REMOVE_KEYBOARD,   /* its buttons are removed */
+	CHOICE_KEEP,              /* it stays as it is */
+	CHOICE_SHOW_ANSWER        /* its text gets " — LABEL", no buttons */
+};
+
+struct check;
+
+/* Reads "choices" (choices, an object at cpath, of key -> label) into
+ * d->opts, d->keys and d->n, with each button's callback data NODE|KEY
+ * of node n. Reports through c. Returns 0, or -1 after an error. */
+int node_choice_options(struct check *c, struct flow_node *n,
+	json_object *choices, const char *cpath, struct choice_data *d);
 
 #endif

@@ -90,6 +90,7 @@ static const struct node_key file_upload_keys[] = {
 	  "the stored file's path is saved under.", NODE_AT(key) },
 	NODE_KEY_ATTEMPTS_ENTRIES,
 	NODE_KEY_MESSAGES_ENTRY,
+	NODE_KEY_BACK_ENTRY,
 	{ "allowed_mime", NODE_KEY_CUSTOM, .hint = "the accepted file types, "
 	  "e.g. \"allowed_mime\": [\"application/pdf\", \"image/*\"]",
 	  .read = file_upload_mimes, .desc = "The accepted MIME types, at least one.",

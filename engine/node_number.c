@@ -29,6 +29,7 @@ static const struct node_key number_keys[] = {
 	  .desc = "The name the number is saved under.", NODE_AT(key) },
 	NODE_KEY_ATTEMPTS_ENTRIES,
 	NODE_KEY_MESSAGES_ENTRY,
+	NODE_KEY_BACK_ENTRY,
 	{ "min", NODE_KEY_NUMBER, .min = -NUMBER_LIMIT, .max = NUMBER_LIMIT,
 	  .desc = "The smallest number accepted (none when absent).",
 	  NODE_DATA_AT(struct number_data, min) },

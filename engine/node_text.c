@@ -20,6 +20,7 @@ const struct node_key node_text_keys[] = {
 	  .desc = "The name the answer is saved under.", NODE_AT(key) },
 	NODE_KEY_ATTEMPTS_ENTRIES,
 	NODE_KEY_MESSAGES_ENTRY,
+	NODE_KEY_BACK_ENTRY,
 	{ "min_words", NODE_KEY_INT, .min = 0, .max = 1000,
 	  .desc = "The fewest words a good answer has.",
 	  NODE_DATA_AT(struct text_data, min_words) },

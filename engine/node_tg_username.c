@@ -26,6 +26,7 @@ static const struct node_key tg_username_keys[] = {
 	  NODE_AT(key) },
 	NODE_KEY_ATTEMPTS_ENTRIES,
 	NODE_KEY_MESSAGES_ENTRY,
+	NODE_KEY_BACK_ENTRY,
 	{ "request_button", NODE_KEY_BUTTON, .desc = "The label of a \"choose "
 	  "a user\" keyboard button.",
 	  NODE_DATA_AT(struct tg_username_data, request_button) },

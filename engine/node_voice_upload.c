@@ -17,6 +17,7 @@ static const struct node_key voice_upload_keys[] = {
 	  "the stored file's path is saved under.", NODE_AT(key) },
 	NODE_KEY_ATTEMPTS_ENTRIES,
 	NODE_KEY_MESSAGES_ENTRY,
+	NODE_KEY_BACK_ENTRY,
 	{ "max_seconds", NODE_KEY_INT, .hint = "the longest voice note accepted, "
 	  "in seconds, e.g. \"max_seconds\": 60", .min = 1, .max = 86400,
 	  .desc = "The longest voice note accepted, in seconds.",

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "engine/node.h"
 #include "engine/tmpl.h"
 
 
@@ -77,7 +78,31 @@ struct step_lookup_arg {
 	struct step *s;
 	char tmp[32];
 	char key[TMPL_KEY_MAX + 1];
+	struct buf label;            /* a {{key.label}} value */
 };
+
+/* {{key.label}}: the label of the value saved under key, from a node
+ * that saves key and knows its labels; NULL when there is none. */
+static const char *step_label(struct step_lookup_arg *a)
+{
+	const struct flow *f = a->s->flow;
+	size_t base = strlen(a->key) - 6;
+	const char *value;
+	json_object *v;
+
+	a->key[base] = '\0';
+	value = json_object_object_get_ex(a->s->chat->ctx, a->key, &v) ?
+		json_object_get_string(v) : NULL;
+	for (unsigned i = 0; value && i < f->n_nodes; i++) {
+		const struct flow_node *n = &f->nodes[i];
+		if (n->type->label == NULL || n->key == NULL || strcmp(n->key, a->key) != 0)
+			continue;
+		buf_reset(&a->label);
+		if (n->type->label(a->s, n, value, &a->label) == 1)
+			return a->label.p ? a->label.p : "";
+	}
+	return NULL;
+}
 
 static const char *step_lookup(void *arg, const char *key, size_t klen, int *raw)
 {
@@ -85,12 +110,14 @@ static const char *step_lookup(void *arg, const char *key, size_t klen, int *raw
 	memcpy(a->key, key, klen);
 	a->key[klen] = '\0';
 	*raw = flow_html_key(a->s->flow, a->key);
+	if (klen > 6 && strcmp(a->key + klen - 6, ".label") == 0)
+		return step_label(a);
 	return step_value(a->s, a->key, a->tmp, sizeof(a->tmp));
 }
 
 /* The variant of t for the user's language: exact, then the language
  * without its region, then the default. */
-static const char *step_variant(const struct step *s, const struct flow_text *t)
+const char *step_text(const struct step *s, const struct flow_text *t)
 {
 	const char *lang = s->lang;
 	size_t base = strcspn(lang, "-_");
@@ -105,27 +132,126 @@ static const char *step_variant(const struct step *s, const struct flow_text *t)
 	return t->v[t->def].text;
 }
 
-int step_render(struct step *s, const struct flow_text *t)
+/* Renders text into out, escaped or not. */
+static int step_render_to(struct step *s, const char *text, int escape,
+	struct buf *out)
 {
 	struct step_lookup_arg a = { .s = s };
+	int rc;
+
+	buf_init(&a.label, FLOW_TEXT_MAX * 4);
+	rc = tmpl_render(out, text, escape, step_lookup, &a);
+	buf_free(&a.label);
+	return rc;
+}
+
+int step_render(struct step *s, const struct flow_text *t)
+{
 	buf_reset(&s->text);
 	if (t->n == 0)
 		return 0;
-	return tmpl_render(&s->text, step_variant(s, t), 1, step_lookup, &a);
+	return step_render_to(s, step_text(s, t), 1, &s->text);
 }
 
 int step_render_plain(struct step *s, const struct flow_text *t, struct buf *out)
 {
-	struct step_lookup_arg a = { .s = s };
 	buf_reset(out);
 	if (t->n == 0)
 		return 0;
-	return tmpl_render(out, step_variant(s, t), 0, step_lookup, &a);
+	return step_render_to(s, step_text(s, t), 0, out);
 }
 
 int step_prompt(struct step *s, const struct flow_node *n, json_object *markup)
 {
+	if (step_back_button(s, n, &markup) != 0)
+		return NODE_FAIL;
 	return step_send(s, &n->text, markup) ? NODE_FAIL : NODE_WAIT;
+}
+
+int step_back_label(struct step *s, struct buf *out)
+{
+	const struct flow_text *t = step_override(s->flow->msgs, s->flow->n_msgs,
+		"back_button");
+	if (t)
+		return step_render_plain(s, t, out);
+	buf_reset(out);
+	return buf_adds(out, "⬅ Back");
+}
+
+/* Appends a row of the one button btn to the keyboard kind of markup
+ * (creating it). Takes btn. Returns 0 or -1. */
+static int step_add_row(json_object *markup, const char *kind, json_object *btn)
+{
+	json_object *rows = NULL, *row = json_object_new_array();
+
+	if (row == NULL || btn == NULL || json_object_array_add(row, btn) != 0) {
+		json_object_put(row);
+		json_object_put(btn);
+		return -1;
+	}
+	if (!json_object_object_get_ex(markup, kind, &rows)) {
+		rows = json_object_new_array();
+		if (rows == NULL || json_object_object_add(markup, kind, rows) != 0) {
+			json_object_put(rows);
+			json_object_put(row);
+			return -1;
+		}
+	}
+	if (json_object_array_add(rows, row) != 0) {
+		json_object_put(row);
+		return -1;
+	}
+	return 0;
+}
+
+int step_back_button(struct step *s, const struct flow_node *n, json_object **markup)
+{
+	json_object *btn;
+	struct buf label;
+	char data[FLOW_ID_MAX + 2];
+	int reply, rc = -1;
+
+	if (!n->back)
+		return 0;
+	buf_init(&label, 4096);
+	if (*markup == NULL)
+		*markup = json_object_new_object();
+	btn = json_object_new_object();
+	if (*markup == NULL || btn == NULL || step_back_label(s, &label) != 0)
+		goto out;
+	reply = json_object_object_get_ex(*markup, "keyboard", NULL);
+	json_object_object_add(btn, "text", json_object_new_string(label.p ? label.p : ""));
+	if (!reply) {
+		snprintf(data, sizeof(data), "%s|" STEP_BACK_DATA, n->id);
+		json_object_object_add(btn, "callback_data", json_object_new_string(data));
+	}
+	rc = step_add_row(*markup, reply ? "keyboard" : "inline_keyboard", btn);
+	btn = NULL;
+out:
+	json_object_put(btn);
+	buf_free(&label);
+	if (rc != 0) {
+		json_object_put(*markup);
+		*markup = NULL;
+	}
+	return rc;
+}
+
+int step_remove_keyboard(struct step *s)
+{
+	json_object *p = step_params(s), *markup = json_object_new_object();
+	json_object *rows = json_object_new_array();
+
+	if (p == NULL || markup == NULL || rows == NULL) {
+		json_object_put(p);
+		json_object_put(markup);
+		json_object_put(rows);
+		return -1;
+	}
+	json_object_object_add(p, "message_id", json_object_new_int64(s->u->message_id));
+	json_object_object_add(markup, "inline_keyboard", rows);
+	json_object_object_add(p, "reply_markup", markup);
+	return step_call(s, "editMessageReplyMarkup", p);
 }
 
 int step_fetch(struct step *s, const struct flow_node *n, const char *kind,

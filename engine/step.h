@@ -13,6 +13,11 @@
 #define NODE_STAY (-3)   /* handle: a bad answer, re-prompted */
 #define NODE_END (-4)    /* the flow is finished */
 #define NODE_FAIL (-5)   /* out of memory */
+#define NODE_SAME (-6)   /* handle: stays, not a bad answer (a toggle) */
+
+#define STEP_BACK_DATA ""        /* the key of a Back button's NODE|KEY */
+#define STEP_PATH_KEY "flow.path" /* the context key of the chat's path */
+#define STEP_PATH_MAX 16         /* waiting nodes the path remembers */
 
 struct step {
 	const struct flow *flow;
@@ -33,8 +38,24 @@ int step_render(struct step *s, const struct flow_text *t);
  * labels, which Telegram shows as plain text) into out. */
 int step_render_plain(struct step *s, const struct flow_text *t, struct buf *out);
 
-/* Sends the node's node_text with markup; returns NODE_WAIT or NODE_FAIL. */
+/* The variant of t for the chat's language, as written (not rendered). */
+const char *step_text(const struct step *s, const struct flow_text *t);
+
+/* Sends the node's node_text with markup, and the Back button when the
+ * node has one; returns NODE_WAIT or NODE_FAIL. */
 int step_prompt(struct step *s, const struct flow_node *n, json_object *markup);
+
+/* Renders the Back button's label (the flow's "back_button" message, or
+ * "⬅ Back") into out. Returns 0 or -1. */
+int step_back_label(struct step *s, struct buf *out);
+
+/* Adds n's Back button (when it has one) to *markup: a row of the reply
+ * keyboard or of the inline keyboard it holds, or a new inline keyboard
+ * when *markup is NULL. Returns 0, or -1 (*markup put and NULL). */
+int step_back_button(struct step *s, const struct flow_node *n, json_object **markup);
+
+/* Removes the inline keyboard of the pressed message. Returns 0 or -1. */
+int step_remove_keyboard(struct step *s);
 
 /* Has the attachment store fetch file for upload node n; saves the path
  * under n->key. Returns n->next, NODE_STAY after telling the user the
