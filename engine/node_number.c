@@ -1,5 +1,6 @@
 /* node_number.c - a number, optionally whole, from min to max. Saves it
- * as written, without a leading '+' and with a decimal comma made a point. */
+ * as written, without a leading '+' or digit-group separators, and with a
+ * decimal comma made a point ("1 234,5" -> "1234.5"). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,12 +64,30 @@ static int number_validate(struct check *c, struct flow_node *n,
 	return 0;
 }
 
+/* The length of a digit-group separator at s: a space, a no-break or
+ * thin space (U+00A0, U+2009, U+202F), an apostrophe, or the character
+ * other (the other of '.' and ',' when both are written); 0 for none. */
+static size_t number_group_sep(const char *s, char other)
+{
+	if (*s == ' ' || *s == '\'' || (other && *s == other))
+		return 1;
+	if (strncmp(s, "\xc2\xa0", 2) == 0)
+		return 2;
+	if (strncmp(s, "\xe2\x80\x89", 3) == 0 || strncmp(s, "\xe2\x80\xaf", 3) == 0)
+		return 3;
+	return 0;
+}
+
 /* Reads s (spaces around it allowed) as [+-]digits[(.|,)digits] into
- * out, normalized ("+3,5" -> "3.5"), and its value into *x. Returns 1, or
- * 0 when s is not such a number. */
+ * out, normalized ("+3,5" -> "3.5"), and its value into *x. Digits before
+ * the decimal mark may be grouped by threes ("1 234,5", "1.234.567,8",
+ * "1,234.5": with both '.' and ',' the last is the decimal mark).
+ * Returns 1, or 0 when s is not such a number. */
 static int number_parse(const char *s, char *out, size_t size, double *x)
 {
-	size_t len, n = 0, digits = 0;
+	const char *dot, *comma;
+	size_t len, n = 0, digits = 0, sep;
+	char mark = 0, other = 0;
 	int point = 0;
 
 	s += strspn(s, " \t\n\r");
@@ -77,12 +96,23 @@ static int number_parse(const char *s, char *out, size_t size, double *x)
 		len--;
 	if (len == 0 || len >= size || len > NUMBER_TEXT_MAX)
 		return 0;
+	dot = memchr(s, '.', len);
+	comma = memchr(s, ',', len);
+	if (dot && comma) {
+		mark = dot > comma ? '.' : ',';
+		other = dot > comma ? ',' : '.';
+	}
 	for (size_t i = 0; i < len; i++) {
 		char ch = s[i];
 		if ((ch == '-' || ch == '+') && i == 0) {
 			if (ch == '-')
 				out[n++] = ch;
-		} else if ((ch == '.' || ch == ',') && !point && digits > 0) {
+		} else if (!point && digits > 0 && (sep = number_group_sep(s + i, other)) &&
+		    i + sep + 3 <= len && strspn(s + i + sep, "0123456789") == 3 &&
+		    (i + sep + 3 == len || !(s[i + sep + 3] >= '0' && s[i + sep + 3] <= '9'))) {
+			i += sep - 1;   /* a group separator: dropped */
+		} else if ((ch == '.' || ch == ',') && (mark == 0 || ch == mark) &&
+		    !point && digits > 0) {
 			point = 1;
 			out[n++] = '.';
 		} else if (ch >= '0' && ch <= '9') {

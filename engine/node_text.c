@@ -7,8 +7,44 @@
 
 #include "engine/check.h"
 #include "engine/html.h"
+#include "engine/jdoc.h"
 #include "engine/regex.h"
 #include "engine/step.h"
+
+#define TEXT_SUGGESTIONS_MAX 12
+
+/* "suggestions": a list of keyboard button labels. */
+static int text_read_suggestions(struct check *c, struct flow_node *n,
+	json_object *obj, const char *path, const struct node_key *k)
+{
+	struct text_data *d = n->data;
+	char kpath[JDOC_PATH_MAX], ipath[JDOC_PATH_MAX], idx[24];
+	json_object *v;
+	size_t len;
+	int bad = 0;
+
+	if (!json_object_object_get_ex(obj, k->name, &v))
+		return 0;
+	jdoc_path(kpath, sizeof(kpath), path, k->name);
+	len = json_object_get_type(v) == json_type_array ? json_object_array_length(v) : 0;
+	if (len == 0 || len > TEXT_SUGGESTIONS_MAX) {
+		check_error(c, DIAG_NODE_SCHEMA, kpath, "must be a list of 1 to %d "
+			"button labels, e.g. [\"Yes\", \"No\"]", TEXT_SUGGESTIONS_MAX);
+		return -1;
+	}
+	d->suggestions = check_alloc(c, len * sizeof(*d->suggestions));
+	if (d->suggestions == NULL)
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		snprintf(idx, sizeof(idx), "%zu", i);
+		jdoc_path(ipath, sizeof(ipath), kpath, idx);
+		if (check_text_value(c, json_object_array_get_idx(v, i), ipath, 64, 0,
+		    &d->suggestions[i]) < 0)
+			bad++;
+	}
+	d->n_suggestions = (unsigned)len;
+	return bad ? -1 : 1;
+}
 
 const struct node_key node_text_keys[] = {
 	NODE_KEY_TYPE_ENTRY,
@@ -30,6 +66,13 @@ const struct node_key node_text_keys[] = {
 	{ "pattern", NODE_KEY_REGEX,
 	  .desc = "A PCRE2 regular expression the whole answer must match.",
 	  NODE_DATA_AT(struct text_data, pattern) },
+	{ "suggestions", NODE_KEY_CUSTOM, .read = text_read_suggestions,
+	  .desc = "Quick replies: a one-time keyboard of these labels (1 to 12), "
+	  "one per row; pressing one sends it as the answer, a typed answer is "
+	  "taken too, and the keyboard goes after the answer.",
+	  .doc = "list of 1–12 button labels",
+	  .schema = "{\"type\": \"array\", \"minItems\": 1, \"maxItems\": 12, "
+	  "\"items\": {\"$ref\": \"#/$defs/buttonText\"}}" },
 	{ NULL }
 };
 
@@ -73,15 +116,72 @@ static unsigned text_chars(const char *s)
 	return n;
 }
 
-int node_text_enter(struct step *s, const struct flow_node *n)
+/* The one-time reply keyboard of the suggestions into *out (NULL when
+ * there are none). Returns 0 or -1. */
+static int text_keyboard(struct step *s, const struct text_data *d,
+	json_object **out)
 {
-	return step_prompt(s, n, NULL);
+	json_object *markup, *rows;
+	struct buf label;
+	int rc = 0;
+
+	*out = NULL;
+	if (d->n_suggestions == 0)
+		return 0;
+	markup = json_object_new_object();
+	rows = json_object_new_array();
+	if (markup == NULL || rows == NULL) {
+		json_object_put(markup);
+		json_object_put(rows);
+		return -1;
+	}
+	json_object_object_add(markup, "keyboard", rows);
+	json_object_object_add(markup, "resize_keyboard", json_object_new_boolean(1));
+	json_object_object_add(markup, "one_time_keyboard", json_object_new_boolean(1));
+	buf_init(&label, 4096);
+	for (unsigned i = 0; i < d->n_suggestions && rc == 0; i++) {
+		json_object *row = json_object_new_array(), *btn = json_object_new_object();
+		rc = row == NULL || btn == NULL ||
+			step_render_plain(s, &d->suggestions[i], &label) != 0;
+		if (rc == 0) {
+			json_object_object_add(btn, "text",
+				json_object_new_string(label.p ? label.p : ""));
+			json_object_array_add(row, btn);
+			btn = NULL;
+			rc = json_object_array_add(rows, row) != 0;
+			if (rc == 0)
+				row = NULL;
+		}
+		json_object_put(btn);
+		json_object_put(row);
+	}
+	buf_free(&label);
+	if (rc != 0) {
+		json_object_put(markup);
+		return -1;
+	}
+	s->chat->keyboard = 1;
+	*out = markup;
+	return 0;
 }
 
+int node_text_enter(struct step *s, const struct flow_node *n)
+{
+	json_object *kb;
+	if (text_keyboard(s, n->data, &kb) != 0)
+		return NODE_FAIL;
+	return step_prompt(s, n, kb);
+}
+
+/* The reason's message; the suggestions (and Back) again when there are. */
 static int text_reprompt(struct step *s, const struct flow_node *n,
 	const char *reason, const char *fallback)
 {
-	return step_reason(s, n, reason, fallback, NULL) ? NODE_FAIL : NODE_STAY;
+	json_object *kb;
+	if (text_keyboard(s, n->data, &kb) != 0 ||
+	    (kb && step_back_button(s, n, &kb) != 0))
+		return NODE_FAIL;
+	return step_reason(s, n, reason, fallback, kb) ? NODE_FAIL : NODE_STAY;
 }
 
 int node_text_take(struct step *s, const struct flow_node *n, int rich)

@@ -9,6 +9,8 @@ struct text_data {
 	int max_length;           /* characters; 0: Telegram's limit only */
 	const void *pattern;      /* pcre2_code, whole-input match; or NULL */
 	const char *pattern_src;  /* the pattern as written */
+	struct flow_text *suggestions;   /* quick-reply buttons */
+	unsigned n_suggestions;
 };
 
 struct step;
