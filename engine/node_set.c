@@ -74,6 +74,14 @@ static int set_validate(struct check *c, struct flow_node *n,
 	return 0;
 }
 
+/* Exactly one of "value" and "add". */
+static void set_schema(json_object *defs, json_object *def)
+{
+	(void)defs;
+	json_object_object_add(def, "oneOf", json_tokener_parse(
+		"[{\"required\": [\"value\"]}, {\"required\": [\"add\"]}]"));
+}
+
 /* The saved number plus d->add, written into out. */
 static void set_sum(struct step *s, const struct flow_node *n,
 	const struct set_data *d, char *out, size_t size)
@@ -115,5 +123,6 @@ const struct node_type node_set = {
 	.keys = set_keys,
 	.data_size = sizeof(struct set_data),
 	.validate = set_validate,
+	.schema = set_schema,
 	.enter = set_enter,
 };
