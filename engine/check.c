@@ -715,6 +715,23 @@ static int check_saved(const struct check *c, const char *key)
 	return 0;
 }
 
+/* Whether key is KEY.label for a KEY saved by a node with labels (a
+ * choice or multi_choice). */
+static int check_label(const struct check *c, const char *key)
+{
+	size_t len = strlen(key);
+
+	if (len <= 6 || strcmp(key + len - 6, ".label") != 0)
+		return 0;
+	for (const struct check_use *s = c->saves; s; s = s->next) {
+		const struct flow_node *n = s->node >= 0 ? &c->flow->nodes[s->node] : NULL;
+		if (n && n->type && n->type->label && strlen(s->key) == len - 6 &&
+		    strncmp(s->key, key, len - 6) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 /* The keys nodes save, each once, then (with builtins set) the built-in
  * names: NULL-terminated, in c->tmp. NULL when memory runs out. */
 static const char **check_names(struct check *c, int builtins)
@@ -750,7 +767,8 @@ void check_templates(struct check *c)
 	for (struct check_use *u = c->uses; u; u = u->next) {
 		const char *near;
 		int field;
-		if (tmpl_builtin(u->key, strlen(u->key)) || check_saved(c, u->key))
+		if (tmpl_builtin(u->key, strlen(u->key)) || check_saved(c, u->key) ||
+		    check_label(c, u->key))
 			continue;
 		near = known ? check_suggest(u->key, known) : NULL;
 		field = strncmp(u->key, "user.", 5) == 0 || strncmp(u->key, "chat.", 5) == 0;

@@ -198,20 +198,15 @@ static int choice_read_on_answer(struct check *c, struct flow_node *n,
 	return -1;
 }
 
-/* {{key.label}} is known; "sets_language" needs a key, language codes as
+/* "sets_language" needs a key, language codes as
  * choice keys, and the one key every such choice saves. */
 static int choice_validate(struct check *c, struct flow_node *n,
 	json_object *obj, const char *path)
 {
 	struct choice_data *d = n->data;
 	struct flow *f = c->flow;
-	char kpath[JDOC_PATH_MAX], label[80];
+	char kpath[JDOC_PATH_MAX];
 
-	if (n->key) {
-		jdoc_path(kpath, sizeof(kpath), path, "key_to_save");
-		snprintf(label, sizeof(label), "%s.label", n->key);
-		check_note_save(c, kpath, label);
-	}
 	if (!d->sets_language)
 		return 0;
 	if (n->key == NULL)

@@ -61,13 +61,8 @@ static int multi_validate(struct check *c, struct flow_node *n,
 	json_object *obj, const char *path)
 {
 	struct multi_data *d = n->data;
-	char kpath[JDOC_PATH_MAX], label[80];
+	char kpath[JDOC_PATH_MAX];
 
-	if (n->key) {
-		jdoc_path(kpath, sizeof(kpath), path, "key_to_save");
-		snprintf(label, sizeof(label), "%s.label", n->key);
-		check_note_save(c, kpath, label);
-	}
 	if (d->c.opts == NULL)
 		return 0;
 	if (d->max && d->max < d->min) {
