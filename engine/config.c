@@ -18,7 +18,7 @@ const char *const config_server_keys[] = {
 	"request_timeout", "transcript", "encryption_key_env",
 	"update_retention_hours", "sent_retention_days", "lock_timeout",
 	"listen_mode", "listen_owner", "pid_file", "rate_per_bot", "rate_per_chat",
-	"rate_per_group", "burst_per_chat", NULL
+	"rate_per_group", "burst_per_chat", "log_level", NULL
 };
 
 const char *const config_bot_keys[] = {
@@ -290,6 +290,13 @@ static int config_server(struct config_parse *p, const char *key, const char *v)
 			c->rate_per_chat = r;
 		else
 			c->rate_per_group = r;
+	} else if (!strcmp(key, "log_level")) {
+		if (strcmp(v, "debug") && strcmp(v, "info") && strcmp(v, "warn") &&
+		    strcmp(v, "error"))
+			config_error(p, "[server] log_level = %s: must be debug, info, "
+				"warn or error", v);
+		else
+			config_set(&c->log_level, strdup(v));
 	} else if (!strcmp(key, "listen_owner")) {
 		config_set(&c->listen_owner, strdup(v));
 	} else if (!strcmp(key, "pid_file")) {
@@ -556,5 +563,6 @@ void config_free(struct config *c)
 	free(c->encryption_key_env);
 	free(c->listen_owner);
 	free(c->pid_file);
+	free(c->log_level);
 	memset(c, 0, sizeof(*c));
 }

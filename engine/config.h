@@ -47,6 +47,7 @@ struct config {
 	double rate_per_chat;     /* rate_per_chat: calls a second to one chat */
 	double rate_per_group;    /* rate_per_group: calls a minute to one group */
 	int burst_per_chat;       /* burst_per_chat: messages a chat may get at once */
+	char *log_level;          /* log_level: debug, info, warn or error */
 	struct config_bot *bots;
 	unsigned n_bots;
 };

@@ -69,7 +69,7 @@ static int engine_restart(struct step *s, const char *payload, size_t len)
 	json_object_put(s->chat->ctx);
 	s->chat->ctx = ctx;
 	s->chat->finished = 0;
-	if (len && step_save(s, "start_param", payload, len) != 0)
+	if (len && step_save(s, "start_param", payload, len) < 0)
 		return -1;
 	s->out->outcome = ENGINE_ADVANCED;
 	return engine_goto(s, s->flow->start);

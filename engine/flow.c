@@ -20,7 +20,7 @@ static const char *const flow_top_keys[] = {
 
 const char *const flow_own_reasons[] = {
 	"stale_button", "malformed_button", "upload_failed", "expired",
-	"forgotten", NULL
+	"forgotten", "context_full", NULL
 };
 
 static uint32_t flow_hash_id(const char *s)

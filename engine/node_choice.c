@@ -193,9 +193,8 @@ static int choice_handle(struct step *s, const struct flow_node *n)
 	for (unsigned i = 0; i < d->n; i++) {
 		if (strcmp(d->opts[i].key, s->press) != 0)
 			continue;
-		if (n->key && step_save(s, n->key, s->press, strlen(s->press)) != 0)
-			return NODE_FAIL;
-		return d->opts[i].next >= 0 ? d->opts[i].next : n->next;
+		return step_kept(s, n, n->key ? step_save(s, n->key, s->press,
+			strlen(s->press)) : 0, d->opts[i].next >= 0 ? d->opts[i].next : n->next);
 	}
 	return NODE_STAY;
 }

@@ -9,6 +9,8 @@
 
 #include <openssl/crypto.h>
 
+#include "engine/log.h"
+
 /* Telegram's secret_token: 1 to 256 of A-Z a-z 0-9 _ -. */
 static int app_secret_ok(const char *s)
 {
@@ -100,6 +102,7 @@ int app_load(const char *file, struct app **out, struct diag *d)
 		app_free(a);
 		return -1;
 	}
+	log_set_level(a->config.log_level ? a->config.log_level : "info");
 	*out = a;
 	return 0;
 }
