@@ -23,7 +23,7 @@ const char *const config_server_keys[] = {
 
 const char *const config_bot_keys[] = {
 	"flow", "token_env", "secret_env", "username", "inline_reply", "url",
-	"max_connections", NULL
+	"max_connections", "allowed_users", "allowed_chats", "not_allowed", NULL
 };
 
 struct config_parse {
@@ -325,6 +325,21 @@ static int config_server(struct config_parse *p, const char *key, const char *v)
 	return 0;
 }
 
+/* An allow-list: the ids as written, or "@FILE" with FILE made relative
+ * to the config file's folder. */
+static char *config_ids(struct config_parse *p, const char *v)
+{
+	char *path, *out;
+	if (v[0] != '@')
+		return strdup(v);
+	path = config_file_path(p, v + 1);
+	out = path ? malloc(strlen(path) + 2) : NULL;
+	if (out)
+		snprintf(out, strlen(path) + 2, "@%s", path);
+	free(path);
+	return out;
+}
+
 static int config_bot_key(struct config_parse *p, struct config_bot *b,
 	const char *key, const char *v)
 {
@@ -348,6 +363,15 @@ static int config_bot_key(struct config_parse *p, struct config_bot *b,
 			config_error(p, "[%s] url = %s: %s", section, v, err);
 		else
 			config_set(&b->url, strdup(v));
+	} else if (!strcmp(key, "allowed_users") || !strcmp(key, "allowed_chats")) {
+		config_set(!strcmp(key, "allowed_users") ? &b->allowed_users :
+			&b->allowed_chats, config_ids(p, v));
+	} else if (!strcmp(key, "not_allowed")) {
+		if (strcmp(v, "reply") && strcmp(v, "silent"))
+			config_error(p, "[%s] not_allowed = %s: must be reply (the flow's "
+				"not_allowed_text, once a day) or silent", section, v);
+		else
+			b->not_allowed_silent = !strcmp(v, "silent");
 	} else if (!strcmp(key, "max_connections")) {
 		long x;
 		if (config_int(p, section, key, v, 1, 100, &x) == 0)
@@ -553,6 +577,8 @@ void config_free(struct config *c)
 		free(c->bots[i].secret_env);
 		free(c->bots[i].username);
 		free(c->bots[i].url);
+		free(c->bots[i].allowed_users);
+		free(c->bots[i].allowed_chats);
 	}
 	free(c->bots);
 	free(c->file);

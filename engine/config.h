@@ -23,6 +23,9 @@ struct config_bot {
 	int inline_reply;         /* inline_reply: answer in the webhook response */
 	char *url;                /* url: the public webhook URL, for webhook set */
 	int max_connections;      /* max_connections: Telegram's, 1 to 100 */
+	char *allowed_users;      /* allowed_users: ids, or @FILE (made absolute) */
+	char *allowed_chats;      /* allowed_chats: ids, or @FILE (made absolute) */
+	int not_allowed_silent;   /* not_allowed = silent: strangers get nothing */
 	int line;                 /* where the section starts */
 };
 

@@ -49,6 +49,29 @@ int metrics_bot(struct metrics *m, const char *name, const char *hash)
 	return -1;
 }
 
+void metrics_not_allowed(struct metrics *m, int bot)
+{
+	if (m && bot >= 0 && bot < METRICS_BOTS)
+		metrics_add(&m->bots[bot].not_allowed);
+}
+
+int metrics_told(struct metrics *m, int bot, long long user, long long day)
+{
+	unsigned long long h = 14695981039346656037ull, key, old;
+	unsigned long long parts[2] = { (unsigned long long)bot, (unsigned long long)user };
+
+	if (m == NULL)
+		return 0;
+	for (int i = 0; i < 2; i++)
+		for (int j = 0; j < 8; j++) {
+			h ^= (parts[i] >> (j * 8)) & 0xff;
+			h *= 1099511628211ull;
+		}
+	key = (h & ~0xffffull) | ((unsigned long long)day & 0xffff);
+	old = __atomic_exchange_n(&m->told[h % METRICS_TOLD], key, __ATOMIC_RELAXED);
+	return old == key;
+}
+
 void metrics_update(struct metrics *m, int bot, enum metrics_result r)
 {
 	if (m && bot >= 0 && bot < METRICS_BOTS)
@@ -96,6 +119,11 @@ int metrics_render(const struct metrics *m, struct buf *out)
 		for (int r = 0; r < MR_COUNT; r++)
 			rc |= buf_addf(out, "blueflow_updates_total{bot=\"%s\",result=\"%s\"} %llu\n",
 				m->bots[i].name, metrics_results[r], metrics_get(&m->bots[i].updates[r]));
+	rc |= buf_adds(out, "# HELP blueflow_not_allowed_total Updates from users on "
+		"neither allow-list, by bot.\n# TYPE blueflow_not_allowed_total counter\n");
+	for (int i = 0; i < METRICS_BOTS && m->bots[i].name[0]; i++)
+		rc |= buf_addf(out, "blueflow_not_allowed_total{bot=\"%s\"} %llu\n",
+			m->bots[i].name, metrics_get(&m->bots[i].not_allowed));
 	rc |= buf_adds(out, "# HELP blueflow_flow_info The flow each bot serves, by hash.\n"
 		"# TYPE blueflow_flow_info gauge\n");
 	for (int i = 0; i < METRICS_BOTS && m->bots[i].name[0]; i++)

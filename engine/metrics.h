@@ -9,6 +9,7 @@
 #define METRICS_BOTS 64
 #define METRICS_WORKERS 256
 #define METRICS_BUCKETS 13
+#define METRICS_TOLD 4096              /* strangers remembered as told today */
 
 enum metrics_result {
 	MR_APPLIED, MR_REPEAT, MR_IGNORED, MR_POISON, MR_TRANSIENT, MR_COUNT
@@ -24,6 +25,7 @@ struct metrics_bot {
 	char name[33];
 	char hash[65];                 /* the flow's hash, as a label */
 	unsigned long long updates[MR_COUNT];
+	unsigned long long not_allowed;  /* updates from users not on the allow-lists */
 };
 
 struct metrics {
@@ -37,6 +39,7 @@ struct metrics {
 	unsigned long long restarts;
 	long long outbox_pending;      /* set by the sender */
 	long long outbox_dead;
+	unsigned long long told[METRICS_TOLD]; /* a hash of bot and user, with the day */
 };
 
 /* Maps a zeroed region shared with every child forked later; NULL when
@@ -54,6 +57,14 @@ void metrics_refusal(struct metrics *m, enum metrics_refusal r);
 void metrics_latency(struct metrics *m, double seconds);
 void metrics_worker(struct metrics *m, int slot, enum metrics_worker state);
 void metrics_add(unsigned long long *counter);
+
+/* Counts an update of bot from a user not on its allow-lists. */
+void metrics_not_allowed(struct metrics *m, int bot);
+
+/* Whether user was told already on day (days since the epoch) by bot,
+ * and marks them told. Two users may share a slot, so now and then one
+ * is told twice a day; never more often than that. 0 when m is NULL. */
+int metrics_told(struct metrics *m, int bot, long long user, long long day);
 
 /* Appends the Prometheus text exposition. Returns 0 or -1 when full. */
 int metrics_render(const struct metrics *m, struct buf *out);

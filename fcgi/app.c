@@ -18,6 +18,20 @@ static int app_secret_ok(const char *s)
 	return n >= 1 && n <= APP_SECRET_MAX && s[n] == '\0';
 }
 
+/* The bot's allow-lists, read now (so a reload re-reads their files). */
+static void app_load_lists(struct app_bot *b, const struct config_bot *cfg,
+	const char *where, struct diag *d)
+{
+	char err[512];
+	if (cfg->allowed_users && allow_load(cfg->allowed_users, &b->users, err,
+	    sizeof(err)) != 0)
+		diag_add(d, DIAG_ERROR, "config", where, "allowed_users: %s", err);
+	if (cfg->allowed_chats && allow_load(cfg->allowed_chats, &b->chats, err,
+	    sizeof(err)) != 0)
+		diag_add(d, DIAG_ERROR, "config", where, "allowed_chats: %s", err);
+	b->restricted = cfg->allowed_users || cfg->allowed_chats;
+}
+
 static void app_load_bot(struct app *a, struct app_bot *b, const struct config_bot *cfg,
 	struct diag *d)
 {
@@ -63,6 +77,7 @@ static void app_load_bot(struct app *a, struct app_bot *b, const struct config_b
 			b->secret_len = strlen(b->secret);
 		}
 	}
+	app_load_lists(b, cfg, where, d);
 	(void)a;
 }
 
@@ -122,6 +137,8 @@ void app_free(struct app *a)
 		return;
 	for (unsigned i = 0; a->bots && i < a->n_bots; i++) {
 		flow_free(a->bots[i].flow);
+		allow_free(&a->bots[i].users);
+		allow_free(&a->bots[i].chats);
 		OPENSSL_cleanse(a->bots[i].secret, sizeof(a->bots[i].secret));
 		OPENSSL_cleanse(a->bots[i].token, sizeof(a->bots[i].token));
 	}

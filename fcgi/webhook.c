@@ -240,6 +240,43 @@ static void webhook_forget_files(struct webhook *w, struct app_bot *b, long long
 	}
 }
 
+/* Whether the update's user or chat is on the bot's allow-lists. */
+static int webhook_allowed(const struct app_bot *b, const struct update *u)
+{
+	return (u->from.id && allow_has(&b->users, u->from.id)) ||
+		(u->has_chat && allow_has(&b->chats, u->chat_id));
+}
+
+/* An update from a user on neither allow-list: counted, answered inline
+ * with not_allowed_text once a day (a press's spinner always stopped),
+ * nothing stored. */
+static void webhook_stranger(struct webhook *w, const struct http_io *io,
+	struct app_bot *b, const struct update *u)
+{
+	long long day = (long long)time(NULL) / 86400;
+	struct step_out out;
+	struct log_line l;
+	int tell = 0;
+
+	metrics_not_allowed(w->m, b->metrics);
+	if (!b->cfg->not_allowed_silent)
+		tell = !metrics_told(w->m, b->metrics, u->from.id ? u->from.id : u->chat_id, day);
+	step_out_init(&out);
+	buf_reset(&w->out);
+	if ((tell || u->kind == UPDATE_CALLBACK_QUERY) &&
+	    allow_reply(b->flow, u, tell, &out) == 0 && out.n_calls == 1)
+		engine_call_json(&out.calls[0], &w->out);
+	webhook_respond(w, io, 200, "application/json", w->out.p ? w->out.p : "",
+		w->out.len, "");
+	step_out_free(&out);
+	log_start(&l, "debug", "not allowed");
+	log_str(&l, "bot", b->cfg->name);
+	log_int(&l, "update_id", u->update_id);
+	log_int(&l, "user_id", u->from.id);
+	log_int(&l, "told", tell);
+	log_end(&l);
+}
+
 static void webhook_update(struct webhook *w, const struct http_io *io,
 	struct app_bot *b, double t0)
 {
@@ -271,6 +308,11 @@ static void webhook_update(struct webhook *w, const struct http_io *io,
 	}
 	env.now = (long long)time(NULL);
 	env.bot_username = b->cfg->username;
+	if (b->restricted && (engine_takes(&u) || u.kind == UPDATE_CALLBACK_QUERY) &&
+	    !webhook_allowed(b, &u)) {
+		webhook_stranger(w, io, b, &u);
+		goto out;
+	}
 	if (!engine_takes(&u)) {
 		webhook_chatless(w, io, b, &u, &env);
 		webhook_log(b, &u, &r, "ignored", t0);

@@ -1,0 +1,187 @@
+#!/bin/sh
+# tests/operate.sh - what an operator runs a bot with in its first month,
+# through nginx to `blueflow serve`, on SQLite and on PostgreSQL:
+#   allow-lists: a user on neither allowed_users (@FILE) nor allowed_chats
+#     is told not_allowed_text once a day, or nothing (not_allowed = silent),
+#     and nothing is stored but a counter; a reload re-reads the file;
+#   log_level: debug lines appear, info lines go at warn.
+set -u
+. "$SRCDIR/tests/lib.sh"
+. "$SRCDIR/tests/pg_lib.sh"
+. "$SRCDIR/tests/nginx_lib.sh"
+
+need_tools curl python3
+export OP_TOKEN=424242:operate-Token OP_SECRET=operate-Secret_1
+secret "$OP_TOKEN"
+secret "$OP_SECRET"
+if ! nginx_available; then
+	echo "skip: nginx missing"
+	exit 77
+fi
+
+cat >"$T_TMP/flow.json" <<'JSON'
+{
+  "start": "name",
+  "not_allowed_text": "This bot is for the team only.",
+  "nodes": {
+    "name": {"type": "text", "node_text": "Your name?", "key_to_save": "name", "next": "city"},
+    "city": {"type": "text", "node_text": "Your city, {{state.name}}?", "key_to_save": "city", "next": "bye"},
+    "bye": {"type": "cutscene", "node_text": "Thanks, {{context.name}} from {{city}}."}
+  }
+}
+JSON
+
+# q BACKEND SQL: one value (or rows, |-separated)
+q() {
+	if [ "$1" = sqlite ]; then sqlite3 -cmd ".timeout 5000" "$DB_FILE" "$2"
+	else "$PG_BIN/psql" -X -At -d "$PG_URI" -c "$2"; fi
+}
+
+UPD=1000
+# post BOT CHAT FIELDS [USER]: one message update through nginx; the answer's
+# body in $T_TMP/reply, its status in $T_TMP/status
+post() {
+	UPD=$((UPD + 1))
+	printf '{"update_id":%d,"message":{"message_id":%d,"date":%d,"chat":{"id":%s,"type":"%s","title":"t","first_name":"Ann"},"from":{"id":%s,"is_bot":false,"first_name":"Ann"},%s}}' \
+		"$UPD" "$UPD" "$(date +%s)" "$2" "$(case $2 in -*) echo group ;; *) echo private ;; esac)" \
+		"${4:-$2}" "$3" >"$T_TMP/body"
+	post_body "$1"
+}
+
+# press BOT CHAT DATA: a button press by CHAT's user
+press() {
+	UPD=$((UPD + 1))
+	printf '{"update_id":%d,"callback_query":{"id":"cb%d","from":{"id":%s,"is_bot":false,"first_name":"Ann"},"chat_instance":"1","data":"%s","message":{"message_id":5,"date":%d,"chat":{"id":%s,"type":"private","first_name":"Ann"},"text":"q"}}}' \
+		"$UPD" "$UPD" "$2" "$3" "$(date +%s)" "$2" >"$T_TMP/body"
+	post_body "$1"
+}
+
+post_body() {
+	curl -sS --max-time 20 --cacert "$NGINX_CA" -o "$T_TMP/reply" -w '%{http_code}' \
+		-H 'Content-Type: application/json' -H "X-Telegram-Bot-Api-Secret-Token: $OP_SECRET" \
+		--data-binary @"$T_TMP/body" "$NGINX_URL/tg/$1" >"$T_TMP/status" 2>>"$T_TMP/curl.err"
+}
+
+# metric NAME: its value from /metrics
+metric() {
+	curl -sS --max-time 10 --cacert "$NGINX_CA" "$NGINX_URL/metrics" |
+		awk -v n="$1" 'index($0, n " ") == 1 { print $2 }'
+}
+
+serve_start() {
+	cat >"$T_TMP/blueflow.conf" <<CONF
+[server]
+db = $1
+listen = $T_TMP/bf.sock
+api_base = http://127.0.0.1:1
+workers = 2
+log_level = debug
+
+[bot team]
+flow = $T_TMP/flow.json
+token_env = OP_TOKEN
+secret_env = OP_SECRET
+inline_reply = on
+allowed_users = @users.txt
+allowed_chats = -100777
+
+[bot quiet]
+flow = $T_TMP/flow.json
+token_env = OP_TOKEN
+secret_env = OP_SECRET
+allowed_users = 7001
+not_allowed = silent
+CONF
+	"$BLUEFLOW" db migrate -c "$T_TMP/blueflow.conf" >/dev/null || fail "$b-migrate" "db migrate failed"
+	: >"$T_TMP/serve.log"
+	"$BLUEFLOW" serve -c "$T_TMP/blueflow.conf" --foreground 2>>"$T_TMP/serve.log" &
+	SERVE_PID=$!
+	wait_for "$T_TMP/serve.log" '"event":"serving"' || fail "$b-serve-started" "$(tail -5 "$T_TMP/serve.log")"
+}
+
+serve_stop() {
+	kill -TERM "$SERVE_PID" 2>/dev/null
+	wait "$SERVE_PID" 2>/dev/null
+}
+
+# stored BACKEND CHAT: rows of CHAT in the tables a chat leaves rows in
+stored() {
+	q "$1" "select (select count(*) from chats where chat_id = $2) + (select count(*) from transcript where chat_id = $2) + (select count(*) from outbox where chat_id = $2)"
+}
+
+run_allow() {
+	b=$1
+	post team 7001 '"text":"/start"'
+	grep -q "Your name?" "$T_TMP/reply" && ok "$b-allowed-user-served" ||
+		fail "$b-allowed-user-served" "$(cat "$T_TMP/status" "$T_TMP/reply")"
+	# a stranger: told once (inline), then nothing; nothing stored
+	post team 7002 '"text":"/start"'
+	[ "$(cat "$T_TMP/status")" = 200 ] && grep -q '"text":"This bot is for the team only."' "$T_TMP/reply" &&
+		grep -q '"chat_id":7002' "$T_TMP/reply" && ok "$b-stranger-told" ||
+		fail "$b-stranger-told" "$(cat "$T_TMP/status" "$T_TMP/reply")"
+	post team 7002 '"text":"hello?"'
+	[ "$(cat "$T_TMP/status")" = 200 ] && [ ! -s "$T_TMP/reply" ] && ok "$b-stranger-told-once-a-day" ||
+		fail "$b-stranger-told-once-a-day" "$(cat "$T_TMP/reply")"
+	press team 7002 'name|x'
+	grep -q '"method":"answerCallbackQuery"' "$T_TMP/reply" && ! grep -q '"text"' "$T_TMP/reply" &&
+		ok "$b-stranger-press-answered-quietly" || fail "$b-stranger-press-answered-quietly" "$(cat "$T_TMP/reply")"
+	[ "$(stored "$b" 7002)" = 0 ] && [ "$(q "$b" "select count(*) from processed where chat_id = 7002" 2>/dev/null || echo 0)" = 0 ] &&
+		ok "$b-stranger-nothing-stored" || fail "$b-stranger-nothing-stored" "$(stored "$b" 7002) rows"
+	# a group on allowed_chats: anyone in it is served
+	post team -100777 '"text":"/start"' 7009
+	grep -q "Your name?" "$T_TMP/reply" && ok "$b-allowed-chat-served" ||
+		fail "$b-allowed-chat-served" "$(cat "$T_TMP/reply")"
+	# silent: nothing at all
+	post quiet 7002 '"text":"/start"'
+	[ "$(cat "$T_TMP/status")" = 200 ] && [ ! -s "$T_TMP/reply" ] && ok "$b-silent" || fail "$b-silent" "$(cat "$T_TMP/reply")"
+	[ "$(metric 'blueflow_not_allowed_total{bot="team"}')" = 3 ] &&
+		[ "$(metric 'blueflow_not_allowed_total{bot="quiet"}')" = 1 ] && ok "$b-counted" ||
+		fail "$b-counted" "$(metric 'blueflow_not_allowed_total{bot="team"}') $(metric 'blueflow_not_allowed_total{bot="quiet"}')"
+	grep -q '"level":"debug","pid":[0-9]*,"event":"not allowed","bot":"team"' "$T_TMP/serve.log" &&
+		ok "$b-log-level-debug" || fail "$b-log-level-debug" "no debug line"
+	# the file changes; a reload re-reads it
+	echo 7002 >>"$T_TMP/users.txt"
+	kill -HUP "$SERVE_PID"
+	wait_for "$T_TMP/serve.log" '"event":"reloaded"' || fail "$b-reloaded" "no reload"
+	sleep 0.5
+	post team 7002 '"text":"/start"'
+	grep -q "Your name?" "$T_TMP/reply" && ok "$b-reload-rereads-list" ||
+		fail "$b-reload-rereads-list" "$(cat "$T_TMP/reply")"
+	# a list naming something that is not an id: the reload is refused
+	echo "@bob" >>"$T_TMP/users.txt"
+	kill -HUP "$SERVE_PID"
+	wait_for "$T_TMP/serve.log" 'users.txt: line 5: \"@bob\" is not a Telegram id' &&
+		ok "$b-bad-list-refused" || fail "$b-bad-list-refused" "$(tail -3 "$T_TMP/serve.log")"
+}
+
+run_backend() {
+	b=$1
+	printf '# the team\n7001\n7003  # Bea\n' >"$T_TMP/users.txt"
+	serve_start "$2"
+	run_allow "$b"
+	serve_stop
+}
+
+nginx_start "unix:$T_TMP/bf.sock" || { fail nginx-start "see above"; finish; exit 1; }
+DB_FILE=$T_TMP/op.db
+run_backend sqlite "sqlite:$DB_FILE"
+if pg_available && pg_start; then
+	run_backend pg "$PG_URI"
+else
+	echo "skip pg: PostgreSQL missing"
+fi
+
+# log_level = warn: no info lines (one update as plain CGI)
+echo 7001 >"$T_TMP/users.txt"
+sed 's/^log_level = debug/log_level = warn/' "$T_TMP/blueflow.conf" >"$T_TMP/warn.conf"
+sed -i "s|^db = .*|db = sqlite:$DB_FILE|" "$T_TMP/warn.conf"
+printf '{"update_id":9,"message":{"message_id":9,"date":%d,"chat":{"id":7001,"type":"private"},"from":{"id":7001,"is_bot":false,"first_name":"A"},"text":"x"}}' "$(date +%s)" >"$T_TMP/body"
+env GATEWAY_INTERFACE=CGI/1.1 REQUEST_METHOD=POST SCRIPT_NAME=/tg PATH_INFO=/team CONTENT_LENGTH="$(wc -c <"$T_TMP/body")" \
+	HTTP_X_TELEGRAM_BOT_API_SECRET_TOKEN="$OP_SECRET" "$BLUEFLOW" serve -c "$T_TMP/warn.conf" <"$T_TMP/body" >"$T_TMP/cgi.out" 2>"$T_TMP/cgi.err"
+grep -q "Status: 200" "$T_TMP/cgi.out" && [ ! -s "$T_TMP/cgi.err" ] && ok log-level-warn-quiet ||
+	fail log-level-warn-quiet "$(cat "$T_TMP/cgi.out" "$T_TMP/cgi.err")"
+sed -i 's/^log_level = warn/log_level = loud/' "$T_TMP/warn.conf"
+run "$BLUEFLOW" check -c "$T_TMP/warn.conf"
+expect_rc log-level-bad 1
+expect_err log-level-bad-says "log_level = loud: must be debug, info, warn or error"
+finish
