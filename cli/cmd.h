@@ -13,6 +13,7 @@ int cmd_check(int argc, char **argv);
 int cmd_db(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_graph(int argc, char **argv);
+int cmd_inbox(int argc, char **argv);
 int cmd_outbox(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
 int cmd_try(int argc, char **argv);

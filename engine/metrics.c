@@ -166,5 +166,8 @@ int metrics_render(const struct metrics *m, struct buf *out)
 		"# TYPE blueflow_outbox_dead gauge\nblueflow_outbox_dead %lld\n",
 		__atomic_load_n(&m->outbox_pending, __ATOMIC_RELAXED),
 		__atomic_load_n(&m->outbox_dead, __ATOMIC_RELAXED));
+	rc |= buf_addf(out, "# HELP blueflow_inbox_dead Updates that failed for good, "
+		"kept for `blueflow inbox`.\n# TYPE blueflow_inbox_dead gauge\n"
+		"blueflow_inbox_dead %lld\n", __atomic_load_n(&m->inbox_dead, __ATOMIC_RELAXED));
 	return rc ? -1 : 0;
 }

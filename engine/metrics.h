@@ -39,6 +39,7 @@ struct metrics {
 	unsigned long long restarts;
 	long long outbox_pending;      /* set by the sender */
 	long long outbox_dead;
+	long long inbox_dead;          /* updates kept after failing for good, set by the sender */
 	unsigned long long told[METRICS_TOLD]; /* a hash of bot and user, with the day */
 };
 

@@ -13,6 +13,7 @@
 #include "engine/apply.h"
 #include "engine/crypto.h"
 #include "engine/engine.h"
+#include "engine/inbox.h"
 #include "engine/jdoc.h"
 #include "engine/log.h"
 #include "engine/mono.h"
@@ -240,6 +241,43 @@ static void webhook_forget_files(struct webhook *w, struct app_bot *b, long long
 	}
 }
 
+/* The update_id of a body that is no usable Update, or 0. */
+static long long webhook_update_id(const struct webhook *w)
+{
+	json_object *root = json_tokener_parse(w->body.p ? w->body.p : ""), *v;
+	long long id = 0;
+	if (json_object_object_get_ex(root, "update_id", &v) &&
+	    json_object_is_type(v, json_type_int))
+		id = json_object_get_int64(v);
+	json_object_put(root);
+	return id;
+}
+
+/* An update that can never succeed: answered 200 (Telegram would send it
+ * again forever), counted, logged, and kept in the inbox with its body
+ * for an operator to replay after a fix. */
+static void webhook_poison(struct webhook *w, const struct http_io *io,
+	struct app_bot *b, long long update_id, long long chat_id, const char *why)
+{
+	struct store_err e;
+	struct log_line l;
+	int kept;
+
+	webhook_respond(w, io, 200, "application/json", "", 0, "");
+	metrics_update(w->m, b->metrics, MR_POISON);
+	kept = webhook_store(w, &e) == STORE_OK && inbox_keep(w->store, b->cfg->name,
+		update_id, chat_id, why, w->body.p ? w->body.p : "", w->body.len, &e) == STORE_OK;
+	log_start(&l, "error", "poison");
+	log_str(&l, "bot", b->cfg->name);
+	if (update_id)
+		log_int(&l, "update_id", update_id);
+	log_str(&l, "reason", why);
+	log_int(&l, "kept", kept);
+	if (!kept)
+		log_str(&l, "msg", e.msg);
+	log_end(&l);
+}
+
 /* Whether the update's user or chat is on the bot's allow-lists. */
 static int webhook_allowed(const struct app_bot *b, const struct update *u)
 {
@@ -295,14 +333,8 @@ static void webhook_update(struct webhook *w, const struct http_io *io,
 	}
 	apply_result_init(&r);
 	if (rc == UPDATE_INVALID) {
-		/* Telegram would re-send it forever: take it, say why */
-		struct log_line l;
-		webhook_respond(w, io, 200, "application/json", "", 0, "");
-		metrics_update(w->m, b->metrics, MR_POISON);
-		log_start(&l, "error", "poison");
-		log_str(&l, "bot", b->cfg->name);
-		log_str(&l, "reason", err);
-		log_end(&l);
+		/* Telegram would re-send it forever: take it, keep it, say why */
+		webhook_poison(w, io, b, webhook_update_id(w), 0, err);
 		apply_result_free(&r);
 		return;
 	}
@@ -349,14 +381,7 @@ static void webhook_update(struct webhook *w, const struct http_io *io,
 		goto out;
 	}
 	if (rc != STORE_OK) {
-		struct log_line l;
-		webhook_respond(w, io, 200, "application/json", "", 0, "");
-		metrics_update(w->m, b->metrics, MR_POISON);
-		log_start(&l, "error", "poison");
-		log_str(&l, "bot", b->cfg->name);
-		log_int(&l, "update_id", u.update_id);
-		log_str(&l, "reason", e.msg);
-		log_end(&l);
+		webhook_poison(w, io, b, u.update_id, u.chat_id, e.msg);
 		goto out;
 	}
 	/* committed: the sender starts on the queued calls while we answer */

@@ -4,7 +4,10 @@
 #   allow-lists: a user on neither allowed_users (@FILE) nor allowed_chats
 #     is told not_allowed_text once a day, or nothing (not_allowed = silent),
 #     and nothing is stored but a counter; a reload re-reads the file;
-#   log_level: debug lines appear, info lines go at warn.
+#   log_level: debug lines appear, info lines go at warn;
+#   poison updates: kept (sealed) with body and reason, listed, shown,
+#     counted in /metrics, replayed after a flow fix and then applied once,
+#     dropped.
 set -u
 . "$SRCDIR/tests/lib.sh"
 . "$SRCDIR/tests/pg_lib.sh"
@@ -12,8 +15,10 @@ set -u
 
 need_tools curl python3
 export OP_TOKEN=424242:operate-Token OP_SECRET=operate-Secret_1
+export OP_KEY=00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff
 secret "$OP_TOKEN"
 secret "$OP_SECRET"
+secret "$OP_KEY"
 if ! nginx_available; then
 	echo "skip: nginx missing"
 	exit 77
@@ -27,6 +32,18 @@ cat >"$T_TMP/flow.json" <<'JSON'
     "name": {"type": "text", "node_text": "Your name?", "key_to_save": "name", "next": "city"},
     "city": {"type": "text", "node_text": "Your city, {{state.name}}?", "key_to_save": "city", "next": "bye"},
     "bye": {"type": "cutscene", "node_text": "Thanks, {{context.name}} from {{city}}."}
+  }
+}
+JSON
+# a flow error: the answer echoed 15 times makes an inline reply over 64 KB
+# (an answer of 4000 backslashes, each escaped twice over in JSON)
+cat >"$T_TMP/echo.json" <<'JSON'
+{
+  "start": "name",
+  "nodes": {
+    "name": {"type": "text", "node_text": "Your name?", "key_to_save": "name", "next": "echo"},
+    "echo": {"type": "text", "node_text": "{{name}}{{name}}{{name}}{{name}}{{name}}{{name}}{{name}}{{name}}{{name}}{{name}}{{name}}{{name}}{{name}}{{name}}{{name}} - your city?", "key_to_save": "city", "next": "bye"},
+    "bye": {"type": "cutscene", "node_text": "Thanks."}
   }
 }
 JSON
@@ -76,6 +93,7 @@ listen = $T_TMP/bf.sock
 api_base = http://127.0.0.1:1
 workers = 2
 log_level = debug
+encryption_key_env = OP_KEY
 
 [bot team]
 flow = $T_TMP/flow.json
@@ -91,7 +109,13 @@ token_env = OP_TOKEN
 secret_env = OP_SECRET
 allowed_users = 7001
 not_allowed = silent
+
+[bot echo]
+flow = $T_TMP/echo-live.json
+token_env = OP_TOKEN
+secret_env = OP_SECRET
 CONF
+	cp "$T_TMP/echo.json" "$T_TMP/echo-live.json"
 	"$BLUEFLOW" db migrate -c "$T_TMP/blueflow.conf" >/dev/null || fail "$b-migrate" "db migrate failed"
 	: >"$T_TMP/serve.log"
 	"$BLUEFLOW" serve -c "$T_TMP/blueflow.conf" --foreground 2>>"$T_TMP/serve.log" &
@@ -154,11 +178,69 @@ run_allow() {
 		ok "$b-bad-list-refused" || fail "$b-bad-list-refused" "$(tail -3 "$T_TMP/serve.log")"
 }
 
+run_inbox() {
+	b=$1
+	conf=$T_TMP/blueflow.conf
+	long=$(python3 -c 'print("\\\\" * 4000)')
+	post echo 8001 '"text":"/start"'
+	post echo 8001 "\"text\":\"$long\""
+	poison=$UPD
+	[ "$(cat "$T_TMP/status")" = 200 ] && [ "$(q "$b" "select count(*) from inbox_dead where update_id = $poison")" = 1 ] &&
+		ok "$b-poison-kept" || fail "$b-poison-kept" "$(cat "$T_TMP/status") $(tail -2 "$T_TMP/serve.log")"
+	q "$b" "select body from inbox_dead" | grep -q 'update_id' && fail "$b-poison-sealed" "plaintext body" || ok "$b-poison-sealed"
+	# a body that is no usable update (a message without its chat)
+	printf '{"update_id":%d,"message":{"message_id":1,"date":1,"text":"lost"}}' 777 >"$T_TMP/body"
+	post_body echo
+	run "$BLUEFLOW" inbox list -c "$conf"
+	expect_rc "$b-inbox-list-rc" 0
+	grep -q "^[0-9]* *echo *$poison *8001 .*the reply is over 65536 bytes" "$T_TMP/out" &&
+		grep -q "^[0-9]* *echo *777 *- .*message" "$T_TMP/out" && ok "$b-inbox-list" ||
+		fail "$b-inbox-list" "$(cat "$T_TMP/out" "$T_TMP/err")"
+	id=$(q "$b" "select id from inbox_dead where update_id = $poison")
+	lost=$(q "$b" "select id from inbox_dead where update_id = 777")
+	run "$BLUEFLOW" inbox show "$lost" -c "$conf"
+	expect_out "$b-inbox-show-opened" '"text":"lost"'
+	sleep "${GAUGE_WAIT:-0}"
+	# the flow fixed and reloaded; the kept update replayed: applied once
+	sed -i 's/{{name}}{{name}}[{}a-z]*/{{name}}/' "$T_TMP/echo-live.json"
+	kill -HUP "$SERVE_PID"
+	run "$BLUEFLOW" inbox replay "$id" -c "$conf"
+	expect_rc "$b-replay-rc" 0
+	expect_out "$b-replay-says" "applied: chat 8001 at \"echo\", 1 call queued"
+	q "$b" "select params from outbox where bot = 'echo' and chat_id = 8001 order by id desc limit 1" |
+		grep -q '\\\\ - your city?' && ok "$b-replay-fixed-flow" ||
+		fail "$b-replay-fixed-flow" "$(q "$b" "select length(params) from outbox where bot = 'echo'")"
+	[ "$(q "$b" "select node from chats where bot = 'echo' and chat_id = 8001")" = echo ] &&
+		[ "$(q "$b" "select count(*) from transcript where bot = 'echo' and update_id = $poison")" = 1 ] &&
+		[ "$(q "$b" "select count(*) from inbox_dead where id = $id")" = 0 ] && ok "$b-replay-applied" ||
+		fail "$b-replay-applied" "$(q "$b" "select node from chats where bot = 'echo'")"
+	run "$BLUEFLOW" inbox replay "$id" -c "$conf"
+	expect_rc "$b-replay-twice-refused" 1
+	expect_err "$b-replay-twice-says" "no kept update $id"
+	# Telegram sending it again: a repeat, nothing applied twice
+	saved=$UPD
+	UPD=$((poison - 1))
+	post echo 8001 "\"text\":\"$long\""
+	UPD=$saved
+	[ "$(q "$b" "select count(*) from transcript where bot = 'echo' and update_id = $poison")" = 1 ] &&
+		[ "$(q "$b" "select node from chats where bot = 'echo' and chat_id = 8001")" = echo ] && ok "$b-applied-once" ||
+		fail "$b-applied-once" "$(q "$b" "select node from chats where bot = 'echo'")"
+	[ "$(metric 'blueflow_updates_total{bot="echo",result="poison"}')" = 2 ] && ok "$b-poison-counted" ||
+		fail "$b-poison-counted" "$(metric 'blueflow_updates_total{bot="echo",result="poison"}')"
+	run "$BLUEFLOW" inbox drop "$lost" -c "$conf"
+	expect_rc "$b-inbox-drop" 0
+	run "$BLUEFLOW" inbox drop "$lost" -c "$conf"
+	expect_rc "$b-inbox-drop-gone" 1
+	run "$BLUEFLOW" inbox list -c "$conf"
+	expect_out "$b-inbox-empty" "no kept updates"
+}
+
 run_backend() {
 	b=$1
 	printf '# the team\n7001\n7003  # Bea\n' >"$T_TMP/users.txt"
 	serve_start "$2"
 	run_allow "$b"
+	run_inbox "$b"
 	serve_stop
 }
 
