@@ -9,6 +9,8 @@
 #define CMD_USAGE 2
 
 int cmd_chat(int argc, char **argv);
+/* `chat history` (cmd_history.c), from cmd_chat. */
+int cmd_chat_history(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_db(int argc, char **argv);
 int cmd_export(int argc, char **argv);
@@ -19,6 +21,7 @@ int cmd_replay(int argc, char **argv);
 int cmd_try(int argc, char **argv);
 int cmd_schema(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
 int cmd_sender(int argc, char **argv);
 int cmd_webhook(int argc, char **argv);
 

@@ -25,6 +25,7 @@ static const struct main_cmd main_cmds[] = {
 	{ "sender", cmd_sender, "deliver the outbox only: blueflow sender -c blueflow.conf" },
 	{ "serve", cmd_serve, "run the pool behind nginx: blueflow serve -c blueflow.conf" },
 	{ "webhook", cmd_webhook, "webhook set|info|delete BOT: register the bot with Telegram" },
+	{ "stats", cmd_stats, "stats BOT [--since 7d]: the funnel: per node reached, refused, left" },
 	{ "try", cmd_try, "play a flow in the terminal: blueflow try flows/onboarding.json" },
 	{ NULL, NULL, NULL }
 };

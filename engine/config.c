@@ -18,7 +18,8 @@ const char *const config_server_keys[] = {
 	"request_timeout", "transcript", "encryption_key_env",
 	"update_retention_hours", "sent_retention_days", "lock_timeout",
 	"listen_mode", "listen_owner", "pid_file", "rate_per_bot", "rate_per_chat",
-	"rate_per_group", "burst_per_chat", "log_level", NULL
+	"rate_per_group", "burst_per_chat", "log_level", "transcript_retention_days",
+	"chat_retention_days", NULL
 };
 
 const char *const config_bot_keys[] = {
@@ -266,6 +267,12 @@ static int config_server(struct config_parse *p, const char *key, const char *v)
 	} else if (!strcmp(key, "sent_retention_days")) {
 		if (config_int(p, "server", key, v, 1, 3650, &x) == 0)
 			c->sent_retention_days = (int)x;
+	} else if (!strcmp(key, "transcript_retention_days")) {
+		if (config_int(p, "server", key, v, 0, 36500, &x) == 0)
+			c->transcript_retention_days = (int)x;
+	} else if (!strcmp(key, "chat_retention_days")) {
+		if (config_int(p, "server", key, v, 0, 36500, &x) == 0)
+			c->chat_retention_days = (int)x;
 	} else if (!strcmp(key, "lock_timeout")) {
 		if (config_int(p, "server", key, v, 100, 50000, &x) == 0)
 			c->lock_timeout_ms = (int)x;

@@ -42,6 +42,8 @@ struct config {
 	char *encryption_key_env; /* encryption_key_env: variable holding the key */
 	int update_retention_hours;
 	int sent_retention_days;
+	int transcript_retention_days; /* transcript rows older are deleted; 0: kept */
+	int chat_retention_days;  /* chats idle longer are forgotten; 0: kept */
 	int lock_timeout_ms;      /* lock_timeout: a chat lock waits at most this */
 	int listen_mode;          /* listen_mode: the socket file's mode (octal) */
 	char *listen_owner;       /* listen_owner: user or user:group of the socket */

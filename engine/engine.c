@@ -47,12 +47,14 @@ static int engine_goto(struct step *s, int idx)
 			return 0;
 		}
 		s->out->transitions++;
+		s->out->entered[s->out->n_entered++] = idx;
 		engine_set_node(s, idx);
 		r = n->type->enter(s, n);
 		if (r == NODE_WAIT)
 			return 0;
 		if (r == NODE_END) {
 			s->chat->finished = 1;
+			s->out->finished = 1;
 			return 0;
 		}
 		if (r < 0)
@@ -117,6 +119,7 @@ static int engine_after(struct step *s, const struct flow_node *n, int r,
 		return -1;
 	if (r == NODE_END) {
 		s->chat->finished = 1;
+		s->out->finished = 1;
 		s->out->outcome = ENGINE_ADVANCED;
 		return 0;
 	}

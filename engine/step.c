@@ -222,6 +222,7 @@ int step_reason(struct step *s, const struct flow_node *n, const char *reason,
 	const char *fallback, json_object *markup)
 {
 	const struct flow_text *t = NULL;
+	snprintf(s->out->refused, sizeof(s->out->refused), "%s", reason);
 	if (n)
 		t = step_override(n->msgs, n->n_msgs, reason);
 	if (t == NULL)

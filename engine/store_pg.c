@@ -932,6 +932,8 @@ static const struct store_admin_sql pg_admin = {
 	.chats = "SELECT chat_id, node, finished, context, "
 		"extract(epoch FROM updated_at)::bigint FROM chats WHERE bot = $1 "
 		"ORDER BY chat_id",
+	.secs = "extract(epoch FROM %s)::bigint",
+	.time_of = "to_timestamp(CAST(%s AS bigint))",
 };
 
 static const struct store_ops pg_ops = {

@@ -831,6 +831,8 @@ static const struct store_admin_sql sqlite_admin = {
 		"state = 'dead') OR (id = $1 AND state <> 'sent')",
 	.chats = "SELECT chat_id, node, finished, context, updated_at FROM chats "
 		"WHERE bot = $1 ORDER BY chat_id",
+	.secs = "%s",
+	.time_of = "CAST(%s AS INTEGER)",
 };
 
 static const struct store_ops sqlite_ops = {

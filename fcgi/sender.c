@@ -11,6 +11,7 @@
 #include "engine/inbox.h"
 #include "engine/log.h"
 #include "engine/outbox.h"
+#include "engine/retain.h"
 #include "engine/store.h"
 #include "fcgi/sigpipe.h"
 
@@ -28,7 +29,8 @@ static void sender_gauges(struct metrics *m, struct store *s)
 		__atomic_store_n(&m->inbox_dead, kept, __ATOMIC_RELAXED);
 }
 
-/* One prune pass in batches; returns rows deleted, or -1 (logged). */
+/* One prune pass in batches, then the retention rules; returns rows
+ * deleted, or -1 (logged). */
 static int sender_prune(struct app *app, struct store *s)
 {
 	struct store_err e;
@@ -40,6 +42,11 @@ static int sender_prune(struct app *app, struct store *s)
 		total += n;
 		if (n < SENDER_PRUNE_BATCH)
 			break;
+	}
+	if (rc == STORE_OK) {
+		long long kept = 0;
+		rc = retain_run(s, &app->config, &kept, &e);
+		total += (int)kept;
 	}
 	if (rc != STORE_OK) {
 		log_msg("error", "prune", e.msg);

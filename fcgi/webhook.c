@@ -225,6 +225,19 @@ static void webhook_chatless(struct webhook *w, const struct http_io *io,
 	step_out_free(&out);
 }
 
+/* The step's nodes entered, its refusal, its end, counted per node. */
+static void webhook_funnel(struct webhook *w, const struct app_bot *b,
+	const struct apply_result *r)
+{
+	for (unsigned i = 0; i < r->out.n_entered; i++)
+		metrics_entered(w->m, b->metrics, b->flow->nodes[r->out.entered[i]].id);
+	if (r->out.outcome == ENGINE_STAYED)
+		metrics_refused(w->m, b->metrics, r->node_to, r->out.refused[0] ?
+			r->out.refused : "other");
+	if (r->out.finished)
+		metrics_finished(w->m, b->metrics);
+}
+
 /* After the forget command: the chat's uploads go too. */
 static void webhook_forget_files(struct webhook *w, struct app_bot *b, long long chat_id)
 {
@@ -394,6 +407,8 @@ static void webhook_update(struct webhook *w, const struct http_io *io,
 	if (!r.repeat && r.out.outcome == ENGINE_FORGOTTEN)
 		webhook_forget_files(w, b, u.chat_id);
 	metrics_update(w->m, b->metrics, r.repeat ? MR_REPEAT : MR_APPLIED);
+	if (!r.repeat)
+		webhook_funnel(w, b, &r);
 	webhook_log(b, &u, &r, apply_outcome_name(&r), t0);
 out:
 	apply_result_free(&r);
