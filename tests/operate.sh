@@ -7,7 +7,12 @@
 #   log_level: debug lines appear, info lines go at warn;
 #   poison updates: kept (sealed) with body and reason, listed, shown,
 #     counted in /metrics, replayed after a flow fix and then applied once,
-#     dropped.
+#     dropped;
+#   history: `chat history` in order, opened with the key, text and jsonl;
+#   the funnel: /metrics per node and `blueflow stats` equal what a
+#     scripted set of conversations did;
+#   retention: transcript_retention_days and chat_retention_days delete
+#     only what is old.
 set -u
 . "$SRCDIR/tests/lib.sh"
 . "$SRCDIR/tests/pg_lib.sh"
@@ -109,6 +114,11 @@ token_env = OP_TOKEN
 secret_env = OP_SECRET
 allowed_users = 7001
 not_allowed = silent
+
+[bot open]
+flow = $T_TMP/flow.json
+token_env = OP_TOKEN
+secret_env = OP_SECRET
 
 [bot echo]
 flow = $T_TMP/echo-live.json
@@ -235,12 +245,78 @@ run_inbox() {
 	expect_out "$b-inbox-empty" "no kept updates"
 }
 
+# ago BACKEND DAYS: SQL for "DAYS days before the column's value"
+ago() {
+	if [ "$1" = sqlite ]; then echo "- $2 * 86400"; else echo "- interval '$2 days'"; fi
+}
+
+run_funnel() {
+	b=$1
+	conf=$T_TMP/blueflow.conf
+	post open 9001 '"text":"/start"'
+	post open 9001 '"text":"Ann <A&B>"'
+	post open 9001 '"text":"Paris"'
+	post open 9002 '"text":"/start"'
+	post open 9002 '"photo":[{"file_id":"p","file_unique_id":"u","width":1,"height":1}]'
+	post open 9002 '"text":"Bob"'
+	post open 9003 '"text":"/start"'
+	[ "$(metric 'blueflow_node_entered_total{bot="open",node="name"}')" = 3 ] &&
+		[ "$(metric 'blueflow_node_entered_total{bot="open",node="city"}')" = 2 ] &&
+		[ "$(metric 'blueflow_node_entered_total{bot="open",node="bye"}')" = 1 ] &&
+		[ "$(metric 'blueflow_node_refused_total{bot="open",node="name",reason="not_text"}')" = 1 ] &&
+		[ "$(metric 'blueflow_chats_finished_total{bot="open"}')" = 1 ] && ok "$b-funnel-metrics" ||
+		fail "$b-funnel-metrics" "$(curl -sS --cacert "$NGINX_CA" "$NGINX_URL/metrics" | grep 'bot="open"')"
+	run "$BLUEFLOW" stats open -c "$conf"
+	expect_rc "$b-stats-rc" 0
+	tr -s ' ' <"$T_TMP/out" >"$T_TMP/stats"
+	grep -qx "name 3 1 1 0" "$T_TMP/stats" && grep -qx "city 2 0 1 0" "$T_TMP/stats" &&
+		grep -qx "bye 1 0 0 1" "$T_TMP/stats" && ok "$b-stats" || fail "$b-stats" "$(cat "$T_TMP/out" "$T_TMP/err")"
+	run "$BLUEFLOW" stats open --since 1h -c "$conf"
+	grep -q "^name  *3 " "$T_TMP/out" && ok "$b-stats-since" || fail "$b-stats-since" "$(cat "$T_TMP/out" "$T_TMP/err")"
+	run "$BLUEFLOW" stats open --since 7x -c "$conf"
+	expect_rc "$b-stats-bad-since" 2
+	# history: in order, opened with the key (the store holds it sealed)
+	[ "$(q "$b" "select count(*) from transcript where said like '%Ann <A%' or told like '%Paris%'")" = 0 ] && ok "$b-transcript-sealed" ||
+		fail "$b-transcript-sealed" "plaintext in the store"
+	run "$BLUEFLOW" chat history open 9001 -c "$conf"
+	expect_rc "$b-history-rc" 0
+	grep -v '^[0-9]' "$T_TMP/out" >"$T_TMP/said"
+	printf '> /start\n< Your name?\n> Ann <A&B>\n< Your city, Ann &lt;A&amp;B&gt;?\n> Paris\n< Thanks, Ann &lt;A&amp;B&gt; from Paris.\n' >"$T_TMP/want"
+	cmp -s "$T_TMP/said" "$T_TMP/want" && grep -q " update [0-9]* *name -> city$" "$T_TMP/out" &&
+		ok "$b-history-text" || fail "$b-history-text" "$(cat "$T_TMP/out")"
+	run "$BLUEFLOW" chat history open 9001 --format jsonl -c "$conf"
+	python3 - "$T_TMP/out" <<'PY' >"$T_TMP/why" 2>&1 && ok "$b-history-jsonl" || fail "$b-history-jsonl" "$(cat "$T_TMP/why")"
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+assert [r["said"] for r in rows] == ["/start", "Ann <A&B>", "Paris"], rows
+assert rows[0]["told"] == ["Your name?"] and rows[2]["node_to"] == "bye", rows
+assert rows[0]["update_id"] < rows[1]["update_id"] < rows[2]["update_id"], rows
+PY
+	run "$BLUEFLOW" chat history open 4242 -c "$conf"
+	expect_rc "$b-history-none" 1
+	# retention: only what is old goes
+	q "$b" "update transcript set at = at $(ago "$b" 90) where bot = 'open' and chat_id = 9003" >/dev/null
+	q "$b" "update chats set updated_at = updated_at $(ago "$b" 90) where bot = 'open' and chat_id = 9002" >/dev/null
+	sed 's/^log_level = debug/&\ntranscript_retention_days = 30\nchat_retention_days = 60/' "$conf" >"$T_TMP/retain.conf"
+	run "$BLUEFLOW" db prune -c "$T_TMP/retain.conf"
+	expect_rc "$b-prune-rc" 0
+	[ "$(q "$b" "select count(*) from transcript where bot = 'open' and chat_id = 9003")" = 0 ] &&
+		[ "$(q "$b" "select count(*) from chats where bot = 'open' and chat_id = 9003")" = 1 ] &&
+		[ "$(q "$b" "select count(*) from transcript where bot = 'open' and chat_id = 9001")" = 3 ] &&
+		ok "$b-transcript-retention" || fail "$b-transcript-retention" "$(q "$b" "select chat_id, count(*) from transcript group by chat_id")"
+	[ "$(q "$b" "select count(*) from chats where bot = 'open' and chat_id = 9002")" = 0 ] &&
+		[ "$(q "$b" "select count(*) from transcript where bot = 'open' and chat_id = 9002")" = 0 ] &&
+		[ "$(q "$b" "select count(*) from chats where bot = 'open' and chat_id = 9001")" = 1 ] &&
+		ok "$b-chat-retention" || fail "$b-chat-retention" "$(q "$b" "select chat_id from chats where bot = 'open'")"
+}
+
 run_backend() {
 	b=$1
 	printf '# the team\n7001\n7003  # Bea\n' >"$T_TMP/users.txt"
 	serve_start "$2"
 	run_allow "$b"
 	run_inbox "$b"
+	run_funnel "$b"
 	serve_stop
 }
 
