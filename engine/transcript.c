@@ -123,37 +123,36 @@ int transcript_steps(struct store *s, const char *bot, long long since,
 	return s->ops->query(s, sql, p, 2, fn, arg, NULL, e);
 }
 
-int transcript_prune(struct store *s, int days, int limit, long long *n,
-	struct store_err *e)
+/* Runs sql (its "%s" the backend's time of $1) with $1 the time days
+ * ago and $2 limit. */
+static int transcript_older(struct store *s, const char *sql, int days, int limit,
+	store_row_fn fn, void *arg, long long *n, struct store_err *e)
 {
 	const struct store_admin_sql *q = transcript_sql(s, e);
-	char cutoff[24], lim[16], cut[96], sql[512];
+	char cutoff[24], lim[16], cut[96], text[512];
 	const char *p[2] = { cutoff, lim };
 
-	*n = 0;
 	if (q == NULL)
 		return e->code;
 	snprintf(cutoff, sizeof(cutoff), "%lld", (long long)time(NULL) - days * 86400LL);
 	snprintf(lim, sizeof(lim), "%d", limit);
 	snprintf(cut, sizeof(cut), q->time_of, "$1");
-	snprintf(sql, sizeof(sql), "DELETE FROM transcript WHERE id IN (SELECT id FROM "
-		"transcript WHERE at < %s LIMIT CAST($2 AS bigint))", cut);
-	return s->ops->query(s, sql, p, 2, NULL, NULL, n, e);
+	snprintf(text, sizeof(text), sql, cut);
+	return s->ops->query(s, text, p, 2, fn, arg, n, e);
+}
+
+int transcript_prune(struct store *s, int days, int limit, long long *n,
+	struct store_err *e)
+{
+	*n = 0;
+	return transcript_older(s, "DELETE FROM transcript WHERE id IN (SELECT id FROM "
+		"transcript WHERE at < %s LIMIT CAST($2 AS bigint))", days, limit, NULL,
+		NULL, n, e);
 }
 
 int transcript_idle_chats(struct store *s, int days, int limit, store_row_fn fn,
 	void *arg, struct store_err *e)
 {
-	const struct store_admin_sql *q = transcript_sql(s, e);
-	char cutoff[24], lim[16], cut[96], sql[512];
-	const char *p[2] = { cutoff, lim };
-
-	if (q == NULL)
-		return e->code;
-	snprintf(cutoff, sizeof(cutoff), "%lld", (long long)time(NULL) - days * 86400LL);
-	snprintf(lim, sizeof(lim), "%d", limit);
-	snprintf(cut, sizeof(cut), q->time_of, "$1");
-	snprintf(sql, sizeof(sql), "SELECT bot, chat_id FROM chats WHERE updated_at < %s "
-		"ORDER BY updated_at LIMIT CAST($2 AS bigint)", cut);
-	return s->ops->query(s, sql, p, 2, fn, arg, NULL, e);
+	return transcript_older(s, "SELECT bot, chat_id FROM chats WHERE updated_at < %s "
+		"ORDER BY updated_at LIMIT CAST($2 AS bigint)", days, limit, fn, arg, NULL, e);
 }
