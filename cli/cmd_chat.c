@@ -12,8 +12,11 @@
 
 static void chat_usage(FILE *f)
 {
-	fprintf(f, "usage: blueflow chat forget BOT CHAT_ID [-c blueflow.conf]\n\n"
-		"Deletes what is kept about the chat: its place in the flow, its\n"
+	fprintf(f, "usage: blueflow chat forget BOT CHAT_ID [-c blueflow.conf]\n"
+		"       blueflow chat history BOT CHAT_ID [--format text|jsonl] [-c blueflow.conf]\n\n"
+		"history prints the chat's transcript in order, opened with the key\n"
+		"(`blueflow chat history --help` says more).\n\n"
+		"forget deletes what is kept about the chat: its place in the flow, its\n"
 		"answers, its transcript, the calls queued for it, and the files it\n"
 		"uploaded (with their folder under the storage folder). It waits for an\n"
 		"update of the chat in flight to finish. If the user writes again, the\n"
@@ -51,6 +54,8 @@ int cmd_chat(int argc, char **argv)
 		chat_usage(stdout);
 		return CMD_OK;
 	}
+	if (argc >= 2 && !strcmp(argv[1], "history"))
+		return cmd_chat_history(argc, argv);
 	if (cli_store_open("chat", &argc, argv, &cs) != 0)
 		return CMD_FAIL;
 	if (argc != 4 || strcmp(argv[1], "forget") != 0 ||

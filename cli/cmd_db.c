@@ -8,6 +8,7 @@
 
 #include "cli/cmd.h"
 #include "cli/common.h"
+#include "engine/retain.h"
 #include "engine/config.h"
 #include "engine/crypto.h"
 #include "engine/store.h"
@@ -23,7 +24,10 @@ static void db_usage(FILE *f)
 		"         each in its own transaction; running it again changes nothing; a\n"
 		"         database whose schema is newer than this blueflow is refused.\n"
 		"prune    deletes processed update ids older than update_retention_hours\n"
-		"         and sent outbox rows older than sent_retention_days, in batches.\n"
+		"         and sent outbox rows older than sent_retention_days, in batches;\n"
+		"         kept poison updates (blueflow inbox) as processed ids; transcript\n"
+		"         rows older than transcript_retention_days and chats idle past\n"
+		"         chat_retention_days (with their answers and files), when set.\n"
 		"rekey    re-seals every chat's context and transcript with the key in\n"
 		"         the config's encryption_key_env (or stores them in plaintext when\n"
 		"         none is set); VAR holds the key they are sealed with now.\n\n"
@@ -92,6 +96,11 @@ static int db_prune(struct store *s, struct db_args *a, struct store_err *e)
 			a->c.sent_retention_days, DB_PRUNE_BATCH, &n, e);
 		total += n;
 	} while (rc == STORE_OK && n > 0);
+	if (rc == STORE_OK) {
+		long long kept = 0;
+		rc = retain_run(s, &a->c, &kept, e);
+		total += (int)kept;
+	}
 	if (rc == STORE_OK)
 		printf("blueflow db prune: %d row%s deleted\n", total, total == 1 ? "" : "s");
 	return rc;

@@ -265,9 +265,11 @@ int cmd_serve(int argc, char **argv)
 		return CMD_FAIL;
 	}
 	if (worker_is_listener(STDIN_FILENO)) {
-		for (unsigned i = 0; i < app->n_bots; i++)
+		for (unsigned i = 0; i < app->n_bots; i++) {
 			app->bots[i].metrics = metrics_bot(m, app->bots[i].cfg->name,
 				app->bots[i].flow->hash_hex);
+			metrics_flow(m, app->bots[i].metrics, app->bots[i].flow);
+		}
 		rc = worker_run(app, m, 0, STDIN_FILENO, -1);
 		app_free(app);
 		return rc;

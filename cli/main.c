@@ -18,12 +18,14 @@ static const struct main_cmd main_cmds[] = {
 	{ "db", cmd_db, "db migrate|prune|rekey: the store's schema, housekeeping, key" },
 	{ "export", cmd_export, "export BOT: every chat's answers as CSV or JSON lines" },
 	{ "graph", cmd_graph, "graph FLOW.json: the flow as a Mermaid (or --dot) diagram" },
+	{ "inbox", cmd_inbox, "inbox list|show|replay|drop: updates that failed for good" },
 	{ "outbox", cmd_outbox, "outbox list|retry|drop [--dead]: calls waiting or given up" },
 	{ "replay", cmd_replay, "run updates through a flow offline, print the Bot API calls" },
 	{ "schema", cmd_schema, "schema [--markdown]: the JSON Schema of flow files" },
 	{ "sender", cmd_sender, "deliver the outbox only: blueflow sender -c blueflow.conf" },
 	{ "serve", cmd_serve, "run the pool behind nginx: blueflow serve -c blueflow.conf" },
 	{ "webhook", cmd_webhook, "webhook set|info|delete BOT: register the bot with Telegram" },
+	{ "stats", cmd_stats, "stats BOT [--since 7d]: the funnel: per node reached, refused, left" },
 	{ "try", cmd_try, "play a flow in the terminal: blueflow try flows/onboarding.json" },
 	{ NULL, NULL, NULL }
 };

@@ -773,18 +773,18 @@ void check_templates(struct check *c)
 		near = known ? check_suggest(u->key, known) : NULL;
 		field = strncmp(u->key, "user.", 5) == 0 || strncmp(u->key, "chat.", 5) == 0;
 		if (field && near)
-			check_warn(c, DIAG_TEMPLATE, u->path, "{{%s}} is not a known "
+			check_error(c, DIAG_TEMPLATE, u->path, "{{%s}} is not a known "
 				"field; did you mean {{%s}}?", u->key, near);
 		else if (field)
-			check_warn(c, DIAG_TEMPLATE, u->path, "{{%s}} is not a known "
+			check_error(c, DIAG_TEMPLATE, u->path, "{{%s}} is not a known "
 				"field; use user.first_name, user.last_name, user.username, "
 				"user.id, user.language_code or chat.id", u->key);
 		else if (near)
-			check_warn(c, DIAG_TEMPLATE, u->path, "{{%s}} names a key no "
+			check_error(c, DIAG_TEMPLATE, u->path, "{{%s}} names a key no "
 				"node saves, so it will always be empty; did you mean "
 				"{{%s}}?", u->key, near);
 		else
-			check_warn(c, DIAG_TEMPLATE, u->path, "{{%s}} names a key no "
+			check_error(c, DIAG_TEMPLATE, u->path, "{{%s}} names a key no "
 				"node saves (with \"key_to_save\"), so it will always be "
 				"empty", u->key);
 	}

@@ -18,12 +18,13 @@ const char *const config_server_keys[] = {
 	"request_timeout", "transcript", "encryption_key_env",
 	"update_retention_hours", "sent_retention_days", "lock_timeout",
 	"listen_mode", "listen_owner", "pid_file", "rate_per_bot", "rate_per_chat",
-	"rate_per_group", "burst_per_chat", NULL
+	"rate_per_group", "burst_per_chat", "log_level", "transcript_retention_days",
+	"chat_retention_days", NULL
 };
 
 const char *const config_bot_keys[] = {
 	"flow", "token_env", "secret_env", "username", "inline_reply", "url",
-	"max_connections", NULL
+	"max_connections", "allowed_users", "allowed_chats", "not_allowed", NULL
 };
 
 struct config_parse {
@@ -266,6 +267,12 @@ static int config_server(struct config_parse *p, const char *key, const char *v)
 	} else if (!strcmp(key, "sent_retention_days")) {
 		if (config_int(p, "server", key, v, 1, 3650, &x) == 0)
 			c->sent_retention_days = (int)x;
+	} else if (!strcmp(key, "transcript_retention_days")) {
+		if (config_int(p, "server", key, v, 0, 36500, &x) == 0)
+			c->transcript_retention_days = (int)x;
+	} else if (!strcmp(key, "chat_retention_days")) {
+		if (config_int(p, "server", key, v, 0, 36500, &x) == 0)
+			c->chat_retention_days = (int)x;
 	} else if (!strcmp(key, "lock_timeout")) {
 		if (config_int(p, "server", key, v, 100, 50000, &x) == 0)
 			c->lock_timeout_ms = (int)x;
@@ -290,6 +297,13 @@ static int config_server(struct config_parse *p, const char *key, const char *v)
 			c->rate_per_chat = r;
 		else
 			c->rate_per_group = r;
+	} else if (!strcmp(key, "log_level")) {
+		if (strcmp(v, "debug") && strcmp(v, "info") && strcmp(v, "warn") &&
+		    strcmp(v, "error"))
+			config_error(p, "[server] log_level = %s: must be debug, info, "
+				"warn or error", v);
+		else
+			config_set(&c->log_level, strdup(v));
 	} else if (!strcmp(key, "listen_owner")) {
 		config_set(&c->listen_owner, strdup(v));
 	} else if (!strcmp(key, "pid_file")) {
@@ -318,6 +332,21 @@ static int config_server(struct config_parse *p, const char *key, const char *v)
 	return 0;
 }
 
+/* An allow-list: the ids as written, or "@FILE" with FILE made relative
+ * to the config file's folder. */
+static char *config_ids(struct config_parse *p, const char *v)
+{
+	char *path, *out;
+	if (v[0] != '@')
+		return strdup(v);
+	path = config_file_path(p, v + 1);
+	out = path ? malloc(strlen(path) + 2) : NULL;
+	if (out)
+		snprintf(out, strlen(path) + 2, "@%s", path);
+	free(path);
+	return out;
+}
+
 static int config_bot_key(struct config_parse *p, struct config_bot *b,
 	const char *key, const char *v)
 {
@@ -341,6 +370,15 @@ static int config_bot_key(struct config_parse *p, struct config_bot *b,
 			config_error(p, "[%s] url = %s: %s", section, v, err);
 		else
 			config_set(&b->url, strdup(v));
+	} else if (!strcmp(key, "allowed_users") || !strcmp(key, "allowed_chats")) {
+		config_set(!strcmp(key, "allowed_users") ? &b->allowed_users :
+			&b->allowed_chats, config_ids(p, v));
+	} else if (!strcmp(key, "not_allowed")) {
+		if (strcmp(v, "reply") && strcmp(v, "silent"))
+			config_error(p, "[%s] not_allowed = %s: must be reply (the flow's "
+				"not_allowed_text, once a day) or silent", section, v);
+		else
+			b->not_allowed_silent = !strcmp(v, "silent");
 	} else if (!strcmp(key, "max_connections")) {
 		long x;
 		if (config_int(p, section, key, v, 1, 100, &x) == 0)
@@ -546,6 +584,8 @@ void config_free(struct config *c)
 		free(c->bots[i].secret_env);
 		free(c->bots[i].username);
 		free(c->bots[i].url);
+		free(c->bots[i].allowed_users);
+		free(c->bots[i].allowed_chats);
 	}
 	free(c->bots);
 	free(c->file);
@@ -556,5 +596,6 @@ void config_free(struct config *c)
 	free(c->encryption_key_env);
 	free(c->listen_owner);
 	free(c->pid_file);
+	free(c->log_level);
 	memset(c, 0, sizeof(*c));
 }

@@ -23,6 +23,9 @@ struct config_bot {
 	int inline_reply;         /* inline_reply: answer in the webhook response */
 	char *url;                /* url: the public webhook URL, for webhook set */
 	int max_connections;      /* max_connections: Telegram's, 1 to 100 */
+	char *allowed_users;      /* allowed_users: ids, or @FILE (made absolute) */
+	char *allowed_chats;      /* allowed_chats: ids, or @FILE (made absolute) */
+	int not_allowed_silent;   /* not_allowed = silent: strangers get nothing */
 	int line;                 /* where the section starts */
 };
 
@@ -39,6 +42,8 @@ struct config {
 	char *encryption_key_env; /* encryption_key_env: variable holding the key */
 	int update_retention_hours;
 	int sent_retention_days;
+	int transcript_retention_days; /* transcript rows older are deleted; 0: kept */
+	int chat_retention_days;  /* chats idle longer are forgotten; 0: kept */
 	int lock_timeout_ms;      /* lock_timeout: a chat lock waits at most this */
 	int listen_mode;          /* listen_mode: the socket file's mode (octal) */
 	char *listen_owner;       /* listen_owner: user or user:group of the socket */
@@ -47,6 +52,7 @@ struct config {
 	double rate_per_chat;     /* rate_per_chat: calls a second to one chat */
 	double rate_per_group;    /* rate_per_group: calls a minute to one group */
 	int burst_per_chat;       /* burst_per_chat: messages a chat may get at once */
+	char *log_level;          /* log_level: debug, info, warn or error */
 	struct config_bot *bots;
 	unsigned n_bots;
 };

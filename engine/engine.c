@@ -48,12 +48,14 @@ static int engine_goto(struct step *s, int idx)
 			return 0;
 		}
 		s->out->transitions++;
+		s->out->entered[s->out->n_entered++] = idx;
 		engine_set_node(s, idx);
 		r = n->type->enter(s, n);
 		if (r == NODE_WAIT)
 			return s->flow->has_back ? back_push(s, n->id) : 0;
 		if (r == NODE_END) {
 			s->chat->finished = 1;
+			s->out->finished = 1;
 			return 0;
 		}
 		if (r < 0)
@@ -70,7 +72,7 @@ static int engine_restart(struct step *s, const char *payload, size_t len)
 	json_object_put(s->chat->ctx);
 	s->chat->ctx = ctx;
 	s->chat->finished = 0;
-	if (len && step_save(s, "start_param", payload, len) != 0)
+	if (len && step_save(s, "start_param", payload, len) < 0)
 		return -1;
 	s->out->outcome = ENGINE_ADVANCED;
 	return engine_goto(s, s->flow->start);
@@ -118,6 +120,7 @@ static int engine_after(struct step *s, const struct flow_node *n, int r,
 		return -1;
 	if (r == NODE_END) {
 		s->chat->finished = 1;
+		s->out->finished = 1;
 		s->out->outcome = ENGINE_ADVANCED;
 		return 0;
 	}

@@ -94,6 +94,11 @@ struct step_out {
 	int transitions;
 	char node_from[FLOW_ID_MAX + 1];
 	char warning[256];             /* a problem worth a log line, or "" */
+	int entered[ENGINE_TRANSITIONS_MAX]; /* the nodes entered, by index, in order */
+	unsigned n_entered;
+	char refused[32];              /* why the answer was refused (a message
+	                                  reason, e.g. "no_match"), or "" */
+	int finished;                  /* the flow ended in this step */
 };
 
 /* Initialises an empty result. */

@@ -15,12 +15,13 @@
 
 static const char *const flow_top_keys[] = {
 	"$schema", "start", "commands", "nodes", "finished_text", "messages",
-	"on_missing_node", "forget_command", "name", "description", NULL
+	"on_missing_node", "forget_command", "name", "description",
+	"not_allowed_text", NULL
 };
 
 const char *const flow_own_reasons[] = {
 	"stale_button", "malformed_button", "upload_failed", "expired",
-	"forgotten", "back_button", NULL
+	"forgotten", "back_button", "context_full", NULL
 };
 
 static uint32_t flow_hash_id(const char *s)
@@ -302,7 +303,7 @@ static void flow_load_settings(struct check *c, json_object *root)
 			check_error(c, DIAG_SCHEMA, kpath, "unknown setting \"%s\"; the "
 				"settings are: start, commands, nodes, finished_text, "
 				"messages, on_missing_node, forget_command, name, "
-				"description", key);
+				"description, not_allowed_text", key);
 	}
 	check_string(c, root, "$schema", "", NULL, &s);
 	check_string(c, root, "name", "", NULL, &s);
@@ -310,6 +311,8 @@ static void flow_load_settings(struct check *c, json_object *root)
 	check_ref(c, root, "start", "", NULL, &f->start);
 	check_ref(c, root, "on_missing_node", "", NULL, &f->on_missing_node);
 	check_text(c, root, "finished_text", "", NULL, FLOW_TEXT_MAX, 1, &f->finished_text);
+	check_text(c, root, "not_allowed_text", "", NULL, FLOW_TEXT_MAX, 1,
+		&f->not_allowed_text);
 	check_messages(c, root, "", flow_all_reasons(c), &f->msgs, &f->n_msgs);
 	flow_load_commands(c, root);
 	flow_load_forget(c, root);

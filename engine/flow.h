@@ -78,6 +78,7 @@ struct flow {
 	unsigned n_commands;
 	const char *forget_command;   /* "/forget": erases the chat; NULL: none */
 	struct flow_text finished_text;
+	struct flow_text not_allowed_text; /* told to users not on the allow-lists */
 	const struct flow_msg *msgs;  /* flow-wide message overrides */
 	unsigned n_msgs;
 	const char **html_keys;       /* keys whose values are HTML (rich_text) */

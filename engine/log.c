@@ -8,12 +8,34 @@
 
 #include "engine/jdoc.h"
 
+static const char *const log_levels[] = { "debug", "info", "warn", "error", NULL };
+static int log_min = 1;
+
+/* The rank of level in log_levels; -1 when it is none of them. */
+static int log_rank(const char *level)
+{
+	for (int i = 0; log_levels[i]; i++)
+		if (strcmp(log_levels[i], level) == 0)
+			return i;
+	return -1;
+}
+
+int log_set_level(const char *level)
+{
+	int r = log_rank(level);
+	if (r < 0)
+		return -1;
+	log_min = r;
+	return 0;
+}
+
 void log_start(struct log_line *l, const char *level, const char *event)
 {
 	struct timeval tv;
 	struct tm tm;
 	char ts[40];
 
+	l->quiet = log_rank(level) < log_min;
 	buf_init(&l->b, 16 * 1024);
 	gettimeofday(&tv, NULL);
 	gmtime_r(&tv.tv_sec, &tm);
@@ -50,7 +72,7 @@ void log_num(struct log_line *l, const char *key, double value)
 void log_end(struct log_line *l)
 {
 	ssize_t n;
-	if (buf_adds(&l->b, "}\n") != 0) {
+	if (l->quiet || buf_adds(&l->b, "}\n") != 0) {
 		buf_free(&l->b);
 		return;
 	}

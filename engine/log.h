@@ -9,7 +9,12 @@
 
 struct log_line {
 	struct buf b;
+	int quiet;                 /* below the level set: not written */
 };
+
+/* Sets the least level written: "debug", "info" (the default), "warn" or
+ * "error". Returns 0, or -1 (nothing changed) for another name. */
+int log_set_level(const char *level);
 
 /* Starts a line: {"ts":..., "level":..., "pid":..., "event":...}. */
 void log_start(struct log_line *l, const char *level, const char *event);

@@ -9,6 +9,23 @@
 #define METRICS_BOTS 64
 #define METRICS_WORKERS 256
 #define METRICS_BUCKETS 13
+#define METRICS_TOLD 4096              /* strangers remembered as told today */
+#define METRICS_NODES 1024             /* nodes of every bot's flows, counted */
+#define METRICS_REASONS 12             /* refusal reasons counted per node */
+#define METRICS_ID_MAX 64              /* bytes of a node id (FLOW_ID_MAX) */
+
+struct flow;
+
+/* One node's funnel counters. Slots are claimed by the supervisor (before
+ * the workers that count in them fork); ready is set last. */
+struct metrics_node {
+	int ready;
+	int bot;
+	char id[METRICS_ID_MAX + 1];
+	unsigned long long entered;
+	char reason[METRICS_REASONS][24];     /* the last one is "other" */
+	unsigned long long refused[METRICS_REASONS];
+};
 
 enum metrics_result {
 	MR_APPLIED, MR_REPEAT, MR_IGNORED, MR_POISON, MR_TRANSIENT, MR_COUNT
@@ -24,6 +41,8 @@ struct metrics_bot {
 	char name[33];
 	char hash[65];                 /* the flow's hash, as a label */
 	unsigned long long updates[MR_COUNT];
+	unsigned long long not_allowed;  /* updates from users not on the allow-lists */
+	unsigned long long finished;     /* chats whose flow ended */
 };
 
 struct metrics {
@@ -37,6 +56,9 @@ struct metrics {
 	unsigned long long restarts;
 	long long outbox_pending;      /* set by the sender */
 	long long outbox_dead;
+	long long inbox_dead;          /* updates kept after failing for good, set by the sender */
+	unsigned long long told[METRICS_TOLD]; /* a hash of bot and user, with the day */
+	struct metrics_node nodes[METRICS_NODES];
 };
 
 /* Maps a zeroed region shared with every child forked later; NULL when
@@ -54,6 +76,25 @@ void metrics_refusal(struct metrics *m, enum metrics_refusal r);
 void metrics_latency(struct metrics *m, double seconds);
 void metrics_worker(struct metrics *m, int slot, enum metrics_worker state);
 void metrics_add(unsigned long long *counter);
+
+/* Claims a slot for each node of bot's flow f (kept when it has one
+ * already, so counts survive a reload). Call from the supervisor only.
+ * Nodes past METRICS_NODES are not counted. */
+void metrics_flow(struct metrics *m, int bot, const struct flow *f);
+
+/* The funnel of one step of a chat of bot: nodes entered (ids, n of
+ * them), a refusal at node with reason (NULL: none), the flow ended. */
+void metrics_entered(struct metrics *m, int bot, const char *node);
+void metrics_refused(struct metrics *m, int bot, const char *node, const char *reason);
+void metrics_finished(struct metrics *m, int bot);
+
+/* Counts an update of bot from a user not on its allow-lists. */
+void metrics_not_allowed(struct metrics *m, int bot);
+
+/* Whether user was told already on day (days since the epoch) by bot,
+ * and marks them told. Two users may share a slot, so now and then one
+ * is told twice a day; never more often than that. 0 when m is NULL. */
+int metrics_told(struct metrics *m, int bot, long long user, long long day);
 
 /* Appends the Prometheus text exposition. Returns 0 or -1 when full. */
 int metrics_render(const struct metrics *m, struct buf *out);

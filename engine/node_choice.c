@@ -245,6 +245,7 @@ static int choice_handle(struct step *s, const struct flow_node *n)
 {
 	const struct choice_data *d = n->data;
 	json_object *kb;
+	int rc;
 
 	if (s->press == NULL) {
 		kb = choice_keyboard(s, d);
@@ -256,11 +257,10 @@ static int choice_handle(struct step *s, const struct flow_node *n)
 	for (unsigned i = 0; i < d->n; i++) {
 		if (strcmp(d->opts[i].key, s->press) != 0)
 			continue;
-		if (n->key && step_save(s, n->key, s->press, strlen(s->press)) != 0)
-			return NODE_FAIL;
-		if (d->sets_language)
+		rc = n->key ? step_save(s, n->key, s->press, strlen(s->press)) : 0;
+		if (rc == 0 && d->sets_language)
 			s->lang = d->opts[i].key;
-		return d->opts[i].next >= 0 ? d->opts[i].next : n->next;
+		return step_kept(s, n, rc, d->opts[i].next >= 0 ? d->opts[i].next : n->next);
 	}
 	return NODE_STAY;
 }

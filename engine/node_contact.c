@@ -100,8 +100,8 @@ static int contact_handle(struct step *s, const struct flow_node *n)
 	if (u->contact_user_id == 0 || u->contact_user_id != u->from.id)
 		return contact_reprompt(s, n, "not_own_contact", "Please share "
 			"your own phone number with the button below.");
-	return step_save(s, n->key, u->contact_phone, strlen(u->contact_phone)) ?
-		NODE_FAIL : n->next;
+	return step_kept(s, n, step_save(s, n->key, u->contact_phone,
+		strlen(u->contact_phone)), n->next);
 }
 
 const struct node_type node_contact = {

@@ -374,7 +374,7 @@ static int date_handle(struct step *s, const struct flow_node *n)
 		return date_reprompt(s, n, "too_late", msg);
 	}
 	date_format(day, "YYYY-MM-DD", iso, sizeof(iso));
-	return step_save(s, n->key, iso, strlen(iso)) ? NODE_FAIL : n->next;
+	return step_kept(s, n, step_save(s, n->key, iso, strlen(iso)), n->next);
 }
 
 const struct node_type node_date = {

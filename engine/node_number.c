@@ -164,7 +164,7 @@ static int number_handle(struct step *s, const struct flow_node *n)
 			"most %g.", d->max);
 		return number_reprompt(s, n, "above_max", msg);
 	}
-	return step_save(s, n->key, num, strlen(num)) ? NODE_FAIL : n->next;
+	return step_kept(s, n, step_save(s, n->key, num, strlen(num)), n->next);
 }
 
 const struct node_type node_number = {

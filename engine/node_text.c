@@ -214,12 +214,12 @@ int node_text_take(struct step *s, const struct flow_node *n, int rich)
 	if (n->key == NULL)
 		return n->next;
 	if (!rich)
-		return step_save(s, n->key, u->text, strlen(u->text)) ? NODE_FAIL : n->next;
+		return step_kept(s, n, step_save(s, n->key, u->text, strlen(u->text)), n->next);
 	buf_reset(&s->text);
 	if (html_from_entities(&s->text, u->text, u->entities) != 0)
 		return NODE_FAIL;
-	return step_save(s, n->key, s->text.p ? s->text.p : "", s->text.len) ?
-		NODE_FAIL : n->next;
+	return step_kept(s, n, step_save(s, n->key, s->text.p ? s->text.p : "",
+		s->text.len), n->next);
 }
 
 static int text_handle(struct step *s, const struct flow_node *n)

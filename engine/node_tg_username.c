@@ -124,6 +124,7 @@ static int tg_username_handle(struct step *s, const struct flow_node *n)
 	const struct update *u = s->u;
 	char id_key[80], id[32];
 	const char *name;
+	int rc;
 	size_t len;
 	json_object *kb;
 
@@ -131,10 +132,10 @@ static int tg_username_handle(struct step *s, const struct flow_node *n)
 		name = u->shared_username ? u->shared_username : "";
 		snprintf(id_key, sizeof(id_key), "%s_id", n->key);
 		snprintf(id, sizeof(id), "%lld", u->shared_user_id);
-		if (step_save(s, n->key, name, strlen(name)) != 0 ||
-		    step_save(s, id_key, id, strlen(id)) != 0)
-			return NODE_FAIL;
-		return n->next;
+		rc = step_save(s, n->key, name, strlen(name));
+		if (rc == 0)
+			rc = step_save(s, id_key, id, strlen(id));
+		return step_kept(s, n, rc, n->next);
 	}
 	if (u->text && !u->voice.file_id && !u->document.file_id && !u->photo.file_id) {
 		name = u->text + strspn(u->text, " \t\n");
@@ -143,7 +144,7 @@ static int tg_username_handle(struct step *s, const struct flow_node *n)
 		len = strcspn(name, " \t\n");
 		if (name[len + strspn(name + len, " \t\n")] == '\0' &&
 		    tg_username_valid(name, len))
-			return step_save(s, n->key, name, len) ? NODE_FAIL : n->next;
+			return step_kept(s, n, step_save(s, n->key, name, len), n->next);
 	}
 	if (tg_username_keyboard(s, n->data, &kb) != 0)
 		return NODE_FAIL;

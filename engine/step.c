@@ -268,7 +268,8 @@ int step_fetch(struct step *s, const struct flow_node *n, const char *kind,
 	int rc = a ? a->fetch(a->arg, &req, path, sizeof(path)) : ATTACH_FAILED;
 
 	if (rc == 0)
-		return n->key && step_save(s, n->key, path, strlen(path)) ? NODE_FAIL : n->next;
+		return step_kept(s, n, n->key ? step_save(s, n->key, path, strlen(path)) : 0,
+			n->next);
 	snprintf(s->out->warning, sizeof(s->out->warning), "%s %s: %s", kind,
 		rc == ATTACH_FAILED ? "download failed" : "refused", why);
 	if (rc == ATTACH_TOO_BIG) {
@@ -347,6 +348,7 @@ int step_reason(struct step *s, const struct flow_node *n, const char *reason,
 	const char *fallback, json_object *markup)
 {
 	const struct flow_text *t = NULL;
+	snprintf(s->out->refused, sizeof(s->out->refused), "%s", reason);
 	if (n)
 		t = step_override(n->msgs, n->n_msgs, reason);
 	if (t == NULL)
@@ -375,7 +377,7 @@ int step_save(struct step *s, const char *key, const char *value, size_t len)
 		snprintf(s->out->warning, sizeof(s->out->warning), "context full: "
 			"saving \"%s\" (%zu bytes) would pass %d bytes; not saved",
 			key, len, ENGINE_CONTEXT_MAX);
-		return 0;
+		return STEP_FULL;
 	}
 	v = json_object_new_string_len(value, (int)len);
 	if (v == NULL || json_object_object_add(s->chat->ctx, key, v) != 0) {
@@ -383,4 +385,14 @@ int step_save(struct step *s, const char *key, const char *value, size_t len)
 		return -1;
 	}
 	return 0;
+}
+
+int step_kept(struct step *s, const struct flow_node *n, int rc, int next)
+{
+	if (rc < 0)
+		return NODE_FAIL;
+	if (rc == 0)
+		return next;
+	return step_reason(s, n, "context_full", "That answer is too long to "
+		"keep. Please send a shorter one.", NULL) ? NODE_FAIL : NODE_STAY;
 }

@@ -86,8 +86,14 @@ int step_call(struct step *s, const char *method, json_object *params);
 
 /* Saves value (len bytes) under key in the chat's context. Returns 0, or
  * -1 when memory runs out. A save that would take the context past
- * ENGINE_CONTEXT_MAX is refused with a warning and returns 0. */
+ * ENGINE_CONTEXT_MAX is refused with a warning and returns STEP_FULL. */
+#define STEP_FULL 1
 int step_save(struct step *s, const char *key, const char *value, size_t len);
+
+/* Where a node goes after a save that returned rc: next when it was
+ * kept, NODE_FAIL when memory ran out, NODE_STAY after telling the user
+ * (reason "context_full") when the answer was too long to keep. */
+int step_kept(struct step *s, const struct flow_node *n, int rc, int next);
 
 /* The value of key: a saved value or a built-in (user.first_name, ...);
  * NULL when there is none. The pointer lives until the next save. */

@@ -89,6 +89,9 @@ struct store_admin_sql {
 	const char *outbox_drop;      /* $1 id (0: every dead call): deletes unsent calls */
 	const char *chats;            /* $1 bot: chat_id, node, finished, context,
 	                                 updated_at, by chat_id */
+	const char *secs;             /* printf format: the time column %s as unix seconds */
+	const char *time_of;          /* printf format: unix seconds %s (a parameter)
+	                                 as a time to compare a time column with */
 };
 
 /* One row of an operator's query: n columns as text, NULL for SQL NULL.

@@ -34,10 +34,10 @@ enum pg_arg {
 	A_BOT, A_CHAT_ID, A_UPDATE_ID, A_NODE, A_FLOW_HASH, A_CONTEXT, A_ATTEMPTS,
 	A_FINISHED, A_KEYBOARD, A_METHODS, A_PARAMS, A_REPLY, A_SAID, A_TOLD,
 	A_HOURS, A_DAYS, A_LIMIT, A_LEASE, A_NAME, A_VALUE, A_ID, A_DELAY, A_ERROR,
-	A_TO, A_OWNER, A_COUNT
+	A_TO, A_OWNER, A_NODE_FROM, A_OUTCOME, A_COUNT
 };
 
-#define PG_PARAMS_MAX 14
+#define PG_PARAMS_MAX 16
 
 static const struct {
 	const char *name;
@@ -70,12 +70,13 @@ static const struct {
 		"SELECT $1, $2, m.method, m.params FROM unnest($10::text[], $11::text[]) "
 		"WITH ORDINALITY AS m(method, params, n) ORDER BY m.n), "
 		"u AS (INSERT INTO updates (bot, update_id, reply) VALUES ($1, $9, $12)), "
-		"t AS (INSERT INTO transcript (bot, chat_id, update_id, said, told) "
-		"SELECT $1, $2, $9, $13::text, $14::text WHERE $13::text IS NOT NULL) SELECT 1",
+		"t AS (INSERT INTO transcript (bot, chat_id, update_id, said, told, "
+		"node_from, node_to, outcome) SELECT $1, $2, $9, $13::text, $14::text, "
+		"$15::text, $3, $16::text WHERE $13::text IS NOT NULL) SELECT 1",
 		{ [1] = A_BOT, [2] = A_CHAT_ID, [3] = A_NODE, [4] = A_FLOW_HASH,
 		  [5] = A_CONTEXT, [6] = A_ATTEMPTS, [7] = A_FINISHED, [8] = A_KEYBOARD,
 		  [9] = A_UPDATE_ID, [10] = A_METHODS, [11] = A_PARAMS, [12] = A_REPLY,
-		  [13] = A_SAID, [14] = A_TOLD } },
+		  [13] = A_SAID, [14] = A_TOLD, [15] = A_NODE_FROM, [16] = A_OUTCOME } },
 	[P_PRUNE_UPDATES] = { "bf_prune_updates",
 		"DELETE FROM updates WHERE ctid = ANY (ARRAY (SELECT ctid FROM updates "
 		"WHERE at < now() - make_interval(hours => $1::int) LIMIT $2::int))",
@@ -486,6 +487,8 @@ static int pg_save_params(struct store_pg *s, const struct store_save *sv,
 	a[A_METHODS] = s->a[0].p;
 	a[A_PARAMS] = s->a[1].p;
 	a[A_REPLY] = sv->reply;
+	a[A_NODE_FROM] = sv->out->node_from;
+	a[A_OUTCOME] = engine_outcome_name(sv->out->outcome);
 	return STORE_OK;
 }
 
@@ -929,6 +932,8 @@ static const struct store_admin_sql pg_admin = {
 	.chats = "SELECT chat_id, node, finished, context, "
 		"extract(epoch FROM updated_at)::bigint FROM chats WHERE bot = $1 "
 		"ORDER BY chat_id",
+	.secs = "extract(epoch FROM %s)::bigint",
+	.time_of = "to_timestamp(CAST(%s AS bigint))",
 };
 
 static const struct store_ops pg_ops = {

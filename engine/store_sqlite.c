@@ -50,8 +50,8 @@ static const char *const sqlite_sql[Q_COUNT] = {
 		"updated_at = strftime('%s', 'now') WHERE bot = ?1 AND chat_id = ?2",
 	[Q_OUTBOX] = "INSERT INTO outbox (bot, chat_id, method, params) VALUES (?1, ?2, ?3, ?4)",
 	[Q_UPDATE_ADD] = "INSERT INTO updates (bot, update_id, reply) VALUES (?1, ?2, ?3)",
-	[Q_TRANSCRIPT] = "INSERT INTO transcript (bot, chat_id, update_id, said, told) "
-		"VALUES (?1, ?2, ?3, ?4, ?5)",
+	[Q_TRANSCRIPT] = "INSERT INTO transcript (bot, chat_id, update_id, said, told, "
+		"node_from, node_to, outcome) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
 	[Q_PRUNE_UPDATES] = "DELETE FROM updates WHERE rowid IN (SELECT rowid FROM updates "
 		"WHERE at < strftime('%s', 'now') - ?1 * 3600 LIMIT ?2)",
 	[Q_PRUNE_SENT] = "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE "
@@ -459,6 +459,9 @@ static int sqlite_transcript(struct store_sqlite *s, const struct store_save *sv
 	sqlite3_bind_int64(st, 3, sv->update_id);
 	sqlite3_bind_text(st, 4, said, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 5, told, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, sv->out->node_from, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, sv->sc->chat.node, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 8, engine_outcome_name(sv->out->outcome), -1, SQLITE_STATIC);
 	return sqlite_done(s, st, "transcript", e);
 }
 
@@ -828,6 +831,8 @@ static const struct store_admin_sql sqlite_admin = {
 		"state = 'dead') OR (id = $1 AND state <> 'sent')",
 	.chats = "SELECT chat_id, node, finished, context, updated_at FROM chats "
 		"WHERE bot = $1 ORDER BY chat_id",
+	.secs = "%s",
+	.time_of = "CAST(%s AS INTEGER)",
 };
 
 static const struct store_ops sqlite_ops = {

@@ -11,6 +11,20 @@ static int tmpl_key_char(char c)
 	       (c >= '0' && c <= '9') || c == '_' || c == '.';
 }
 
+/* {{state.key}} and {{context.key}} name the saved key itself. */
+static void tmpl_scope(const char **key, size_t *klen)
+{
+	static const char *const scopes[] = { "state.", "context.", NULL };
+	for (int i = 0; scopes[i]; i++) {
+		size_t n = strlen(scopes[i]);
+		if (*klen > n && memcmp(*key, scopes[i], n) == 0) {
+			*key += n;
+			*klen -= n;
+			return;
+		}
+	}
+}
+
 const char *tmpl_next(const char *s, const char **key, size_t *klen,
 	const char **end)
 {
@@ -25,6 +39,7 @@ const char *tmpl_next(const char *s, const char **key, size_t *klen,
 			continue;
 		*key = k;
 		*klen = (size_t)(e - k);
+		tmpl_scope(key, klen);
 		while (*e == ' ')
 			e++;
 		if (e[0] != '}' || e[1] != '}')

@@ -9,7 +9,8 @@
 #define TMPL_KEY_MAX 64
 
 /* Finds the next well-formed {{key}} (spaces inside the braces allowed;
- * key of letters, digits, '_' and '.') at or after s. Returns a pointer
+ * key of letters, digits, '_' and '.'; {{state.key}} and {{context.key}}
+ * give key itself) at or after s. Returns a pointer
  * to its "{{" and sets *key and *klen to the key and *end just past "}}";
  * returns NULL when there is none. */
 const char *tmpl_next(const char *s, const char **key, size_t *klen,

@@ -9,11 +9,27 @@
 
 #include <openssl/crypto.h>
 
+#include "engine/log.h"
+
 /* Telegram's secret_token: 1 to 256 of A-Z a-z 0-9 _ -. */
 static int app_secret_ok(const char *s)
 {
 	size_t n = strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-");
 	return n >= 1 && n <= APP_SECRET_MAX && s[n] == '\0';
+}
+
+/* The bot's allow-lists, read now (so a reload re-reads their files). */
+static void app_load_lists(struct app_bot *b, const struct config_bot *cfg,
+	const char *where, struct diag *d)
+{
+	char err[512];
+	if (cfg->allowed_users && allow_load(cfg->allowed_users, &b->users, err,
+	    sizeof(err)) != 0)
+		diag_add(d, DIAG_ERROR, "config", where, "allowed_users: %s", err);
+	if (cfg->allowed_chats && allow_load(cfg->allowed_chats, &b->chats, err,
+	    sizeof(err)) != 0)
+		diag_add(d, DIAG_ERROR, "config", where, "allowed_chats: %s", err);
+	b->restricted = cfg->allowed_users || cfg->allowed_chats;
 }
 
 static void app_load_bot(struct app *a, struct app_bot *b, const struct config_bot *cfg,
@@ -61,6 +77,7 @@ static void app_load_bot(struct app *a, struct app_bot *b, const struct config_b
 			b->secret_len = strlen(b->secret);
 		}
 	}
+	app_load_lists(b, cfg, where, d);
 	(void)a;
 }
 
@@ -100,6 +117,7 @@ int app_load(const char *file, struct app **out, struct diag *d)
 		app_free(a);
 		return -1;
 	}
+	log_set_level(a->config.log_level ? a->config.log_level : "info");
 	*out = a;
 	return 0;
 }
@@ -119,6 +137,8 @@ void app_free(struct app *a)
 		return;
 	for (unsigned i = 0; a->bots && i < a->n_bots; i++) {
 		flow_free(a->bots[i].flow);
+		allow_free(&a->bots[i].users);
+		allow_free(&a->bots[i].chats);
 		OPENSSL_cleanse(a->bots[i].secret, sizeof(a->bots[i].secret));
 		OPENSSL_cleanse(a->bots[i].token, sizeof(a->bots[i].token));
 	}

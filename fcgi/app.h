@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 
+#include "engine/allow.h"
 #include "engine/config.h"
 #include "engine/crypto.h"
 #include "engine/diag.h"
@@ -21,6 +22,8 @@ struct app_bot {
 	char token[128];                   /* the Bot API token: never log it */
 	size_t secret_len;
 	int metrics;                       /* slot in the shared metrics */
+	int restricted;                    /* allowed_users or allowed_chats set */
+	struct allow_list users, chats;    /* read at each load (reload) */
 };
 
 struct app {

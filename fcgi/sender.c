@@ -8,23 +8,29 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "engine/inbox.h"
 #include "engine/log.h"
 #include "engine/outbox.h"
+#include "engine/retain.h"
 #include "engine/store.h"
 #include "fcgi/sigpipe.h"
 
-/* The outbox's pending and dead counts into the shared metrics. */
+/* The outbox's pending and dead counts, and the inbox's kept updates,
+ * into the shared metrics. */
 static void sender_gauges(struct metrics *m, struct store *s)
 {
-	long long pending, dead;
+	long long pending, dead, kept;
 	struct store_err e;
 	if (m == NULL || store_outbox_counts(s, &pending, &dead, &e) != STORE_OK)
 		return;
 	__atomic_store_n(&m->outbox_pending, pending, __ATOMIC_RELAXED);
 	__atomic_store_n(&m->outbox_dead, dead, __ATOMIC_RELAXED);
+	if (inbox_count(s, &kept, &e) == STORE_OK)
+		__atomic_store_n(&m->inbox_dead, kept, __ATOMIC_RELAXED);
 }
 
-/* One prune pass in batches; returns rows deleted, or -1 (logged). */
+/* One prune pass in batches, then the retention rules; returns rows
+ * deleted, or -1 (logged). */
 static int sender_prune(struct app *app, struct store *s)
 {
 	struct store_err e;
@@ -36,6 +42,11 @@ static int sender_prune(struct app *app, struct store *s)
 		total += n;
 		if (n < SENDER_PRUNE_BATCH)
 			break;
+	}
+	if (rc == STORE_OK) {
+		long long kept = 0;
+		rc = retain_run(s, &app->config, &kept, &e);
+		total += (int)kept;
 	}
 	if (rc != STORE_OK) {
 		log_msg("error", "prune", e.msg);

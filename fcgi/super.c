@@ -221,9 +221,11 @@ static void super_reload(struct super *s)
 	diag_free(&d);
 	if (strcmp(next->config.listen, s->app->config.listen) != 0)
 		log_msg("warn", "reload", "listen changed; it takes effect on restart");
-	for (unsigned i = 0; i < next->n_bots; i++)
+	for (unsigned i = 0; i < next->n_bots; i++) {
 		next->bots[i].metrics = metrics_bot(s->m, next->bots[i].cfg->name,
 			next->bots[i].flow->hash_hex);
+		metrics_flow(s->m, next->bots[i].metrics, next->bots[i].flow);
+	}
 	app_free(s->app);   /* the old generation has its own copy */
 	s->app = next;
 	s->gen++;
@@ -305,9 +307,11 @@ int super_run(const char *conf, struct app *app, struct metrics *m, int listen_f
 	s->workers = app->config.workers ? app->config.workers : (int)(2 * (cores > 0 ? cores : 1));
 	if (s->workers > SUPER_KIDS / 2 - 1)
 		s->workers = SUPER_KIDS / 2 - 1;
-	for (unsigned i = 0; i < app->n_bots; i++)
+	for (unsigned i = 0; i < app->n_bots; i++) {
 		app->bots[i].metrics = metrics_bot(m, app->bots[i].cfg->name,
 			app->bots[i].flow->hash_hex);
+		metrics_flow(m, app->bots[i].metrics, app->bots[i].flow);
+	}
 	super_generation(s);
 	log_start(&l, "info", "serving");
 	log_str(&l, "listen", app->config.listen);

@@ -13,6 +13,7 @@
 #include "engine/apply.h"
 #include "engine/crypto.h"
 #include "engine/engine.h"
+#include "engine/inbox.h"
 #include "engine/jdoc.h"
 #include "engine/log.h"
 #include "engine/mono.h"
@@ -224,6 +225,19 @@ static void webhook_chatless(struct webhook *w, const struct http_io *io,
 	step_out_free(&out);
 }
 
+/* The step's nodes entered, its refusal, its end, counted per node. */
+static void webhook_funnel(struct webhook *w, const struct app_bot *b,
+	const struct apply_result *r)
+{
+	for (unsigned i = 0; i < r->out.n_entered; i++)
+		metrics_entered(w->m, b->metrics, b->flow->nodes[r->out.entered[i]].id);
+	if (r->out.outcome == ENGINE_STAYED)
+		metrics_refused(w->m, b->metrics, r->node_to, r->out.refused[0] ?
+			r->out.refused : "other");
+	if (r->out.finished)
+		metrics_finished(w->m, b->metrics);
+}
+
 /* After the forget command: the chat's uploads go too. */
 static void webhook_forget_files(struct webhook *w, struct app_bot *b, long long chat_id)
 {
@@ -238,6 +252,80 @@ static void webhook_forget_files(struct webhook *w, struct app_bot *b, long long
 		log_str(&l, "msg", err);
 		log_end(&l);
 	}
+}
+
+/* The update_id of a body that is no usable Update, or 0. */
+static long long webhook_update_id(const struct webhook *w)
+{
+	json_object *root = json_tokener_parse(w->body.p ? w->body.p : ""), *v;
+	long long id = 0;
+	if (json_object_object_get_ex(root, "update_id", &v) &&
+	    json_object_is_type(v, json_type_int))
+		id = json_object_get_int64(v);
+	json_object_put(root);
+	return id;
+}
+
+/* An update that can never succeed: answered 200 (Telegram would send it
+ * again forever), counted, logged, and kept in the inbox with its body
+ * for an operator to replay after a fix. */
+static void webhook_poison(struct webhook *w, const struct http_io *io,
+	struct app_bot *b, long long update_id, long long chat_id, const char *why)
+{
+	struct store_err e;
+	struct log_line l;
+	int kept;
+
+	webhook_respond(w, io, 200, "application/json", "", 0, "");
+	metrics_update(w->m, b->metrics, MR_POISON);
+	kept = webhook_store(w, &e) == STORE_OK && inbox_keep(w->store, b->cfg->name,
+		update_id, chat_id, why, w->body.p ? w->body.p : "", w->body.len, &e) == STORE_OK;
+	log_start(&l, "error", "poison");
+	log_str(&l, "bot", b->cfg->name);
+	if (update_id)
+		log_int(&l, "update_id", update_id);
+	log_str(&l, "reason", why);
+	log_int(&l, "kept", kept);
+	if (!kept)
+		log_str(&l, "msg", e.msg);
+	log_end(&l);
+}
+
+/* Whether the update's user or chat is on the bot's allow-lists. */
+static int webhook_allowed(const struct app_bot *b, const struct update *u)
+{
+	return (u->from.id && allow_has(&b->users, u->from.id)) ||
+		(u->has_chat && allow_has(&b->chats, u->chat_id));
+}
+
+/* An update from a user on neither allow-list: counted, answered inline
+ * with not_allowed_text once a day (a press's spinner always stopped),
+ * nothing stored. */
+static void webhook_stranger(struct webhook *w, const struct http_io *io,
+	struct app_bot *b, const struct update *u)
+{
+	long long day = (long long)time(NULL) / 86400;
+	struct step_out out;
+	struct log_line l;
+	int tell = 0;
+
+	metrics_not_allowed(w->m, b->metrics);
+	if (!b->cfg->not_allowed_silent)
+		tell = !metrics_told(w->m, b->metrics, u->from.id ? u->from.id : u->chat_id, day);
+	step_out_init(&out);
+	buf_reset(&w->out);
+	if ((tell || u->kind == UPDATE_CALLBACK_QUERY) &&
+	    allow_reply(b->flow, u, tell, &out) == 0 && out.n_calls == 1)
+		engine_call_json(&out.calls[0], &w->out);
+	webhook_respond(w, io, 200, "application/json", w->out.p ? w->out.p : "",
+		w->out.len, "");
+	step_out_free(&out);
+	log_start(&l, "debug", "not allowed");
+	log_str(&l, "bot", b->cfg->name);
+	log_int(&l, "update_id", u->update_id);
+	log_int(&l, "user_id", u->from.id);
+	log_int(&l, "told", tell);
+	log_end(&l);
 }
 
 static void webhook_update(struct webhook *w, const struct http_io *io,
@@ -258,19 +346,18 @@ static void webhook_update(struct webhook *w, const struct http_io *io,
 	}
 	apply_result_init(&r);
 	if (rc == UPDATE_INVALID) {
-		/* Telegram would re-send it forever: take it, say why */
-		struct log_line l;
-		webhook_respond(w, io, 200, "application/json", "", 0, "");
-		metrics_update(w->m, b->metrics, MR_POISON);
-		log_start(&l, "error", "poison");
-		log_str(&l, "bot", b->cfg->name);
-		log_str(&l, "reason", err);
-		log_end(&l);
+		/* Telegram would re-send it forever: take it, keep it, say why */
+		webhook_poison(w, io, b, webhook_update_id(w), 0, err);
 		apply_result_free(&r);
 		return;
 	}
 	env.now = (long long)time(NULL);
 	env.bot_username = b->cfg->username;
+	if (b->restricted && (engine_takes(&u) || u.kind == UPDATE_CALLBACK_QUERY) &&
+	    !webhook_allowed(b, &u)) {
+		webhook_stranger(w, io, b, &u);
+		goto out;
+	}
 	if (!engine_takes(&u)) {
 		webhook_chatless(w, io, b, &u, &env);
 		webhook_log(b, &u, &r, "ignored", t0);
@@ -307,14 +394,7 @@ static void webhook_update(struct webhook *w, const struct http_io *io,
 		goto out;
 	}
 	if (rc != STORE_OK) {
-		struct log_line l;
-		webhook_respond(w, io, 200, "application/json", "", 0, "");
-		metrics_update(w->m, b->metrics, MR_POISON);
-		log_start(&l, "error", "poison");
-		log_str(&l, "bot", b->cfg->name);
-		log_int(&l, "update_id", u.update_id);
-		log_str(&l, "reason", e.msg);
-		log_end(&l);
+		webhook_poison(w, io, b, u.update_id, u.chat_id, e.msg);
 		goto out;
 	}
 	/* committed: the sender starts on the queued calls while we answer */
@@ -327,6 +407,8 @@ static void webhook_update(struct webhook *w, const struct http_io *io,
 	if (!r.repeat && r.out.outcome == ENGINE_FORGOTTEN)
 		webhook_forget_files(w, b, u.chat_id);
 	metrics_update(w->m, b->metrics, r.repeat ? MR_REPEAT : MR_APPLIED);
+	if (!r.repeat)
+		webhook_funnel(w, b, &r);
 	webhook_log(b, &u, &r, apply_outcome_name(&r), t0);
 out:
 	apply_result_free(&r);

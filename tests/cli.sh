@@ -88,18 +88,23 @@ expect_err several-files-next "two.json: /0: node-schema: missing \"next\""
 expect_err several-files-key "two.json: /0: node-schema: missing \"key_to_save\""
 
 # -q drops warnings and the ok lines.
-printf '{"0": {"type": "cutscene", "node_text": "{{nobody}}", "next": "b"}, "1": {"type": "cutscene", "node_text": "x"},
+printf '{"0": {"type": "cutscene", "node_text": "Hi", "next": "b"}, "1": {"type": "cutscene", "node_text": "x"},
  "b": {"type": "branch", "conditions": [{"key": "topik", "exists": true, "next": "e"}], "else": "e"},
  "e": {"type": "cutscene", "node_text": "Bye"}}' >"$T_TMP/warn.json"
 run "$BLUEFLOW" check "$T_TMP/warn.json"
 expect_rc warnings-only-valid 0
 expect_err warning-unreachable "warn.json: /1: warning: unreachable:"
-expect_err warning-template "warn.json: /0/node_text: warning: template: {{nobody}}"
 expect_err warning-condition "warn.json: /b/conditions/0/key: warning: condition: no node saves \"topik\""
 run "$BLUEFLOW" check -q "$T_TMP/warn.json"
 expect_rc quiet-valid 0
 expect_lines quiet-no-stderr "$T_TMP/err" 0
 expect_lines quiet-no-stdout "$T_TMP/out" 0
+
+# a template naming a key no node saves is an error (it would render empty)
+printf '{"0": {"type": "cutscene", "node_text": "{{nobody}} {{state.nobody}}"}}' >"$T_TMP/tmpl.json"
+run "$BLUEFLOW" check "$T_TMP/tmpl.json"
+expect_rc template-unknown-invalid 1
+expect_err template-unknown-error "tmpl.json: /0/node_text: template: {{nobody}} names a key no node saves"
 
 # check -c CONF: the config and every flow it names, exit 0/1, as nginx -t.
 printf '[server]\ndb = sqlite:%s/c.db\n\n[bot demo]\nflow = %s\ntoken_env = NOT_SET_HERE\n\n[bot other]\nflow = warn.json\ntoken_env = NOT_SET_HERE\n' \

@@ -630,9 +630,11 @@ rc2=$WAIT_RC
 [ "$rc1" = 0 ] && [ "$rc2" = 0 ] && ok migrate-from-both-at-once ||
 	fail migrate-from-both-at-once "exit $rc1 and $rc2: $(cat "$T_TMP"/migrate*.out)"
 nmig=$(find "$SRCDIR/sql/postgres" -name '[0-9]*.sql' | wc -l)
+# the numbers may have gaps: the newest is the highest number, not the count
+last=$(find "$SRCDIR/sql/postgres" -name '[0-9]*.sql' | sed 's|.*/0*\([0-9]*\)_.*|\1|' | sort -n | tail -1)
 got=$(pg_psql "select count(*) || ' ' || count(distinct version) || ' ' || max(version) from schema_version")
-[ "$got" = "$nmig $nmig $nmig" ] && ok migrated-once-each ||
-	fail migrated-once-each "schema_version: $got, wanted $nmig migrations"
+[ "$got" = "$nmig $nmig $last" ] && ok migrated-once-each ||
+	fail migrated-once-each "schema_version: $got, wanted $nmig migrations up to $last"
 
 start_pool 1 || { fail pool-1-started "see above"; finish; exit 1; }
 start_pool 2 || { fail pool-2-started "see above"; finish; exit 1; }

@@ -681,25 +681,34 @@ START_TEST(warn_unreachable_via_attempts_and_choices)
 }
 END_TEST
 
-START_TEST(warn_template)
+START_TEST(err_template)
 {
 	load("{'0': {'type': 'cutscene', 'node_text': 'Hi {{ fact }}', 'next': '1'},"
 	     " '1': {'type': 'cutscene', 'node_text': {'en': '{{user.foo}} {{user.first_name}}'}}}");
-	ck_assert_msg(RC == 0 && D.errors == 0 && D.warnings == 2, "%s", dump());
-	ck_warn(DIAG_TEMPLATE, "/0/node_text", "{{fact}} names a key no node saves");
-	ck_warn(DIAG_TEMPLATE, "/1/node_text/en", "{{user.foo}} is not a known field");
+	ck_assert_msg(RC == -1 && D.errors == 2 && D.warnings == 0, "%s", dump());
+	ck_err(DIAG_TEMPLATE, "/0/node_text", "{{fact}} names a key no node saves");
+	ck_err(DIAG_TEMPLATE, "/1/node_text/en", "{{user.foo}} is not a known field");
 	/* a key some node saves, and the built-ins, are fine */
 	load("{'0': {'type': 'text', 'node_text': 'Fact, {{user.first_name}} ({{chat.id}},"
 	     " {{start_param}})?', 'key_to_save': 'fact', 'next': '1'},"
 	     " '1': {'type': 'cutscene', 'node_text': 'So: {{fact}}'}}");
 	ck_clean();
+	/* {{state.key}} and {{context.key}} name the saved key */
+	load("{'0': {'type': 'text', 'node_text': 'Fact?', 'key_to_save': 'fact', 'next': '1'},"
+	     " '1': {'type': 'cutscene', 'node_text': '{{state.fact}} {{ context.fact }}'}}");
+	ck_clean();
+	load("{'0': {'type': 'text', 'node_text': 'Fact?', 'key_to_save': 'fact', 'next': '1'},"
+	     " '1': {'type': 'cutscene', 'node_text': '{{state.fakt}}'}}");
+	ck_assert_msg(RC == -1 && D.errors == 1, "%s", dump());
+	ck_err(DIAG_TEMPLATE, "/1/node_text", "{{fakt}} names a key no node saves, so it "
+		"will always be empty; did you mean {{fact}}?");
 	/* a name near a saved key or a field is suggested */
 	load("{'0': {'type': 'text', 'node_text': 'Email?', 'key_to_save': 'email', 'next': '1'},"
 	     " '1': {'type': 'cutscene', 'node_text': '{{emial}}, {{user.frist_name}}'}}");
-	ck_assert_msg(RC == 0 && D.errors == 0 && D.warnings == 2, "%s", dump());
-	ck_item(0, DIAG_WARNING, DIAG_TEMPLATE, "/1/node_text", "{{emial}} names a key "
+	ck_assert_msg(RC == -1 && D.errors == 2 && D.warnings == 0, "%s", dump());
+	ck_item(0, DIAG_ERROR, DIAG_TEMPLATE, "/1/node_text", "{{emial}} names a key "
 		"no node saves, so it will always be empty; did you mean {{email}}?");
-	ck_item(1, DIAG_WARNING, DIAG_TEMPLATE, "/1/node_text", "{{user.frist_name}} is "
+	ck_item(1, DIAG_ERROR, DIAG_TEMPLATE, "/1/node_text", "{{user.frist_name}} is "
 		"not a known field; did you mean {{user.first_name}}?");
 }
 END_TEST
@@ -1394,7 +1403,7 @@ int main(void)
 	ADD(s, "memory", setup, teardown, load_mem_not_terminated);
 	ADD(s, "references", setup, teardown, unknown_type, flow_messages);
 	ADD(s, "warnings", setup, teardown, warn_unreachable,
-		warn_unreachable_via_attempts_and_choices, warn_template,
+		warn_unreachable_via_attempts_and_choices, err_template,
 		warn_condition);
 	ADD(s, "forms", setup, teardown, form_canonical, form_seed_numbers,
 		form_extended, form_extended_defaults, find_all_ids, find_small,
