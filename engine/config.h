@@ -23,6 +23,7 @@ struct config_bot {
 	int inline_reply;         /* inline_reply: answer in the webhook response */
 	char *url;                /* url: the public webhook URL, for webhook set */
 	int max_connections;      /* max_connections: Telegram's, 1 to 100 */
+	long long admin_chat;     /* admin_chat: where notify nodes send; 0: none */
 	int line;                 /* where the section starts */
 };
 

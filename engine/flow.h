@@ -25,6 +25,7 @@
 
 struct node_type;
 struct flow_regex;
+struct flow_media;
 
 /* One language's version of a text. lang is "" for a plain string. */
 struct flow_text_variant {
@@ -56,6 +57,7 @@ struct flow_node {
 	int on_max_attempts;          /* node index, -1 for none */
 	const struct flow_msg *msgs;  /* per-node message overrides */
 	unsigned n_msgs;
+	const struct flow_media *media;  /* "media": sent with node_text; NULL: none */
 	void *data;                   /* the node type's own, in the arena */
 };
 

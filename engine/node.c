@@ -22,7 +22,8 @@
 	NODE(voice_upload) \
 	NODE(file_upload) \
 	NODE(branch) \
-	NODE(number)
+	NODE(number) \
+	NODE(notify)
 
 #define NODE(name) extern const struct node_type node_##name;
 NODE_REGISTRY

@@ -5,6 +5,7 @@
 
 #include "engine/check.h"
 #include "engine/jdoc.h"
+#include "engine/media.h"
 #include "engine/node.h"
 #include "engine/node_upload.h"
 #include "engine/step.h"
@@ -82,6 +83,7 @@ static int file_upload_mimes(struct check *c, struct flow_node *n,
 static const struct node_key file_upload_keys[] = {
 	NODE_KEY_TYPE_ENTRY,
 	NODE_KEY_PROMPT_ENTRY,
+	NODE_KEY_MEDIA_ENTRY,
 	{ "next", NODE_KEY_REF, .hint = "the node to go to after a good file, "
 	  "e.g. \"next\": \"2\"", .desc = "Where a good answer goes.",
 	  NODE_AT(next) },

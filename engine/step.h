@@ -33,7 +33,16 @@ int step_render(struct step *s, const struct flow_text *t);
  * labels, which Telegram shows as plain text) into out. */
 int step_render_plain(struct step *s, const struct flow_text *t, struct buf *out);
 
-/* Sends the node's node_text with markup; returns NODE_WAIT or NODE_FAIL. */
+/* Sends the node's node_text, with its media when it has some, and
+ * markup (the call takes the reference). Returns 0 or -1. */
+int step_show(struct step *s, const struct flow_node *n, json_object *markup);
+
+/* markup, or when it is NULL and the chat shows a reply keyboard, one
+ * that removes it (the chat's keyboard is then gone). */
+json_object *step_markup(struct step *s, json_object *markup);
+
+/* Sends the node's node_text (and media) with markup, as step_show;
+ * returns NODE_WAIT or NODE_FAIL. */
 int step_prompt(struct step *s, const struct flow_node *n, json_object *markup);
 
 /* Has the attachment store fetch file for upload node n; saves the path

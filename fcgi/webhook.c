@@ -271,6 +271,7 @@ static void webhook_update(struct webhook *w, const struct http_io *io,
 	}
 	env.now = (long long)time(NULL);
 	env.bot_username = b->cfg->username;
+	env.admin_chat = b->cfg->admin_chat;
 	if (!engine_takes(&u)) {
 		webhook_chatless(w, io, b, &u, &env);
 		webhook_log(b, &u, &r, "ignored", t0);
