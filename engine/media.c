@@ -136,9 +136,10 @@ static int media_check_file(struct check *c, const char *kind, const char *src,
 	got = read(fd, head, sizeof(head));
 	close(fd);
 	if (!media_head_ok(kind, head, got > 0 ? (size_t)got : 0, &want)) {
-		check_error(c, DIAG_NODE_SCHEMA, kpath, "the file \"%s\" is not %s "
-			"(its first bytes say %s)", src, want,
-			media_mime(head, got > 0 ? (size_t)got : 0));
+		const char *is = media_mime(head, got > 0 ? (size_t)got : 0);
+		check_error(c, DIAG_NODE_SCHEMA, kpath, "the file \"%s\" is not %s: "
+			"its first bytes are %s%s", src, want, strchr(is, '-') ?
+			"not those of one" : "those of ", strchr(is, '-') ? "" : is);
 		return -1;
 	}
 	return 0;
