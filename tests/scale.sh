@@ -630,8 +630,10 @@ rc2=$WAIT_RC
 [ "$rc1" = 0 ] && [ "$rc2" = 0 ] && ok migrate-from-both-at-once ||
 	fail migrate-from-both-at-once "exit $rc1 and $rc2: $(cat "$T_TMP"/migrate*.out)"
 nmig=$(find "$SRCDIR/sql/postgres" -name '[0-9]*.sql' | wc -l)
+# the highest number: migrations may be numbered with gaps
+last=$(find "$SRCDIR/sql/postgres" -name '[0-9]*.sql' | sed 's|.*/||; s|_.*||; s|^0*||' | sort -n | tail -n 1)
 got=$(pg_psql "select count(*) || ' ' || count(distinct version) || ' ' || max(version) from schema_version")
-[ "$got" = "$nmig $nmig $nmig" ] && ok migrated-once-each ||
+[ "$got" = "$nmig $nmig $last" ] && ok migrated-once-each ||
 	fail migrated-once-each "schema_version: $got, wanted $nmig migrations"
 
 start_pool 1 || { fail pool-1-started "see above"; finish; exit 1; }
