@@ -24,7 +24,7 @@
 
 static void replay_usage(FILE *f)
 {
-	fprintf(f, "usage: blueflow replay [--bot NAME] [--trace] FLOW.json UPDATES.jsonl\n\n"
+	fprintf(f, "usage: blueflow replay [--bot NAME] [--admin-chat ID] [--trace] FLOW.json UPDATES.jsonl\n\n"
 		"Runs each line of UPDATES.jsonl (one Telegram Update per line; blank\n"
 		"lines and lines starting with # are skipped) through the flow, with\n"
 		"chats kept in memory, and prints every Bot API call as one JSON line,\n"
@@ -35,6 +35,8 @@ static void replay_usage(FILE *f)
 		"over the limit once downloaded, \"fake\" content not of its type.\n\n"
 		"  --bot NAME   the bot's username, so /start@NAME is ours and\n"
 		"               /start@other is not (default: accept any)\n"
+		"  --admin-chat ID  where notify nodes send (default: none; they\n"
+		"               send nothing)\n"
 		"  --trace      also print one line per update with its outcome\n"
 		"  --now SECS   the clock, in unix seconds: messages sent over a day\n"
 		"               before it are not applied (default: no clock)\n\n"
@@ -181,6 +183,8 @@ int cmd_replay(int argc, char **argv)
 			trace = 1;
 		} else if (strcmp(argv[i], "--bot") == 0 && i + 1 < argc) {
 			env.bot_username = argv[++i];
+		} else if (strcmp(argv[i], "--admin-chat") == 0 && i + 1 < argc) {
+			env.admin_chat = strtoll(argv[++i], NULL, 10);
 		} else if (strcmp(argv[i], "--now") == 0 && i + 1 < argc) {
 			env.now = strtoll(argv[++i], NULL, 10);
 		} else {

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "engine/botapi.h"
+#include "engine/media.h"
 #include "engine/mono.h"
 
 void apply_result_init(struct apply_result *r)
@@ -57,15 +58,23 @@ static const char *apply_said(const struct update *u, char *tmp, size_t len)
  * every other call is one whose order does not matter (the callback's
  * answer, edits of earlier messages); failing that, the callback's answer
  * goes inline, whose order never matters; failing that, a lone call when
- * nothing waits. */
+ * nothing waits. A call to another chat (notify) is never given inline,
+ * nor one that uploads a file (the reply cannot carry it); the first is
+ * of no order with the chat's calls. */
 static unsigned apply_inline_pick(const struct step_out *o, int pending)
 {
 	unsigned message = 0, answer = 0, free_calls = 0;
+	const char *field, *path;
 
 	for (unsigned i = 0; i < o->n_calls; i++) {
 		const char *m = o->calls[i].method;
+		if (o->calls[i].chat_id) {
+			free_calls++;
+			continue;
+		}
 		if (botapi_is_message(m))
-			message = message ? o->n_calls + 1 : i + 1;
+			message = message || media_local(o->calls[i].params, &field, &path) ?
+				o->n_calls + 1 : i + 1;
 		else if (botapi_order_free(m))
 			free_calls++;
 		if (strcmp(m, "answerCallbackQuery") == 0 && answer == 0)
@@ -75,7 +84,8 @@ static unsigned apply_inline_pick(const struct step_out *o, int pending)
 		return message;
 	if (answer)
 		return answer;
-	return !pending && o->n_calls == 1 ? 1 : 0;
+	return !pending && o->n_calls == 1 && o->calls[0].chat_id == 0 &&
+		!media_local(o->calls[0].params, &field, &path) ? 1 : 0;
 }
 
 /* After the step: erases what the forget command asked to, and gives one
@@ -119,7 +129,8 @@ static int apply_fetch_first(struct store *s, const struct apply_job *job,
 	struct step_out out;
 	int seen, known, rc;
 
-	if (job->attach == NULL || (u->voice.file_id == NULL && u->document.file_id == NULL))
+	if (job->attach == NULL || (u->voice.file_id == NULL &&
+	    u->document.file_id == NULL && u->photo.file_id == NULL))
 		return STORE_OK;
 	memset(&sc, 0, sizeof(sc));
 	if (chat_init(&sc.chat, u->chat_id) != 0)

@@ -162,29 +162,14 @@ static int botapi_mime_field(curl_mime *mime, const char *name, json_object *v)
 	       curl_mime_data(part, text, CURL_ZERO_TERMINATED) != CURLE_OK;
 }
 
-int botapi_call_file(struct botapi *b, const char *token, const char *method,
-	const char *params, const struct botapi_file *file, struct botapi_answer *a)
+void *botapi_form(void *curl, json_object *params, const struct botapi_file *file)
 {
-	struct curl_slist *headers = NULL;
-	curl_mime *mime = NULL;
+	curl_mime *mime = curl_mime_init(curl);
 	curl_mimepart *part;
-	json_object *root = NULL;
-	char err[256], path[256];
-	struct buf url;
-	int bad = 0, rc = -1;
+	int bad = mime == NULL;
 
-	if (botapi_start(b, token, method, &url, a) != 0)
-		return -1;
-	if (jdoc_parse(params, strlen(params), 16, &root, err, sizeof(err), path,
-	    sizeof(path)) != 0 || !json_object_is_type(root, json_type_object)) {
-		snprintf(a->transport, sizeof(a->transport), "%s: the parameters are not "
-			"a JSON object", method);
-		goto out;
-	}
-	mime = curl_mime_init(b->curl);
-	bad = mime == NULL;
 	if (!bad) {
-		json_object_object_foreach(root, key, v)
+		json_object_object_foreach(params, key, v)
 			bad |= botapi_mime_field(mime, key, v);
 	}
 	if (!bad) {
@@ -195,6 +180,32 @@ int botapi_call_file(struct botapi *b, const char *token, const char *method,
 		      curl_mime_type(part, file->type) != CURLE_OK;
 	}
 	if (bad) {
+		curl_mime_free(mime);
+		return NULL;
+	}
+	return mime;
+}
+
+int botapi_call_file(struct botapi *b, const char *token, const char *method,
+	const char *params, const struct botapi_file *file, struct botapi_answer *a)
+{
+	struct curl_slist *headers = NULL;
+	curl_mime *mime = NULL;
+	json_object *root = NULL;
+	char err[256], path[256];
+	struct buf url;
+	int rc = -1;
+
+	if (botapi_start(b, token, method, &url, a) != 0)
+		return -1;
+	if (jdoc_parse(params, strlen(params), 16, &root, err, sizeof(err), path,
+	    sizeof(path)) != 0 || !json_object_is_type(root, json_type_object)) {
+		snprintf(a->transport, sizeof(a->transport), "%s: the parameters are not "
+			"a JSON object", method);
+		goto out;
+	}
+	mime = botapi_form(b->curl, root, file);
+	if (mime == NULL) {
 		snprintf(a->transport, sizeof(a->transport), "%s: cannot build the "
 			"multipart body", method);
 		goto out;

@@ -68,6 +68,12 @@ struct botapi_file {
 int botapi_call_file(struct botapi *b, const char *token, const char *method,
 	const char *params, const struct botapi_file *file, struct botapi_answer *a);
 
+/* The multipart/form-data body botapi_call_file sends, for the easy
+ * handle curl (a CURL *): params' members (a JSON object) as fields,
+ * then file. Returns a curl_mime * for CURLOPT_MIMEPOST, which the caller
+ * frees with curl_mime_free, or NULL when it cannot be built. */
+void *botapi_form(void *curl, json_object *params, const struct botapi_file *file);
+
 void botapi_answer_free(struct botapi_answer *a);
 
 /* Fills a from an HTTP answer (status http, body of len bytes). Sets

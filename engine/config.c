@@ -24,7 +24,8 @@ const char *const config_server_keys[] = {
 
 const char *const config_bot_keys[] = {
 	"flow", "token_env", "secret_env", "username", "inline_reply", "url",
-	"max_connections", "allowed_users", "allowed_chats", "not_allowed", NULL
+	"max_connections", "allowed_users", "allowed_chats", "not_allowed",
+	"admin_chat", NULL
 };
 
 struct config_parse {
@@ -383,6 +384,16 @@ static int config_bot_key(struct config_parse *p, struct config_bot *b,
 		long x;
 		if (config_int(p, section, key, v, 1, 100, &x) == 0)
 			b->max_connections = (int)x;
+	} else if (!strcmp(key, "admin_chat")) {
+		char *end = NULL;
+		long long id;
+		errno = 0;
+		id = strtoll(v, &end, 10);
+		if (errno || end == v || *end != '\0' || id == 0)
+			config_error(p, "[%s] admin_chat = %s: a chat id, e.g. -1001234567890 "
+				"(a group's) or 123456789 (a person's)", section, v);
+		else
+			b->admin_chat = id;
 	} else {
 		config_unknown(p, section, key, config_bot_keys);
 	}

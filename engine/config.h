@@ -26,6 +26,7 @@ struct config_bot {
 	char *allowed_users;      /* allowed_users: ids, or @FILE (made absolute) */
 	char *allowed_chats;      /* allowed_chats: ids, or @FILE (made absolute) */
 	int not_allowed_silent;   /* not_allowed = silent: strangers get nothing */
+	long long admin_chat;     /* admin_chat: where notify nodes send; 0: none */
 	int line;                 /* where the section starts */
 };
 

@@ -61,12 +61,15 @@ struct engine_env {
 	long long now;                 /* unix seconds; 0: no clock (no expiry) */
 	const char *bot_username;      /* for /start@name; NULL: accept any */
 	const struct attach_ops *attach;
+	long long admin_chat;          /* the bot's admin_chat, for notify; 0: none */
 };
 
 /* One Bot API call. params is a json-c object owned by the step_out. */
 struct engine_call {
 	const char *method;            /* static string */
 	json_object *params;
+	long long chat_id;             /* queued for another chat than the
+	                                  update's (notify); 0: the update's */
 };
 
 enum engine_outcome {

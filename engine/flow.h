@@ -26,6 +26,7 @@
 
 struct node_type;
 struct flow_regex;
+struct flow_media;
 
 /* One language's version of a text. lang is "" for a plain string. */
 struct flow_text_variant {
@@ -59,6 +60,7 @@ struct flow_node {
 	unsigned n_msgs;
 	int back;                     /* 1: a Back button returns to the
 	                                 previous waiting node */
+	const struct flow_media *media;  /* "media": sent with node_text; NULL: none */
 	void *data;                   /* the node type's own, in the arena */
 };
 

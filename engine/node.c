@@ -26,7 +26,8 @@
 	NODE(date) \
 	NODE(contact) \
 	NODE(multi_choice) \
-	NODE(set)
+	NODE(set) \
+	NODE(notify)
 
 #define NODE(name) extern const struct node_type node_##name;
 NODE_REGISTRY

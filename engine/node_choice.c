@@ -7,6 +7,7 @@
 #include "engine/check.h"
 #include "engine/html.h"
 #include "engine/jdoc.h"
+#include "engine/media.h"
 #include "engine/node.h"
 #include "engine/step.h"
 
@@ -426,6 +427,7 @@ static void choice_schema(json_object *defs, json_object *def)
 static const struct node_key choice_keys[] = {
 	NODE_KEY_TYPE_ENTRY,
 	NODE_KEY_PROMPT_ENTRY,
+	NODE_KEY_MEDIA_ENTRY,
 	{ "next", NODE_KEY_REF, .desc = "Where the choices not in "
 	  "\"next_for_choice\" go.", NODE_AT(next) },
 	{ "key_to_save", NODE_KEY_SAVE, .desc = "The name the pressed choice's "

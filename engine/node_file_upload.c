@@ -5,6 +5,7 @@
 
 #include "engine/check.h"
 #include "engine/jdoc.h"
+#include "engine/media.h"
 #include "engine/node.h"
 #include "engine/node_upload.h"
 #include "engine/step.h"
@@ -82,6 +83,7 @@ static int file_upload_mimes(struct check *c, struct flow_node *n,
 static const struct node_key file_upload_keys[] = {
 	NODE_KEY_TYPE_ENTRY,
 	NODE_KEY_PROMPT_ENTRY,
+	NODE_KEY_MEDIA_ENTRY,
 	{ "next", NODE_KEY_REF, .hint = "the node to go to after a good file, "
 	  "e.g. \"next\": \"2\"", .desc = "Where a good answer goes.",
 	  NODE_AT(next) },
@@ -101,8 +103,30 @@ static const struct node_key file_upload_keys[] = {
 	  "\\\"image/*\\\".\", \"type\": \"string\", \"pattern\": "
 	  "\"^[a-z0-9!#$&^_.+-]+/(?:[a-z0-9!#$&^_.+-]+|\\\\*)$(?!\\\\n)\"}}" },
 	NODE_UPLOAD_MAX_MB_ENTRY,
+	{ "photos", NODE_KEY_BOOL, .has_def = 1, .def = 0,
+	  .desc = "Also take a photo sent as a photo (Telegram's JPEG, its "
+	  "largest size), not only as a document; allowed_mime must take "
+	  "image/jpeg.", NODE_DATA_AT(struct upload_data, photos) },
 	{ NULL }
 };
+
+static int file_upload_allowed(const struct upload_data *d, const char *mime);
+
+static int file_upload_validate(struct check *c, struct flow_node *n,
+	json_object *obj, const char *path)
+{
+	const struct upload_data *d = n->data;
+	char kpath[JDOC_PATH_MAX];
+
+	upload_validate(c, n, obj, path);
+	if (d->photos && d->n_mimes > 0 && !file_upload_allowed(d, "image/jpeg")) {
+		jdoc_path(kpath, sizeof(kpath), path, "photos");
+		check_error(c, DIAG_NODE_SCHEMA, kpath, "a photo is a JPEG, which "
+			"allowed_mime does not take; add \"image/jpeg\" or \"image/*\"");
+		return -1;
+	}
+	return 0;
+}
 
 static int file_upload_enter(struct step *s, const struct flow_node *n)
 {
@@ -129,9 +153,17 @@ static int file_upload_handle(struct step *s, const struct flow_node *n)
 {
 	const struct upload_data *d = n->data;
 	const struct update_file *f = &s->u->document;
+	struct update_file photo;
 	char msg[512];
 	size_t len;
 
+	/* a photo sent as a photo (its largest size) is a JPEG document to a
+	 * node with "photos" */
+	if (f->file_id == NULL && s->u->photo.file_id && d->photos) {
+		photo = s->u->photo;
+		photo.mime_type = "image/jpeg";
+		f = &photo;
+	}
 	if (f->file_id == NULL)
 		return step_reason(s, n, "not_document", "Please send the file as "
 			"a document.", NULL) ? NODE_FAIL : NODE_STAY;
@@ -152,12 +184,12 @@ static int file_upload_handle(struct step *s, const struct flow_node *n)
 
 const struct node_type node_file_upload = {
 	.name = "file_upload",
-	.summary = "A document of an allowed MIME type up to max_mb large; saves "
-		"the stored file's path.",
+	.summary = "A document of an allowed MIME type up to max_mb large (with "
+		"\"photos\", a photo sent as a photo too); saves the stored file's path.",
 	.waits = 1,
 	.look = NODE_LOOK_UPLOAD,
 	.data_size = sizeof(struct upload_data),
-	.validate = upload_validate,
+	.validate = file_upload_validate,
 	.keys = file_upload_keys,
 	.reasons = file_upload_reasons,
 	.enter = file_upload_enter,

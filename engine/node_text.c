@@ -8,6 +8,7 @@
 #include "engine/check.h"
 #include "engine/html.h"
 #include "engine/jdoc.h"
+#include "engine/media.h"
 #include "engine/regex.h"
 #include "engine/step.h"
 
@@ -49,6 +50,7 @@ static int text_read_suggestions(struct check *c, struct flow_node *n,
 const struct node_key node_text_keys[] = {
 	NODE_KEY_TYPE_ENTRY,
 	NODE_KEY_PROMPT_ENTRY,
+	NODE_KEY_MEDIA_ENTRY,
 	{ "next", NODE_KEY_REF, .hint = "the node to go to after a good answer, "
 	  "e.g. \"next\": \"2\"", .desc = "Where a good answer goes.", NODE_AT(next) },
 	{ "key_to_save", NODE_KEY_SAVE, .hint = "the name the answer is saved "

@@ -6,6 +6,7 @@
 
 #include "engine/check.h"
 #include "engine/jdoc.h"
+#include "engine/media.h"
 #include "engine/node.h"
 #include "engine/step.h"
 
@@ -18,6 +19,7 @@ struct tg_username_data {
 static const struct node_key tg_username_keys[] = {
 	NODE_KEY_TYPE_ENTRY,
 	NODE_KEY_PROMPT_ENTRY,
+	NODE_KEY_MEDIA_ENTRY,
 	{ "next", NODE_KEY_REF, .hint = "the node to go to after a good answer, "
 	  "e.g. \"next\": \"2\"", .desc = "Where a good answer goes.", NODE_AT(next) },
 	{ "key_to_save", NODE_KEY_SAVE, .hint = "the name the username is saved "

@@ -11,6 +11,7 @@ struct upload_data {
 	unsigned long max_bytes;     /* never above Telegram's 20 MB */
 	const char *const *mimes;    /* files: "type/subtype", or "type/" + "*" */
 	unsigned n_mimes;
+	int photos;                  /* files: a photo sent as a photo is taken */
 };
 
 /* The validate() of both: max_mb in bytes. */

@@ -2,6 +2,7 @@
 #include <stdio.h>
 
 #include "engine/check.h"
+#include "engine/media.h"
 #include "engine/node.h"
 #include "engine/node_upload.h"
 #include "engine/step.h"
@@ -9,6 +10,7 @@
 static const struct node_key voice_upload_keys[] = {
 	NODE_KEY_TYPE_ENTRY,
 	NODE_KEY_PROMPT_ENTRY,
+	NODE_KEY_MEDIA_ENTRY,
 	{ "next", NODE_KEY_REF, .hint = "the node to go to after a good voice "
 	  "note, e.g. \"next\": \"2\"", .desc = "Where a good answer goes.",
 	  NODE_AT(next) },

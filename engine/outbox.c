@@ -11,6 +11,7 @@
 
 #include "engine/botapi.h"
 #include "engine/log.h"
+#include "engine/media.h"
 #include "engine/mono.h"
 
 enum flight_state { F_FREE, F_WAITING, F_ACTIVE };
@@ -27,6 +28,14 @@ struct outbox_flight {
 	struct buf url;              /* holds the token: wiped after use */
 	struct buf body;             /* what is sent */
 	struct buf answer;
+	/* a local media file to upload (media.h): its field, content and
+	 * hash; the file_id Telegram gives it is kept by the hash */
+	int upload;
+	char field[16];
+	char name[128];              /* the file's name, as Telegram is told */
+	char sha[65];
+	struct buf file;
+	curl_mime *mime;
 };
 
 /* A token no other sender has: random, or the pid and the time. */
@@ -71,6 +80,7 @@ int outbox_init(struct outbox *o, struct store *store, const char *api_base,
 		buf_init(&o->flights[i].url, 4096);
 		buf_init(&o->flights[i].body, 1u << 20);
 		buf_init(&o->flights[i].answer, BOTAPI_ANSWER_MAX);
+		buf_init(&o->flights[i].file, MEDIA_FILE_MAX);
 	}
 	return 0;
 }
@@ -84,6 +94,10 @@ static void outbox_release(struct outbox *o, struct outbox_flight *f)
 	}
 	curl_slist_free_all(f->headers);
 	f->headers = NULL;
+	curl_mime_free(f->mime);
+	f->mime = NULL;
+	buf_free(&f->file);   /* up to 50 MB: not kept for the next call */
+	f->upload = 0;
 	if (f->url.p)
 		memset(f->url.p, 0, f->url.len);
 	buf_reset(&f->url);
@@ -211,18 +225,64 @@ static int outbox_record(struct outbox *o, struct outbox_flight *f, int result,
 	return rc;
 }
 
-/* The params with chat_id set to the row's (a moved chat's calls). */
-static int outbox_body(struct outbox_flight *f)
+/* A local media file in p (media_local): read and hashed; sent by the
+ * file_id it was given before, or else marked for upload (f->upload)
+ * and left out of p. Returns 0, or -1 with the reason in err. */
+static int outbox_media(struct outbox *o, struct outbox_flight *f, json_object *p,
+	char *err, size_t errlen)
+{
+	const char *field, *path;
+	char id[256];
+	struct store_err e;
+	int found = 0;
+
+	if (!media_local(p, &field, &path))
+		return 0;
+	snprintf(f->field, sizeof(f->field), "%s", field);
+	snprintf(f->name, sizeof(f->name), "%s", strrchr(path, '/') ?
+		strrchr(path, '/') + 1 : path);
+	if (media_load(path, media_max(field), &f->file, f->sha, err, errlen) != 0)
+		return -1;
+	if (store_media_get(o->store, f->row.bot, f->field, f->sha, id, sizeof(id),
+	    &found, &e) != STORE_OK)
+		snprintf(o->last_error, sizeof(o->last_error), "%s", e.msg);
+	if (found) {
+		json_object_object_add(p, f->field, json_object_new_string(id));
+		buf_free(&f->file);
+	} else {
+		json_object_object_del(p, f->field);
+		f->upload = 1;
+	}
+	return 0;
+}
+
+/* The params with chat_id set to the row's (a moved chat's calls), and a
+ * local media file resolved (outbox_media). Returns 0, or -1 with the
+ * reason in err. */
+static int outbox_body(struct outbox *o, struct outbox_flight *f, char *err,
+	size_t errlen)
 {
 	json_object *p = json_tokener_parse(f->row.params), *v;
 	int rc = -1;
 	buf_reset(&f->body);
+	snprintf(err, errlen, "the queued call is not a JSON object");
 	if (p == NULL || !json_object_is_type(p, json_type_object))
 		goto out;
 	if (json_object_object_get_ex(p, "chat_id", &v))
 		json_object_object_add(p, "chat_id", json_object_new_int64(f->row.chat_id));
+	if (outbox_media(o, f, p, err, errlen) != 0)
+		goto out;
 	rc = buf_adds(&f->body, json_object_to_json_string_ext(p,
 		JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	if (rc == 0 && f->upload) {
+		struct botapi_file file = { f->field, f->name, media_mime(
+			(const unsigned char *)f->file.p, f->file.len), f->file.p, f->file.len };
+		snprintf(err, errlen, "cannot build the upload");
+		f->easy = curl_easy_init();
+		f->mime = f->easy ? botapi_form(f->easy, p, &file) : NULL;
+		rc = f->mime ? 0 : -1;
+		buf_free(&f->file);   /* the form holds a copy */
+	}
 out:
 	json_object_put(p);
 	return rc;
@@ -236,22 +296,31 @@ static size_t outbox_collect(char *p, size_t size, size_t n, void *arg)
 
 static int outbox_start(struct outbox *o, struct outbox_flight *f)
 {
-	if (outbox_body(f) != 0)
-		return outbox_record(o, f, OUTBOX_DEAD, 0, "the queued call is not a JSON object");
+	char err[256];
+
+	if (outbox_body(o, f, err, sizeof(err)) != 0)
+		return outbox_record(o, f, OUTBOX_DEAD, 0, err);
 	buf_reset(&f->url);
 	buf_reset(&f->answer);
 	if (buf_adds(&f->url, o->api_base) || buf_adds(&f->url, "/bot") ||
 	    buf_adds(&f->url, f->bot->token) || buf_addc(&f->url, '/') ||
 	    buf_adds(&f->url, f->row.method))
 		return outbox_record(o, f, OUTBOX_DEAD, 0, "URL too long");
-	f->easy = curl_easy_init();
-	f->headers = curl_slist_append(NULL, "Content-Type: application/json");
+	if (f->easy == NULL)
+		f->easy = curl_easy_init();
+	/* a form goes without "Expect: 100-continue" and its round trip */
+	f->headers = curl_slist_append(NULL, f->upload ? "Expect:" :
+		"Content-Type: application/json");
 	if (f->easy == NULL || f->headers == NULL)
 		return outbox_record(o, f, OUTBOX_LATER, 1, NULL);
 	curl_easy_setopt(f->easy, CURLOPT_URL, f->url.p);
-	curl_easy_setopt(f->easy, CURLOPT_POST, 1L);
-	curl_easy_setopt(f->easy, CURLOPT_POSTFIELDS, f->body.p);
-	curl_easy_setopt(f->easy, CURLOPT_POSTFIELDSIZE, (long)f->body.len);
+	if (f->upload) {
+		curl_easy_setopt(f->easy, CURLOPT_MIMEPOST, f->mime);
+	} else {
+		curl_easy_setopt(f->easy, CURLOPT_POST, 1L);
+		curl_easy_setopt(f->easy, CURLOPT_POSTFIELDS, f->body.p);
+		curl_easy_setopt(f->easy, CURLOPT_POSTFIELDSIZE, (long)f->body.len);
+	}
 	curl_easy_setopt(f->easy, CURLOPT_HTTPHEADER, f->headers);
 	curl_easy_setopt(f->easy, CURLOPT_WRITEFUNCTION, outbox_collect);
 	curl_easy_setopt(f->easy, CURLOPT_WRITEDATA, &f->answer);
@@ -314,6 +383,26 @@ static int outbox_contains(const char *s, const char *part)
 	return strstr(s, part) != NULL;
 }
 
+/* After an upload: keeps the file_id Telegram gave the file, so that the
+ * next send of it goes by id. A failure is logged; the call was sent. */
+static void outbox_keep_file_id(struct outbox *o, struct outbox_flight *f,
+	const struct botapi_answer *a)
+{
+	const char *id = media_file_id(a->result, f->field);
+	struct store_err e;
+	struct log_line l;
+	int rc = id ? store_media_put(o->store, f->row.bot, f->field, f->sha, id, &e) :
+		STORE_PERMANENT;
+
+	log_start(&l, rc == STORE_OK ? "info" : "warn", "media uploaded");
+	log_str(&l, "bot", f->row.bot);
+	log_str(&l, "kind", f->field);
+	log_str(&l, "sha256", f->sha);
+	if (rc != STORE_OK)
+		log_str(&l, "error", id ? e.msg : "the answer holds no file_id");
+	log_end(&l);
+}
+
 /* Decides what became of a finished call. */
 static int outbox_finish(struct outbox *o, struct outbox_flight *f, CURLcode cc)
 {
@@ -331,6 +420,8 @@ static int outbox_finish(struct outbox *o, struct outbox_flight *f, CURLcode cc)
 	else
 		botapi_parse(&a, http, f->answer.p ? f->answer.p : "", f->answer.len);
 	if (a.ok || (!a.ok && outbox_contains(a.description, "message is not modified"))) {
+		if (a.ok && f->upload)
+			outbox_keep_file_id(o, f, &a);
 		rc = outbox_record(o, f, OUTBOX_SENT, 0, NULL);
 	} else if (a.http == 429 || a.error_code == 429) {
 		long wait = a.retry_after > 0 ? a.retry_after : 1;

@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "engine/node.h"
+#include "engine/media.h"
 #include "engine/tmpl.h"
 
 
@@ -40,6 +41,7 @@ int step_out_add(struct step_out *o, const char *method, json_object *params)
 	}
 	o->calls[o->n_calls].method = method;
 	o->calls[o->n_calls].params = params;
+	o->calls[o->n_calls].chat_id = 0;
 	o->n_calls++;
 	return 0;
 }
@@ -161,11 +163,18 @@ int step_render_plain(struct step *s, const struct flow_text *t, struct buf *out
 	return step_render_to(s, step_text(s, t), 0, out);
 }
 
+int step_show(struct step *s, const struct flow_node *n, json_object *markup)
+{
+	if (n->media)
+		return media_send(s, n->media, &n->text, markup);
+	return step_send(s, &n->text, markup);
+}
+
 int step_prompt(struct step *s, const struct flow_node *n, json_object *markup)
 {
 	if (step_back_button(s, n, &markup) != 0)
 		return NODE_FAIL;
-	return step_send(s, &n->text, markup) ? NODE_FAIL : NODE_WAIT;
+	return step_show(s, n, markup) ? NODE_FAIL : NODE_WAIT;
 }
 
 int step_back_label(struct step *s, struct buf *out)
@@ -304,6 +313,18 @@ int step_call(struct step *s, const char *method, json_object *params)
 	return step_out_add(s->out, method, params);
 }
 
+json_object *step_markup(struct step *s, json_object *markup)
+{
+	if (markup == NULL && s->chat->keyboard) {
+		markup = json_object_new_object();
+		if (markup)
+			json_object_object_add(markup, "remove_keyboard",
+				json_object_new_boolean(1));
+		s->chat->keyboard = 0;
+	}
+	return markup;
+}
+
 static int step_send_html(struct step *s, const char *html, size_t len,
 	json_object *markup)
 {
@@ -312,13 +333,7 @@ static int step_send_html(struct step *s, const char *html, size_t len,
 		json_object_put(markup);
 		return -1;
 	}
-	if (markup == NULL && s->chat->keyboard) {
-		markup = json_object_new_object();
-		if (markup)
-			json_object_object_add(markup, "remove_keyboard",
-				json_object_new_boolean(1));
-		s->chat->keyboard = 0;
-	}
+	markup = step_markup(s, markup);
 	json_object_object_add(p, "text", json_object_new_string_len(html, (int)len));
 	json_object_object_add(p, "parse_mode", json_object_new_string("HTML"));
 	if (markup)

@@ -41,8 +41,17 @@ int step_render_plain(struct step *s, const struct flow_text *t, struct buf *out
 /* The variant of t for the chat's language, as written (not rendered). */
 const char *step_text(const struct step *s, const struct flow_text *t);
 
-/* Sends the node's node_text with markup, and the Back button when the
- * node has one; returns NODE_WAIT or NODE_FAIL. */
+/* Sends the node's node_text, with its media when it has some, and
+ * markup (the call takes the reference). Returns 0 or -1. */
+int step_show(struct step *s, const struct flow_node *n, json_object *markup);
+
+/* markup, or when it is NULL and the chat shows a reply keyboard, one
+ * that removes it (the chat's keyboard is then gone). */
+json_object *step_markup(struct step *s, json_object *markup);
+
+/* Sends the node's node_text (and media) with markup, as step_show,
+ * and the Back button when the node has one; returns NODE_WAIT or
+ * NODE_FAIL. */
 int step_prompt(struct step *s, const struct flow_node *n, json_object *markup);
 
 /* Renders the Back button's label (the flow's "back_button" message, or

@@ -333,6 +333,17 @@ int store_chats_each(struct store *s, const char *bot,
 	int (*fn)(void *arg, const struct store_chat *sc, long long updated_at),
 	void *arg, struct store_err *e);
 
+/* The file_id bot was given for its local media file of kind whose
+ * SHA-256 is sha_hex, into id (*found 1), or *found 0 (store_media.c).
+ * A store without SQL finds none. */
+int store_media_get(struct store *s, const char *bot, const char *kind,
+	const char *sha_hex, char *id, size_t idlen, int *found, struct store_err *e);
+
+/* Keeps, or replaces, the file_id of that file. A store without SQL
+ * keeps nothing. */
+int store_media_put(struct store *s, const char *bot, const char *kind,
+	const char *sha_hex, const char *file_id, struct store_err *e);
+
 /* Backends. */
 int store_sqlite_open(const char *path, struct store **out, struct store_err *e);
 int store_pg_open(const char *uri, struct store **out, struct store_err *e);

@@ -34,10 +34,10 @@ enum pg_arg {
 	A_BOT, A_CHAT_ID, A_UPDATE_ID, A_NODE, A_FLOW_HASH, A_CONTEXT, A_ATTEMPTS,
 	A_FINISHED, A_KEYBOARD, A_METHODS, A_PARAMS, A_REPLY, A_SAID, A_TOLD,
 	A_HOURS, A_DAYS, A_LIMIT, A_LEASE, A_NAME, A_VALUE, A_ID, A_DELAY, A_ERROR,
-	A_TO, A_OWNER, A_NODE_FROM, A_OUTCOME, A_COUNT
+	A_TO, A_OWNER, A_NODE_FROM, A_OUTCOME, A_CHATS, A_COUNT
 };
 
-#define PG_PARAMS_MAX 16
+#define PG_PARAMS_MAX 17
 
 static const struct {
 	const char *name;
@@ -67,8 +67,9 @@ static const struct {
 		"attempts = $6, finished = $7, keyboard = $8, last_update_id = $9, "
 		"updated_at = now() WHERE bot = $1 AND chat_id = $2), "
 		"o AS (INSERT INTO outbox (bot, chat_id, method, params) "
-		"SELECT $1, $2, m.method, m.params FROM unnest($10::text[], $11::text[]) "
-		"WITH ORDINALITY AS m(method, params, n) ORDER BY m.n), "
+		"SELECT $1, coalesce(m.chat, $2), m.method, m.params FROM unnest($10::text[], "
+		"$11::text[], $17::bigint[]) WITH ORDINALITY AS m(method, params, chat, n) "
+		"ORDER BY m.n), "
 		"u AS (INSERT INTO updates (bot, update_id, reply) VALUES ($1, $9, $12)), "
 		"t AS (INSERT INTO transcript (bot, chat_id, update_id, said, told, "
 		"node_from, node_to, outcome) SELECT $1, $2, $9, $13::text, $14::text, "
@@ -76,7 +77,8 @@ static const struct {
 		{ [1] = A_BOT, [2] = A_CHAT_ID, [3] = A_NODE, [4] = A_FLOW_HASH,
 		  [5] = A_CONTEXT, [6] = A_ATTEMPTS, [7] = A_FINISHED, [8] = A_KEYBOARD,
 		  [9] = A_UPDATE_ID, [10] = A_METHODS, [11] = A_PARAMS, [12] = A_REPLY,
-		  [13] = A_SAID, [14] = A_TOLD, [15] = A_NODE_FROM, [16] = A_OUTCOME } },
+		  [13] = A_SAID, [14] = A_TOLD, [15] = A_NODE_FROM, [16] = A_OUTCOME,
+		  [17] = A_CHATS } },
 	[P_PRUNE_UPDATES] = { "bf_prune_updates",
 		"DELETE FROM updates WHERE ctid = ANY (ARRAY (SELECT ctid FROM updates "
 		"WHERE at < now() - make_interval(hours => $1::int) LIMIT $2::int))",
@@ -142,7 +144,7 @@ struct store_pg {
 	PGconn *conn;
 	char *uri;
 	int prepared;
-	struct buf a[2];             /* array parameters of bf_save */
+	struct buf a[3];             /* array parameters of bf_save */
 };
 
 /* Transient: the connection, lock timeouts, serialization, resources, and
@@ -260,7 +262,7 @@ static void pg_close(struct store *base)
 	struct store_pg *s = (struct store_pg *)base;
 	PQfinish(s->conn);
 	free(s->uri);
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < 3; i++)
 		buf_free(&s->a[i]);
 	store_base_free(&s->base);
 	free(s);
@@ -426,14 +428,15 @@ static int pg_array_add(struct buf *b, const char *s)
 	return buf_addc(b, '"');
 }
 
-/* Builds bf_save's arrays: the calls for the outbox ($10, $11). */
+/* Builds bf_save's arrays: the calls for the outbox ($10, $11), and the
+ * chat of each, NULL for the update's own ($15). */
 static int pg_arrays(struct store_pg *s, const struct store_save *sv,
 	struct store_err *e)
 {
 	const struct step_out *o = sv->out;
 	int rc = 0;
 
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < 3; i++) {
 		buf_reset(&s->a[i]);
 		rc |= buf_addc(&s->a[i], '{');
 	}
@@ -443,8 +446,11 @@ static int pg_arrays(struct store_pg *s, const struct store_save *sv,
 		rc |= pg_array_add(&s->a[0], o->calls[i].method);
 		rc |= pg_array_add(&s->a[1], json_object_to_json_string_ext(o->calls[i].params,
 			JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+		rc |= (s->a[2].len > 1 && buf_addc(&s->a[2], ',')) ||
+			(o->calls[i].chat_id ? buf_addf(&s->a[2], "%lld", o->calls[i].chat_id) :
+			 buf_adds(&s->a[2], "NULL"));
 	}
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < 3; i++)
 		rc |= buf_addc(&s->a[i], '}');
 	if (rc)
 		return store_fail(e, STORE_PERMANENT, "the update's calls are too large to queue");
@@ -486,6 +492,7 @@ static int pg_save_params(struct store_pg *s, const struct store_save *sv,
 	a[A_UPDATE_ID] = p->update_id;
 	a[A_METHODS] = s->a[0].p;
 	a[A_PARAMS] = s->a[1].p;
+	a[A_CHATS] = s->a[2].p;
 	a[A_REPLY] = sv->reply;
 	a[A_NODE_FROM] = sv->out->node_from;
 	a[A_OUTCOME] = engine_outcome_name(sv->out->outcome);
@@ -972,7 +979,7 @@ int store_pg_open(const char *uri, struct store **out, struct store_err *e)
 	if (s == NULL)
 		return store_fail(e, STORE_TRANSIENT, "out of memory");
 	store_base_init(&s->base, &pg_ops);
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < 3; i++)
 		buf_init(&s->a[i], 8u << 20);
 	s->uri = strdup(uri);
 	s->conn = s->uri ? PQconnectdb(uri) : NULL;

@@ -494,7 +494,7 @@ static int sqlite_save(struct store *base, const struct store_save *sv,
 		if (st == NULL)
 			return e->code;
 		sqlite3_bind_text(st, 1, sv->bot, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 2, c->chat_id);
+		sqlite3_bind_int64(st, 2, o->calls[i].chat_id ? o->calls[i].chat_id : c->chat_id);
 		sqlite3_bind_text(st, 3, o->calls[i].method, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 4, json_object_to_json_string_ext(o->calls[i].params,
 			JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE), -1,

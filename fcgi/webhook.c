@@ -353,6 +353,7 @@ static void webhook_update(struct webhook *w, const struct http_io *io,
 	}
 	env.now = (long long)time(NULL);
 	env.bot_username = b->cfg->username;
+	env.admin_chat = b->cfg->admin_chat;
 	if (b->restricted && (engine_takes(&u) || u.kind == UPDATE_CALLBACK_QUERY) &&
 	    !webhook_allowed(b, &u)) {
 		webhook_stranger(w, io, b, &u);

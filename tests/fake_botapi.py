@@ -25,7 +25,12 @@ or multipart body, or GET with query parameters; method names are
 case-insensitive. Answers {"ok":true,"result":...} or {"ok":false,
 "error_code":N,"description":"...","parameters":{...}} with HTTP status N.
 Methods: getMe, sendMessage, editMessageReplyMarkup, answerCallbackQuery,
-getFile, setWebhook, getWebhookInfo, deleteWebhook. Downloads:
+getFile, setWebhook, getWebhookInfo, deleteWebhook, and sendPhoto,
+sendDocument, sendVoice, sendVideo, sendAnimation: the media field is a
+multipart file (kept as a new file with a new file_id, which getFile and
+downloads then serve), an http(s) URL (taken as it is, a new file_id), or
+the file_id of a known file (else 400 "wrong file identifier/HTTP URL
+specified"); "caption" up to 1024 characters. Downloads:
 GET /file/bot<TOKEN>/<file_path>.
 
 Control (for tests; JSON POSTs, GETs where noted; answers {"ok":true,
@@ -121,6 +126,11 @@ HTML_502 = (b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\
 KINDS = ("429", "500", "502", "slow", "drop", "drop_after", "blocked",
          "migrated", "chat_not_found", "query_too_old", "error", "truncated",
          "wrong_size")
+
+
+class FilePart(dict):
+    """A multipart file as the log shows it; its bytes in .content."""
+    content = b""
 
 
 class ApiError(Exception):
@@ -303,6 +313,70 @@ def m_send_message(token, params):
          "reply_markup": markup}
     STATE.messages.setdefault(key, {})[mid] = m
     return message_object(token, chat, m)
+
+
+MEDIA_FIELDS = {"sendPhoto": "photo", "sendDocument": "document",
+                "sendVoice": "voice", "sendVideo": "video",
+                "sendAnimation": "animation"}
+
+
+def media_file(field, v):
+    """The file a send method's media field names (see the methods above)."""
+    if isinstance(v, FilePart):
+        if not v.content:
+            raise bad("file must be non-empty")
+        n = len(STATE.files) + 1
+        fid = "fake-%s-%d" % (field, n)
+        f = {"file_id": fid, "file_unique_id": "AgADup%d" % n,
+             "file_path": "%ss/file_%d" % (field, n), "file_size": len(v.content),
+             "content": v.content}
+        STATE.files[fid] = f
+        STATE.by_path[f["file_path"]] = fid
+        return f
+    if isinstance(v, str) and re.match(r"^https?://", v):
+        n = len(STATE.files) + 1
+        f = {"file_id": "fake-url-%d" % n, "file_unique_id": "AgADurl%d" % n,
+             "file_path": "%ss/url_%d" % (field, n), "file_size": None, "content": b""}
+        STATE.files[f["file_id"]] = f
+        return f
+    if isinstance(v, str) and v in STATE.files:
+        return STATE.files[v]
+    if v is None or v == "":
+        raise bad("there is no %s in the request" % field)
+    raise bad("wrong file identifier/HTTP URL specified")
+
+
+def send_media(token, params, name):
+    field = MEDIA_FIELDS[name]
+    chat = chat_of(params)
+    f = media_file(field, params.get(field))
+    caption = params.get("caption") or ""
+    if len(caption) > 1024:
+        raise bad("message caption is too long")
+    markup = json_arg(params.get("reply_markup"), "reply keyboard markup")
+    key = (token, str(chat))
+    mid = STATE.last_id.get(key, 0) + 1
+    STATE.last_id[key] = mid
+    m = {"message_id": mid, "date": int(time.time()), "text": caption,
+         "reply_markup": markup}
+    STATE.messages.setdefault(key, {})[mid] = m
+    out = message_object(token, chat, m)
+    del out["text"]
+    if caption:
+        out["caption"] = caption
+    one = {"file_id": f["file_id"], "file_unique_id": f["file_unique_id"]}
+    if f["file_size"] is not None:
+        one["file_size"] = f["file_size"]
+    if field == "photo":
+        small = dict(one, file_id=f["file_id"] + "-s", width=90, height=90)
+        out["photo"] = [small, dict(one, width=800, height=800)]
+    else:
+        out[field] = one
+    return out
+
+
+for _name in MEDIA_FIELDS:
+    method(_name)(lambda token, params, _n=_name: send_media(token, params, _n))
 
 
 @method("editMessageReplyMarkup")
@@ -605,8 +679,9 @@ def parse_body(headers, body):
             data = part.get_payload(decode=True) or b""
             filename = part.get_filename()
             if filename is not None:
-                params[name] = {"filename": filename, "size": len(data),
-                                "content_type": part.get_content_type()}
+                params[name] = FilePart(filename=filename, size=len(data),
+                                        content_type=part.get_content_type())
+                params[name].content = data
             else:
                 params[name] = data.decode("utf-8", "replace")
         return params, "multipart"
