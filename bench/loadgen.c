@@ -124,7 +124,8 @@ static char *lg_quote(const char *s)
 	char *q;
 	if (j == NULL)
 		return NULL;
-	q = strdup(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN));
+	q = strdup(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN |
+		JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(j);
 	return q;
 }
