@@ -130,6 +130,25 @@ static char *lg_quote(const char *s)
 	return q;
 }
 
+/* A string, or a list of 1 to LG_PRESS_MAX strings, of the walk into out,
+ * each through conv (a new allocation); how many, or -1 when not such a
+ * list or out of memory. */
+static int lg_strings(json_object *j, char **out, char *(*conv)(const char *))
+{
+	size_t n = json_object_is_type(j, json_type_array) ? json_object_array_length(j) : 1;
+
+	if (n == 0 || n > LG_PRESS_MAX)
+		return -1;
+	for (size_t k = 0; k < n; k++) {
+		json_object *v = json_object_is_type(j, json_type_array) ?
+			json_object_array_get_idx(j, k) : j;
+		out[k] = conv(json_object_get_string(v));
+		if (out[k] == NULL)
+			return -1;
+	}
+	return (int)n;
+}
+
 /* Reads one step of the walk; -1 (said why) when it is not one. */
 static int lg_step_read(struct lg_step *st, json_object *j, int i)
 {
@@ -145,21 +164,11 @@ static int lg_step_read(struct lg_step *st, json_object *j, int i)
 		return -1;
 	}
 	st->press = press != NULL;
-	if (press && json_object_is_type(press, json_type_array)) {
-		size_t n = json_object_array_length(press);
-		if (n == 0 || n > LG_PRESS_MAX) {
-			lg_say("walk step %d: 1 to %d press data", i, LG_PRESS_MAX);
-			return -1;
-		}
-		for (size_t k = 0; k < n; k++)
-			st->payload[st->n_payload++] =
-				lg_quote(json_object_get_string(json_object_array_get_idx(press, k)));
-	} else {
-		st->payload[st->n_payload++] = lg_quote(json_object_get_string(text ? text : press));
+	st->n_payload = lg_strings(text ? text : press, st->payload, lg_quote);
+	if (st->n_payload < 0) {
+		lg_say("walk step %d: 1 to %d press data", i, LG_PRESS_MAX);
+		return -1;
 	}
-	for (int k = 0; k < st->n_payload; k++)
-		if (st->payload[k] == NULL)
-			return -1;
 	mode = in ? json_object_get_string(in) : "may";
 	if (!strcmp(mode, "must"))
 		st->inline_reply = LG_MUST;
@@ -173,21 +182,11 @@ static int lg_step_read(struct lg_step *st, json_object *j, int i)
 		lg_say("walk step %d: inline is must, may, press or none, not '%s'", i, mode);
 		return -1;
 	}
-	if (needle && json_object_is_type(needle, json_type_array)) {
-		size_t n = json_object_array_length(needle);
-		if (n == 0 || n > LG_PRESS_MAX) {
-			lg_say("walk step %d: 1 to %d needles", i, LG_PRESS_MAX);
-			return -1;
-		}
-		for (size_t k = 0; k < n; k++)
-			st->needle[st->n_needle++] =
-				strdup(json_object_get_string(json_object_array_get_idx(needle, k)));
-	} else if (needle) {
-		st->needle[st->n_needle++] = strdup(json_object_get_string(needle));
+	st->n_needle = needle ? lg_strings(needle, st->needle, strdup) : 0;
+	if (st->n_needle < 0) {
+		lg_say("walk step %d: 1 to %d needles", i, LG_PRESS_MAX);
+		return -1;
 	}
-	for (int k = 0; k < st->n_needle; k++)
-		if (st->needle[k] == NULL)
-			return -1;
 	return 0;
 }
 

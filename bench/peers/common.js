@@ -69,9 +69,19 @@ function serve(cfg, routes) {
 	return server;
 }
 
+// The two-state flow's step (bench/flows/two_state.json) on session s: keeps
+// the answer (but the first update's, which starts the flow) and returns
+// the next question, a? and b? in turn.
+function twoStateStep(s, answer) {
+	if (s.at !== undefined)
+		s.v = answer;
+	s.at = s.at === 'a' ? 'b' : 'a';
+	return `${s.at}?`;
+}
+
 // Errors a handler let through, counted (bench/run reads "error" lines).
 function logError(what, err) {
 	console.error(`error ${what}: ${err && err.message ? err.message : err}`);
 }
 
-module.exports = { settings, pgPool, botInfo, serve, logError };
+module.exports = { settings, pgPool, botInfo, serve, twoStateStep, logError };

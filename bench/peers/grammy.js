@@ -35,13 +35,7 @@ async function sessions(table) {
 async function twoState() {
 	const bot = newBot('two');
 	bot.use(await sessions('grammy_two'));
-	bot.on('message:text', async (ctx) => {
-		const s = ctx.session;
-		if (s.at !== undefined)
-			s.v = ctx.message.text;
-		s.at = s.at === 'a' ? 'b' : 'a';
-		await ctx.reply(`${s.at}?`);
-	});
+	bot.on('message:text', (ctx) => ctx.reply(common.twoStateStep(ctx.session, ctx.message.text)));
 	return bot;
 }
 
