@@ -6,11 +6,13 @@
  *
  * What a chat says comes from a walk file (JSON, as bench/flows/NAME.walk.json):
  *   {"steps": [{"text": "..." | "press": "data" | ["data", ...],
- *               "inline": "must" | "may" | "press" | "none", "needle": "..."}]}
+ *               "inline": "must" | "may" | "press" | "none",
+ *               "needle": "..." | ["...", ...]}]}
  * A chat goes through the steps in order, then again from the first. A
  * list of press data gives chat i the item i % n (so chats take different
- * branches). "inline" says what the answer's body may be: "must" an inline
- * sendMessage to the chat whose text holds "needle"; "may" that or empty;
+ * branches); so does a list of needles (the branch's first message).
+ * "inline" says what the answer's body may be: "must" an inline
+ * sendMessage to the chat whose text holds the needle; "may" that or empty;
  * "press" that, the answer to the press (answerCallbackQuery) or empty;
  * "none" empty. Every answer is checked: HTTP 200 and the body as the step
  * says; anything else is counted as wrong (the first few are described on
@@ -52,7 +54,8 @@ struct lg_step {
 	char *payload[LG_PRESS_MAX];    /* JSON-escaped, quotes included */
 	int n_payload;
 	enum lg_inline inline_reply;
-	char *needle;                   /* NULL: any text */
+	char *needle[LG_PRESS_MAX];     /* none: any text */
+	int n_needle;
 };
 
 struct lg_chat {
@@ -121,9 +124,29 @@ static char *lg_quote(const char *s)
 	char *q;
 	if (j == NULL)
 		return NULL;
-	q = strdup(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN));
+	q = strdup(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN |
+		JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(j);
 	return q;
+}
+
+/* A string, or a list of 1 to LG_PRESS_MAX strings, of the walk into out,
+ * each through conv (a new allocation); how many, or -1 when not such a
+ * list or out of memory. */
+static int lg_strings(json_object *j, char **out, char *(*conv)(const char *))
+{
+	size_t n = json_object_is_type(j, json_type_array) ? json_object_array_length(j) : 1;
+
+	if (n == 0 || n > LG_PRESS_MAX)
+		return -1;
+	for (size_t k = 0; k < n; k++) {
+		json_object *v = json_object_is_type(j, json_type_array) ?
+			json_object_array_get_idx(j, k) : j;
+		out[k] = conv(json_object_get_string(v));
+		if (out[k] == NULL)
+			return -1;
+	}
+	return (int)n;
 }
 
 /* Reads one step of the walk; -1 (said why) when it is not one. */
@@ -141,21 +164,11 @@ static int lg_step_read(struct lg_step *st, json_object *j, int i)
 		return -1;
 	}
 	st->press = press != NULL;
-	if (press && json_object_is_type(press, json_type_array)) {
-		size_t n = json_object_array_length(press);
-		if (n == 0 || n > LG_PRESS_MAX) {
-			lg_say("walk step %d: 1 to %d press data", i, LG_PRESS_MAX);
-			return -1;
-		}
-		for (size_t k = 0; k < n; k++)
-			st->payload[st->n_payload++] =
-				lg_quote(json_object_get_string(json_object_array_get_idx(press, k)));
-	} else {
-		st->payload[st->n_payload++] = lg_quote(json_object_get_string(text ? text : press));
+	st->n_payload = lg_strings(text ? text : press, st->payload, lg_quote);
+	if (st->n_payload < 0) {
+		lg_say("walk step %d: 1 to %d press data", i, LG_PRESS_MAX);
+		return -1;
 	}
-	for (int k = 0; k < st->n_payload; k++)
-		if (st->payload[k] == NULL)
-			return -1;
 	mode = in ? json_object_get_string(in) : "may";
 	if (!strcmp(mode, "must"))
 		st->inline_reply = LG_MUST;
@@ -169,7 +182,11 @@ static int lg_step_read(struct lg_step *st, json_object *j, int i)
 		lg_say("walk step %d: inline is must, may, press or none, not '%s'", i, mode);
 		return -1;
 	}
-	st->needle = needle ? strdup(json_object_get_string(needle)) : NULL;
+	st->n_needle = needle ? lg_strings(needle, st->needle, strdup) : 0;
+	if (st->n_needle < 0) {
+		lg_say("walk step %d: 1 to %d needles", i, LG_PRESS_MAX);
+		return -1;
+	}
 	return 0;
 }
 
@@ -200,6 +217,20 @@ out:
 	return rc;
 }
 
+/* The entities of a text (p, JSON-quoted): a command at its start is a
+ * bot_command, as Telegram marks it; else none (""). */
+static void lg_entities(const char *p, char *out, size_t size)
+{
+	size_t n = 1;
+	out[0] = '\0';
+	if (p[0] != '"' || p[1] != '/')
+		return;
+	while (p[n] != '\0' && p[n] != '"' && p[n] != ' ' && p[n] != '\\')
+		n++;
+	snprintf(out, size, ",\"entities\":[{\"offset\":0,\"length\":%zu,"
+		"\"type\":\"bot_command\"}]", n - 1);
+}
+
 /* The update's JSON for chat c's current step into s->body; -1 when it
  * does not fit. */
 static int lg_update_json(struct lg *g, struct lg_slot *s, int idx)
@@ -208,7 +239,7 @@ static int lg_update_json(struct lg *g, struct lg_slot *s, int idx)
 	const char *p = st->payload[idx % st->n_payload];
 	long long c = s->chat->id, u = s->uid;
 	long long now = (long long)time(NULL);
-	char from[160];
+	char from[160], entities[96];
 	int n;
 
 	snprintf(from, sizeof(from), "{\"id\":%lld,\"is_bot\":false,\"first_name\":\"Ada\","
@@ -218,11 +249,13 @@ static int lg_update_json(struct lg *g, struct lg_slot *s, int idx)
 			"{\"id\":\"q%lld\",\"chat_instance\":\"1\",\"data\":%s,\"from\":%s,"
 			"\"message\":{\"message_id\":3,\"date\":%lld,\"chat\":{\"id\":%lld,"
 			"\"type\":\"private\"}}}}", u, u, p, from, now, c);
-	else
+	else {
+		lg_entities(p, entities, sizeof(entities));
 		n = snprintf(s->body, sizeof(s->body), "{\"update_id\":%lld,\"message\":"
 			"{\"message_id\":%lld,\"date\":%lld,\"chat\":{\"id\":%lld,\"type\":"
-			"\"private\",\"first_name\":\"Ada\"},\"from\":%s,\"text\":%s}}",
-			u, u % 1000000000, now, c, from, p);
+			"\"private\",\"first_name\":\"Ada\"},\"from\":%s,\"text\":%s%s}}",
+			u, u % 1000000000, now, c, from, p, entities);
+	}
 	return n > 0 && (size_t)n < sizeof(s->body) ? 0 : -1;
 }
 
@@ -259,6 +292,8 @@ static void lg_wrong(struct lg *g, const struct lg_slot *s, const char *why)
 static const char *lg_check_body(struct lg *g, const struct lg_slot *s)
 {
 	const struct lg_step *st = &g->steps[s->chat->step % (unsigned)g->n_steps];
+	const char *needle = st->n_needle ?
+		st->needle[(s->chat - g->chats) % st->n_needle] : NULL;
 	json_object *j, *v;
 	const char *why = NULL;
 
@@ -284,7 +319,7 @@ static const char *lg_check_body(struct lg *g, const struct lg_slot *s)
 		why = "another chat_id";
 	else if (!json_object_object_get_ex(j, "text", &v))
 		why = "no text";
-	else if (st->needle && strstr(json_object_get_string(v), st->needle) == NULL)
+	else if (needle && strstr(json_object_get_string(v), needle) == NULL)
 		why = "not the step's question";
 	json_object_put(j);
 	return why;
@@ -551,7 +586,8 @@ static void lg_free(struct lg *g)
 	for (int i = 0; i < g->n_steps; i++) {
 		for (int k = 0; k < g->steps[i].n_payload; k++)
 			free(g->steps[i].payload[k]);
-		free(g->steps[i].needle);
+		for (int k = 0; k < g->steps[i].n_needle; k++)
+			free(g->steps[i].needle[k]);
 	}
 	free(g->chats);
 	free(g->slots);

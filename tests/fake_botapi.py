@@ -690,6 +690,9 @@ def parse_body(headers, body):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # headers and body go out in two writes: without TCP_NODELAY the body
+    # waits for the client's delayed ACK of the headers (some 40 ms)
+    disable_nagle_algorithm = True
     server_version = "nginx/1.18.0"
     sys_version = ""
 
