@@ -247,8 +247,9 @@ expect_rc start-condition-before-token 1
 expect_err start-condition-says-why "write the bot token"
 
 # --- an operator's edits, then the pool serves a conversation -----------
-TOKEN=123456789:AAdebTestTokenNotReal_0123456789abcdef
-SECRET=debtestsecret0123456789
+# made here, so that the test's own text (exported with the tree) has none
+TOKEN=123456789:AA$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+SECRET=s$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
 secret "$TOKEN"
 secret "$SECRET"
 # the Bot API on a loopback port nobody listens on: the sender's calls
@@ -263,9 +264,9 @@ expect_rc start-condition-with-token 0
 
 # serve: the pool as the unit runs it, as the user blueflow with nginx's
 # group, the secrets from blueflow.env; /run/blueflow as RuntimeDirectory=
-# makes it
+# makes it (the user's, 0755)
 serve() {
-	mkdir -p "$ROOT/run/blueflow" && chmod 755 "$ROOT/run/blueflow"
+	in_root install -d -m 755 -o blueflow -g blueflow /run/blueflow
 	rm -f "$ROOT/run/blueflow/blueflow.sock"
 	in_root /bin/sh -c 'set -a; . /etc/blueflow/blueflow.env; set +a
 		exec setpriv --reuid=blueflow --regid=blueflow --groups=www-data \
