@@ -306,10 +306,12 @@ replied() {
 
 if serve; then ok "serve (the packaged config, by hand)"; else
 	fail serve "no socket: $(tail -n 10 "$T_TMP/serve.log")"; fi
+# /start sends three messages: all go to the outbox, the answer is an
+# empty 200; the press is answered inline, its question queued
 post 1
-replied start-replied '"method":"sendMessage"'
+replied start-answered 'Status: 200'
 post 2
-replied press-replied "What is your full name"
+replied press-answered-inline '"method":"answerCallbackQuery"'
 stop
 # export: the chat's state in the store, read by the packaged binary as
 # the service's user
