@@ -46,21 +46,43 @@ START=$(date +%s)
 ROOT=$(mktemp -d "${TMPDIR:-/tmp}/blueflow-deb-root.XXXXXX")
 SERVE_PID=
 
-# The chroot gets no mount: nothing here needs /proc or /dev beyond the
-# device nodes debootstrap made. Should one be left (a mount by hand, a
-# helper's), it is unmounted before the root is removed, and the root is
-# kept rather than removed through a mount.
-cleanup_root() {
-	[ -z "$SERVE_PID" ] || { kill "$SERVE_PID" 2>/dev/null; wait "$SERVE_PID" 2>/dev/null; }
-	awk -v r="$ROOT/" 'index($2, r) == 1 { print $2 }' /proc/mounts | sort -r |
+# remove_tree DIR: unmounts what is mounted below DIR (debootstrap mounts
+# /proc and /sys in the root it makes; a stopped one leaves them), then
+# removes DIR; with a mount left, DIR stays rather than be removed through it
+remove_tree() {
+	awk -v r="$1/" 'index($2, r) == 1 { print $2 }' /proc/mounts | sort -r |
 		while read -r m; do umount -l "$m"; done
-	if awk -v r="$ROOT/" 'index($2, r) == 1 { f = 1 } END { exit !f }' /proc/mounts; then
-		echo "# $ROOT still has mounts; left in place"
+	if awk -v r="$1/" 'index($2, r) == 1 { f = 1 } END { exit !f }' /proc/mounts; then
+		echo "# $1 still has mounts; left in place"
 	else
-		rm -rf "$ROOT"
+		rm -rf "$1"
 	fi
 }
+# The chroot itself gets no mount: nothing here needs /proc or /dev beyond
+# the device nodes debootstrap made.
+cleanup_root() {
+	[ -z "$SERVE_PID" ] || { kill "$SERVE_PID" 2>/dev/null; wait "$SERVE_PID" 2>/dev/null; }
+	remove_tree "$ROOT"
+}
 at_exit cleanup_root
+
+# Without a root in the cache, debootstrap makes one while the packages
+# build (it waits on the network, they on the CPU). setsid: its own
+# process group, so that stopping the test stops all of it.
+BOOT_PID=
+NEW=$BASE.new.$$
+boot_stop() {
+	[ -z "$BOOT_PID" ] || { kill -TERM -- "-$BOOT_PID" 2>/dev/null; wait "$BOOT_PID" 2>/dev/null; }
+	BOOT_PID=
+	[ ! -e "$NEW" ] || remove_tree "$NEW"
+}
+if [ ! -x "$BASE/bin/sh" ]; then
+	echo "# debootstrap bookworm into $BASE (once; kept for later runs)"
+	mkdir -p "$CACHE"
+	at_exit boot_stop
+	setsid debootstrap --variant=minbase bookworm "$NEW" "$MIRROR" >"$T_TMP/debootstrap.log" 2>&1 &
+	BOOT_PID=$!
+fi
 
 # in_root CMD...: runs CMD in the root, as root, with a plain environment
 in_root() {
@@ -166,12 +188,12 @@ if cmp -s "$T_TMP/status.before" "$T_TMP/status.after"; then ok worktree-untouch
 	fail worktree-untouched "$(diff "$T_TMP/status.before" "$T_TMP/status.after" | head -n 5)"; fi
 
 # --- the root ------------------------------------------------------------
-if [ ! -x "$BASE/bin/sh" ]; then
-	echo "# debootstrap bookworm into $BASE (once; kept for later runs)"
-	mkdir -p "$CACHE" && rm -rf "$BASE.new.$$" &&
-	debootstrap --variant=minbase bookworm "$BASE.new.$$" "$MIRROR" >"$T_TMP/debootstrap.log" 2>&1 &&
-		mv "$BASE.new.$$" "$BASE" 2>/dev/null
-	rm -rf "$BASE.new.$$"
+if [ -n "$BOOT_PID" ]; then
+	# another run may have put its root there meanwhile: then mv -T fails
+	# and that one serves
+	wait "$BOOT_PID" && mv -T "$NEW" "$BASE" 2>/dev/null
+	BOOT_PID=
+	boot_stop
 fi
 if [ -x "$BASE/bin/sh" ] && cp -a "$BASE/." "$ROOT/"; then
 	ok "root (debootstrap bookworm, $(($(date +%s) - START)) s so far)"
