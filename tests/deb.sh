@@ -72,7 +72,7 @@ at_exit cleanup_root
 BOOT_PID=
 NEW=$BASE.new.$$
 boot_stop() {
-	[ -z "$BOOT_PID" ] || { kill -TERM -- "-$BOOT_PID" 2>/dev/null; wait "$BOOT_PID" 2>/dev/null; }
+	[ -z "$BOOT_PID" ] || { kill -s TERM -- "-$BOOT_PID" 2>/dev/null; wait "$BOOT_PID" 2>/dev/null; }
 	BOOT_PID=
 	[ ! -e "$NEW" ] || remove_tree "$NEW"
 }
@@ -258,6 +258,19 @@ expect_rc "blueflow check /usr/share/blueflow/flows/*.json" 0
 expect_out check-onboarding "onboarding.json: ok"
 run in_root blueflow check -c /etc/blueflow/blueflow.conf
 expect_rc "blueflow check -c /etc/blueflow/blueflow.conf" 0
+
+# the unit and its drop-in as systemd parses them: no line of either
+# refused (the binary is the root's, so the host's systemd-analyze
+# finding no /usr/bin/blueflow is expected)
+if command -v systemd-analyze >/dev/null 2>&1; then
+	SYSTEMD_UNIT_PATH="$ROOT/lib/systemd/system:" systemd-analyze verify --man=no \
+		"$ROOT/lib/systemd/system/blueflow.service" >"$T_TMP/verify" 2>&1
+	if grep -qE '\.(service|conf):[0-9]+:' "$T_TMP/verify"; then
+		fail unit-parses "$(grep -E '\.(service|conf):[0-9]+:' "$T_TMP/verify" | head -n 5)"
+	else
+		ok "unit-parses (systemd-analyze verify, with the drop-in)"
+	fi
+fi
 
 # the unit's start condition (the drop-in's ExecCondition, run as systemd
 # would: as root, in the root): refused while blueflow.env is as shipped
