@@ -57,6 +57,13 @@ struct flow_node {
 	const struct flow_msg *msgs;  /* per-node message overrides */
 	unsigned n_msgs;
 	void *data;                   /* the node type's own, in the arena */
+	/* time (engine/timer.h): on nodes that wait, and a cutscene's send_at */
+	int remind_after;             /* seconds; 0: no reminder */
+	struct flow_text reminder;    /* absent: the prompt again */
+	int max_reminders;
+	int timeout;                  /* seconds; 0: waits for ever */
+	int on_timeout;               /* node index, -1: the flow ends */
+	int send_at;                  /* minutes after local midnight + 1; 0: at once */
 };
 
 struct flow_command {
@@ -79,6 +86,11 @@ struct flow {
 	unsigned n_msgs;
 	const char **html_keys;       /* keys whose values are HTML (rich_text) */
 	unsigned n_html_keys;
+	int inactive_after;           /* seconds without an update; 0: never */
+	int on_inactive;              /* the nudge's node index, -1: none */
+	struct flow_text timeout_text;/* a timeout without on_timeout says it */
+	const char *timezone;         /* IANA name for send_at; NULL: UTC */
+	int timed;                    /* some node or setting arms timers */
 	unsigned *index;              /* open addressing: node index + 1, 0 empty */
 	unsigned index_mask;
 	struct flow_regex *regexes;   /* compiled patterns to free */
