@@ -24,6 +24,8 @@ static const struct main_cmd main_cmds[] = {
 	{ "sender", cmd_sender, "deliver the outbox only: blueflow sender -c blueflow.conf" },
 	{ "serve", cmd_serve, "run the pool behind nginx: blueflow serve -c blueflow.conf" },
 	{ "webhook", cmd_webhook, "webhook set|info|delete BOT: register the bot with Telegram" },
+	{ "tick", cmd_tick, "tick -c blueflow.conf: fire the due timers once (cron on shared hosting)" },
+	{ "timers", cmd_timers, "timers list BOT [CHAT_ID]: reminders, timeouts, nudges waiting" },
 	{ "try", cmd_try, "play a flow in the terminal: blueflow try flows/onboarding.json" },
 	{ NULL, NULL, NULL }
 };

@@ -9,6 +9,9 @@
 #define METRICS_BOTS 64
 #define METRICS_WORKERS 256
 #define METRICS_BUCKETS 13
+#define METRICS_TIMER_KINDS 4      /* enum timer_kind */
+#define METRICS_CHAT_STATUSES 5    /* enum timer_status */
+#define METRICS_LATE_BUCKETS 8
 
 enum metrics_result {
 	MR_APPLIED, MR_REPEAT, MR_IGNORED, MR_POISON, MR_TRANSIENT, MR_COUNT
@@ -37,6 +40,13 @@ struct metrics {
 	unsigned long long restarts;
 	long long outbox_pending;      /* set by the sender */
 	long long outbox_dead;
+	/* timers (engine/timer.h), kept by the sender */
+	long long timers_pending;
+	unsigned long long timers_fired[METRICS_TIMER_KINDS];
+	unsigned long long late_bucket[METRICS_LATE_BUCKETS + 1];
+	unsigned long long late_count;
+	unsigned long long late_sum_ms;
+	long long chats[METRICS_BOTS][METRICS_CHAT_STATUSES];  /* -1: not counted */
 };
 
 /* Maps a zeroed region shared with every child forked later; NULL when
@@ -54,6 +64,9 @@ void metrics_refusal(struct metrics *m, enum metrics_refusal r);
 void metrics_latency(struct metrics *m, double seconds);
 void metrics_worker(struct metrics *m, int slot, enum metrics_worker state);
 void metrics_add(unsigned long long *counter);
+
+/* A timer of kind fired late_s seconds after it was due. */
+void metrics_timer(struct metrics *m, int kind, double late_s);
 
 /* Appends the Prometheus text exposition. Returns 0 or -1 when full. */
 int metrics_render(const struct metrics *m, struct buf *out);
