@@ -5,9 +5,12 @@ and reads the fake Bot API's call log (CALLS) for what timers sent.
   timers.py start CHAT...       /start in each chat
   timers.py say CHAT TEXT       one message
   timers.py texts CHAT          the texts sent to the chat so far, one a line
+  timers.py after CHAT TEXT     how many times TEXT was sent after the chat's
+                                last message (start or say) was answered
   timers.py wait CHAT TEXT N S  waits up to S seconds until TEXT was sent N
                                 times; prints the seconds since the chat's
-                                /start was answered, and exits 1 if it was not
+                                last message was answered, and exits 1 if it
+                                was not
 Options come from the environment: URL, CA, SECRET, BOT, CALLS."""
 import json
 import os
@@ -51,15 +54,27 @@ def sent(chat):
     return out
 
 
+def mark(chat):
+    with open("%s.t0.%s" % (os.environ["CALLS"], chat), "w") as f:
+        f.write("%f\n" % time.time())
+
+
+def t0(chat):
+    with open("%s.t0.%s" % (os.environ["CALLS"], chat)) as f:
+        return float(f.read())
+
+
 def main():
     what = sys.argv[1]
     if what == "start":
         for chat in sys.argv[2:]:
             assert post(int(chat), "/start") == 200
-            with open("%s.t0.%s" % (os.environ["CALLS"], chat), "w") as f:
-                f.write("%f\n" % time.time())
+            mark(chat)
     elif what == "say":
         assert post(int(sys.argv[2]), sys.argv[3]) == 200
+        mark(sys.argv[2])
+    elif what == "after":
+        print(len([w for w, t in sent(sys.argv[2]) if t == sys.argv[3] and w > t0(sys.argv[2])]))
     elif what == "texts":
         for _, t in sent(sys.argv[2]):
             print(t)
@@ -69,9 +84,7 @@ def main():
         while time.time() < end:
             got = [w for w, t in sent(chat) if t == text]
             if len(got) >= n:
-                with open("%s.t0.%s" % (os.environ["CALLS"], chat)) as f:
-                    first = float(f.read())
-                print("%.2f" % (got[n - 1] - first))
+                print("%.2f" % (got[n - 1] - t0(chat)))
                 return 0
             time.sleep(0.05)
         print("timeout: %s" % [t for _, t in sent(chat)])
