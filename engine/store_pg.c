@@ -935,11 +935,12 @@ static const struct store_admin_sql pg_admin = {
 		"SELECT $1, $2::bigint, a.kind, a.node, a.visit, a.n, a.due_ms FROM "
 		"json_to_recordset($4::json) AS a(kind text, node text, visit bigint, "
 		"n int, due_ms bigint)", NULL },
-	/* the due index in order; a row another process holds is skipped */
+	/* the due index in order; a row another process holds is skipped; an
+	 * array, not IN, so the update finds its rows by id, never by a scan */
 	.timers_take = "UPDATE timers SET lease_until_ms = $2::bigint, lease_owner = $3 "
-		"WHERE id IN (SELECT id FROM timers WHERE due_ms <= $1::bigint AND "
+		"WHERE id = ANY (ARRAY (SELECT id FROM timers WHERE due_ms <= $1::bigint AND "
 		"lease_until_ms < $1::bigint ORDER BY due_ms LIMIT $4::int "
-		"FOR UPDATE SKIP LOCKED) "
+		"FOR UPDATE SKIP LOCKED)) "
 		"RETURNING id, bot, chat_id, kind, node, visit, n, due_ms",
 };
 
