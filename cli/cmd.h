@@ -24,5 +24,7 @@ int cmd_serve(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_sender(int argc, char **argv);
 int cmd_webhook(int argc, char **argv);
+int cmd_tick(int argc, char **argv);
+int cmd_timers(int argc, char **argv);
 
 #endif

@@ -18,6 +18,7 @@
 #include "engine/flow.h"
 #include "engine/jdoc.h"
 #include "engine/store.h"
+#include "engine/tick.h"
 #include "engine/update.h"
 
 #define REPLAY_BOT "replay"
@@ -33,6 +34,10 @@ static void replay_usage(FILE *f)
 		"an upload is stored as attach/CHAT/UPDATE-FILE_UNIQUE_ID, and a file_id\n"
 		"starting with \"fail\" simulates a download that failed, \"big\" a file\n"
 		"over the limit once downloaded, \"fake\" content not of its type.\n\n"
+		"Time: the timers' clock is the latest update's date; a line \"tick at\n"
+		"T\" (unix seconds) moves it to T and fires every timer due by then\n"
+		"(reminders, timeouts, nudges, send_at), each printed as its calls\n"
+		"and, with --trace, a line {\"tick\":T,\"timer\":KIND,...}.\n\n"
 		"  --bot NAME   the bot's username, so /start@NAME is ours and\n"
 		"               /start@other is not (default: accept any)\n"
 		"  --admin-chat ID  where notify nodes send (default: none; they\n"
@@ -111,12 +116,90 @@ static int replay_chatless(const struct flow *f, const struct update *u,
 	return rc;
 }
 
+/* The replay's timers' clock, unix ms, and how to print. */
+struct replay_clock {
+	long long ms;
+	int trace;
+	struct buf *b;
+};
+
+/* Prints the calls of a step. Returns 0 or -1. */
+static int replay_calls(const struct apply_result *r, struct buf *b)
+{
+	for (unsigned i = 0; !r->repeat && i < r->out.n_calls; i++) {
+		buf_reset(b);
+		if (engine_call_json(&r->out.calls[i], b) || buf_addc(b, '\n'))
+			return -1;
+		fwrite(b->p, 1, b->len, stdout);
+	}
+	return 0;
+}
+
+/* tick_run's report of one timer: its calls, and a trace line. */
+static void replay_fired(void *arg, const struct timer *t, int rc,
+	const struct apply_result *r, const struct store_err *e, long long late_ms)
+{
+	struct replay_clock *clk = arg;
+	struct buf *b = clk->b;
+
+	(void)late_ms;
+	if (rc != STORE_OK) {
+		fprintf(stderr, "blueflow replay: timer %lld: %s\n", t->id, e->msg);
+		return;
+	}
+	replay_calls(r, b);
+	if (!clk->trace)
+		return;
+	buf_reset(b);
+	buf_addf(b, "{\"tick\":%lld,\"timer\":\"%s\",\"chat\":%lld,\"outcome\":\"%s\","
+		"\"from\":", clk->ms / 1000, timer_kind_name(t->kind), t->chat_id,
+		r->repeat ? "cancelled" : apply_outcome_name(r));
+	jdoc_quote(b, r->out.node_from, strlen(r->out.node_from));
+	buf_adds(b, ",\"to\":");
+	jdoc_quote(b, r->node_to, strlen(r->repeat ? "" : r->node_to));
+	if (r->out.warning[0]) {
+		buf_adds(b, ",\"warning\":");
+		jdoc_quote(b, r->out.warning, strlen(r->out.warning));
+	}
+	buf_adds(b, "}\n");
+	fwrite(b->p, 1, b->len, stdout);
+}
+
+/* "tick at T": the clock moves to T (never back) and the timers due by
+ * then fire. Returns 0, or -1 when the line is not one or the store
+ * failed. */
+static int replay_tick(const struct flow *f, struct store *s, struct engine_env *env,
+	const char *line, unsigned long lineno, struct replay_clock *clk)
+{
+	struct tick_bot bot = { REPLAY_BOT, f };
+	struct engine_env tenv = *env;
+	struct store_err e;
+	char *end;
+	long long t = strtoll(line + 8, &end, 10);
+	int fired;
+
+	if (end == line + 8 || *end != '\0' || t <= 0) {
+		fprintf(stderr, "blueflow replay: line %lu: write \"tick at T\", T in unix "
+			"seconds\n", lineno);
+		return -1;
+	}
+	if (t * 1000 > clk->ms)
+		clk->ms = t * 1000;
+	if (tick_run(s, &bot, 1, "replay", clk->ms, 1 << 20, &tenv, replay_fired, clk,
+	    &fired, &e) != STORE_OK) {
+		fprintf(stderr, "blueflow replay: line %lu: %s\n", lineno, e.msg);
+		return -1;
+	}
+	return 0;
+}
+
 /* Runs one update line. Returns 0, or -1 when the store failed. */
 static int replay_line(const struct flow *f, struct store *s,
 	const struct engine_env *env, const char *line, size_t len,
-	unsigned long lineno, int trace, struct buf *b)
+	unsigned long lineno, struct replay_clock *clk, struct buf *b)
 {
 	struct apply_job job = { .bot = REPLAY_BOT, .flow = f, .env = env, .inline_reply = 1 };
+	int trace = clk->trace;
 	struct apply_result r;
 	struct store_err e;
 	struct update u;
@@ -133,6 +216,9 @@ static int replay_line(const struct flow *f, struct store *s,
 		return 0;
 	}
 	job.u = &u;
+	if (u.date * 1000 > clk->ms)
+		clk->ms = u.date * 1000;
+	job.now_ms = clk->ms > 0 ? clk->ms : 1;
 	apply_result_init(&r);
 	node = u.has_chat ? store_memory_node(s, REPLAY_BOT, u.chat_id) : NULL;
 	snprintf(r.out.node_from, sizeof(r.out.node_from), "%s", node ? node : "");
@@ -145,13 +231,8 @@ static int replay_line(const struct flow *f, struct store *s,
 			engine_takes(&u) ? e.msg : "out of memory");
 		rc = -1;
 	}
-	for (unsigned i = 0; rc == 0 && !r.repeat && i < r.out.n_calls; i++) {
-		buf_reset(b);
-		if (engine_call_json(&r.out.calls[i], b) || buf_addc(b, '\n'))
-			rc = -1;
-		else
-			fwrite(b->p, 1, b->len, stdout);
-	}
+	if (rc == 0)
+		rc = replay_calls(&r, b);
 	if (rc == 0 && trace)
 		replay_trace(&u, &r, u.has_chat ?
 			store_memory_node(s, REPLAY_BOT, u.chat_id) : NULL, b);
@@ -174,6 +255,7 @@ int cmd_replay(int argc, char **argv)
 	ssize_t len;
 	unsigned long lineno = 0;
 	int trace = 0, rc = CMD_FAIL, i;
+	struct replay_clock clk = { 0, 0, NULL };
 
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
@@ -219,7 +301,14 @@ int cmd_replay(int argc, char **argv)
 			line[--len] = '\0';
 		if (len == 0 || line[strspn(line, " \t")] == '#' || line[strspn(line, " \t")] == '\0')
 			continue;
-		if (replay_line(f, s, &env, line, (size_t)len, lineno, trace, &b) != 0)
+		clk.trace = trace;
+		clk.b = &b;
+		if (strncmp(line, "tick at ", 8) == 0) {
+			if (replay_tick(f, s, &env, line, lineno, &clk) != 0)
+				goto out;
+			continue;
+		}
+		if (replay_line(f, s, &env, line, (size_t)len, lineno, &clk, &b) != 0)
 			goto out;
 	}
 	if (store_memory_each(s, replay_chat, &b, &e) != STORE_OK) {

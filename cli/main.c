@@ -26,6 +26,8 @@ static const struct main_cmd main_cmds[] = {
 	{ "serve", cmd_serve, "run the pool behind nginx: blueflow serve -c blueflow.conf" },
 	{ "webhook", cmd_webhook, "webhook set|info|delete BOT: register the bot with Telegram" },
 	{ "stats", cmd_stats, "stats BOT [--since 7d]: the funnel: per node reached, refused, left" },
+	{ "tick", cmd_tick, "tick -c blueflow.conf: fire the due timers once (cron on shared hosting)" },
+	{ "timers", cmd_timers, "timers list BOT [CHAT_ID]: reminders, timeouts, nudges waiting" },
 	{ "try", cmd_try, "play a flow in the terminal: blueflow try flows/onboarding.json" },
 	{ NULL, NULL, NULL }
 };

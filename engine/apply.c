@@ -8,6 +8,7 @@
 #include "engine/botapi.h"
 #include "engine/media.h"
 #include "engine/mono.h"
+#include "engine/timer.h"
 
 void apply_result_init(struct apply_result *r)
 {
@@ -117,6 +118,21 @@ static int apply_outcome(struct store *s, const struct apply_job *job,
 	return STORE_OK;
 }
 
+/* After the step, in its transaction: arms and cancels the chat's timers
+ * (timer_plan); fired is the timer the step ran for, NULL for an update. */
+static int apply_timers(struct store *s, const struct apply_job *job,
+	const struct store_chat *sc, const struct apply_result *r,
+	const struct timer *fired, struct store_err *e)
+{
+	struct timer_plan p;
+
+	if (s->ops->timers_set == NULL || !job->flow->timed)
+		return STORE_OK;
+	timer_plan(job->flow, &sc->chat, &r->out, fired, fired == NULL,
+		job->now_ms ? job->now_ms : timer_now_ms(), &p);
+	return s->ops->timers_set(s, job->bot, sc->chat.chat_id, &p, e);
+}
+
 /* Before the transaction: the step, run on the chat as it is now (read
  * without a lock) with attach_early's fetch, downloads the file the
  * update carries if the chat's node will want it. Nothing is saved. */
@@ -178,6 +194,8 @@ static int apply_try(struct store *s, const struct apply_job *job,
 	}
 	memcpy(r->node_to, sc.chat.node, sizeof(r->node_to));
 	rc = apply_outcome(s, job, &sc, r, &sv, e);
+	if (rc == STORE_OK)
+		rc = apply_timers(s, job, &sc, r, NULL, e);
 	if (rc)
 		goto fail;
 	sv.bot = job->bot;
@@ -217,5 +235,60 @@ int apply_update(struct store *s, const struct apply_job *job,
 	if (job->attach)
 		attach_settle(job->attach, rc == STORE_OK && !r->repeat,
 			rc == STORE_OK && r->repeat);
+	return rc;
+}
+
+int apply_timer(struct store *s, const struct apply_job *job,
+	const struct timer *t, struct apply_result *r, struct store_err *e)
+{
+	struct apply_job mine = *job;
+	struct store_chat sc;
+	struct store_save sv;
+	char said[48];
+	int found = 0, rc;
+
+	mine.inline_reply = 0;
+	if (mine.now_ms == 0)
+		mine.now_ms = timer_now_ms();
+	memset(&sc, 0, sizeof(sc));
+	memset(&sv, 0, sizeof(sv));
+	if (s->ops->timer_claim == NULL)
+		return store_fail(e, STORE_PERMANENT, "the %s store has no timers", s->ops->name);
+	if (chat_init(&sc.chat, t->chat_id) != 0)
+		return store_fail(e, STORE_TRANSIENT, "out of memory");
+	r->tries = 1;
+	rc = store_start(s, mine.bot, -t->id, &sc, &r->repeat, &r->reply, e);
+	if (rc || r->repeat)
+		goto fail;
+	rc = s->ops->timer_claim(s, t->id, &found, e);
+	if (rc || !found) {
+		r->repeat = !found;   /* cancelled since it was taken */
+		goto fail;
+	}
+	if (engine_fire(mine.flow, &sc.chat, t, mine.now_ms, mine.env, &r->out) != 0) {
+		rc = store_fail(e, STORE_TRANSIENT, "out of memory in the step");
+		goto fail;
+	}
+	memcpy(r->node_to, sc.chat.node, sizeof(r->node_to));
+	rc = apply_outcome(s, &mine, &sc, r, &sv, e);
+	if (rc == STORE_OK)
+		rc = apply_timers(s, &mine, &sc, r, t, e);
+	if (rc)
+		goto fail;
+	snprintf(said, sizeof(said), "[%s timer]", timer_kind_name(t->kind));
+	sv.bot = mine.bot;
+	sv.update_id = -t->id;
+	sv.sc = &sc;
+	sv.flow_hash = mine.flow->hash_hex;
+	sv.out = &r->out;
+	sv.said = said;
+	sv.quiet = r->out.outcome == ENGINE_IGNORED;
+	rc = store_finish(s, &sv, e);
+	if (rc == STORE_OK)
+		goto out;
+fail:
+	store_rollback(s);
+out:
+	chat_free(&sc.chat);
 	return rc;
 }

@@ -34,6 +34,8 @@ struct apply_job {
 	double retry_by;                 /* a transient fault before this time
 	                                    (CLOCK_MONOTONIC seconds) is tried
 	                                    once more; 0: never */
+	long long now_ms;                /* the timers' clock, unix ms; 0:
+	                                    timer_now_ms() */
 };
 
 /* What apply_update did. */
@@ -65,5 +67,15 @@ const char *apply_outcome_name(const struct apply_result *r);
  * (everything rolled back, no file left). */
 int apply_update(struct store *s, const struct apply_job *job,
 	struct apply_result *r, struct store_err *e);
+
+/* Fires timer t (taken from the store) in one transaction of s, as an
+ * update is applied: claims -t->id as the update id (a timer fired
+ * before is a repeat), locks the chat, deletes the timer's row (gone: it
+ * was cancelled, nothing is applied and r->repeat is 1), steps
+ * (engine_fire), saves, sets the chat's timers, queues the calls,
+ * commits. job->u and job->attach are not used; no reply goes inline.
+ * Returns STORE_OK, or a STORE_ error with e set (rolled back). */
+int apply_timer(struct store *s, const struct apply_job *job,
+	const struct timer *t, struct apply_result *r, struct store_err *e);
 
 #endif

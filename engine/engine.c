@@ -10,6 +10,7 @@
 #include "engine/jdoc.h"
 #include "engine/node.h"
 #include "engine/step.h"
+#include "engine/timer.h"
 
 #define ENGINE_TEXT_MAX (64 * 1024)
 
@@ -82,7 +83,7 @@ const char *engine_outcome_name(enum engine_outcome o)
 {
 	static const char *const names[] = {
 		"ignored", "advanced", "stayed", "stale", "finished", "limit", "expired",
-		"forgotten", "malformed"
+		"forgotten", "malformed", "reminded"
 	};
 	return (unsigned)o < sizeof(names) / sizeof(names[0]) ? names[o] : "?";
 }
@@ -394,6 +395,94 @@ int engine_step(const struct flow *f, struct chat *chat,
 		rc = engine_callback(&s);
 	else if (engine_takes(u))
 		rc = engine_message(&s);
+	buf_free(&s.text);
+	return rc;
+}
+
+/* --- a timer's step --- */
+
+/* Why timer t no longer applies to the chat, or NULL when it does. */
+static const char *engine_fire_stale(const struct flow *f, const struct chat *c,
+	const struct timer *t, const struct flow_node *n, long long now_ms)
+{
+	if (c->node[0] == '\0' || c->finished)
+		return "the chat is not in the flow";
+	if (n == NULL)
+		return "the chat's node is gone from the flow";
+	if (t->kind == TIMER_INACTIVE)
+		return f->inactive_after > 0 && f->on_inactive >= 0 ? NULL :
+			"the flow has no inactive_after";
+	if (strcmp(c->node, t->node) != 0)
+		return "the chat is on another node";
+	if (t->kind == TIMER_REMIND && n->remind_after <= 0)
+		return "the node has no remind_after";
+	if (t->kind == TIMER_REMIND && n->timeout > 0 &&
+	    now_ms >= t->visit + n->timeout * 1000LL)
+		return "the node's timeout is due: the reminder is dropped for it";
+	if (t->kind == TIMER_TIMEOUT && n->timeout <= 0)
+		return "the node has no timeout";
+	if (t->kind == TIMER_SEND_AT && n->send_at <= 0)
+		return "the node has no send_at";
+	return NULL;
+}
+
+/* What timer t does to the chat at node n. */
+static int engine_fire_kind(struct step *s, const struct timer *t,
+	const struct flow_node *n)
+{
+	s->out->outcome = ENGINE_ADVANCED;
+	switch (t->kind) {
+	case TIMER_REMIND:
+		s->out->outcome = ENGINE_REMINDED;
+		if (n->reminder.n)
+			return step_send(s, &n->reminder, NULL);
+		return n->type->enter(s, n) == NODE_FAIL ? -1 : 0;
+	case TIMER_TIMEOUT:
+		if (n->on_timeout >= 0)
+			return engine_goto(s, n->on_timeout);
+		s->chat->finished = 1;
+		return s->flow->timeout_text.n ? step_send(s, &s->flow->timeout_text, NULL) : 0;
+	case TIMER_INACTIVE:
+		return engine_goto(s, s->flow->on_inactive);
+	default:   /* TIMER_SEND_AT: the cutscene's message, then on */
+		if (step_show(s, n, NULL) != 0)
+			return -1;
+		if (n->next >= 0)
+			return engine_goto(s, n->next);
+		s->chat->finished = 1;
+		return 0;
+	}
+}
+
+int engine_fire(const struct flow *f, struct chat *chat, const struct timer *t,
+	long long now_ms, const struct engine_env *env, struct step_out *out)
+{
+	struct update none;
+	struct step s;
+	const struct flow_node *n = flow_node(f, chat->node);
+	const char *stale;
+	int rc = 0;
+
+	memset(&none, 0, sizeof(none));
+	none.has_chat = 1;
+	none.chat_id = chat->chat_id;
+	memset(&s, 0, sizeof(s));
+	s.flow = f;
+	s.chat = chat;
+	s.u = &none;
+	s.env = env;
+	s.out = out;
+	s.lang = "";
+	out->outcome = ENGINE_IGNORED;
+	snprintf(out->node_from, sizeof(out->node_from), "%s", chat->node);
+	stale = engine_fire_stale(f, chat, t, n, now_ms);
+	if (stale) {
+		snprintf(out->warning, sizeof(out->warning), "%s timer dropped: %s",
+			timer_kind_name(t->kind), stale);
+		return 0;
+	}
+	buf_init(&s.text, ENGINE_TEXT_MAX);
+	rc = engine_fire_kind(&s, t, n);
 	buf_free(&s.text);
 	return rc;
 }

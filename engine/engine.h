@@ -82,9 +82,10 @@ enum engine_outcome {
 	ENGINE_EXPIRED,                /* a message that arrived over a day late */
 	ENGINE_FORGOTTEN,              /* the forget command: the chat starts over
 	                                  and the store erases what it kept */
-	ENGINE_MALFORMED               /* a button this flow has no such button for:
+	ENGINE_MALFORMED,              /* a button this flow has no such button for:
 	                                  not NODE|KEY, or no such node or key (an
 	                                  older version of the flow made it) */
+	ENGINE_REMINDED                /* a timer reminded the chat of its question */
 };
 
 /* The outcome's name for logs and traces: "advanced", "forgotten", ... */
@@ -120,6 +121,19 @@ int step_out_add(struct step_out *o, const char *method, json_object *params);
 int engine_step(const struct flow *f, struct chat *chat,
 	const struct update *u, const struct engine_env *env,
 	struct step_out *out);
+
+struct timer;
+
+/* Advances chat by a timer that came due (engine/timer.h): a reminder
+ * repeats the question, a timeout moves to on_timeout (or ends the flow
+ * with timeout_text), an inactivity nudge goes to on_inactive, send_at
+ * sends the cutscene's message and moves on. A timer that no longer
+ * applies (the chat moved, the node lost the key, a reminder whose
+ * node's timeout is due) changes nothing: outcome ENGINE_IGNORED with
+ * out->warning saying why. now_ms is the clock (unix ms). Returns 0, or
+ * -1 when memory ran out (discard chat and out). */
+int engine_fire(const struct flow *f, struct chat *chat, const struct timer *t,
+	long long now_ms, const struct engine_env *env, struct step_out *out);
 
 /* Whether the update is one a chat's flow could act on (a message that
  * is not a service message, or a button press in a chat). Others need

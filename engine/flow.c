@@ -7,16 +7,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "engine/buf.h"
 #include "engine/check.h"
 #include "engine/jdoc.h"
 #include "engine/node.h"
+#include "engine/timer.h"
 
 static const char *const flow_top_keys[] = {
 	"$schema", "start", "commands", "nodes", "finished_text", "messages",
 	"on_missing_node", "forget_command", "name", "description",
-	"not_allowed_text", NULL
+	"not_allowed_text", "inactive_after", "on_inactive", "timeout_text",
+	"timezone", NULL
 };
 
 const char *const flow_own_reasons[] = {
@@ -100,6 +103,7 @@ static void flow_load_node(struct check *c, struct flow_node *n,
 
 	n->next = -1;
 	n->on_max_attempts = -1;
+	n->on_timeout = -1;
 	if (json_object_get_type(obj) != json_type_object) {
 		check_error(c, DIAG_SCHEMA, path, "a node must be an object with a "
 			"\"type\", not %s; if this is a setting such as \"start\", put "
@@ -281,6 +285,51 @@ static const char **flow_all_reasons(struct check *c)
 	return all;
 }
 
+/* "timezone": an IANA name that tzdata (/usr/share/zoneinfo) knows. */
+static void flow_load_timezone(struct check *c, json_object *root)
+{
+	char file[256];
+	const char *z;
+
+	if (check_string(c, root, "timezone", "", NULL, &z) <= 0)
+		return;
+	snprintf(file, sizeof(file), "/usr/share/zoneinfo/%s", z);
+	if (z[0] == '/' || strstr(z, "..") || strlen(z) > 64 || access(file, R_OK) != 0) {
+		check_error(c, DIAG_SCHEMA, "/timezone", "\"%s\" is not a time zone "
+			"this system knows; use an IANA name such as \"Europe/Berlin\" "
+			"(tzdata)", z);
+		return;
+	}
+	c->flow->timezone = check_strdup(c, z);
+}
+
+/* The flow's keys of time: "inactive_after" with "on_inactive",
+ * "timeout_text", "timezone". */
+static void flow_load_time(struct check *c, json_object *root)
+{
+	struct flow *f = c->flow;
+	char why[160];
+	json_object *v;
+	long long secs;
+
+	flow_load_timezone(c, root);
+	check_text(c, root, "timeout_text", "", NULL, FLOW_TEXT_MAX, 1, &f->timeout_text);
+	check_ref(c, root, "on_inactive", "", NULL, &f->on_inactive);
+	if (json_object_object_get_ex(root, "inactive_after", &v)) {
+		if (timer_duration(v, &secs, why, sizeof(why)) != 0)
+			check_error(c, DIAG_NODE_SCHEMA, "/inactive_after", "%s", why);
+		else
+			f->inactive_after = (int)secs;
+		f->timed = 1;
+		if (!json_object_object_get_ex(root, "on_inactive", NULL))
+			check_error(c, DIAG_NODE_SCHEMA, "/inactive_after", "needs "
+				"\"on_inactive\": the node that nudges the chat");
+	} else if (json_object_object_get_ex(root, "on_inactive", NULL)) {
+		check_error(c, DIAG_NODE_SCHEMA, "/on_inactive", "needs "
+			"\"inactive_after\": how long a chat is silent before the nudge");
+	}
+}
+
 static void flow_load_settings(struct check *c, json_object *root)
 {
 	struct flow *f = c->flow;
@@ -303,7 +352,8 @@ static void flow_load_settings(struct check *c, json_object *root)
 			check_error(c, DIAG_SCHEMA, kpath, "unknown setting \"%s\"; the "
 				"settings are: start, commands, nodes, finished_text, "
 				"messages, on_missing_node, forget_command, name, "
-				"description, not_allowed_text", key);
+				"description, not_allowed_text, inactive_after, on_inactive, "
+				"timeout_text, timezone", key);
 	}
 	check_string(c, root, "$schema", "", NULL, &s);
 	check_string(c, root, "name", "", NULL, &s);
@@ -316,6 +366,7 @@ static void flow_load_settings(struct check *c, json_object *root)
 	check_messages(c, root, "", flow_all_reasons(c), &f->msgs, &f->n_msgs);
 	flow_load_commands(c, root);
 	flow_load_forget(c, root);
+	flow_load_time(c, root);
 }
 
 /* --- graph checks over the nodes' edges --- */
@@ -474,6 +525,8 @@ int flow_reached(const struct flow *f, unsigned char *seen)
 		return -1;
 	flow_mark(&r, f->start);
 	flow_mark(&r, f->on_missing_node);
+	if (f->inactive_after > 0)
+		flow_mark(&r, f->on_inactive);
 	for (unsigned i = 0; i < f->n_commands; i++)
 		flow_mark(&r, f->commands[i].node);
 	while (head < r.tail)
@@ -586,6 +639,7 @@ static int flow_from_json(struct flow *f, json_object *root, struct diag *d)
 	} else {
 		f->start = -1;
 		f->on_missing_node = -1;
+		f->on_inactive = -1;
 	}
 	if (json_object_object_length(nodes) == 0) {
 		check_error(&c, DIAG_SCHEMA, base[0] ? base : "/", "the flow has no "

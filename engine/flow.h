@@ -62,6 +62,13 @@ struct flow_node {
 	                                 previous waiting node */
 	const struct flow_media *media;  /* "media": sent with node_text; NULL: none */
 	void *data;                   /* the node type's own, in the arena */
+	/* time (engine/timer.h): on nodes that wait, and a cutscene's send_at */
+	int remind_after;             /* seconds; 0: no reminder */
+	struct flow_text reminder;    /* absent: the prompt again */
+	int max_reminders;
+	int timeout;                  /* seconds; 0: waits for ever */
+	int on_timeout;               /* node index, -1: the flow ends */
+	int send_at;                  /* minutes after local midnight + 1; 0: at once */
 };
 
 struct flow_command {
@@ -88,6 +95,11 @@ struct flow {
 	int has_back;                 /* some node has "back": chats keep a path */
 	const char *lang_key;         /* the key a "sets_language" choice saves,
 	                                 the chat's language; NULL: none */
+	int inactive_after;           /* seconds without an update; 0: never */
+	int on_inactive;              /* the nudge's node index, -1: none */
+	struct flow_text timeout_text;/* a timeout without on_timeout says it */
+	const char *timezone;         /* IANA name for send_at; NULL: UTC */
+	int timed;                    /* some node or setting arms timers */
 	unsigned *index;              /* open addressing: node index + 1, 0 empty */
 	unsigned index_mask;
 	struct flow_regex *regexes;   /* compiled patterns to free */

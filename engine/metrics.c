@@ -181,6 +181,26 @@ void metrics_worker(struct metrics *m, int slot, enum metrics_worker state)
 		__atomic_store_n(&m->worker[slot], (unsigned char)state, __ATOMIC_RELAXED);
 }
 
+static const double metrics_late_le[METRICS_LATE_BUCKETS] = {
+	0.1, 0.25, 0.5, 1, 2.5, 10, 60, 3600
+};
+
+void metrics_timer(struct metrics *m, int kind, double late_s)
+{
+	int i;
+	if (m == NULL || kind < 0 || kind >= METRICS_TIMER_KINDS)
+		return;
+	if (late_s < 0)
+		late_s = 0;
+	for (i = 0; i < METRICS_LATE_BUCKETS && late_s > metrics_late_le[i]; i++)
+		;
+	metrics_add(&m->late_bucket[i]);
+	metrics_add(&m->late_count);
+	metrics_add(&m->timers_fired[kind]);
+	__atomic_fetch_add(&m->late_sum_ms, (unsigned long long)(late_s * 1e3),
+		__ATOMIC_RELAXED);
+}
+
 static unsigned long long metrics_get(const unsigned long long *c)
 {
 	return __atomic_load_n(c, __ATOMIC_RELAXED);
@@ -228,6 +248,51 @@ static int metrics_render_nodes(const struct metrics *m, struct buf *out)
 			}
 		}
 	}
+	return rc;
+}
+
+/* The timers' part of the exposition. Returns 0 or non-zero when full. */
+static int metrics_render_timers(const struct metrics *m, struct buf *out)
+{
+	static const char *const kinds[METRICS_TIMER_KINDS] = {
+		"remind", "timeout", "inactive", "send_at"
+	};
+	static const char *const statuses[METRICS_CHAT_STATUSES] = {
+		"active", "waiting", "finished", "inactive", "forgotten"
+	};
+	unsigned long long cum = 0;
+	int rc = 0;
+
+	rc |= buf_adds(out, "# HELP blueflow_chats Chats by bot and status.\n"
+		"# TYPE blueflow_chats gauge\n");
+	for (int i = 0; i < METRICS_BOTS && m->bots[i].name[0]; i++)
+		for (int st = 0; st < METRICS_CHAT_STATUSES; st++) {
+			long long n = __atomic_load_n(&m->chats[i][st], __ATOMIC_RELAXED);
+			if (n >= 0)
+				rc |= buf_addf(out, "blueflow_chats{bot=\"%s\",status=\"%s\"} %lld\n",
+					m->bots[i].name, statuses[st], n);
+		}
+	rc |= buf_addf(out, "# HELP blueflow_timers_pending Timers armed, not fired yet.\n"
+		"# TYPE blueflow_timers_pending gauge\nblueflow_timers_pending %lld\n"
+		"# HELP blueflow_timers_fired_total Timers fired, by kind.\n"
+		"# TYPE blueflow_timers_fired_total counter\n",
+		__atomic_load_n(&m->timers_pending, __ATOMIC_RELAXED));
+	for (int k = 0; k < METRICS_TIMER_KINDS; k++)
+		rc |= buf_addf(out, "blueflow_timers_fired_total{kind=\"%s\"} %llu\n",
+			kinds[k], metrics_get(&m->timers_fired[k]));
+	rc |= buf_adds(out, "# HELP blueflow_timers_late_seconds How long after its due "
+		"time a timer fired.\n# TYPE blueflow_timers_late_seconds histogram\n");
+	for (int i = 0; i <= METRICS_LATE_BUCKETS; i++) {
+		cum += metrics_get(&m->late_bucket[i]);
+		if (i < METRICS_LATE_BUCKETS)
+			rc |= buf_addf(out, "blueflow_timers_late_seconds_bucket{le=\"%g\"} %llu\n",
+				metrics_late_le[i], cum);
+		else
+			rc |= buf_addf(out, "blueflow_timers_late_seconds_bucket{le=\"+Inf\"} %llu\n", cum);
+	}
+	rc |= buf_addf(out, "blueflow_timers_late_seconds_sum %.3f\n"
+		"blueflow_timers_late_seconds_count %llu\n",
+		(double)metrics_get(&m->late_sum_ms) / 1e3, metrics_get(&m->late_count));
 	return rc;
 }
 
@@ -298,5 +363,6 @@ int metrics_render(const struct metrics *m, struct buf *out)
 	rc |= buf_addf(out, "# HELP blueflow_inbox_dead Updates that failed for good, "
 		"kept for `blueflow inbox`.\n# TYPE blueflow_inbox_dead gauge\n"
 		"blueflow_inbox_dead %lld\n", __atomic_load_n(&m->inbox_dead, __ATOMIC_RELAXED));
+	rc |= metrics_render_timers(m, out);
 	return rc ? -1 : 0;
 }

@@ -26,6 +26,9 @@ struct metrics_node {
 	char reason[METRICS_REASONS][24];     /* the last one is "other" */
 	unsigned long long refused[METRICS_REASONS];
 };
+#define METRICS_TIMER_KINDS 4      /* enum timer_kind */
+#define METRICS_CHAT_STATUSES 5    /* enum timer_status */
+#define METRICS_LATE_BUCKETS 8
 
 enum metrics_result {
 	MR_APPLIED, MR_REPEAT, MR_IGNORED, MR_POISON, MR_TRANSIENT, MR_COUNT
@@ -59,6 +62,13 @@ struct metrics {
 	long long inbox_dead;          /* updates kept after failing for good, set by the sender */
 	unsigned long long told[METRICS_TOLD]; /* a hash of bot and user, with the day */
 	struct metrics_node nodes[METRICS_NODES];
+	/* timers (engine/timer.h), kept by the sender */
+	long long timers_pending;
+	unsigned long long timers_fired[METRICS_TIMER_KINDS];
+	unsigned long long late_bucket[METRICS_LATE_BUCKETS + 1];
+	unsigned long long late_count;
+	unsigned long long late_sum_ms;
+	long long chats[METRICS_BOTS][METRICS_CHAT_STATUSES];  /* -1: not counted */
 };
 
 /* Maps a zeroed region shared with every child forked later; NULL when
@@ -95,6 +105,8 @@ void metrics_not_allowed(struct metrics *m, int bot);
  * and marks them told. Two users may share a slot, so now and then one
  * is told twice a day; never more often than that. 0 when m is NULL. */
 int metrics_told(struct metrics *m, int bot, long long user, long long day);
+/* A timer of kind fired late_s seconds after it was due. */
+void metrics_timer(struct metrics *m, int kind, double late_s);
 
 /* Appends the Prometheus text exposition. Returns 0 or -1 when full. */
 int metrics_render(const struct metrics *m, struct buf *out);

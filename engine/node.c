@@ -6,7 +6,9 @@
 #include <string.h>
 
 #include "engine/check.h"
+#include "engine/flow.h"
 #include "engine/jdoc.h"
+#include "engine/timer.h"
 
 #define NODE_KEYS_MAX 32   /* keys of one type */
 
@@ -63,9 +65,68 @@ void node_type_list(char *out, size_t size)
 	}
 }
 
+/* A duration key (timer_duration) into an int of seconds. */
+static int node_read_duration(struct check *c, struct flow_node *n,
+	json_object *obj, const char *path, const struct node_key *k)
+{
+	char kpath[JDOC_PATH_MAX], why[160];
+	json_object *v;
+	long long secs;
+
+	if (!json_object_object_get_ex(obj, k->name, &v))
+		return 0;
+	jdoc_path(kpath, sizeof(kpath), path, k->name);
+	if (timer_duration(v, &secs, why, sizeof(why)) != 0) {
+		check_error(c, DIAG_NODE_SCHEMA, kpath, "%s", why);
+		return -1;
+	}
+	*(int *)((char *)n + k->at) = (int)secs;
+	return 1;
+}
+
+#define NODE_DURATION_SCHEMA "{\"$ref\": \"#/$defs/duration\"}"
+#define NODE_DURATION_DOC "duration: seconds, or \"90s\", \"10m\", \"2h\", \"3d\""
+
+/* The keys every type that waits for the user takes besides its own
+ * (time: engine/timer.h), after them in every list. */
+static const struct node_key node_wait_keys[] = {
+	{ "remind_after", NODE_KEY_CUSTOM, .desc = "Remind the user of the "
+	  "question when it is not answered after this long.", NODE_AT(remind_after),
+	  .read = node_read_duration, .schema = NODE_DURATION_SCHEMA,
+	  .doc = NODE_DURATION_DOC },
+	{ "reminder", NODE_KEY_TEXT, .desc = "The reminder's text (default: the "
+	  "prompt again).", NODE_AT(reminder), .needs = "remind_after",
+	  .needs_why = "how long after the question the reminder comes" },
+	{ "max_reminders", NODE_KEY_INT, .min = 1, .max = 100, .has_def = 1,
+	  .def = 1, .desc = "How many reminders at most, \"remind_after\" apart "
+	  "(default 1).", NODE_AT(max_reminders), .needs = "remind_after",
+	  .needs_why = "how long after the question the reminder comes" },
+	{ "timeout", NODE_KEY_CUSTOM, .desc = "Stop waiting after this long: the "
+	  "chat goes to \"on_timeout\", or the flow ends with the flow's "
+	  "\"timeout_text\".", NODE_AT(timeout), .read = node_read_duration,
+	  .schema = NODE_DURATION_SCHEMA, .doc = NODE_DURATION_DOC },
+	{ "on_timeout", NODE_KEY_REF, .desc = "Where the chat goes after "
+	  "\"timeout\".", NODE_AT(on_timeout), .needs = "timeout",
+	  .needs_why = "how long the node waits" },
+	{ NULL }
+};
+
+const struct node_key *node_key_at(const struct node_type *t, unsigned i)
+{
+	unsigned own = 0;
+	while (t->keys[own].name)
+		own++;
+	if (i < own)
+		return &t->keys[i];
+	if (!t->waits || i - own >= sizeof(node_wait_keys) / sizeof(node_wait_keys[0]) - 1)
+		return NULL;
+	return &node_wait_keys[i - own];
+}
+
 const struct node_key *node_key(const struct node_type *t, const char *name)
 {
-	for (const struct node_key *k = t->keys; k->name; k++)
+	const struct node_key *k;
+	for (unsigned i = 0; (k = node_key_at(t, i)) != NULL; i++)
 		if (strcmp(k->name, name) == 0)
 			return k;
 	return NULL;
@@ -79,7 +140,8 @@ static void node_check_unknown(struct check *c, const struct node_type *t,
 	char kpath[JDOC_PATH_MAX];
 	int n = 0;
 
-	for (const struct node_key *k = t->keys; k->name && n < NODE_KEYS_MAX; k++)
+	for (const struct node_key *k = node_key_at(t, 0); k && n < NODE_KEYS_MAX;
+	     k = node_key_at(t, (unsigned)n))
 		names[n++] = k->name;
 	names[n] = NULL;
 	json_object_object_foreach(obj, key, v) {
@@ -173,6 +235,21 @@ static void node_check_needs(struct check *c, json_object *obj,
 		k->needs_why);
 }
 
+/* A reminder that would come after the timeout never comes. */
+static void node_check_time(struct check *c, struct flow_node *n, const char *path)
+{
+	char kpath[JDOC_PATH_MAX];
+	if (n->remind_after > 0 && n->timeout > 0 && n->remind_after >= n->timeout) {
+		jdoc_path(kpath, sizeof(kpath), path, "remind_after");
+		check_warn(c, DIAG_NODE_SCHEMA, kpath, "the reminder (%d s) would "
+			"come after the timeout (%d s), so it never comes; make "
+			"\"remind_after\" shorter than \"timeout\"", n->remind_after,
+			n->timeout);
+	}
+	if (n->remind_after > 0 || n->timeout > 0 || n->send_at > 0)
+		c->flow->timed = 1;
+}
+
 int node_read_keys(struct check *c, struct flow_node *n, json_object *obj,
 	const char *path)
 {
@@ -185,12 +262,13 @@ int node_read_keys(struct check *c, struct flow_node *n, json_object *obj,
 		if (n->data == NULL)
 			return -1;
 	}
-	for (const struct node_key *k = t->keys; k->name; k++) {
-		node_read_key(c, n, obj, path, k);
-		node_check_needs(c, obj, path, k);
+	for (unsigned i = 0; node_key_at(t, i); i++) {
+		node_read_key(c, n, obj, path, node_key_at(t, i));
+		node_check_needs(c, obj, path, node_key_at(t, i));
 	}
 	if (t->validate)
 		t->validate(c, n, obj, path);
+	node_check_time(c, n, path);
 	return c->errors == errors ? 0 : -1;
 }
 
@@ -205,6 +283,14 @@ void node_edges(const struct flow_node *n, node_edge_fn *fn, void *arg)
 		n->type->edges(n, fn, arg);
 	else if (n->next >= 0)
 		fn(arg, &e);
+	if (n->timeout > 0 && n->on_timeout >= 0) {
+		snprintf(label, sizeof(label), "after %d s", n->timeout);
+		e.to = n->on_timeout;
+		e.dashed = 1;
+		e.key = "on_timeout";
+		e.label = label;
+		fn(arg, &e);
+	}
 	if (n->max_attempts > 0 && n->on_max_attempts >= 0) {
 		snprintf(label, sizeof(label), "after %d bad answer%s",
 			n->max_attempts, n->max_attempts == 1 ? "" : "s");

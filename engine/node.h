@@ -171,6 +171,11 @@ void node_type_list(char *out, size_t size);
 /* The key called name of type t, or NULL. */
 const struct node_key *node_key(const struct node_type *t, const char *name);
 
+/* The i-th key n's type takes: its own table, then, for a type that
+ * waits, the keys of time every such type takes (remind_after, reminder,
+ * max_reminders, timeout, on_timeout); NULL past the last. */
+const struct node_key *node_key_at(const struct node_type *t, unsigned i);
+
 /* Reads every key of n's type from obj (the node at path) in table order,
  * after an unknown-key check, then runs the type's validate(). Reports
  * every problem through c. Returns 0, or -1 when there was an error. */
@@ -178,7 +183,7 @@ int node_read_keys(struct check *c, struct flow_node *n, json_object *obj,
 	const char *path);
 
 /* Calls fn for each exit of n (none when its type is unknown): the type's
- * own, then on_max_attempts when the node has max_attempts. Edges to no
+ * own, then on_timeout, then on_max_attempts when the node has max_attempts. Edges to no
  * node (-1) are left out. */
 void node_edges(const struct flow_node *n, node_edge_fn *fn, void *arg);
 

@@ -122,6 +122,31 @@ static const struct schema_def schema_static[] = {
 		"s\": {\"nodes\": {\"required\": [\"0\"]}}, \"description\": \"With"
 		"out \\\"start\\\" the flow starts at node \\\"0\\\", which must ex"
 		"ist.\"}}" },
+	{ "duration",
+		"{\"description\": \"A duration: whole seconds (1 to 31622400), or "
+		"a whole number with a unit: \\\"90s\\\", \\\"10m\\\", \\\"2h\\\", "
+		"\\\"3d\\\".\", \"oneOf\": [{\"type\": \"integer\", \"minimum\": 1, "
+		"\"maximum\": 31622400}, {\"type\": \"string\", \"pattern\": "
+		"\"^0*[1-9][0-9]*[smhd]$(?!\\\\n)\"}]}" },
+	{ NULL, NULL }
+};
+
+/* The flow's settings of time (engine/timer.h), added to extendedFlow. */
+static const struct schema_def schema_flow_time[] = {
+	{ "inactive_after", "{\"allOf\": [{\"$ref\": \"#/$defs/duration\"}], "
+		"\"description\": \"After this long without an update from a chat, "
+		"it goes to \\\"on_inactive\\\" (a nudge), once per silence; needs "
+		"\\\"on_inactive\\\".\"}" },
+	{ "on_inactive", "{\"allOf\": [{\"$ref\": \"#/$defs/nodeRef\"}], "
+		"\"description\": \"The node that nudges a silent chat: a cutscene "
+		"that ends, or a question that resumes the chat; needs "
+		"\\\"inactive_after\\\".\"}" },
+	{ "timeout_text", "{\"allOf\": [{\"$ref\": \"#/$defs/text\"}], "
+		"\"description\": \"What a chat is told when a node's timeout ends "
+		"the flow (a node with \\\"timeout\\\" and no \\\"on_timeout\\\").\"}" },
+	{ "timezone", "{\"allOf\": [{\"$ref\": \"#/$defs/plainString\"}], "
+		"\"description\": \"The IANA time zone of \\\"send_at\\\" hours, "
+		"e.g. \\\"Europe/Berlin\\\" (default UTC).\"}" },
 	{ NULL, NULL }
 };
 
@@ -372,13 +397,14 @@ static json_object *schema_node(json_object *defs, const struct node_type *t)
 {
 	json_object *def = json_object_new_object(), *req = json_object_new_array();
 	json_object *props = json_object_new_object(), *deps = json_object_new_object();
-	int n_deps = 0;
+	int n_deps = 0, ki = 0;
 
 	schema_add_str(def, "description", t->summary);
 	schema_add_str(def, "type", "object");
 	json_object_object_add(def, "required", req);
 	json_object_object_add(def, "properties", props);
-	for (const struct node_key *k = t->keys; k->name; k++) {
+	for (const struct node_key *k = node_key_at(t, 0); k;
+	     k = node_key_at(t, (unsigned)(++ki))) {
 		json_object_object_add(props, k->name, schema_key(t, k));
 		if (k->hint)
 			json_object_array_add(req, json_object_new_string(k->name));
@@ -431,6 +457,22 @@ static json_object *schema_dispatch(void)
 	return node;
 }
 
+/* The settings of time into extendedFlow's properties; inactive_after
+ * and on_inactive need each other. */
+static void schema_add_flow_time(json_object *defs)
+{
+	json_object *flow, *props;
+	if (!json_object_object_get_ex(defs, "extendedFlow", &flow) ||
+	    !json_object_object_get_ex(flow, "properties", &props))
+		return;
+	for (int i = 0; schema_flow_time[i].name; i++)
+		json_object_object_add(props, schema_flow_time[i].name,
+			json_tokener_parse(schema_flow_time[i].json));
+	json_object_object_add(flow, "dependentRequired", json_tokener_parse(
+		"{\"inactive_after\": [\"on_inactive\"], \"on_inactive\": "
+		"[\"inactive_after\"]}"));
+}
+
 json_object *schema_build(void)
 {
 	const struct node_type *const *types = node_types();
@@ -456,6 +498,7 @@ json_object *schema_build(void)
 		json_object_object_add(defs, name, schema_messages(what, types[i]->reasons));
 	}
 	json_object_object_add(defs, "flowMessages", schema_flow_messages());
+	schema_add_flow_time(defs);
 	for (int i = 0; types[i]; i++) {
 		schema_def_name(name, sizeof(name), types[i]->name, "Node");
 		json_object_object_add(defs, name, schema_node(defs, types[i]));
@@ -520,11 +563,13 @@ void schema_markdown(FILE *o)
 
 	for (int i = 0; types[i]; i++) {
 		const struct node_type *t = types[i];
+		int ki = 0;
 		fprintf(o, "%s### `%s`\n\n%s %s\n\n", i ? "\n" : "", t->name,
 			t->summary, t->waits ? "It waits for the user." :
 			"It never waits for the user.");
 		fputs("| key | value | required | meaning |\n| --- | --- | --- | --- |\n", o);
-		for (const struct node_key *k = t->keys; k->name; k++) {
+		for (const struct node_key *k = node_key_at(t, 0); k;
+	     k = node_key_at(t, (unsigned)(++ki))) {
 			schema_doc_value(t, k, value, sizeof(value));
 			fprintf(o, "| `%s` | ", k->name);
 			schema_cell(o, value);

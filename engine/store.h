@@ -20,12 +20,13 @@
 #include "engine/crypto.h"
 #include "engine/engine.h"
 #include "engine/flow.h"
+#include "engine/timer.h"
 
 #define STORE_OK 0
 #define STORE_TRANSIENT (-1)      /* retry later: connection lost, lock timeout, busy */
 #define STORE_PERMANENT (-2)      /* will never succeed: bad data */
 
-#define STORE_VERSION 3           /* of struct store_ops */
+#define STORE_VERSION 4           /* of struct store_ops */
 #define STORE_REPLY_MAX (64 * 1024)
 #define STORE_LOCK_TIMEOUT_MS 5000
 
@@ -92,6 +93,13 @@ struct store_admin_sql {
 	const char *secs;             /* printf format: the time column %s as unix seconds */
 	const char *time_of;          /* printf format: unix seconds %s (a parameter)
 	                                 as a time to compare a time column with */
+	/* timers (store_timer.c): set is one or two statements ($1 bot,
+	 * $2 chat_id, $3 a JSON array of the kinds to delete, $4 a JSON array
+	 * of timers {kind, node, visit, n, due_ms} to add); take leases ($1
+	 * now_ms, $2 lease_until_ms, $3 owner, $4 max) and returns id, bot,
+	 * chat_id, kind, node, visit, n, due_ms */
+	const char *timers_set[2];
+	const char *timers_take;
 };
 
 /* One row of an operator's query: n columns as text, NULL for SQL NULL.
@@ -174,6 +182,21 @@ struct store_ops {
 		struct store_err *e);
 	/* The backend's text of the statements that differ; NULL with query. */
 	const struct store_admin_sql *admin;
+	/* Timers (engine/timer.h). set: inside the open transaction, deletes
+	 * the chat's timers of the kinds in p->cancel, then adds p's. take:
+	 * leases up to max timers due by now_ms, not leased by another, to
+	 * owner for lease_ms (in one statement, its own transaction), oldest
+	 * first; *n counts them. claim: inside the open transaction, with the
+	 * chat locked, deletes timer id; *found 0 when it is gone (cancelled,
+	 * or fired by another). next: the earliest due time of the timers not
+	 * leased at now_ms (*any 0: none). */
+	int (*timers_set)(struct store *s, const char *bot, long long chat_id,
+		const struct timer_plan *p, struct store_err *e);
+	int (*timers_take)(struct store *s, const char *owner, long long now_ms,
+		int max, int lease_ms, struct timer *rows, int *n, struct store_err *e);
+	int (*timer_claim)(struct store *s, long long id, int *found, struct store_err *e);
+	int (*timers_next)(struct store *s, long long now_ms, long long *due_ms,
+		int *any, struct store_err *e);
 };
 
 struct store {
@@ -300,7 +323,7 @@ int store_file_recorded(struct store *s, const char *bot, const char *path,
 int store_chat_peek(struct store *s, const char *bot, long long update_id,
 	struct store_chat *sc, int *seen, int *known, struct store_err *e);
 
-/* Deletes a chat's state, context, transcript, outbox calls and
+/* Deletes a chat's state, context, transcript, outbox calls, timers and
  * attachment rows in one transaction (waiting for the chat's lock), and
  * clears inline replies addressed to it. Each kept file's path goes to
  * fn before the commit; *rows counts deleted rows. */
@@ -309,7 +332,7 @@ int store_forget(struct store *s, const char *bot, long long chat_id,
 	struct store_err *e);
 
 /* The forget command, inside the update's transaction: deletes the
- * chat's transcript, outbox calls and attachment rows (its row is saved
+ * chat's transcript, outbox calls, timers and attachment rows (its row is saved
  * as new by the step). Nothing to do on the memory store. */
 int store_erase(struct store *s, const char *bot, long long chat_id, struct store_err *e);
 
@@ -343,6 +366,34 @@ int store_media_get(struct store *s, const char *bot, const char *kind,
  * keeps nothing. */
 int store_media_put(struct store *s, const char *bot, const char *kind,
 	const char *sha_hex, const char *file_id, struct store_err *e);
+/* --- timers (store_timer.c) --- */
+
+/* The timer ops of the SQL backends, from their admin statements. */
+int store_sql_timers_set(struct store *s, const char *bot, long long chat_id,
+	const struct timer_plan *p, struct store_err *e);
+int store_sql_timers_take(struct store *s, const char *owner, long long now_ms,
+	int max, int lease_ms, struct timer *rows, int *n, struct store_err *e);
+int store_sql_timer_claim(struct store *s, long long id, int *found, struct store_err *e);
+int store_sql_timers_next(struct store *s, long long now_ms, long long *due_ms,
+	int *any, struct store_err *e);
+
+/* Calls fn for each timer of bot (chat_id 0: of every chat), by due
+ * time, at most limit: id, chat_id, kind, node, n, due_ms, visit. */
+int store_timers_list(struct store *s, const char *bot, long long chat_id,
+	int limit, store_row_fn fn, void *arg, struct store_err *e);
+
+/* How many timers wait, of every bot. */
+int store_timers_count(struct store *s, long long *n, struct store_err *e);
+
+/* After a flow reload: deletes bot's timers bound to a node f no longer
+ * has; *n counts them. */
+int store_timers_sweep(struct store *s, const char *bot, const struct flow *f,
+	long long *n, struct store_err *e);
+
+/* The chats of bot by status (enum timer_status): counts[status],
+ * TIMER_CHAT_COUNT of them. */
+int store_chat_statuses(struct store *s, const char *bot, const struct flow *f,
+	long long counts[], struct store_err *e);
 
 /* Backends. */
 int store_sqlite_open(const char *path, struct store **out, struct store_err *e);

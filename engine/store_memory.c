@@ -3,7 +3,8 @@
  * context as the real stores, nothing on disk, no outbox rows or
  * transcript kept (only whether a chat has calls pending). One process,
  * one thread; a transaction's undo is the update it claimed and the chat
- * it made. */
+ * it made (timers set in a transaction that rolls back stay changed:
+ * replay never rolls back but on a failure that ends it). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +37,9 @@ struct store_memory {
 	size_t cap_index;
 	struct mem_update *updates;   /* open addressing; bot NULL: empty */
 	size_t n_updates, cap_updates;
+	struct timer *timers;         /* in the order they were armed */
+	size_t n_timers, cap_timers;
+	long long timer_id;           /* the last id given */
 	int in_tx;
 	struct mem_update *claimed;   /* undo: the update this transaction claimed */
 	int created;                  /* undo: it made the last chat */
@@ -139,6 +143,7 @@ static void mem_close(struct store *base)
 	free(s->chats);
 	free(s->index);
 	free(s->updates);
+	free(s->timers);
 	store_base_free(&s->base);
 	free(s);
 }
@@ -336,6 +341,102 @@ static int mem_save(struct store *base, const struct store_save *sv,
 	return STORE_OK;
 }
 
+/* --- timers: a list, searched in full (replay holds few) --- */
+
+static int mem_timers_set(struct store *base, const char *bot, long long chat_id,
+	const struct timer_plan *p, struct store_err *e)
+{
+	struct store_memory *s = (struct store_memory *)base;
+	size_t k = 0;
+
+	for (size_t i = 0; i < s->n_timers; i++) {
+		const struct timer *t = &s->timers[i];
+		if (t->chat_id == chat_id && strcmp(t->bot, bot) == 0 &&
+		    (p->cancel & (1u << t->kind)))
+			continue;
+		s->timers[k++] = *t;
+	}
+	s->n_timers = k;
+	for (unsigned i = 0; i < p->n_arms; i++) {
+		struct timer *t;
+		if (s->n_timers == s->cap_timers) {
+			size_t cap = s->cap_timers ? s->cap_timers * 2 : 16;
+			struct timer *grown = realloc(s->timers, cap * sizeof(*grown));
+			if (grown == NULL)
+				return store_fail(e, STORE_TRANSIENT, "out of memory");
+			s->timers = grown;
+			s->cap_timers = cap;
+		}
+		t = &s->timers[s->n_timers++];
+		*t = p->arms[i];
+		t->id = ++s->timer_id;
+		snprintf(t->bot, sizeof(t->bot), "%s", bot);
+		t->chat_id = chat_id;
+	}
+	return STORE_OK;
+}
+
+/* Takes the max earliest due timers (no leases: one process). */
+static int mem_timers_take(struct store *base, const char *owner, long long now_ms,
+	int max, int lease_ms, struct timer *rows, int *n, struct store_err *e)
+{
+	struct store_memory *s = (struct store_memory *)base;
+	(void)owner;
+	(void)lease_ms;
+	(void)e;
+	*n = 0;
+	while (*n < max) {
+		const struct timer *best = NULL;
+		for (size_t i = 0; i < s->n_timers; i++) {
+			const struct timer *t = &s->timers[i];
+			int taken = 0;
+			for (int j = 0; j < *n && !taken; j++)
+				taken = rows[j].id == t->id;
+			if (!taken && t->due_ms <= now_ms && (best == NULL ||
+			    t->due_ms < best->due_ms || (t->due_ms == best->due_ms && t->id < best->id)))
+				best = t;
+		}
+		if (best == NULL)
+			break;
+		rows[(*n)++] = *best;
+	}
+	return STORE_OK;
+}
+
+static int mem_timer_claim(struct store *base, long long id, int *found,
+	struct store_err *e)
+{
+	struct store_memory *s = (struct store_memory *)base;
+	(void)e;
+	*found = 0;
+	for (size_t i = 0; i < s->n_timers; i++) {
+		if (s->timers[i].id != id)
+			continue;
+		memmove(&s->timers[i], &s->timers[i + 1],
+			(s->n_timers - i - 1) * sizeof(s->timers[0]));
+		s->n_timers--;
+		*found = 1;
+		break;
+	}
+	return STORE_OK;
+}
+
+static int mem_timers_next(struct store *base, long long now_ms, long long *due_ms,
+	int *any, struct store_err *e)
+{
+	struct store_memory *s = (struct store_memory *)base;
+	(void)now_ms;
+	(void)e;
+	*any = 0;
+	*due_ms = 0;
+	for (size_t i = 0; i < s->n_timers; i++)
+		if (!*any || s->timers[i].due_ms < *due_ms) {
+			*due_ms = s->timers[i].due_ms;
+			*any = 1;
+		}
+	return STORE_OK;
+}
+
 static int mem_prune(struct store *base, int update_hours, int sent_days,
 	int limit, int *n, struct store_err *e)
 {
@@ -379,6 +480,10 @@ static const struct store_ops memory_ops = {
 	.rollback = mem_rollback,
 	.prune = mem_prune,
 	.ping = mem_ping,
+	.timers_set = mem_timers_set,
+	.timers_take = mem_timers_take,
+	.timer_claim = mem_timer_claim,
+	.timers_next = mem_timers_next,
 };
 
 int store_memory_open(struct store **out, struct store_err *e)

@@ -941,6 +941,19 @@ static const struct store_admin_sql pg_admin = {
 		"ORDER BY chat_id",
 	.secs = "extract(epoch FROM %s)::bigint",
 	.time_of = "to_timestamp(CAST(%s AS bigint))",
+	.timers_set = { "WITH d AS (DELETE FROM timers WHERE bot = $1 AND chat_id = "
+		"$2::bigint AND kind IN (SELECT json_array_elements_text($3::json))) "
+		"INSERT INTO timers (bot, chat_id, kind, node, visit, n, due_ms) "
+		"SELECT $1, $2::bigint, a.kind, a.node, a.visit, a.n, a.due_ms FROM "
+		"json_to_recordset($4::json) AS a(kind text, node text, visit bigint, "
+		"n int, due_ms bigint)", NULL },
+	/* the due index in order; a row another process holds is skipped; an
+	 * array, not IN, so the update finds its rows by id, never by a scan */
+	.timers_take = "UPDATE timers SET lease_until_ms = $2::bigint, lease_owner = $3 "
+		"WHERE id = ANY (ARRAY (SELECT id FROM timers WHERE due_ms <= $1::bigint AND "
+		"lease_until_ms < $1::bigint ORDER BY due_ms LIMIT $4::int "
+		"FOR UPDATE SKIP LOCKED)) "
+		"RETURNING id, bot, chat_id, kind, node, visit, n, due_ms",
 };
 
 static const struct store_ops pg_ops = {
@@ -969,6 +982,10 @@ static const struct store_ops pg_ops = {
 	.outbox_migrate = pg_outbox_migrate,
 	.query = pg_query,
 	.admin = &pg_admin,
+	.timers_set = store_sql_timers_set,
+	.timers_take = store_sql_timers_take,
+	.timer_claim = store_sql_timer_claim,
+	.timers_next = store_sql_timers_next,
 };
 
 int store_pg_open(const char *uri, struct store **out, struct store_err *e)

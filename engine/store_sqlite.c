@@ -833,6 +833,19 @@ static const struct store_admin_sql sqlite_admin = {
 		"WHERE bot = $1 ORDER BY chat_id",
 	.secs = "%s",
 	.time_of = "CAST(%s AS INTEGER)",
+	.timers_set = { "DELETE FROM timers WHERE bot = $1 AND chat_id = $2 AND "
+		"kind IN (SELECT value FROM json_each($3))",
+		"INSERT INTO timers (bot, chat_id, kind, node, visit, n, due_ms) "
+		"SELECT $1, CAST($2 AS INTEGER), json_extract(value, '$.kind'), "
+		"json_extract(value, '$.node'), json_extract(value, '$.visit'), "
+		"json_extract(value, '$.n'), json_extract(value, '$.due_ms') "
+		"FROM json_each($4)" },
+	/* one statement: the database's write lock makes it atomic */
+	.timers_take = "UPDATE timers SET lease_until_ms = CAST($2 AS INTEGER), "
+		"lease_owner = $3 WHERE id IN (SELECT id FROM timers WHERE due_ms <= "
+		"CAST($1 AS INTEGER) AND lease_until_ms < CAST($1 AS INTEGER) "
+		"ORDER BY due_ms LIMIT CAST($4 AS INTEGER)) "
+		"RETURNING id, bot, chat_id, kind, node, visit, n, due_ms",
 };
 
 static const struct store_ops sqlite_ops = {
@@ -859,6 +872,10 @@ static const struct store_ops sqlite_ops = {
 	.outbox_migrate = sqlite_outbox_migrate,
 	.query = sqlite_query,
 	.admin = &sqlite_admin,
+	.timers_set = store_sql_timers_set,
+	.timers_take = store_sql_timers_take,
+	.timer_claim = store_sql_timer_claim,
+	.timers_next = store_sql_timers_next,
 };
 
 int store_sqlite_open(const char *path, struct store **out, struct store_err *e)

@@ -3,6 +3,7 @@
 
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <time.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -13,7 +14,18 @@
 #include "engine/outbox.h"
 #include "engine/retain.h"
 #include "engine/store.h"
+#include "engine/tick.h"
 #include "fcgi/sigpipe.h"
+
+/* The timers' side of the background process. */
+struct sender_timers {
+	struct app *app;
+	struct metrics *m;
+	struct tick_bot *bots;
+	char owner[96];               /* host:pid, for the leases */
+	long long next_ms;            /* when to look for due timers again */
+	time_t statuses;              /* when to count chats by status again */
+};
 
 /* The outbox's pending and dead counts, and the inbox's kept updates,
  * into the shared metrics. */
@@ -29,8 +41,108 @@ static void sender_gauges(struct metrics *m, struct store *s)
 		__atomic_store_n(&m->inbox_dead, kept, __ATOMIC_RELAXED);
 }
 
-/* One prune pass in batches, then the retention rules; returns rows
- * deleted, or -1 (logged). */
+/* Logs and counts one fired timer. */
+static void sender_fired(void *arg, const struct timer *t, int rc,
+	const struct apply_result *r, const struct store_err *e, long long late_ms)
+{
+	struct sender_timers *st = arg;
+	struct log_line l;
+
+	log_start(&l, rc == STORE_OK ? "info" : "error", "timer");
+	log_str(&l, "bot", t->bot);
+	log_int(&l, "chat_id", t->chat_id);
+	log_str(&l, "kind", timer_kind_name(t->kind));
+	log_str(&l, "node", t->node);
+	log_int(&l, "late_ms", late_ms);
+	if (rc != STORE_OK)
+		log_str(&l, "msg", e->msg);
+	else
+		log_str(&l, "outcome", r->repeat ? "cancelled" : apply_outcome_name(r));
+	if (rc == STORE_OK && r->out.warning[0])
+		log_str(&l, "warning", r->out.warning);
+	log_end(&l);
+	if (rc == STORE_OK && !r->repeat)
+		metrics_timer(st->m, t->kind, (double)late_ms / 1000);
+}
+
+/* Fires the timers that are due, and sets when to look again: at the
+ * next due time, but within SENDER_TIMER_POLL_MS, as other processes arm
+ * timers. Returns how many were handled, or -1 (logged). */
+static int sender_timers(struct sender_timers *st, struct store *s)
+{
+	struct engine_env env = { 0 };
+	struct store_err e;
+	long long now = timer_now_ms(), due = 0;
+	int any = 0, fired = 0, rc;
+
+	if (now < st->next_ms)
+		return 0;
+	rc = tick_run(s, st->bots, st->app->n_bots, st->owner, 0, SENDER_TIMERS_MAX,
+		&env, sender_fired, st, &fired, &e);
+	if (rc == STORE_OK && fired >= SENDER_TIMERS_MAX) {
+		st->next_ms = now;   /* more are due */
+		return fired;
+	}
+	if (rc == STORE_OK)
+		rc = s->ops->timers_next(s, now, &due, &any, &e);
+	st->next_ms = now + SENDER_TIMER_POLL_MS;
+	if (rc != STORE_OK) {
+		log_msg("error", "timer", e.msg);
+		st->next_ms = now + 1000;
+		return -1;
+	}
+	if (any && due < st->next_ms)
+		st->next_ms = due > now ? due : now;
+	return fired;
+}
+
+/* The chats of each bot by status, and the timers pending, into the
+ * shared metrics. */
+static void sender_timer_gauges(struct sender_timers *st, struct store *s, time_t now)
+{
+	long long counts[TIMER_CHAT_COUNT], n;
+	struct store_err e;
+
+	if (st->m == NULL)
+		return;
+	if (store_timers_count(s, &n, &e) == STORE_OK)
+		__atomic_store_n(&st->m->timers_pending, n, __ATOMIC_RELAXED);
+	if (now < st->statuses)
+		return;
+	st->statuses = now + SENDER_STATUS_EVERY;
+	for (unsigned i = 0; i < st->app->n_bots; i++) {
+		int slot = st->app->bots[i].metrics;
+		if (slot < 0 || slot >= METRICS_BOTS ||
+		    store_chat_statuses(s, st->app->bots[i].cfg->name,
+		    st->app->bots[i].flow, counts, &e) != STORE_OK)
+			continue;
+		for (int k = 0; k < TIMER_CHAT_COUNT && k < METRICS_CHAT_STATUSES; k++)
+			__atomic_store_n(&st->m->chats[slot][k], counts[k], __ATOMIC_RELAXED);
+	}
+}
+
+/* After a reload: drops the timers of nodes the flows no longer have. */
+static void sender_sweep(struct app *app, struct store *s)
+{
+	struct store_err e;
+	long long n;
+
+	for (unsigned i = 0; i < app->n_bots; i++) {
+		struct log_line l;
+		int rc = store_timers_sweep(s, app->bots[i].cfg->name, app->bots[i].flow, &n, &e);
+		if (rc == STORE_OK && n == 0)
+			continue;
+		log_start(&l, rc == STORE_OK ? "info" : "error", "timers_swept");
+		log_str(&l, "bot", app->bots[i].cfg->name);
+		if (rc == STORE_OK)
+			log_int(&l, "dropped", n);
+		else
+			log_str(&l, "msg", e.msg);
+		log_end(&l);
+	}
+}
+
+/* One prune pass in batches; returns rows deleted, or -1 (logged). */
 static int sender_prune(struct app *app, struct store *s)
 {
 	struct store_err e;
@@ -101,24 +213,37 @@ int sender_run(struct app *app, struct metrics *m, int wake_fd, int standalone)
 	struct store *s = NULL;
 	struct outbox o;
 	struct outbox_bot *bots = calloc(app->n_bots + 1, sizeof(*bots));
+	struct sender_timers st = { app, m, NULL, "", 0, 0 };
+	char host[64];
 	time_t next = time(NULL) + 5, gauges = 0;
 	pid_t parent = standalone ? 0 : getppid();
 	int up = 0;
 
-	(void)m;
-	if (bots == NULL)
+	st.bots = calloc(app->n_bots + 1, sizeof(*st.bots));
+	if (bots == NULL || st.bots == NULL) {
+		free(bots);
+		free(st.bots);
 		return 1;
+	}
 	for (unsigned i = 0; i < app->n_bots; i++) {
 		bots[i].name = app->bots[i].cfg->name;
 		bots[i].token = app->bots[i].token;
+		st.bots[i].name = app->bots[i].cfg->name;
+		st.bots[i].flow = app->bots[i].flow;
 	}
+	if (gethostname(host, sizeof(host)) != 0)
+		snprintf(host, sizeof(host), "host");
+	host[sizeof(host) - 1] = '\0';
+	snprintf(st.owner, sizeof(st.owner), "%s:%ld", host, (long)getpid());
 	if (sender_signals(standalone) != 0) {
 		free(bots);
+		free(st.bots);
 		return 1;
 	}
 	/* until told to stop, or the supervisor is gone */
 	while (!sigpipe_caught() && (parent == 0 || getppid() == parent)) {
 		time_t now = time(NULL);
+		long long wait_ms;
 		char drain[64];
 		if (now >= next && up) {
 			int n = sender_prune(app, s);
@@ -144,12 +269,17 @@ int sender_run(struct app *app, struct metrics *m, int wake_fd, int standalone)
 				poll(&p, 1, 1000);
 				continue;
 			}
+			sender_sweep(app, s);
 		}
 		if (now >= gauges) {
 			sender_gauges(m, s);
+			sender_timer_gauges(&st, s, now);
 			gauges = now + SENDER_GAUGE_EVERY;
 		}
-		if (outbox_step(&o, 500, wake_fd) < 0) {
+		sender_timers(&st, s);
+		wait_ms = st.next_ms - timer_now_ms();
+		wait_ms = wait_ms < 0 ? 0 : wait_ms > 500 ? 500 : wait_ms;
+		if (outbox_step(&o, (int)wait_ms, wake_fd) < 0) {
 			struct pollfd p = { sigpipe_fd(), POLLIN, 0 };
 			log_msg("error", "sender", o.last_error);
 			outbox_free(&o);
@@ -171,5 +301,6 @@ int sender_run(struct app *app, struct metrics *m, int wake_fd, int standalone)
 	}
 	store_close(s);
 	free(bots);
+	free(st.bots);
 	return 0;
 }

@@ -10,6 +10,10 @@
 #define SENDER_PRUNE_EVERY 600   /* seconds between prunes */
 #define SENDER_GAUGE_EVERY 2     /* seconds between outbox counts for /metrics */
 #define SENDER_PRUNE_BATCH 500
+#define SENDER_TIMERS_MAX 1000     /* timers fired between two outbox steps */
+#define SENDER_TIMER_POLL_MS 250   /* longest sleep before looking for timers
+                                      armed by other processes */
+#define SENDER_STATUS_EVERY 60     /* seconds between counts of chats by status */
 
 /* Delivers the outbox and prunes until SIGQUIT (calls in flight are
  * finished first) or SIGTERM; in the pool, also when its parent (the

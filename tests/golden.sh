@@ -5,6 +5,8 @@
 #   updates.jsonl   Telegram updates, one per line (# comments allowed)
 #   calls.jsonl     exactly what `blueflow replay --trace` prints for them
 #   args            optional: more replay options, e.g. "--bot my_bot"
+# A line "tick at T" (unix seconds) in updates.jsonl moves the timers'
+# clock to T and fires the timers due by then (tests/flows/timer_*).
 # Adding a case needs no C: make the folder, write the flow and updates,
 # run `blueflow replay --trace FLOW updates.jsonl > calls.jsonl`, then read
 # every line of calls.jsonl and check it is what a user should get.

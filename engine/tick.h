@@ -1,0 +1,38 @@
+/* tick.h - firing the timers that came due: taken from the store in
+ * batches (leased, so several processes and hosts share the work), each
+ * applied in its own transaction by apply_timer. The pool's background
+ * process runs it, `blueflow tick` runs it once from cron, `replay` at a
+ * "tick at T" line. */
+#ifndef BLUEFLOW_TICK_H
+#define BLUEFLOW_TICK_H
+
+#include "engine/apply.h"
+#include "engine/flow.h"
+#include "engine/store.h"
+#include "engine/timer.h"
+
+#define TICK_BATCH 64          /* timers taken at once */
+#define TICK_LEASE_MS 30000    /* how long a taken timer is another's */
+
+/* A bot whose timers may fire. */
+struct tick_bot {
+	const char *name;
+	const struct flow *flow;
+};
+
+/* Called after each timer: what apply_timer did (rc, e on failure), and
+ * how late it fired, in ms. */
+typedef void tick_done_fn(void *arg, const struct timer *t, int rc,
+	const struct apply_result *r, const struct store_err *e, long long late_ms);
+
+/* Fires up to max timers due by now_ms (0: timer_now_ms() at each batch)
+ * for bots (timers of other bots are left alone), taken as owner. env
+ * is the steps' (its now is set from the clock). *fired counts the
+ * timers handled. Returns STORE_OK, or the error of taking a batch (each
+ * timer's own failure goes to done and the timer comes back when its
+ * lease runs out). */
+int tick_run(struct store *s, const struct tick_bot *bots, unsigned n_bots,
+	const char *owner, long long now_ms, int max, struct engine_env *env,
+	tick_done_fn *done, void *arg, int *fired, struct store_err *e);
+
+#endif
