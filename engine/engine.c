@@ -267,6 +267,24 @@ static int engine_button(const struct flow *f, const char *data,
 	return *key ? at : -1;
 }
 
+
+/* Removes the keyboard of the message whose button was pressed. */
+static int engine_clear_keyboard(struct step *s)
+{
+	json_object *p = step_params(s), *markup = json_object_new_object(),
+		*rows = json_object_new_array();
+	if (p == NULL || markup == NULL || rows == NULL) {
+		json_object_put(p);
+		json_object_put(markup);
+		json_object_put(rows);
+		return -1;
+	}
+	json_object_object_add(p, "message_id", json_object_new_int64(s->u->message_id));
+	json_object_object_add(markup, "inline_keyboard", rows);
+	json_object_object_add(p, "reply_markup", markup);
+	return step_call(s, "editMessageReplyMarkup", p);
+}
+
 /* The choice key of a press on the keyboard of the chat's current node
  * (*cur set to the node). NULL with *why set when there is none:
  * ENGINE_MALFORMED when the flow has no such button (the data is not
@@ -298,7 +316,6 @@ static int engine_callback(struct step *s)
 {
 	enum engine_outcome why;
 	const struct flow_text *t;
-	json_object *p, *markup, *rows;
 	int cur;
 
 	if (s->u->callback_id == NULL)
@@ -322,19 +339,8 @@ static int engine_callback(struct step *s)
 	}
 	if (engine_answer_callback(s, NULL) != 0)
 		return -1;
-	p = step_params(s);
-	markup = json_object_new_object();
-	rows = json_object_new_array();
-	if (p == NULL || markup == NULL || rows == NULL) {
-		json_object_put(p);
-		json_object_put(markup);
-		json_object_put(rows);
-		return -1;
-	}
-	json_object_object_add(p, "message_id", json_object_new_int64(s->u->message_id));
-	json_object_object_add(markup, "inline_keyboard", rows);
-	json_object_object_add(p, "reply_markup", markup);
-	if (step_call(s, "editMessageReplyMarkup", p) != 0)
+	/* a sender that left out the message id: no keyboard to edit */
+	if (s->u->message_id != 0 && engine_clear_keyboard(s) != 0)
 		return -1;
 	return engine_after(s, &s->flow->nodes[cur],
 		s->flow->nodes[cur].type->handle(s, &s->flow->nodes[cur]),
