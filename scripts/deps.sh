@@ -2,7 +2,8 @@
 # scripts/deps.sh [--test] - installs the Debian 12 packages blueflow needs
 # to build and run (the demo: nginx, openssl, python3); with --test also
 # what only the test suite uses (PostgreSQL, Apache, graphviz, node and
-# Mermaid's parser, groff, python3-jsonschema). Safe to run again: it does
+# Mermaid's parser, groff, python3-jsonschema, valgrind, and clang with
+# libFuzzer for the fuzz targets). Safe to run again: it does
 # nothing when all are present.
 set -eu
 
@@ -11,7 +12,7 @@ libfcgi-dev libjson-c-dev libpq-dev libcurl4-openssl-dev libssl-dev
 libsqlite3-dev libpcre2-dev libinih-dev libsystemd-dev check
 python3 sqlite3 nginx curl openssl"
 TEST_PKGS="python3-jsonschema postgresql apache2 libapache2-mod-fcgid
-graphviz nodejs groff-base"
+graphviz nodejs groff-base valgrind clang libclang-rt-14-dev"
 tests=
 if [ "${1:-}" = --test ]; then
 	tests=1
