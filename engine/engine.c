@@ -304,6 +304,7 @@ static int engine_button(const struct flow *f, const char *data,
 	return *key ? at : -1;
 }
 
+
 /* The choice key of a press on the keyboard of the chat's current node
  * (*cur set to the node). NULL with *why set when there is none:
  * ENGINE_MALFORMED when the flow has no such button (the data is not

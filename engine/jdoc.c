@@ -362,6 +362,48 @@ static int jdoc_find_duplicate(const char *text, size_t len, int max_depth,
 	return rc;
 }
 
+/* The offset in s (len bytes) of its first bad UTF-8 sequence,
+ * or len when all of it is well-formed UTF-8 (RFC 3629: no overlong
+ * forms, no surrogates, nothing past U+10FFFF), which json-c's own check
+ * lets through. */
+static size_t jdoc_utf8_bad(const unsigned char *s, size_t len)
+{
+	size_t i = 0;
+	while (i < len) {
+		unsigned c = s[i], n, cp, min;
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf) {
+			n = 1;
+			cp = c & 0x1f;
+			min = 0x80;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			n = 2;
+			cp = c & 0x0f;
+			min = 0x800;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			n = 3;
+			cp = c & 0x07;
+			min = 0x10000;
+		} else {
+			return i;
+		}
+		if (len - i <= n)
+			return i;
+		for (unsigned k = 1; k <= n; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return i;
+			cp = cp << 6 | (s[i + k] & 0x3f);
+		}
+		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return i;
+		i += n + 1;
+	}
+	return len;
+}
+
 int jdoc_parse(const char *text, size_t len, int max_depth, json_object **out,
 	char *err, size_t errlen, char *path, size_t pathlen)
 {
@@ -421,6 +463,15 @@ int jdoc_parse(const char *text, size_t len, int max_depth, json_object **out,
 		jdoc_position(text, end, &line, &col);
 		snprintf(err, errlen, "not valid JSON: unexpected text after the "
 			"document at line %zu, column %zu", line, col);
+		return -1;
+	}
+	/* what json-c's own UTF-8 check lets through, in its words */
+	end = jdoc_utf8_bad((const unsigned char *)text, len);
+	if (end < len) {
+		json_object_put(o);
+		jdoc_position(text, end, &line, &col);
+		snprintf(err, errlen, "not valid JSON: invalid utf-8 string at line "
+			"%zu, column %zu", line, col);
 		return -1;
 	}
 	rc = jdoc_find_duplicate(text, len, max_depth, err, errlen, path, pathlen);

@@ -248,9 +248,13 @@ out:
 
 int step_remove_keyboard(struct step *s)
 {
-	json_object *p = step_params(s), *markup = json_object_new_object();
-	json_object *rows = json_object_new_array();
+	json_object *p, *markup, *rows;
 
+	if (s->u->message_id == 0)
+		return 0;   /* a sender that left out the message id: nothing to edit */
+	p = step_params(s);
+	markup = json_object_new_object();
+	rows = json_object_new_array();
 	if (p == NULL || markup == NULL || rows == NULL) {
 		json_object_put(p);
 		json_object_put(markup);

@@ -336,9 +336,11 @@ static void upd_content(struct update *u, json_object *m)
 }
 
 /* Reads the chat and message_id of the message m at path base, which
- * must have them. Returns 0, or -1 with a message in err. */
+ * must have them (the message_id only when need_id is set: a button
+ * press's message from an emulator or a proxy may lack it, and is then 0).
+ * Returns 0, or -1 with a message in err. */
 static int upd_message_head(struct update *u, json_object *m,
-	const char *base, char *err, size_t errlen)
+	const char *base, int need_id, char *err, size_t errlen)
 {
 	char path[UPD_PATH_MAX];
 	json_object *chat, *id, *mid;
@@ -353,15 +355,19 @@ static int upd_message_head(struct update *u, json_object *m,
 		"the chat's id says where to answer", &id, err, errlen);
 	if (rc)
 		goto out;
-	rc = upd_need(m, base, "message_id", json_type_int,
-		"every message has an integer message_id", &mid, err, errlen);
-	if (rc)
-		goto out;
+	if (need_id) {
+		rc = upd_need(m, base, "message_id", json_type_int,
+			"every message has an integer message_id", &mid, err, errlen);
+		if (rc)
+			goto out;
+		u->message_id = (long long)json_object_get_int64(mid);
+	} else {
+		u->message_id = upd_opt_int(m, "message_id");
+	}
 	u->has_chat = 1;
 	u->chat_id = (long long)json_object_get_int64(id);
 	u->chat_type = upd_opt_str(chat, "type");
 	u->chat_title = upd_opt_str(chat, "title");
-	u->message_id = (long long)json_object_get_int64(mid);
 out:
 	return rc;
 }
@@ -381,7 +387,7 @@ static int upd_message(struct update *u, const char *key,
 	if (rc)
 		goto out;
 	jdoc_path(path, sizeof(path), "", key);
-	rc = upd_message_head(u, m, path, err, errlen);
+	rc = upd_message_head(u, m, path, 1, err, errlen);
 	if (rc)
 		goto out;
 	upd_content(u, m);
@@ -423,7 +429,7 @@ static int upd_callback(struct update *u, char *err, size_t errlen)
 	m = upd_opt_obj(cq, "message");
 	if (m != NULL) {
 		jdoc_path(path, sizeof(path), base, "message");
-		rc = upd_message_head(u, m, path, err, errlen);
+		rc = upd_message_head(u, m, path, 0, err, errlen);
 		if (rc)
 			goto out;
 	}

@@ -110,7 +110,9 @@ struct update {
  * UPDATE_DEPTH_MAX), or UPDATE_INVALID when it is an object but no usable
  * Update: it lacks an integer update_id, or an update kind the engine
  * handles lacks what it must have (a message without chat.id or
- * message_id, a callback query without id or from.id; required fields of
+ * message_id, a callback query without id or from.id, or whose message
+ * lacks chat.id; its message may lack message_id, which is then 0, as
+ * Bot API emulators and proxies send it; required fields of
  * the wrong type count as missing). */
 int update_parse(const char *body, size_t len, struct update *u,
 	char *err, size_t errlen);

@@ -2,9 +2,10 @@
 # scripts/deps.sh [--test] - installs the Debian 12 packages blueflow needs
 # to build and run (the demo: nginx, openssl, python3); with --test also
 # what only the test suite uses (PostgreSQL, Apache, graphviz, node and
-# Mermaid's parser, groff, python3-jsonschema; for tests/deb.sh git,
-# debhelper, lintian, debootstrap and cgi-fcgi). Safe to run again: it
-# does nothing when all are present.
+# Mermaid's parser, groff, python3-jsonschema, valgrind, and clang with
+# libFuzzer for the fuzz targets; for tests/deb.sh git, debhelper,
+# lintian, debootstrap and cgi-fcgi). Safe to run again: it does nothing
+# when all are present.
 set -eu
 
 PKGS="build-essential autoconf automake pkg-config
@@ -12,7 +13,7 @@ libfcgi-dev libjson-c-dev libpq-dev libcurl4-openssl-dev libssl-dev
 libsqlite3-dev libpcre2-dev libinih-dev libsystemd-dev check
 python3 sqlite3 nginx curl openssl"
 TEST_PKGS="python3-jsonschema postgresql apache2 libapache2-mod-fcgid
-graphviz nodejs groff-base
+graphviz nodejs groff-base valgrind clang libclang-rt-14-dev
 git debhelper lintian debootstrap libfcgi-bin"
 tests=
 if [ "${1:-}" = --test ]; then

@@ -831,6 +831,13 @@ START_TEST(bad_not_an_object)
 	BAD("{\"update_id\":1}{}", "not valid JSON");
 	BAD("{\"update_id\":1,\"update_id\":2}", "duplicate key");
 	BAD("{\"update_id\":1,\"message\":\"\xff\"}", "not valid JSON");
+	/* what json-c's own check lets through: overlong forms, surrogates,
+	 * code points past U+10FFFF, a sequence cut short */
+	BAD("{\"update_id\":1,\"message\":\"\xc0\xae\"}", "invalid utf-8 string at line 1, column 27");
+	BAD("{\"update_id\":1,\"message\":\"\xe0\x80\xae\"}", "invalid utf-8");
+	BAD("{\"update_id\":1,\"message\":\"\xed\xa0\x80\"}", "invalid utf-8");
+	BAD("{\"update_id\":1,\"message\":\"\xf4\x90\x80\x80\"}", "invalid utf-8");
+	BAD("{\"update_id\":1,\"message\":\"\xf0\x9f\x98\"}", "invalid utf-8");
 	BAD("{\"update_id\":1,\"message\":\"\xc3\x28\"}", "not valid JSON");
 	BAD("{\"update_id\":1,}", "not valid JSON");
 	{
@@ -911,9 +918,32 @@ START_TEST(bad_callback)
 		"/callback_query/from/id is a string");
 	BAD("{\"update_id\":1,\"callback_query\":{\"id\":\"q\",\"from\":{\"id\":1},"
 		"\"message\":{\"message_id\":1}}}", "/callback_query/message/chat is missing");
-	BAD("{\"update_id\":1,\"callback_query\":{\"id\":\"q\",\"from\":{\"id\":1},"
-		"\"message\":{\"chat\":{\"id\":1}}}}", "/callback_query/message/message_id is missing");
 	BAD("{\"update_id\":1,\"callback_query\":7}", "/callback_query is an integer, not an object");
+}
+END_TEST
+
+/* Bot API emulators and proxies: a press whose message lacks message_id
+ * (or has one of the wrong type) and chat_instance, unknown fields
+ * anywhere: the press is usable, message_id 0 (no keyboard to edit). */
+START_TEST(odd_callback_without_message_id)
+{
+	static const char *const bodies[] = {
+		"{\"update_id\":1,\"callback_query\":{\"id\":\"q\",\"from\":{\"id\":7},"
+		"\"data\":\"0|yes\",\"message\":{\"chat\":{\"id\":7,\"type\":\"private\"}}}}",
+		"{\"update_id\":1,\"callback_query\":{\"id\":\"q\",\"from\":{\"id\":7,\"x\":[1]},"
+		"\"data\":\"0|yes\",\"novel\":{\"a\":1},\"message\":{\"message_id\":1.5,"
+		"\"chat\":{\"id\":7,\"extra\":true}}},\"unknown\":null}",
+	};
+	for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+		struct update u;
+		parse_ok(bodies[i], &u);
+		ck_assert_int_eq(u.kind, UPDATE_CALLBACK_QUERY);
+		ck_assert_int_eq(u.has_chat, 1);
+		ck_assert_int_eq(u.chat_id, 7);
+		ck_assert_int_eq(u.message_id, 0);
+		ck_assert_str_eq(u.callback_data, "0|yes");
+		update_free(&u);
+	}
 }
 END_TEST
 
@@ -1019,6 +1049,7 @@ int main(void)
 	tcase_add_test(real, real_callback_inline_message);
 	tcase_add_test(real, real_callback_null_message);
 	tcase_add_test(real, real_callback_inaccessible_message);
+	tcase_add_test(real, odd_callback_without_message_id);
 	tcase_add_test(real, real_voice);
 	tcase_add_test(real, real_audio_video);
 	tcase_add_test(real, real_document_pdf);
