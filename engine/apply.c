@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "engine/botapi.h"
+#include "engine/life.h"
 #include "engine/media.h"
 #include "engine/mono.h"
 #include "engine/timer.h"
@@ -52,6 +53,14 @@ static const char *apply_said(const struct update *u, char *tmp, size_t len)
 	return "[message]";
 }
 
+/* Whether only the sender may make call c: it uploads a local file, or
+ * its result must be seen (life.h). */
+static int apply_sender_only(const struct engine_call *c)
+{
+	const char *field, *path;
+	return media_local(c->params, &field, &path) || life_marked(c->params);
+}
+
 /* Which call may go inline, as 1 + its index; 0: none. A chat's messages
  * must reach it in order, and the sender may deliver a queued call before
  * Telegram acts on the inline reply. So a message goes inline only when it
@@ -60,12 +69,13 @@ static const char *apply_said(const struct update *u, char *tmp, size_t len)
  * answer, edits of earlier messages); failing that, the callback's answer
  * goes inline, whose order never matters; failing that, a lone call when
  * nothing waits. A call to another chat (notify) is never given inline,
- * nor one that uploads a file (the reply cannot carry it); the first is
- * of no order with the chat's calls. */
+ * nor one that uploads a file (the reply cannot carry it), nor one whose
+ * result the sender must see (a message to remember, a delete of
+ * remembered ones: life.h); the first is of no order with the chat's
+ * calls. */
 static unsigned apply_inline_pick(const struct step_out *o, int pending)
 {
 	unsigned message = 0, answer = 0, free_calls = 0;
-	const char *field, *path;
 
 	for (unsigned i = 0; i < o->n_calls; i++) {
 		const char *m = o->calls[i].method;
@@ -74,7 +84,7 @@ static unsigned apply_inline_pick(const struct step_out *o, int pending)
 			continue;
 		}
 		if (botapi_is_message(m))
-			message = message || media_local(o->calls[i].params, &field, &path) ?
+			message = message || apply_sender_only(&o->calls[i]) ?
 				o->n_calls + 1 : i + 1;
 		else if (botapi_order_free(m))
 			free_calls++;
@@ -86,7 +96,7 @@ static unsigned apply_inline_pick(const struct step_out *o, int pending)
 	if (answer)
 		return answer;
 	return !pending && o->n_calls == 1 && o->calls[0].chat_id == 0 &&
-		!media_local(o->calls[0].params, &field, &path) ? 1 : 0;
+		!apply_sender_only(&o->calls[0]) ? 1 : 0;
 }
 
 /* After the step: erases what the forget command asked to, and gives one

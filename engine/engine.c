@@ -8,6 +8,7 @@
 
 #include "engine/back.h"
 #include "engine/jdoc.h"
+#include "engine/life.h"
 #include "engine/node.h"
 #include "engine/step.h"
 #include "engine/timer.h"
@@ -48,10 +49,13 @@ static int engine_goto(struct step *s, int idx)
 				ENGINE_TRANSITIONS_MAX, n->id);
 			return 0;
 		}
+		unsigned mark = s->out->n_calls;
 		s->out->transitions++;
 		s->out->entered[s->out->n_entered++] = idx;
 		engine_set_node(s, idx);
 		r = n->type->enter(s, n);
+		if (r != NODE_FAIL && life_mark(s, n, mark) != 0)
+			return -1;
 		if (r == NODE_WAIT)
 			return s->flow->has_back ? back_push(s, n->id) : 0;
 		if (r == NODE_END) {
@@ -119,7 +123,13 @@ static int engine_after(struct step *s, const struct flow_node *n, int r,
 {
 	if (r == NODE_FAIL)
 		return -1;
+	if (r == NODE_SAME || r == NODE_STAY) {
+		if (life_mark(s, n, mark) != 0)
+			return -1;
+	}
 	if (r == NODE_END) {
+		if (life_leave(s, n) != 0)
+			return -1;
 		s->chat->finished = 1;
 		s->out->finished = 1;
 		s->out->outcome = ENGINE_ADVANCED;
@@ -136,11 +146,15 @@ static int engine_after(struct step *s, const struct flow_node *n, int r,
 			/* no "try again" when there is no again */
 			engine_drop_calls(s->out, mark);
 			s->out->outcome = ENGINE_ADVANCED;
+			if (life_leave(s, n) != 0)
+				return -1;
 			return engine_goto(s, n->on_max_attempts);
 		}
 		return 0;
 	}
 	s->out->outcome = ENGINE_ADVANCED;
+	if (life_leave(s, n) != 0)
+		return -1;
 	return engine_goto(s, r);
 }
 
@@ -205,6 +219,8 @@ static int engine_back(struct step *s, int cur)
 	if (to == NODE_FAIL)
 		return -1;
 	s->out->outcome = ENGINE_ADVANCED;
+	if (life_leave(s, &s->flow->nodes[cur]) != 0)
+		return -1;
 	return engine_goto(s, to >= 0 ? to : cur);
 }
 
@@ -476,6 +492,11 @@ int engine_fire(const struct flow *f, struct chat *chat, const struct timer *t,
 	s.lang = "";
 	out->outcome = ENGINE_IGNORED;
 	snprintf(out->node_from, sizeof(out->node_from), "%s", chat->node);
+	if (t->kind == TIMER_DELETE) {
+		/* whatever the chat does now, the messages go */
+		out->outcome = ENGINE_STAYED;
+		return life_delete(&s, t->node);
+	}
 	stale = engine_fire_stale(f, chat, t, n, now_ms);
 	if (stale) {
 		snprintf(out->warning, sizeof(out->warning), "%s timer dropped: %s",

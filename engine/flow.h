@@ -69,6 +69,10 @@ struct flow_node {
 	int timeout;                  /* seconds; 0: waits for ever */
 	int on_timeout;               /* node index, -1: the flow ends */
 	int send_at;                  /* minutes after local midnight + 1; 0: at once */
+	/* the life of its messages (engine/life.h) */
+	int life;                     /* enum life_class; 0: onetime */
+	const char *tag;              /* a system node's tag; NULL: none */
+	int auto_delete_after;        /* seconds; 0: only when answered */
 };
 
 struct flow_command {

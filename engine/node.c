@@ -8,9 +8,10 @@
 #include "engine/check.h"
 #include "engine/flow.h"
 #include "engine/jdoc.h"
+#include "engine/life.h"
 #include "engine/timer.h"
 
-#define NODE_KEYS_MAX 32   /* keys of one type */
+#define NODE_KEYS_MAX 48   /* keys of one type */
 
 /* The registry: one line per type, in the order the types are listed.
  * NODE(name) stands for the const struct node_type node_name that
@@ -65,8 +66,7 @@ void node_type_list(char *out, size_t size)
 	}
 }
 
-/* A duration key (timer_duration) into an int of seconds. */
-static int node_read_duration(struct check *c, struct flow_node *n,
+int node_read_duration(struct check *c, struct flow_node *n,
 	json_object *obj, const char *path, const struct node_key *k)
 {
 	char kpath[JDOC_PATH_MAX], why[160];
@@ -84,8 +84,6 @@ static int node_read_duration(struct check *c, struct flow_node *n,
 	return 1;
 }
 
-#define NODE_DURATION_SCHEMA "{\"$ref\": \"#/$defs/duration\"}"
-#define NODE_DURATION_DOC "duration: seconds, or \"90s\", \"10m\", \"2h\", \"3d\""
 
 /* The keys every type that waits for the user takes besides its own
  * (time: engine/timer.h), after them in every list. */
@@ -116,11 +114,12 @@ const struct node_key *node_key_at(const struct node_type *t, unsigned i)
 	unsigned own = 0;
 	while (t->keys[own].name)
 		own++;
+	unsigned waits = t->waits ? sizeof(node_wait_keys) / sizeof(node_wait_keys[0]) - 1 : 0;
 	if (i < own)
 		return &t->keys[i];
-	if (!t->waits || i - own >= sizeof(node_wait_keys) / sizeof(node_wait_keys[0]) - 1)
-		return NULL;
-	return &node_wait_keys[i - own];
+	if (i - own < waits)
+		return &node_wait_keys[i - own];
+	return life_keys[i - own - waits].name ? &life_keys[i - own - waits] : NULL;
 }
 
 const struct node_key *node_key(const struct node_type *t, const char *name)
@@ -269,6 +268,7 @@ int node_read_keys(struct check *c, struct flow_node *n, json_object *obj,
 	if (t->validate)
 		t->validate(c, n, obj, path);
 	node_check_time(c, n, path);
+	life_check(c, n, path);
 	return c->errors == errors ? 0 : -1;
 }
 

@@ -89,6 +89,15 @@ struct node_key {
 	  "previous question of the chat's path; not on the start node.", \
 	  NODE_AT(back) }
 
+/* Keys of durations (timer_duration): their schema and docs. */
+#define NODE_DURATION_SCHEMA "{\"$ref\": \"#/$defs/duration\"}"
+#define NODE_DURATION_DOC "duration: seconds, or \"90s\", \"10m\", \"2h\", \"3d\""
+
+/* Reads a duration key k (timer_duration) into the int of seconds at
+ * k->at; reports through c. Returns 1 / 0 / -1 as check.h says. */
+int node_read_duration(struct check *c, struct flow_node *n,
+	json_object *obj, const char *path, const struct node_key *k);
+
 /* How `blueflow graph` draws a node. */
 enum node_look {
 	NODE_LOOK_QUESTION,   /* a box */

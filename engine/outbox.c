@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "engine/botapi.h"
+#include "engine/life_send.h"
 #include "engine/log.h"
 #include "engine/media.h"
 #include "engine/mono.h"
@@ -28,6 +29,9 @@ struct outbox_flight {
 	struct buf url;              /* holds the token: wiped after use */
 	struct buf body;             /* what is sent */
 	struct buf answer;
+	const char *method;          /* the call made: row.method, or the edit
+	                              * it became (life_send.h) */
+	struct life_send life;       /* its life-cycle marks, resolved */
 	/* a local media file to upload (media.h): its field, content and
 	 * hash; the file_id Telegram gives it is kept by the hash */
 	int upload;
@@ -256,13 +260,15 @@ static int outbox_media(struct outbox *o, struct outbox_flight *f, json_object *
 	return 0;
 }
 
-/* The params with chat_id set to the row's (a moved chat's calls), and a
- * local media file resolved (outbox_media). Returns 0, or -1 with the
- * reason in err. */
+/* The params with chat_id set to the row's (a moved chat's calls), the
+ * life-cycle marks resolved (life_send_prepare), and a local media file
+ * resolved (outbox_media). Returns 0; -1 with the reason in err; -2 when
+ * the store failed (o->last_error says why: try later). */
 static int outbox_body(struct outbox *o, struct outbox_flight *f, char *err,
 	size_t errlen)
 {
 	json_object *p = json_tokener_parse(f->row.params), *v;
+	struct store_err e;
 	int rc = -1;
 	buf_reset(&f->body);
 	snprintf(err, errlen, "the queued call is not a JSON object");
@@ -270,6 +276,13 @@ static int outbox_body(struct outbox *o, struct outbox_flight *f, char *err,
 		goto out;
 	if (json_object_object_get_ex(p, "chat_id", &v))
 		json_object_object_add(p, "chat_id", json_object_new_int64(f->row.chat_id));
+	f->method = f->row.method;
+	if (life_send_prepare(o->store, f->row.bot, f->row.chat_id, &f->method, p,
+	    &f->life, &e) != STORE_OK) {
+		snprintf(o->last_error, sizeof(o->last_error), "%s", e.msg);
+		rc = -2;
+		goto out;
+	}
 	if (outbox_media(o, f, p, err, errlen) != 0)
 		goto out;
 	rc = buf_adds(&f->body, json_object_to_json_string_ext(p,
@@ -297,14 +310,19 @@ static size_t outbox_collect(char *p, size_t size, size_t n, void *arg)
 static int outbox_start(struct outbox *o, struct outbox_flight *f)
 {
 	char err[256];
+	int rc = outbox_body(o, f, err, sizeof(err));
 
-	if (outbox_body(o, f, err, sizeof(err)) != 0)
+	if (rc == -2)
+		return outbox_record(o, f, OUTBOX_LATER, 1, NULL);
+	if (rc != 0)
 		return outbox_record(o, f, OUTBOX_DEAD, 0, err);
+	if (f->life.skip)
+		return outbox_record(o, f, OUTBOX_SENT, 0, NULL);   /* nothing to delete */
 	buf_reset(&f->url);
 	buf_reset(&f->answer);
 	if (buf_adds(&f->url, o->api_base) || buf_adds(&f->url, "/bot") ||
 	    buf_adds(&f->url, f->bot->token) || buf_addc(&f->url, '/') ||
-	    buf_adds(&f->url, f->row.method))
+	    buf_adds(&f->url, f->method))
 		return outbox_record(o, f, OUTBOX_DEAD, 0, "URL too long");
 	if (f->easy == NULL)
 		f->easy = curl_easy_init();
@@ -403,10 +421,37 @@ static void outbox_keep_file_id(struct outbox *o, struct outbox_flight *f,
 	log_end(&l);
 }
 
+/* f's call again from the start (its edit in place was refused: now a
+ * new message). */
+static int outbox_again(struct outbox *o, struct outbox_flight *f)
+{
+	curl_multi_remove_handle(o->multi, f->easy);
+	curl_easy_cleanup(f->easy);
+	f->easy = NULL;
+	curl_slist_free_all(f->headers);
+	f->headers = NULL;
+	curl_mime_free(f->mime);
+	f->mime = NULL;
+	f->upload = 0;
+	return outbox_start(o, f);
+}
+
+/* After Telegram accepted f's call: what it means for the life cycle
+ * (life_send_done). A failure is logged; the call was made. */
+static void outbox_life_done(struct outbox *o, struct outbox_flight *f,
+	json_object *result)
+{
+	struct store_err e;
+	if (life_send_done(o->store, f->row.bot, f->row.chat_id, &f->life, result,
+	    &e) != STORE_OK)
+		log_msg("warn", "sent message not kept", e.msg);
+}
+
 /* Decides what became of a finished call. */
 static int outbox_finish(struct outbox *o, struct outbox_flight *f, CURLcode cc)
 {
 	struct botapi_answer a;
+	struct store_err le;
 	double now = mono_now();
 	char why[320];
 	long http = 0;
@@ -419,9 +464,20 @@ static int outbox_finish(struct outbox *o, struct outbox_flight *f, CURLcode cc)
 			curl_easy_strerror(cc));
 	else
 		botapi_parse(&a, http, f->answer.p ? f->answer.p : "", f->answer.len);
+	if (!a.ok && botapi_verdict(&a) == BOTAPI_FAIL && a.migrate_to == 0 &&
+	    life_send_refused(o->store, f->row.bot, f->row.chat_id, &f->life,
+	    a.error_code ? a.error_code : a.http, &le) != 0) {
+		botapi_answer_free(&a);
+		return outbox_again(o, f);   /* the tagged message is gone: a new one */
+	}
+	if (!a.ok && f->life.delete && botapi_verdict(&a) == BOTAPI_FAIL &&
+	    a.http != 403 && a.error_code != 403 && a.migrate_to == 0)
+		a.ok = 1;   /* too old to delete, or deleted: forgotten all the same */
 	if (a.ok || (!a.ok && outbox_contains(a.description, "message is not modified"))) {
 		if (a.ok && f->upload)
 			outbox_keep_file_id(o, f, &a);
+		if (a.ok)
+			outbox_life_done(o, f, a.result);
 		rc = outbox_record(o, f, OUTBOX_SENT, 0, NULL);
 	} else if (a.http == 429 || a.error_code == 429) {
 		long wait = a.retry_after > 0 ? a.retry_after : 1;
@@ -502,6 +558,7 @@ static int outbox_take(struct outbox *o)
 			slot++;
 		f = &o->flights[slot];
 		f->row = rows[i];
+		memset(&f->life, 0, sizeof(f->life));
 		f->bot = outbox_bot(o, rows[i].bot);
 		f->start_at = outbox_chat_due(o, f);
 		f->leased_at = at;

@@ -366,6 +366,30 @@ int store_media_get(struct store *s, const char *bot, const char *kind,
  * keeps nothing. */
 int store_media_put(struct store *s, const char *bot, const char *kind,
 	const char *sha_hex, const char *file_id, struct store_err *e);
+/* --- sent messages to remember (store_sent.c, engine/life.h) ---
+ * A store without SQL keeps none: it finds none and forgets nothing. */
+
+/* Keeps message_id of the chat, sent by node, with its life class
+ * ("ephemeral", "system") and tag (NULL: none); a tagged one replaces
+ * the chat's earlier one of that tag. */
+int store_sent_put(struct store *s, const char *bot, long long chat_id,
+	long long message_id, const char *node, const char *life, const char *tag,
+	struct store_err *e);
+
+/* The kept ids of node's ephemeral messages in the chat, oldest first,
+ * up to max, into ids; *n counts them. */
+int store_sent_ids(struct store *s, const char *bot, long long chat_id,
+	const char *node, long long *ids, int max, int *n, struct store_err *e);
+
+/* The chat's last kept message with tag, into *id (*found 1), or
+ * *found 0. */
+int store_sent_tagged(struct store *s, const char *bot, long long chat_id,
+	const char *tag, long long *id, int *found, struct store_err *e);
+
+/* Forgets the kept message_id of the chat. */
+int store_sent_drop(struct store *s, const char *bot, long long chat_id,
+	long long message_id, struct store_err *e);
+
 /* --- timers (store_timer.c) --- */
 
 /* The timer ops of the SQL backends, from their admin statements. */

@@ -7,10 +7,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "engine/life.h"
 #include "engine/node.h"
 
 static const char *const timer_kinds[TIMER_KINDS] = {
-	"remind", "timeout", "inactive", "send_at"
+	"remind", "timeout", "inactive", "send_at", "delete"
 };
 
 const char *timer_kind_name(int kind)
@@ -184,6 +185,19 @@ static void timer_arm_node(const struct flow *f, const struct flow_node *n,
 			timer_next_local(now_ms, f->timezone, n->send_at - 1));
 }
 
+/* The deletes of the ephemeral nodes with auto_delete_after the step
+ * entered (such a timer is never cancelled: it deletes what is left). */
+static void timer_arm_deletes(const struct flow *f, const struct step_out *o,
+	long long now_ms, struct timer_plan *p)
+{
+	for (unsigned i = 0; i < o->n_entered; i++) {
+		const struct flow_node *n = &f->nodes[o->entered[i]];
+		if (n->life == LIFE_EPHEMERAL && n->auto_delete_after > 0)
+			timer_arm(p, TIMER_DELETE, n->id, now_ms, 1,
+				now_ms + n->auto_delete_after * 1000LL);
+	}
+}
+
 /* After reminder fired: the next one, when there is one before the
  * timeout. */
 static void timer_arm_next(const struct flow_node *n, const struct timer *fired,
@@ -210,6 +224,7 @@ void timer_plan(const struct flow *f, const struct chat *c,
 		p->cancel = TIMER_ALL_BITS;
 	if (o->transitions > 0) {
 		p->cancel |= TIMER_NODE_BITS;
+		timer_arm_deletes(f, o, now_ms, p);
 		if (n)
 			timer_arm_node(f, n, now_ms, p);
 	} else if (fired && fired->kind == TIMER_REMIND && n &&

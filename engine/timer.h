@@ -23,6 +23,8 @@ enum timer_kind {
 	TIMER_TIMEOUT,     /* ... nor after timeout: on to on_timeout */
 	TIMER_INACTIVE,    /* no update from the chat for inactive_after */
 	TIMER_SEND_AT,     /* a cutscene's send_at hour came */
+	TIMER_DELETE,      /* an ephemeral node's auto_delete_after passed:
+	                      its messages are deleted, wherever the chat is */
 	TIMER_KINDS
 };
 
@@ -43,7 +45,7 @@ struct timer {
 	long long due_ms;              /* unix ms */
 };
 
-#define TIMER_ARMS_MAX 4
+#define TIMER_ARMS_MAX 8
 
 /* What one step changes of its chat's timers: the kinds (bits) to delete,
  * then the timers to add (their id, bot and chat_id are not used). */
@@ -72,7 +74,8 @@ const char *timer_status_name(int status);
 int timer_status(const struct flow *f, const char *node, int finished,
 	int inactive_armed);
 
-/* "remind", "timeout", "inactive", "send_at"; "?" for another value. */
+/* "remind", "timeout", "inactive", "send_at", "delete"; "?" for another
+ * value. */
 const char *timer_kind_name(int kind);
 
 /* The kind called name, or -1. */
