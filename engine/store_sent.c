@@ -12,12 +12,13 @@ struct store_sent_arg {
 	int *n;
 };
 
+/* One id; 0: go on to the next row. */
 static int store_sent_row(void *arg, int n, const char *const *cols)
 {
 	struct store_sent_arg *a = arg;
 	if (n >= 1 && cols[0] && *a->n < a->max)
 		a->ids[(*a->n)++] = strtoll(cols[0], NULL, 10);
-	return 1;
+	return *a->n >= a->max;
 }
 
 int store_sent_put(struct store *s, const char *bot, long long chat_id,

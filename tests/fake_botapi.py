@@ -24,8 +24,10 @@ Bot API (as the real one): POST /bot<TOKEN>/<method> with a JSON, urlencoded
 or multipart body, or GET with query parameters; method names are
 case-insensitive. Answers {"ok":true,"result":...} or {"ok":false,
 "error_code":N,"description":"...","parameters":{...}} with HTTP status N.
-Methods: getMe, sendMessage, editMessageReplyMarkup, answerCallbackQuery,
-getFile, setWebhook, getWebhookInfo, deleteWebhook, and sendPhoto,
+Methods: getMe, sendMessage, editMessageReplyMarkup, editMessageText
+(400 "message to edit not found" for an unknown or deleted message),
+deleteMessage, deleteMessages (ids it cannot find are skipped),
+answerCallbackQuery, getFile, setWebhook, getWebhookInfo, deleteWebhook, and sendPhoto,
 sendDocument, sendVoice, sendVideo, sendAnimation: the media field is a
 multipart file (kept as a new file with a new file_id, which getFile and
 downloads then serve), an http(s) URL (taken as it is, a new file_id), or
@@ -398,6 +400,57 @@ def m_edit_markup(token, params):
     m["reply_markup"] = markup
     m["edit_date"] = int(time.time())
     return message_object(token, chat, m)
+
+
+@method("editMessageText")
+def m_edit_text(token, params):
+    text = params.get("text")
+    if not isinstance(text, str) or text.strip() == "":
+        raise bad("message text is empty")
+    markup = json_arg(params.get("reply_markup"), "reply keyboard markup")
+    if markup is not None and not isinstance(markup, dict):
+        raise bad("can't parse reply keyboard markup JSON object")
+    if params.get("inline_message_id"):
+        return True
+    chat = chat_of(params)
+    mid = to_int(params.get("message_id"))
+    if mid is None or mid <= 0:
+        raise bad("message identifier is not specified")
+    m = STATE.messages.get((token, str(chat)), {}).get(mid)
+    if m is None:
+        raise bad("message to edit not found")
+    if m.get("text") == text and markup_key(m.get("reply_markup")) == markup_key(markup):
+        raise ApiError(400, NOT_MODIFIED)
+    m["text"] = text
+    m["reply_markup"] = markup
+    m["edit_date"] = int(time.time())
+    return message_object(token, chat, m)
+
+
+@method("deleteMessage")
+def m_delete_message(token, params):
+    chat = chat_of(params)
+    mid = to_int(params.get("message_id"))
+    if mid is None or mid <= 0:
+        raise bad("message identifier is not specified")
+    if STATE.messages.get((token, str(chat)), {}).pop(mid, None) is None:
+        raise bad("message to delete not found")
+    return True
+
+
+@method("deleteMessages")
+def m_delete_messages(token, params):
+    chat = chat_of(params)
+    ids = json_arg(params.get("message_ids"), "message identifiers")
+    if not isinstance(ids, list) or not 1 <= len(ids) <= 100:
+        raise bad("message identifiers are not specified")
+    kept = STATE.messages.get((token, str(chat)), {})
+    for v in ids:
+        mid = to_int(v)
+        if mid is None or mid <= 0:
+            raise bad("message identifiers are invalid")
+        kept.pop(mid, None)   # as Telegram: ones it cannot find are skipped
+    return True
 
 
 @method("answerCallbackQuery")

@@ -1,0 +1,257 @@
+#!/bin/sh
+# tests/life.sh - the life cycle of messages through nginx (TLS) and
+# `blueflow serve` on SQLite, with the fake Bot API as Telegram (which
+# numbers the messages it is sent and keeps them until deleted): an
+# ephemeral prompt and its refusal are deleted with deleteMessages of the
+# ids the sender recorded once the question is answered; an ephemeral
+# confirmation goes after its auto_delete_after (2 s), on time; a system
+# menu is edited in place (editMessageText of its recorded id), and sent
+# anew and recorded when Telegram refuses the edit. Loopback only; every
+# wait is bounded. Skipped (77) without nginx.
+set -u
+. "$SRCDIR/tests/lib.sh"
+. "$SRCDIR/tests/botapi_lib.sh"
+. "$SRCDIR/tests/nginx_lib.sh"
+
+if ! nginx_available; then
+	echo "skip: no nginx ($NGINX) or openssl"
+	exit 77
+fi
+
+TOKEN=777016:life-Test_token
+SECRET=l-s3cret_16
+export LIFE_TOKEN=$TOKEN LIFE_SECRET=$SECRET
+secret "$SECRET"
+botapi_start "$TOKEN"
+DB=$T_TMP/life.db
+
+cat >"$T_TMP/flow.json" <<'FLOW'
+{
+  "start": "age",
+  "commands": {"/menu": "count"},
+  "nodes": {
+    "age": {"type": "number", "node_text": "How old are you?", "key_to_save": "age",
+            "integer": true, "lifecycle": "ephemeral", "next": "saved"},
+    "saved": {"type": "cutscene", "node_text": "Saved.", "lifecycle": "ephemeral",
+              "auto_delete_after": 2, "next": "name"},
+    "name": {"type": "text", "node_text": "Your name?", "key_to_save": "name", "next": "end"},
+    "end": {"type": "cutscene", "node_text": "Welcome, {{name}}."},
+    "count": {"type": "set", "key_to_save": "visits", "add": 1, "next": "menu"},
+    "menu": {"type": "choice", "node_text": "Main menu (visit {{visits}})", "lifecycle": "system",
+             "tag": "menu", "on_answer": "keep", "choices": {"news": "News"},
+             "next_for_choice": {"news": "news"}},
+    "news": {"type": "cutscene", "node_text": "Nothing new today.", "next": "count"}
+  }
+}
+FLOW
+cat >"$T_TMP/blueflow.conf" <<CONF
+[server]
+db = sqlite:$DB
+listen = $T_TMP/bf.sock
+api_base = $API
+workers = 2
+
+[bot demo]
+flow = $T_TMP/flow.json
+token_env = LIFE_TOKEN
+secret_env = LIFE_SECRET
+# every call through the sender, so the fake knows each message it edits
+inline_reply = no
+CONF
+"$BLUEFLOW" db migrate --db "sqlite:$DB" >/dev/null
+"$BLUEFLOW" serve -c "$T_TMP/blueflow.conf" --foreground 2>>"$T_TMP/serve.log" &
+SERVE_PID=$!
+at_exit "kill -TERM $SERVE_PID 2>/dev/null; wait $SERVE_PID 2>/dev/null"
+i=0
+while [ ! -S "$T_TMP/bf.sock" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+[ -S "$T_TMP/bf.sock" ] && ok serve-started || fail serve-started "$(tail -5 "$T_TMP/serve.log")"
+if ! nginx_start "unix:$T_TMP/bf.sock"; then
+	fail nginx-start "see above"
+	finish
+	exit 1
+fi
+ok nginx-start
+
+run python3 - "$NGINX_URL" "$NGINX_CA" "$API" "$SECRET" <<'PY'
+import json, ssl, sys, time, urllib.request
+
+URL, CA, API, SECRET = sys.argv[1:5]
+CTX = ssl.create_default_context(cafile=CA)
+LIMIT = 15
+seq = [100]
+inline = []   # (chat, call): the webhook's inline replies
+
+
+def check(name, cond, why=""):
+    print("ok %s" % name if cond else "FAIL %s %s" % (name, why), flush=True)
+
+
+def post(update):
+    seq[0] += 1
+    update["update_id"] = seq[0]
+    req = urllib.request.Request(URL + "/tg/demo", data=json.dumps(update).encode(), method="POST")
+    req.add_header("Content-Type", "application/json")
+    req.add_header("X-Telegram-Bot-Api-Secret-Token", SECRET)
+    with urllib.request.urlopen(req, context=CTX, timeout=LIMIT) as r:
+        body = r.read()
+    call = json.loads(body) if body.strip() else {}
+    if call.get("method"):
+        inline.append(call)
+
+
+def user(uid):
+    return {"id": uid, "is_bot": False, "first_name": "Ada", "language_code": "en"}
+
+
+def msg(chat, text=None, **extra):
+    m = {"message_id": seq[0] + 1, "from": user(chat), "chat": {"id": chat, "type": "private"},
+         "date": int(time.time())}
+    if text is not None:
+        m["text"] = text
+    m.update(extra)
+    post({"message": m})
+
+
+def press(chat, data, message_id):
+    post({"callback_query": {"id": "q%d" % seq[0], "from": user(chat), "data": data,
+                             "chat_instance": "1", "message": {"message_id": message_id,
+                             "chat": {"id": chat, "type": "private"}, "date": int(time.time()),
+                             "text": "?"}}})
+
+
+def calls(chat):
+    """What chat got: the inline replies and the delivered calls, as
+    (method, params), inline ones first (they reach Telegram first)."""
+    with urllib.request.urlopen(API + "/_control/calls", timeout=LIMIT) as r:
+        got = json.loads(r.read())["result"]
+    out = [(c["method"], c) for c in inline if str(c.get("chat_id")) == str(chat)]
+    out += [(c["method"], c["params"]) for c in got if str(c["params"].get("chat_id")) == str(chat)]
+    return out
+
+
+def until(chat, fn):
+    end = time.monotonic() + LIMIT
+    while time.monotonic() < end:
+        got = calls(chat)
+        if fn(got):
+            return got
+        time.sleep(0.05)
+    return calls(chat)
+
+
+def texts(got, method="sendMessage"):
+    return [p.get("text") for m, p in got if m == method]
+
+
+def mid(chat, text):
+    """The message_id the fake gave the message text sent to chat."""
+    with urllib.request.urlopen(API + "/_control/state", timeout=LIMIT) as r:
+        state = json.loads(r.read())["result"]
+    for chats in state.get("messages", {}).values():
+        for m in chats.get(str(chat), []):
+            if m.get("text") == text:
+                return m["message_id"]
+    return None
+
+
+def kept(chat):
+    """The messages the fake still holds for chat: {message_id: text}."""
+    with urllib.request.urlopen(API + "/_control/state", timeout=LIMIT) as r:
+        state = json.loads(r.read())["result"]
+    out = {}
+    for chats in state.get("messages", {}).values():
+        for m in chats.get(str(chat), []):
+            out[m["message_id"]] = m.get("text")
+    return out
+
+
+def log(chat):
+    """The fake's log of chat's calls, with their times and answers."""
+    with urllib.request.urlopen(API + "/_control/calls", timeout=LIMIT) as r:
+        got = json.loads(r.read())["result"]
+    return [c for c in got if str(c["params"].get("chat_id")) == str(chat)]
+
+
+def fault(spec):
+    req = urllib.request.Request(API + "/_control/fault", data=json.dumps(spec).encode(),
+                                 method="POST")
+    req.add_header("Content-Type", "application/json")
+    urllib.request.urlopen(req, timeout=LIMIT).read()
+
+
+# --- ephemeral: the prompt and its refusal go once answered
+A = 7101
+msg(A, "/start")
+got = until(A, lambda g: "How old are you?" in texts(g))
+prompt = mid(A, "How old are you?")
+msg(A, "abc")
+got = until(A, lambda g: len(texts(g)) >= 2)
+refusal = [m for m, t in kept(A).items() if m != prompt]
+check("refusal-sent", len(refusal) == 1, kept(A))
+msg(A, "42")
+got = until(A, lambda g: "Your name?" in texts(g) and any(m == "deleteMessages" for m, _ in g))
+dels = [p for m, p in got if m == "deleteMessages"]
+check("answer-deletes-prompt-and-refusal", len(dels) == 1 and
+      sorted(dels[0].get("message_ids", [])) == sorted([prompt] + refusal), dels)
+check("marks-not-sent", not any("blueflow" in p for _, p in got), got)
+left = kept(A)
+check("prompt-and-refusal-gone", prompt not in left and not any(r in left for r in refusal), left)
+check("confirmation-shown", "Saved." in left.values() and "Your name?" in left.values(), left)
+saved_mid = mid(A, "Saved.")
+
+# --- auto_delete_after: the confirmation goes 2 s after it was entered
+end = time.monotonic() + LIMIT
+while time.monotonic() < end and saved_mid in kept(A):
+    time.sleep(0.05)
+entries = log(A)
+sent_at = [c["wall"] for c in entries if c["method"] == "sendMessage" and
+           c["params"].get("text") == "Saved."]
+gone_at = [c["wall"] for c in entries if c["method"] == "deleteMessages" and
+           saved_mid in c["params"].get("message_ids", [])]
+check("auto-delete-deletes", saved_mid not in kept(A) and len(gone_at) == 1, entries[-3:])
+late = gone_at[0] - sent_at[0] if sent_at and gone_at else None
+check("auto-delete-on-time", late is not None and 1.7 <= late <= 3.5, late)
+check("others-kept", "Your name?" in kept(A).values(), kept(A))
+msg(A, "Ada")
+got = until(A, lambda g: "Welcome, Ada." in texts(g))
+check("flow-goes-on", "Welcome, Ada." in texts(got), texts(got))
+
+# --- system: the menu is edited in place, and sent anew when the edit is refused
+S = 7102
+msg(S, "/menu")
+got = until(S, lambda g: "Main menu (visit 1)" in texts(g))
+m1 = mid(S, "Main menu (visit 1)")
+press(S, "menu|news", m1)
+got = until(S, lambda g: any(m == "editMessageText" for m, _ in g))
+edits = [p for m, p in got if m == "editMessageText"]
+check("menu-edited-in-place", len(edits) == 1 and edits[0].get("message_id") == m1 and
+      edits[0].get("text") == "Main menu (visit 2)" and edits[0].get("reply_markup", {}).get(
+          "inline_keyboard") == [[{"text": "News", "callback_data": "menu|news"}]], edits)
+check("menu-not-sent-again", texts(got).count("Main menu (visit 1)") == 1 and
+      "Main menu (visit 2)" not in texts(got), texts(got))
+check("menu-message-updated", kept(S).get(m1) == "Main menu (visit 2)", kept(S))
+fault({"kind": "error", "method": "editMessageText", "chat_id": S, "error_code": 400,
+       "description": "Bad Request: message can't be edited", "count": 1})
+msg(S, "/menu")
+got = until(S, lambda g: "Main menu (visit 3)" in texts(g))
+refused = [c for c in log(S) if c["method"] == "editMessageText" and c.get("status") == 400]
+check("edit-refused", len(refused) == 1 and refused[0]["params"].get("message_id") == m1, refused)
+m2 = mid(S, "Main menu (visit 3)")
+check("menu-sent-anew", m2 is not None and m2 != m1, kept(S))
+press(S, "menu|news", m2)
+got = until(S, lambda g: len([1 for m, _ in g if m == "editMessageText"]) >= 3)
+edits = [p for m, p in got if m == "editMessageText"]
+check("new-menu-recorded", edits and edits[-1].get("message_id") == m2 and
+      kept(S).get(m2) == "Main menu (visit 4)", (edits, kept(S)))
+PY
+cat "$T_TMP/out"
+[ -s "$T_TMP/err" ] && cat "$T_TMP/err"
+while read -r line; do
+	case $line in
+	ok\ *) ok "${line#ok }" ;;
+	FAIL\ *) n=${line#FAIL }; fail "${n%% *}" "${n#* }" ;;
+	esac
+done <"$T_TMP/out"
+expect_rc client-ran 0
+if grep -qF "$TOKEN" "$T_TMP/serve.log"; then fail token-not-logged "in serve.log"; else ok token-not-logged; fi
+finish
