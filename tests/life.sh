@@ -7,11 +7,13 @@
 # confirmation goes after its auto_delete_after (2 s), on time; a system
 # menu is edited in place (editMessageText of its recorded id), and sent
 # anew and recorded when Telegram refuses the edit. Loopback only; every
-# wait is bounded. Skipped (77) without nginx.
+# wait is bounded. On SQLite, then on PostgreSQL when it is installed.
+# Skipped (77) without nginx.
 set -u
 . "$SRCDIR/tests/lib.sh"
 . "$SRCDIR/tests/botapi_lib.sh"
 . "$SRCDIR/tests/nginx_lib.sh"
+. "$SRCDIR/tests/pg_lib.sh"
 
 if ! nginx_available; then
 	echo "skip: no nginx ($NGINX) or openssl"
@@ -23,7 +25,6 @@ SECRET=l-s3cret_16
 export LIFE_TOKEN=$TOKEN LIFE_SECRET=$SECRET
 secret "$SECRET"
 botapi_start "$TOKEN"
-DB=$T_TMP/life.db
 
 cat >"$T_TMP/flow.json" <<'FLOW'
 {
@@ -44,10 +45,12 @@ cat >"$T_TMP/flow.json" <<'FLOW'
   }
 }
 FLOW
-cat >"$T_TMP/blueflow.conf" <<CONF
+# run_backend NAME DB BASE: the pool on DB behind nginx, the chats BASE + n
+run_backend() {
+	cat >"$T_TMP/$1.conf" <<CONF
 [server]
-db = sqlite:$DB
-listen = $T_TMP/bf.sock
+db = $2
+listen = $T_TMP/$1.sock
 api_base = $API
 workers = 2
 
@@ -58,24 +61,24 @@ secret_env = LIFE_SECRET
 # every call through the sender, so the fake knows each message it edits
 inline_reply = no
 CONF
-"$BLUEFLOW" db migrate --db "sqlite:$DB" >/dev/null
-"$BLUEFLOW" serve -c "$T_TMP/blueflow.conf" --foreground 2>>"$T_TMP/serve.log" &
-SERVE_PID=$!
-at_exit "kill -TERM $SERVE_PID 2>/dev/null; wait $SERVE_PID 2>/dev/null"
-i=0
-while [ ! -S "$T_TMP/bf.sock" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-[ -S "$T_TMP/bf.sock" ] && ok serve-started || fail serve-started "$(tail -5 "$T_TMP/serve.log")"
-if ! nginx_start "unix:$T_TMP/bf.sock"; then
-	fail nginx-start "see above"
-	finish
-	exit 1
-fi
-ok nginx-start
-
-run python3 - "$NGINX_URL" "$NGINX_CA" "$API" "$SECRET" <<'PY'
+	"$BLUEFLOW" db migrate -c "$T_TMP/$1.conf" >/dev/null
+	"$BLUEFLOW" serve -c "$T_TMP/$1.conf" --foreground 2>>"$T_TMP/serve.log" &
+	SERVE_PID=$!
+	at_exit "kill -TERM $SERVE_PID 2>/dev/null; wait $SERVE_PID 2>/dev/null"
+	i=0
+	while [ ! -S "$T_TMP/$1.sock" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+	[ -S "$T_TMP/$1.sock" ] && ok "$1-serve-started" ||
+		fail "$1-serve-started" "$(tail -5 "$T_TMP/serve.log")"
+	if ! nginx_start "unix:$T_TMP/$1.sock"; then
+		fail "$1-nginx-start" "see above"
+		return
+	fi
+	ok "$1-nginx-start"
+	run python3 - "$NGINX_URL" "$NGINX_CA" "$API" "$SECRET" "$3" <<'PY'
 import json, ssl, sys, time, urllib.request
 
 URL, CA, API, SECRET = sys.argv[1:5]
+BASE = int(sys.argv[5])   # the backend's chats: BASE + 1, ...
 CTX = ssl.create_default_context(cafile=CA)
 LIMIT = 15
 seq = [100]
@@ -180,7 +183,7 @@ def fault(spec):
 
 
 # --- ephemeral: the prompt and its refusal go once answered
-A = 7101
+A = BASE + 1
 msg(A, "/start")
 got = until(A, lambda g: "How old are you?" in texts(g))
 prompt = mid(A, "How old are you?")
@@ -217,7 +220,7 @@ got = until(A, lambda g: "Welcome, Ada." in texts(g))
 check("flow-goes-on", "Welcome, Ada." in texts(got), texts(got))
 
 # --- system: the menu is edited in place, and sent anew when the edit is refused
-S = 7102
+S = BASE + 2
 msg(S, "/menu")
 got = until(S, lambda g: "Main menu (visit 1)" in texts(g))
 m1 = mid(S, "Main menu (visit 1)")
@@ -244,14 +247,27 @@ edits = [p for m, p in got if m == "editMessageText"]
 check("new-menu-recorded", edits and edits[-1].get("message_id") == m2 and
       kept(S).get(m2) == "Main menu (visit 4)", (edits, kept(S)))
 PY
-cat "$T_TMP/out"
-[ -s "$T_TMP/err" ] && cat "$T_TMP/err"
-while read -r line; do
-	case $line in
-	ok\ *) ok "${line#ok }" ;;
-	FAIL\ *) n=${line#FAIL }; fail "${n%% *}" "${n#* }" ;;
-	esac
-done <"$T_TMP/out"
-expect_rc client-ran 0
+
+	cat "$T_TMP/out"
+	[ -s "$T_TMP/err" ] && cat "$T_TMP/err"
+	while read -r line; do
+		case $line in
+		ok\ *) ok "$1-${line#ok }" ;;
+		FAIL\ *) n=${line#FAIL }; fail "$1-${n%% *}" "${n#* }" ;;
+		esac
+	done <"$T_TMP/out"
+	expect_rc "$1-client-ran" 0
+	kill -TERM "$SERVE_PID" 2>/dev/null
+	wait "$SERVE_PID" 2>/dev/null
+	nginx_stop
+}
+
+run_backend sqlite "sqlite:$T_TMP/life.db" 7100
+if pg_available; then
+	pg_start
+	run_backend pg "$PG_URI" 7200
+else
+	echo "no PostgreSQL: the pg run is skipped"
+fi
 if grep -qF "$TOKEN" "$T_TMP/serve.log"; then fail token-not-logged "in serve.log"; else ok token-not-logged; fi
 finish
