@@ -447,14 +447,19 @@ static const char *engine_fire_stale(const struct flow *f, const struct chat *c,
 static int engine_fire_kind(struct step *s, const struct timer *t,
 	const struct flow_node *n)
 {
+	unsigned mark = s->out->n_calls;
+
 	s->out->outcome = ENGINE_ADVANCED;
 	switch (t->kind) {
 	case TIMER_REMIND:
 		s->out->outcome = ENGINE_REMINDED;
-		if (n->reminder.n)
-			return step_send(s, &n->reminder, NULL);
-		return n->type->enter(s, n) == NODE_FAIL ? -1 : 0;
+		if (n->reminder.n ? step_send(s, &n->reminder, NULL) != 0 :
+		    n->type->enter(s, n) == NODE_FAIL)
+			return -1;
+		return life_mark(s, n, mark);
 	case TIMER_TIMEOUT:
+		if (life_leave(s, n) != 0)
+			return -1;
 		if (n->on_timeout >= 0)
 			return engine_goto(s, n->on_timeout);
 		s->chat->finished = 1;

@@ -119,6 +119,8 @@ const struct node_key *node_key_at(const struct node_type *t, unsigned i)
 		return &t->keys[i];
 	if (i - own < waits)
 		return &node_wait_keys[i - own];
+	if (!t->waits && !t->shows)
+		return NULL;
 	return life_keys[i - own - waits].name ? &life_keys[i - own - waits] : NULL;
 }
 

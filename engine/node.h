@@ -123,6 +123,10 @@ struct node_type {
 	const char *name;
 	const char *summary;           /* one line for the schema and the docs */
 	int waits;                     /* 1: the node waits for the user */
+	int shows;                     /* 1: it does not wait but sends the chat
+	                                  a message; the life-cycle keys
+	                                  (life.h) come with it as with the
+	                                  types that wait */
 	enum node_look look;
 	int html_answers;              /* 1: saves its answers as HTML */
 	const struct node_key *keys;   /* every key it takes, {NULL}-ended, in
@@ -182,7 +186,8 @@ const struct node_key *node_key(const struct node_type *t, const char *name);
 
 /* The i-th key n's type takes: its own table, then, for a type that
  * waits, the keys of time every such type takes (remind_after, reminder,
- * max_reminders, timeout, on_timeout); NULL past the last. */
+ * max_reminders, timeout, on_timeout), then, for one that waits or
+ * shows, the life-cycle keys (life_keys); NULL past the last. */
 const struct node_key *node_key_at(const struct node_type *t, unsigned i);
 
 /* Reads every key of n's type from obj (the node at path) in table order,

@@ -63,6 +63,7 @@ const struct node_type node_cutscene = {
 		"moves on at once, without it the flow ends.",
 	.waits = 0,
 	.look = NODE_LOOK_MESSAGE,
+	.shows = 1,
 	.keys = cutscene_keys,
 	.enter = cutscene_enter,
 };
