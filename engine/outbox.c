@@ -89,7 +89,9 @@ int outbox_init(struct outbox *o, struct store *store, const char *api_base,
 	return 0;
 }
 
-static void outbox_release(struct outbox *o, struct outbox_flight *f)
+/* Lets go of f's transfer (its handle, headers, form and file); the
+ * call itself stays. */
+static void outbox_transfer_free(struct outbox *o, struct outbox_flight *f)
 {
 	if (f->easy) {
 		curl_multi_remove_handle(o->multi, f->easy);
@@ -102,6 +104,11 @@ static void outbox_release(struct outbox *o, struct outbox_flight *f)
 	f->mime = NULL;
 	buf_free(&f->file);   /* up to 50 MB: not kept for the next call */
 	f->upload = 0;
+}
+
+static void outbox_release(struct outbox *o, struct outbox_flight *f)
+{
+	outbox_transfer_free(o, f);
 	if (f->url.p)
 		memset(f->url.p, 0, f->url.len);
 	buf_reset(&f->url);
@@ -425,14 +432,7 @@ static void outbox_keep_file_id(struct outbox *o, struct outbox_flight *f,
  * new message). */
 static int outbox_again(struct outbox *o, struct outbox_flight *f)
 {
-	curl_multi_remove_handle(o->multi, f->easy);
-	curl_easy_cleanup(f->easy);
-	f->easy = NULL;
-	curl_slist_free_all(f->headers);
-	f->headers = NULL;
-	curl_mime_free(f->mime);
-	f->mime = NULL;
-	f->upload = 0;
+	outbox_transfer_free(o, f);
 	return outbox_start(o, f);
 }
 

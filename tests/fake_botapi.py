@@ -381,13 +381,14 @@ for _name in MEDIA_FIELDS:
     method(_name)(lambda token, params, _n=_name: send_media(token, params, _n))
 
 
-@method("editMessageReplyMarkup")
-def m_edit_markup(token, params):
+def edit_target(token, params):
+    """The markup of an edit and the message it edits: (markup, chat,
+    message), message None for an inline message (nothing to keep)."""
     markup = json_arg(params.get("reply_markup"), "reply keyboard markup")
     if markup is not None and not isinstance(markup, dict):
         raise bad("can't parse reply keyboard markup JSON object")
     if params.get("inline_message_id"):
-        return True
+        return markup, None, None
     chat = chat_of(params)
     mid = to_int(params.get("message_id"))
     if mid is None or mid <= 0:
@@ -395,6 +396,14 @@ def m_edit_markup(token, params):
     m = STATE.messages.get((token, str(chat)), {}).get(mid)
     if m is None:
         raise bad("message to edit not found")
+    return markup, chat, m
+
+
+@method("editMessageReplyMarkup")
+def m_edit_markup(token, params):
+    markup, chat, m = edit_target(token, params)
+    if m is None:
+        return True
     if markup_key(m.get("reply_markup")) == markup_key(markup):
         raise ApiError(400, NOT_MODIFIED)
     m["reply_markup"] = markup
@@ -407,18 +416,9 @@ def m_edit_text(token, params):
     text = params.get("text")
     if not isinstance(text, str) or text.strip() == "":
         raise bad("message text is empty")
-    markup = json_arg(params.get("reply_markup"), "reply keyboard markup")
-    if markup is not None and not isinstance(markup, dict):
-        raise bad("can't parse reply keyboard markup JSON object")
-    if params.get("inline_message_id"):
-        return True
-    chat = chat_of(params)
-    mid = to_int(params.get("message_id"))
-    if mid is None or mid <= 0:
-        raise bad("message identifier is not specified")
-    m = STATE.messages.get((token, str(chat)), {}).get(mid)
+    markup, chat, m = edit_target(token, params)
     if m is None:
-        raise bad("message to edit not found")
+        return True
     if m.get("text") == text and markup_key(m.get("reply_markup")) == markup_key(markup):
         raise ApiError(400, NOT_MODIFIED)
     m["text"] = text
