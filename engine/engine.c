@@ -123,10 +123,8 @@ static int engine_after(struct step *s, const struct flow_node *n, int r,
 {
 	if (r == NODE_FAIL)
 		return -1;
-	if (r == NODE_SAME || r == NODE_STAY) {
-		if (life_mark(s, n, mark) != 0)
-			return -1;
-	}
+	if ((r == NODE_SAME || r == NODE_STAY) && life_mark_stay(s, n, mark) != 0)
+		return -1;
 	if (r == NODE_END) {
 		if (life_leave(s, n) != 0)
 			return -1;
@@ -340,12 +338,30 @@ static const char *engine_pressed(struct step *s, int *cur, enum engine_outcome 
 		if (at < 0)
 			continue;
 		*why = ENGINE_STALE;
-		if (!s->chat->finished && strcmp(s->chat->node, s->flow->nodes[at].id) == 0) {
+		if (s->flow->nodes[at].type->anywhere ||
+		    (!s->chat->finished && strcmp(s->chat->node, s->flow->nodes[at].id) == 0)) {
 			*cur = at;
 			return key;
 		}
 	}
 	return NULL;
+}
+
+/* A press on a menu (n) while the chat is elsewhere: the chat leaves its
+ * node (and its ephemeral messages go) or its ended flow, for the
+ * button's node. */
+static int engine_menu_away(struct step *s, const struct flow_node *n)
+{
+	int cur = s->chat->finished ? -1 : flow_find(s->flow, s->chat->node);
+	int to = n->type->handle(s, n);
+
+	if (to < 0)
+		return to == NODE_FAIL ? -1 : 0;
+	if (cur >= 0 && life_leave(s, &s->flow->nodes[cur]) != 0)
+		return -1;
+	s->chat->finished = 0;
+	s->out->outcome = ENGINE_ADVANCED;
+	return engine_goto(s, to);
 }
 
 static int engine_callback(struct step *s)
@@ -377,6 +393,8 @@ static int engine_callback(struct step *s)
 	if (engine_answer_callback(s, NULL) != 0)
 		return -1;
 	n = &s->flow->nodes[cur];
+	if (n->type->anywhere && (s->chat->finished || strcmp(s->chat->node, n->id) != 0))
+		return engine_menu_away(s, n);
 	if (strcmp(s->press, STEP_BACK_DATA) == 0)
 		return step_remove_keyboard(s) ? -1 : engine_back(s, cur);
 	if (n->type->pressed ? n->type->pressed(s, n) : step_remove_keyboard(s))
@@ -456,7 +474,7 @@ static int engine_fire_kind(struct step *s, const struct timer *t,
 		if (n->reminder.n ? step_send(s, &n->reminder, NULL) != 0 :
 		    n->type->enter(s, n) == NODE_FAIL)
 			return -1;
-		return life_mark(s, n, mark);
+		return life_mark_stay(s, n, mark);
 	case TIMER_TIMEOUT:
 		if (life_leave(s, n) != 0)
 			return -1;

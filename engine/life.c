@@ -143,6 +143,11 @@ int life_mark(struct step *s, const struct flow_node *n, unsigned mark)
 	return 0;
 }
 
+int life_mark_stay(struct step *s, const struct flow_node *n, unsigned mark)
+{
+	return n->life == LIFE_EPHEMERAL ? life_mark(s, n, mark) : 0;
+}
+
 int life_delete(struct step *s, const char *node)
 {
 	json_object *p = step_params(s), *m = json_object_new_object();

@@ -41,9 +41,13 @@ const char *life_class_name(int life);
 void life_check(struct check *c, struct flow_node *n, const char *path);
 
 /* Marks the messages to the chat among the step's calls from mark on,
- * made by node n: each one of an ephemeral node, the first sendMessage
- * of a system node. Returns 0. */
+ * made by node n as the chat entered it: each one of an ephemeral node,
+ * the first sendMessage of a system node. Returns 0 or -1. */
 int life_mark(struct step *s, const struct flow_node *n, unsigned mark);
+
+/* The same for what n sends while the chat stays (refusals, reminders):
+ * marked only for an ephemeral node (a system message is its entry's). */
+int life_mark_stay(struct step *s, const struct flow_node *n, unsigned mark);
 
 /* The chat leaves ephemeral node n: adds the deleteMessages of its kept
  * messages. Returns 0, or -1 when memory runs out; 0 and nothing for

@@ -30,7 +30,8 @@
 	NODE(contact) \
 	NODE(multi_choice) \
 	NODE(set) \
-	NODE(notify)
+	NODE(notify) \
+	NODE(menu)
 
 #define NODE(name) extern const struct node_type node_##name;
 NODE_REGISTRY

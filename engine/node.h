@@ -127,6 +127,8 @@ struct node_type {
 	                                  a message; the life-cycle keys
 	                                  (life.h) come with it as with the
 	                                  types that wait */
+	int anywhere;                  /* 1: its buttons are taken wherever
+	                                  the chat is (a menu), not only at it */
 	enum node_look look;
 	int html_answers;              /* 1: saves its answers as HTML */
 	const struct node_key *keys;   /* every key it takes, {NULL}-ended, in

@@ -132,8 +132,7 @@ static int choice_read(struct check *c, struct flow_node *n, json_object *obj,
 	return 1;
 }
 
-/* The inline keyboard: labels in rows of d->columns. */
-static json_object *choice_keyboard(struct step *s, const struct choice_data *d)
+json_object *node_choice_keyboard(struct step *s, const struct choice_data *d)
 {
 	json_object *markup = json_object_new_object();
 	json_object *rows = json_object_new_array(), *row = NULL;
@@ -236,7 +235,7 @@ static int choice_validate(struct check *c, struct flow_node *n,
 
 static int choice_enter(struct step *s, const struct flow_node *n)
 {
-	json_object *kb = choice_keyboard(s, n->data);
+	json_object *kb = node_choice_keyboard(s, n->data);
 	if (kb == NULL)
 		return NODE_FAIL;
 	return step_prompt(s, n, kb);
@@ -249,7 +248,7 @@ static int choice_handle(struct step *s, const struct flow_node *n)
 	int rc;
 
 	if (s->press == NULL) {
-		kb = choice_keyboard(s, d);
+		kb = node_choice_keyboard(s, d);
 		if (kb == NULL || step_back_button(s, n, &kb) != 0)
 			return NODE_FAIL;
 		return step_reason(s, n, "press_button", "Please choose one of the "

@@ -39,4 +39,10 @@ struct check;
 int node_choice_options(struct check *c, struct flow_node *n,
 	json_object *choices, const char *cpath, struct choice_data *d);
 
+struct step;
+
+/* The inline keyboard of d's options, d->columns to a row (the caller
+ * owns it); NULL when memory runs out. */
+json_object *node_choice_keyboard(struct step *s, const struct choice_data *d);
+
 #endif

@@ -455,7 +455,7 @@ static int outbox_finish(struct outbox *o, struct outbox_flight *f, CURLcode cc)
 	double now = mono_now();
 	char why[320];
 	long http = 0;
-	int rc;
+	int same, rc;
 
 	memset(&a, 0, sizeof(a));
 	curl_easy_getinfo(f->easy, CURLINFO_RESPONSE_CODE, &http);
@@ -464,7 +464,8 @@ static int outbox_finish(struct outbox *o, struct outbox_flight *f, CURLcode cc)
 			curl_easy_strerror(cc));
 	else
 		botapi_parse(&a, http, f->answer.p ? f->answer.p : "", f->answer.len);
-	if (!a.ok && botapi_verdict(&a) == BOTAPI_FAIL && a.migrate_to == 0 &&
+	same = !a.ok && outbox_contains(a.description, "message is not modified");
+	if (!a.ok && !same && botapi_verdict(&a) == BOTAPI_FAIL && a.migrate_to == 0 &&
 	    life_send_refused(o->store, f->row.bot, f->row.chat_id, &f->life,
 	    a.error_code ? a.error_code : a.http, &le) != 0) {
 		botapi_answer_free(&a);
@@ -473,7 +474,7 @@ static int outbox_finish(struct outbox *o, struct outbox_flight *f, CURLcode cc)
 	if (!a.ok && f->life.delete && botapi_verdict(&a) == BOTAPI_FAIL &&
 	    a.http != 403 && a.error_code != 403 && a.migrate_to == 0)
 		a.ok = 1;   /* too old to delete, or deleted: forgotten all the same */
-	if (a.ok || (!a.ok && outbox_contains(a.description, "message is not modified"))) {
+	if (a.ok || same) {
 		if (a.ok && f->upload)
 			outbox_keep_file_id(o, f, &a);
 		if (a.ok)

@@ -6,7 +6,8 @@
 # ids the sender recorded once the question is answered; an ephemeral
 # confirmation goes after its auto_delete_after (2 s), on time; a system
 # menu is edited in place (editMessageText of its recorded id), and sent
-# anew and recorded when Telegram refuses the edit. Loopback only; every
+# anew and recorded when Telegram refuses the edit; a menu node's button
+# works while another question waits, whose ephemeral prompt goes. Loopback only; every
 # wait is bounded. On SQLite, then on PostgreSQL when it is installed.
 # Skipped (77) without nginx.
 set -u
@@ -29,7 +30,7 @@ botapi_start "$TOKEN"
 cat >"$T_TMP/flow.json" <<'FLOW'
 {
   "start": "age",
-  "commands": {"/menu": "count"},
+  "commands": {"/menu": "count", "/hub": "hub"},
   "nodes": {
     "age": {"type": "number", "node_text": "How old are you?", "key_to_save": "age",
             "integer": true, "lifecycle": "ephemeral", "next": "saved"},
@@ -41,7 +42,10 @@ cat >"$T_TMP/flow.json" <<'FLOW'
     "menu": {"type": "choice", "node_text": "Main menu (visit {{visits}})", "lifecycle": "system",
              "tag": "menu", "on_answer": "keep", "choices": {"news": "News"},
              "next_for_choice": {"news": "news"}},
-    "news": {"type": "cutscene", "node_text": "Nothing new today.", "next": "count"}
+    "news": {"type": "cutscene", "node_text": "Nothing new today.", "next": "count"},
+    "hub": {"type": "menu", "node_text": "Hub", "choices": {"ask": "Ask", "about": "About"},
+            "next_for_choice": {"ask": "age", "about": "about"}},
+    "about": {"type": "cutscene", "node_text": "About us.", "next": "hub"}
   }
 }
 FLOW
@@ -173,6 +177,24 @@ got = until(S, lambda g: len([1 for m, _ in g if m == "editMessageText"]) >= 3)
 edits = [p for m, p in got if m == "editMessageText"]
 check("new-menu-recorded", edits and edits[-1].get("message_id") == m2 and
       kept(S).get(m2) == "Main menu (visit 4)", (edits, kept(S)))
+
+# --- menu node: its button works while another question waits
+H = BASE + 3
+msg(H, "/hub")
+got = until(H, lambda g: "Hub" in texts(g))
+h1 = mid(H, "Hub")
+press(H, "hub|ask", h1)
+got = until(H, lambda g: "How old are you?" in texts(g))
+asked = mid(H, "How old are you?")
+check("menu-keeps-keyboard", not any(m == "editMessageReplyMarkup" for m, _ in got), got)
+press(H, "hub|about", h1)
+got = until(H, lambda g: "About us." in texts(g) and any(m == "editMessageText" for m, _ in g))
+dels = [p for m, p in got if m == "deleteMessages"]
+check("menu-press-leaves-question", len(dels) == 1 and dels[0].get("message_ids") == [asked] and
+      asked not in kept(H), (dels, kept(H)))
+edits = [p for m, p in got if m == "editMessageText"]
+check("menu-node-edited-in-place", texts(got).count("Hub") == 1 and edits and
+      edits[-1].get("message_id") == h1, (texts(got), edits))
 PY
 
 	cat "$T_TMP/out"
