@@ -233,7 +233,7 @@ static int choice_validate(struct check *c, struct flow_node *n,
 	return 0;
 }
 
-static int choice_enter(struct step *s, const struct flow_node *n)
+int node_choice_enter(struct step *s, const struct flow_node *n)
 {
 	json_object *kb = node_choice_keyboard(s, n->data);
 	if (kb == NULL)
@@ -265,9 +265,7 @@ static int choice_handle(struct step *s, const struct flow_node *n)
 	return NODE_STAY;
 }
 
-/* Each button goes to its own target or to "next"; without good choices
- * (an error is reported) "next" stands for them. */
-static void choice_edges(const struct flow_node *n, node_edge_fn *fn, void *arg)
+void node_choice_edges(const struct flow_node *n, node_edge_fn *fn, void *arg)
 {
 	const struct choice_data *d = n->data;
 	char key[JDOC_PATH_MAX];
@@ -291,7 +289,7 @@ static void choice_edges(const struct flow_node *n, node_edge_fn *fn, void *arg)
 	}
 }
 
-static const char *choice_press(const struct flow_node *n, const char *key)
+const char *node_choice_press(const struct flow_node *n, const char *key)
 {
 	const struct choice_data *d = n->data;
 	for (unsigned i = 0; i < d->n; i++)
@@ -484,11 +482,11 @@ const struct node_type node_choice = {
 	.reasons = choice_reasons,
 	.data_size = sizeof(struct choice_data),
 	.validate = choice_validate,
-	.edges = choice_edges,
+	.edges = node_choice_edges,
 	.schema = choice_schema,
-	.enter = choice_enter,
+	.enter = node_choice_enter,
 	.handle = choice_handle,
-	.press = choice_press,
+	.press = node_choice_press,
 	.values = choice_values,
 	.pressed = choice_pressed,
 	.label = choice_label,

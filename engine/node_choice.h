@@ -40,6 +40,19 @@ int node_choice_options(struct check *c, struct flow_node *n,
 	json_object *choices, const char *cpath, struct choice_data *d);
 
 struct step;
+struct node_edge;
+
+/* Sends the prompt of choice-like node n (its data a struct choice_data)
+ * with its keyboard: NODE_WAIT, or NODE_FAIL. */
+int node_choice_enter(struct step *s, const struct flow_node *n);
+
+/* The key of n's button key, or NULL when it has none such. */
+const char *node_choice_press(const struct flow_node *n, const char *key);
+
+/* Each button of n goes to its own target or to "next"; without good
+ * choices (an error is reported) "next" stands for them. */
+void node_choice_edges(const struct flow_node *n,
+	void (*fn)(void *arg, const struct node_edge *e), void *arg);
 
 /* The inline keyboard of d's options, d->columns to a row (the caller
  * owns it); NULL when memory runs out. */

@@ -82,14 +82,6 @@ static int menu_validate(struct check *c, struct flow_node *n,
 	return 0;
 }
 
-static int menu_enter(struct step *s, const struct flow_node *n)
-{
-	json_object *kb = node_choice_keyboard(s, n->data);
-	if (kb == NULL)
-		return NODE_FAIL;
-	return step_prompt(s, n, kb);
-}
-
 static int menu_handle(struct step *s, const struct flow_node *n)
 {
 	const struct choice_data *d = n->data;
@@ -101,31 +93,6 @@ static int menu_handle(struct step *s, const struct flow_node *n)
 		if (strcmp(d->opts[i].key, s->press) == 0)
 			return d->opts[i].next;
 	return NODE_STAY;
-}
-
-static void menu_edges(const struct flow_node *n, node_edge_fn *fn, void *arg)
-{
-	const struct choice_data *d = n->data;
-	char key[JDOC_PATH_MAX];
-	struct node_edge e = { .key = key };
-
-	for (unsigned i = 0; d && d->opts && i < d->n; i++) {
-		const struct flow_text *t = &d->opts[i].label;
-		e.to = d->opts[i].next;
-		jdoc_path(key, sizeof(key), "next_for_choice", d->opts[i].key);
-		e.label = t->n > 0 ? t->v[t->def].text : d->opts[i].key;
-		if (e.to >= 0)
-			fn(arg, &e);
-	}
-}
-
-static const char *menu_press(const struct flow_node *n, const char *key)
-{
-	const struct choice_data *d = n->data;
-	for (unsigned i = 0; i < d->n; i++)
-		if (strcmp(d->opts[i].key, key) == 0)
-			return d->opts[i].key;
-	return NULL;
 }
 
 /* A press leaves the menu as it is: it stays the chat's menu. */
@@ -177,9 +144,9 @@ const struct node_type node_menu = {
 	.reasons = menu_reasons,
 	.data_size = sizeof(struct choice_data),
 	.validate = menu_validate,
-	.edges = menu_edges,
-	.enter = menu_enter,
+	.edges = node_choice_edges,
+	.enter = node_choice_enter,
 	.handle = menu_handle,
-	.press = menu_press,
+	.press = node_choice_press,
 	.pressed = menu_pressed,
 };
