@@ -1,6 +1,7 @@
 /* html.c - escaping and entity-to-HTML rendering. */
 #include "engine/html.h"
 
+#include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <stdio.h>
@@ -162,8 +163,8 @@ int html_from_entities(struct buf *b, const char *text, json_object *entities)
 			    !html_styled(json_object_get_string(t)))
 				continue;
 			long long off = json_object_get_int64(o), ln = json_object_get_int64(l);
-			if (off < 0 || ln <= 0)
-				continue;
+			if (off < 0 || ln <= 0 || ln > LLONG_MAX - off)
+				continue;   /* off + ln would overflow: no such span */
 			size_t s = html_byte_offset(text, len, off);
 			size_t e2 = html_byte_offset(text, len, off + ln);
 			if (s == SIZE_MAX || e2 == SIZE_MAX)

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "engine/buf.h"
+#include "engine/html.h"
 #include "engine/jdoc.h"
 #include "engine/update.h"
 #include "tests/unit/unit.h"
@@ -1017,6 +1018,24 @@ START_TEST(bad_garbage)
 }
 END_TEST
 
+/* An entity whose offset + length overflows (found by fuzz_html): no span,
+ * the text escaped as it is, no undefined behaviour (UBSan build). */
+START_TEST(html_entity_offset_overflow)
+{
+	struct buf b;
+	json_object *ents = json_tokener_parse("[{\"type\": \"bold\", "
+		"\"offset\": 9223372036854775807, \"length\": 1}, "
+		"{\"type\": \"bold\", \"offset\": 1, \"length\": 9223372036854775807}]");
+
+	ck_assert_ptr_nonnull(ents);
+	buf_init(&b, 4096);
+	ck_assert_int_eq(html_from_entities(&b, "a<b", ents), 0);
+	ck_assert_str_eq(b.p, "a&lt;b");
+	buf_free(&b);
+	json_object_put(ents);
+}
+END_TEST
+
 START_TEST(bad_small_error_buffer)
 {
 	struct update u;
@@ -1085,6 +1104,7 @@ int main(void)
 	tcase_add_test(bad, bad_deep_nesting);
 	tcase_add_test(bad, bad_garbage);
 	tcase_add_test(bad, bad_small_error_buffer);
+	tcase_add_test(bad, html_entity_offset_overflow);
 
 	suite_add_tcase(s, corpus);
 	suite_add_tcase(s, real);
