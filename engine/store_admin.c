@@ -125,7 +125,7 @@ static int admin_path(void *arg, int n, const char *const *cols)
 }
 
 /* Deletes what is kept about a chat but its row: transcript, outbox
- * calls, attachment rows, timers, and inline replies addressed to it (a repeat is
+ * calls, attachment rows, timers, kept poison updates, and inline replies addressed to it (a repeat is
  * answered from updates.reply, whose call JSON starts
  * {"method":...,"chat_id":N,). *rows counts them (not the replies). */
 static int admin_erase(struct store *s, const char *bot, long long chat_id,
@@ -136,6 +136,7 @@ static int admin_erase(struct store *s, const char *bot, long long chat_id,
 		"DELETE FROM outbox WHERE bot = $1 AND chat_id = $2",
 		"DELETE FROM attachments WHERE bot = $1 AND chat_id = $2",
 		"DELETE FROM timers WHERE bot = $1 AND chat_id = $2",
+		"DELETE FROM inbox_dead WHERE bot = $1 AND chat_id = $2",
 	};
 	char chat[24], like1[48], like2[48];
 	const char *p[2] = { bot, chat }, *replies[3] = { bot, like1, like2 };
