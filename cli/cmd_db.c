@@ -9,6 +9,7 @@
 #include "cli/cmd.h"
 #include "cli/common.h"
 #include "engine/retain.h"
+#include "engine/versions.h"
 #include "engine/config.h"
 #include "engine/crypto.h"
 #include "engine/store.h"
@@ -101,6 +102,11 @@ static int db_prune(struct store *s, struct db_args *a, struct store_err *e)
 		long long kept = 0;
 		rc = retain_run(s, &a->c, &kept, e);
 		total += (int)kept;
+	}
+	if (rc == STORE_OK) {
+		long long old = 0;
+		rc = versions_prune(s, &old, e);
+		total += (int)old;
 	}
 	if (rc == STORE_OK)
 		printf("blueflow db prune: %d row%s deleted\n", total, total == 1 ? "" : "s");

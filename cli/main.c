@@ -17,6 +17,7 @@ static const struct main_cmd main_cmds[] = {
 	{ "check", cmd_check, "validate flows, or a config and its flows: check -c blueflow.conf" },
 	{ "db", cmd_db, "db migrate|prune|rekey: the store's schema, housekeeping, key" },
 	{ "export", cmd_export, "export BOT: every chat's answers as CSV or JSON lines" },
+	{ "flow", cmd_flow, "flow versions|rollback BOT: the flow versions kept, chats on each" },
 	{ "graph", cmd_graph, "graph FLOW.json: the flow as a Mermaid (or --dot) diagram" },
 	{ "inbox", cmd_inbox, "inbox list|show|replay|drop: updates that failed for good" },
 	{ "outbox", cmd_outbox, "outbox list|retry|drop [--dead]: calls waiting or given up" },
