@@ -18,7 +18,7 @@ static const struct main_cmd main_cmds[] = {
 	{ "db", cmd_db, "db migrate|prune|rekey: the store's schema, housekeeping, key" },
 	{ "export", cmd_export, "export BOT: every chat's answers as CSV or JSON lines" },
 	{ "flow", cmd_flow, "flow versions|rollback BOT: the flow versions kept, chats on each" },
-	{ "graph", cmd_graph, "graph FLOW.json: the flow as a Mermaid (or --dot) diagram" },
+	{ "graph", cmd_graph, "graph FLOW.json | --stats BOT: the flow as a Mermaid (or --dot) diagram" },
 	{ "inbox", cmd_inbox, "inbox list|show|replay|drop: updates that failed for good" },
 	{ "outbox", cmd_outbox, "outbox list|retry|drop [--dead]: calls waiting or given up" },
 	{ "replay", cmd_replay, "run updates through a flow offline, print the Bot API calls" },
