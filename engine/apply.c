@@ -58,7 +58,7 @@ static const char *apply_said(const struct update *u, char *tmp, size_t len)
  * flow on the version served now. */
 static struct versions *apply_versions(const struct apply_job *job)
 {
-	const char *t = job->u ? job->u->text : NULL;
+	const char *t = job->u && job->u->kind == UPDATE_MESSAGE ? job->u->text : NULL;
 	if (t && strncasecmp(t, "/start", 6) == 0 && strchr(" \t\n@", t[6]))
 		return NULL;
 	return job->versions;
