@@ -26,5 +26,6 @@ int cmd_sender(int argc, char **argv);
 int cmd_webhook(int argc, char **argv);
 int cmd_tick(int argc, char **argv);
 int cmd_timers(int argc, char **argv);
+int cmd_flow(int argc, char **argv);
 
 #endif

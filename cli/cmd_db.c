@@ -9,6 +9,7 @@
 #include "cli/cmd.h"
 #include "cli/common.h"
 #include "engine/retain.h"
+#include "engine/versions.h"
 #include "engine/config.h"
 #include "engine/crypto.h"
 #include "engine/store.h"
@@ -27,8 +28,10 @@ static void db_usage(FILE *f)
 		"         and sent outbox rows older than sent_retention_days, in batches;\n"
 		"         kept poison updates (blueflow inbox) as processed ids; transcript\n"
 		"         rows older than transcript_retention_days and chats idle past\n"
-		"         chat_retention_days (with their answers and files), when set.\n"
-		"rekey    re-seals every chat's context and transcript with the key in\n"
+		"         chat_retention_days (with their answers and files), when set;\n"
+		"         flow versions no unfinished chat is on, but the last served.\n"
+		"rekey    re-seals every chat's context, transcript and kept poison\n"
+		"         update (blueflow inbox) with the key in\n"
 		"         the config's encryption_key_env (or stores them in plaintext when\n"
 		"         none is set); VAR holds the key they are sealed with now.\n\n"
 		"  -c FILE    the config file (default $BLUEFLOW_CONF, else ./blueflow.conf);\n"
@@ -100,6 +103,11 @@ static int db_prune(struct store *s, struct db_args *a, struct store_err *e)
 		long long kept = 0;
 		rc = retain_run(s, &a->c, &kept, e);
 		total += (int)kept;
+	}
+	if (rc == STORE_OK) {
+		long long old = 0;
+		rc = versions_prune(s, &old, e);
+		total += (int)old;
 	}
 	if (rc == STORE_OK)
 		printf("blueflow db prune: %d row%s deleted\n", total, total == 1 ? "" : "s");

@@ -10,9 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli/cmd.h"
 #include "cli/common.h"
+#include "cli/funnel.h"
 #include "engine/flow.h"
 #include "engine/node.h"
 
@@ -38,11 +40,13 @@ struct graph {
 	unsigned *out;             /* ... for out[i] edges (0: an end) */
 	unsigned char *reached;    /* 1: some entry leads to the node */
 	unsigned char *finishes;   /* 1: some path leads from it to an end */
+	const struct funnel *fu;   /* --stats: the bot's funnel; NULL: none */
 };
 
 static void graph_usage(FILE *f)
 {
-	fprintf(f, "usage: blueflow graph [--dot] FLOW.json\n\n"
+	fprintf(f, "usage: blueflow graph [--dot] FLOW.json\n"
+		"       blueflow graph [--dot] --stats BOT [--since AGE] [-c blueflow.conf]\n\n"
 		"Prints the flow as a diagram on stdout: a Mermaid flowchart (paste\n"
 		"it into a ```mermaid block of a Markdown file), or with --dot a\n"
 		"Graphviz digraph (render it with `dot -Tsvg`).\n\n"
@@ -59,13 +63,22 @@ static void graph_usage(FILE *f)
 		"end can be reached, so that a chat there never finishes, are red;\n"
 		"nodes that nothing reaches are grey and dashed. Ids in the diagram are generated (n0,\n"
 		"n1, ...): the real ids are only in the labels.\n\n"
+		"With --stats the bot's flow is drawn coloured by drop-off, from the\n"
+		"same store figures as `blueflow stats`: each node's fill goes from\n"
+		"green to red by the share of the chats that reached it that left\n"
+		"there (the flow unfinished), and its label gains the counts (reached,\n"
+		"left with that share, refused answers, finished); a node no chat\n"
+		"reached keeps its plain look.\n\n"
 		"  --dot         Graphviz instead of Mermaid\n"
+		"  --stats BOT   colour by drop-off (needs the config: -c FILE)\n"
+		"  --since AGE   with --stats: 7d (the default), 24h, 30m or all\n"
 		"  --mermaid     Mermaid (the default)\n"
 		"  -h, --help    show this help\n\n"
 		"Exit status: 0 drawn, 1 invalid flow (its errors on stderr, as\n"
 		"`blueflow check` prints them) or a write error, 2 usage error.\n\n"
 		"Examples:\n  blueflow graph flows/onboarding.json\n"
-		"  blueflow graph --dot flows/onboarding.json | dot -Tsvg >flow.svg\n",
+		"  blueflow graph --dot flows/onboarding.json | dot -Tsvg >flow.svg\n"
+		"  blueflow graph --stats onboarding --since 30d -c blueflow.conf\n",
 		GRAPH_CHARS);
 }
 
@@ -263,17 +276,55 @@ static void graph_text_out(FILE *o, enum graph_syntax syn, const char *s)
 /* A node's label: "ID (TYPE)", then the start of its text on a line of
  * its own. The id is shown whole (at most FLOW_ID_MAX bytes, no control
  * characters): it is what the author searches the flow file for. */
-static void graph_label(FILE *o, enum graph_syntax syn, const struct flow_node *n)
+static void graph_label(FILE *o, enum graph_syntax syn, const struct graph *g,
+	unsigned i)
 {
+	const struct flow_node *n = &g->f->nodes[i];
+	const char *br = syn == GRAPH_MERMAID ? "<br/>" : "\\n";
 	char text[GRAPH_LABEL];
 
 	graph_short(graph_text(&n->text), 1, text);
 	graph_text_out(o, syn, n->id);
 	fprintf(o, " (%s)", n->type->name);
 	if (text[0] != '\0') {
-		fputs(syn == GRAPH_MERMAID ? "<br/>" : "\\n", o);
+		fputs(br, o);
 		graph_text_out(o, syn, text);
 	}
+	if (g->fu && g->fu->reached[i] > 0) {
+		fprintf(o, "%s%lld reached, %lld left (%lld%%)", br, g->fu->reached[i],
+			g->fu->left[i], g->fu->left[i] * 100 / g->fu->reached[i]);
+		if (g->fu->refused[i] > 0)
+			fprintf(o, ", %lld refused", g->fu->refused[i]);
+		if (g->fu->ended[i] > 0)
+			fprintf(o, ", %lld finished", g->fu->ended[i]);
+	}
+}
+
+/* With --stats, the fill of node i by its drop-off (the share of the
+ * chats that reached it that left there): green at none, yellow at half,
+ * red at all, as "#rrggbb" into out; 0 when it has none (no stats, or no
+ * chat reached it). */
+static int graph_drop_fill(const struct graph *g, unsigned i, char out[8])
+{
+	static const int green[3] = { 0xc8, 0xf0, 0xc8 }, yellow[3] = { 0xff, 0xf0, 0xa8 },
+		red[3] = { 0xf4, 0x9a, 0x9a };
+	const int *from = green, *to = yellow;
+	double share, t;
+	int c[3];
+
+	if (g->fu == NULL || g->fu->reached[i] <= 0)
+		return 0;
+	share = (double)g->fu->left[i] / (double)g->fu->reached[i];
+	t = share * 2;
+	if (share > 0.5) {
+		from = yellow;
+		to = red;
+		t = share * 2 - 1;
+	}
+	for (int k = 0; k < 3; k++)
+		c[k] = from[k] + (int)((to[k] - from[k]) * t + (to[k] > from[k] ? 0.5 : -0.5));
+	snprintf(out, 8, "#%02x%02x%02x", c[0] & 0xff, c[1] & 0xff, c[2] & 0xff);
+	return 1;
 }
 
 static int graph_end(const struct graph *g, unsigned i)
@@ -364,7 +415,7 @@ static void graph_mermaid(FILE *o, const struct graph *g)
 		};
 		const char *open = opens[n->type->look], *close = closes[n->type->look];
 		fprintf(o, "\tn%u%s", i, open);
-		graph_label(o, GRAPH_MERMAID, n);
+		graph_label(o, GRAPH_MERMAID, g, i);
 		fprintf(o, "%s\n", close);
 	}
 	fprintf(o, "\ts0 ==> n%d\n", f->start);
@@ -395,6 +446,11 @@ static void graph_mermaid(FILE *o, const struct graph *g)
 	graph_mermaid_class(o, g, "finish", graph_end);
 	graph_mermaid_class(o, g, "stuck", graph_stuck);
 	graph_mermaid_class(o, g, "unreachable", graph_unreached);
+	for (unsigned i = 0; i < f->n_nodes; i++) {
+		char fill[8];
+		if (graph_drop_fill(g, i, fill))
+			fprintf(o, "\tstyle n%u fill:%s\n", i, fill);
+	}
 }
 
 static void graph_dot(FILE *o, const struct graph *g)
@@ -423,6 +479,7 @@ static void graph_dot(FILE *o, const struct graph *g)
 			[NODE_LOOK_UPLOAD] = "parallelogram",
 		};
 		const char *shape = shapes[n->type->look], *fill = "white", *color = "black";
+		char drop[8];
 		int end = graph_end(g, i), stuck = graph_stuck(g, i), lost = !g->reached[i];
 		if (end) {
 			fill = "#ddeeff";
@@ -436,8 +493,10 @@ static void graph_dot(FILE *o, const struct graph *g)
 			fill = "#eeeeee";
 			color = "#999999";
 		}
+		if (graph_drop_fill(g, i, drop))
+			fill = drop;
 		fprintf(o, "\tn%u [label=\"", i);
-		graph_label(o, GRAPH_DOT, n);
+		graph_label(o, GRAPH_DOT, g, i);
 		fprintf(o, "\", shape=%s, style=\"filled%s%s\", fillcolor=\"%s\", "
 			"color=\"%s\"%s, class=\"%s%s%s%s%s\"];\n", shape,
 			n->type->look == NODE_LOOK_MESSAGE ? ",rounded" : "", lost ? ",dashed" : "",
@@ -467,12 +526,39 @@ static void graph_dot(FILE *o, const struct graph *g)
 	fputs("}\n", o);
 }
 
+/* --stats BOT: the bot's flow file into *file and its funnel since age
+ * seconds ago (0: all) into fu, from the config's store (-c, removed
+ * from argv). Returns 0, or -1 once it has said why. */
+static int graph_stats(int *argc, char **argv, const char *bot, long long age,
+	const char **file, struct flow **f, struct funnel *fu)
+{
+	const struct config_bot *b;
+	struct cli_store cs;
+	struct store_err e;
+	int rc = -1;
+
+	if (cli_store_open("graph", argc, argv, &cs) != 0)
+		return -1;
+	b = cli_store_bot("graph", &cs, bot);
+	if (b && cli_flow(b->flow_file, f) == 0) {
+		*file = (*f)->file;
+		rc = funnel_load(cs.s, b->name, *f, age ? (long long)time(NULL) - age : 0,
+			fu, &e);
+		if (rc != STORE_OK)
+			fprintf(stderr, "blueflow graph: %s\n", e.msg);
+	}
+	cli_store_close(&cs);
+	return rc ? -1 : 0;
+}
+
 int cmd_graph(int argc, char **argv)
 {
 	enum graph_syntax syn = GRAPH_MERMAID;
+	struct funnel fu = { 0 };
 	struct graph g;
 	struct flow *f = NULL;
-	const char *file = NULL;
+	const char *file = NULL, *bot = NULL, *since = NULL;
+	long long age = 7 * 86400;
 	int rc = CMD_FAIL, i;
 
 	memset(&g, 0, sizeof(g));
@@ -480,6 +566,12 @@ int cmd_graph(int argc, char **argv)
 		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
 			graph_usage(stdout);
 			return CMD_OK;
+		} else if (strcmp(argv[i], "--stats") == 0 && i + 1 < argc) {
+			bot = argv[++i];
+		} else if (strcmp(argv[i], "--since") == 0 && i + 1 < argc) {
+			since = argv[++i];
+		} else if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
+			i++;   /* the config, for --stats */
 		} else if (strcmp(argv[i], "--dot") == 0) {
 			syn = GRAPH_DOT;
 		} else if (strcmp(argv[i], "--mermaid") == 0) {
@@ -499,13 +591,23 @@ int cmd_graph(int argc, char **argv)
 			return CMD_USAGE;
 		}
 	}
-	if (file == NULL) {
-		fprintf(stderr, "blueflow graph: no flow file given\n");
+	if (since)
+		age = funnel_age(since);
+	if ((bot == NULL) == (file == NULL) || (since && bot == NULL) || age < 0) {
+		fprintf(stderr, "blueflow graph: %s\n", age < 0 ? "--since AGE: 7d, "
+			"24h, 30m or all" : bot && file ? "--stats draws the bot's flow; "
+			"give no flow file" : bot || file ? "--since needs --stats" :
+			"no flow file given");
 		graph_usage(stderr);
 		return CMD_USAGE;
 	}
-	if (cli_flow(file, &f) != 0)
+	if (bot ? graph_stats(&argc, argv, bot, age, &file, &f, &fu) != 0 :
+	    cli_flow(file, &f) != 0) {
+		funnel_free(&fu);
+		flow_free(f);
 		return CMD_FAIL;
+	}
+	g.fu = bot ? &fu : NULL;
 	g.f = f;
 	g.first = calloc(f->n_nodes + 1, sizeof(*g.first));
 	g.out = calloc(f->n_nodes + 1, sizeof(*g.out));
@@ -538,6 +640,7 @@ out:
 	free(g.out);
 	free(g.reached);
 	free(g.finishes);
+	funnel_free(&fu);
 	flow_free(f);
 	return rc;
 }

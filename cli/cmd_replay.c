@@ -171,7 +171,7 @@ static void replay_fired(void *arg, const struct timer *t, int rc,
 static int replay_tick(const struct flow *f, struct store *s, struct engine_env *env,
 	const char *line, unsigned long lineno, struct replay_clock *clk)
 {
-	struct tick_bot bot = { REPLAY_BOT, f };
+	struct tick_bot bot = { REPLAY_BOT, f, NULL };
 	struct engine_env tenv = *env;
 	struct store_err e;
 	char *end;

@@ -40,7 +40,8 @@ static void serve_usage(FILE *f)
 		"(GATEWAY_INTERFACE set) it answers one request and exits.\n");
 }
 
-/* Migrates and checks the key once, before anything serves. */
+/* Migrates, checks the key and keeps the flows' versions once, before
+ * anything serves. */
 static int serve_store(struct app *app)
 {
 	struct store *s = NULL;
@@ -51,6 +52,8 @@ static int serve_store(struct app *app)
 		rc = s->ops->migrate(s, 0, &applied, &e);
 	if (rc == STORE_OK)
 		rc = store_use_key(s, app->have_key ? &app->key : NULL, &e);
+	if (rc == STORE_OK)
+		rc = app_versions(app, s, &e);
 	if (rc != STORE_OK)
 		fprintf(stderr, "blueflow serve: %s\n", e.msg);
 	store_close(s);

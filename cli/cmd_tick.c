@@ -52,12 +52,14 @@ int cmd_tick(int argc, char **argv)
 	struct tick_count count = { 0, 0 };
 	struct engine_env env = { 0 };
 	struct tick_bot *bots = NULL;
+	struct versions versions;
 	struct app *app = NULL;
 	struct store *s = NULL;
 	struct store_err e;
 	char owner[96], host[64];
 	int max = 100000, fired = 0, rc = CMD_FAIL;
 
+	versions_init(&versions);
 	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
 		tick_usage(stdout);
 		return CMD_OK;
@@ -76,6 +78,7 @@ int cmd_tick(int argc, char **argv)
 	for (unsigned i = 0; i < app->n_bots; i++) {
 		bots[i].name = app->bots[i].cfg->name;
 		bots[i].flow = app->bots[i].flow;
+		bots[i].versions = app->bots[i].cfg->pin_versions ? &versions : NULL;
 	}
 	if (store_open(app->config.db, &s, &e) != STORE_OK ||
 	    store_use_key(s, app->have_key ? &app->key : NULL, &e) != STORE_OK) {
@@ -95,6 +98,7 @@ int cmd_tick(int argc, char **argv)
 	rc = count.failed ? CMD_FAIL : CMD_OK;
 out:
 	store_close(s);
+	versions_free(&versions);
 	free(bots);
 	app_free(app);
 	return rc;

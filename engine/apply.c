@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "engine/botapi.h"
 #include "engine/life.h"
@@ -20,6 +21,7 @@ void apply_result_init(struct apply_result *r)
 	step_out_init(&r->out);
 	r->tries = 0;
 	r->first_fault[0] = '\0';
+	r->flow = NULL;
 }
 
 void apply_result_free(struct apply_result *r)
@@ -59,6 +61,16 @@ static int apply_sender_only(const struct engine_call *c)
 {
 	const char *field, *path;
 	return media_local(c->params, &field, &path) || life_marked(c->params);
+}
+
+/* The versions a chat may stay on: none for /start, which restarts the
+ * flow on the version served now. */
+static struct versions *apply_versions(const struct apply_job *job)
+{
+	const char *t = job->u && job->u->kind == UPDATE_MESSAGE ? job->u->text : NULL;
+	if (t && strncasecmp(t, "/start", 6) == 0 && strchr(" \t\n@", t[6]))
+		return NULL;
+	return job->versions;
 }
 
 /* Which call may go inline, as 1 + its index; 0: none. A chat's messages
@@ -153,6 +165,7 @@ static int apply_fetch_first(struct store *s, const struct apply_job *job,
 	struct engine_env env = *job->env;
 	struct store_chat sc;
 	struct step_out out;
+	const struct flow *f;
 	int seen, known, rc;
 
 	if (job->attach == NULL || (u->voice.file_id == NULL &&
@@ -162,10 +175,12 @@ static int apply_fetch_first(struct store *s, const struct apply_job *job,
 	if (chat_init(&sc.chat, u->chat_id) != 0)
 		return store_fail(e, STORE_TRANSIENT, "out of memory");
 	rc = store_chat_peek(s, job->bot, u->update_id, &sc, &seen, &known, e);
+	if (rc == STORE_OK && known)
+		rc = versions_pick(apply_versions(job), s, job->bot, job->flow, &sc, &f, e);
 	if (rc == STORE_OK && known) {
 		env.attach = attach_early(job->attach);
 		step_out_init(&out);
-		if (!seen && engine_step(job->flow, &sc.chat, u, &env, &out) != 0)
+		if (!seen && engine_step(f, &sc.chat, u, &env, &out) != 0)
 			rc = store_fail(e, STORE_TRANSIENT, "out of memory in the step");
 		step_out_free(&out);
 	}
@@ -174,9 +189,10 @@ static int apply_fetch_first(struct store *s, const struct apply_job *job,
 }
 
 /* One try: the file, then the transaction. */
-static int apply_try(struct store *s, const struct apply_job *job,
+static int apply_try(struct store *s, const struct apply_job *job_in,
 	struct apply_result *r, struct store_err *e)
 {
+	struct apply_job mine = *job_in, *job = &mine;
 	const struct update *u = job->u;
 	struct store_chat sc;
 	struct store_save sv;
@@ -193,6 +209,10 @@ static int apply_try(struct store *s, const struct apply_job *job,
 	rc = store_start(s, job->bot, u->update_id, &sc, &r->repeat, &r->reply, e);
 	if (rc || r->repeat)
 		goto fail;
+	rc = versions_pick(apply_versions(job), s, job->bot, job->flow, &sc, &mine.flow, e);
+	if (rc)
+		goto fail;
+	r->flow = mine.flow;
 	if (engine_step(job->flow, &sc.chat, u, job->env, &r->out) != 0) {
 		rc = store_fail(e, STORE_TRANSIENT, "out of memory in the step");
 		goto fail;
@@ -275,6 +295,10 @@ int apply_timer(struct store *s, const struct apply_job *job,
 		r->repeat = !found;   /* cancelled since it was taken */
 		goto fail;
 	}
+	rc = versions_pick(mine.versions, s, mine.bot, mine.flow, &sc, &mine.flow, e);
+	if (rc)
+		goto fail;
+	r->flow = mine.flow;
 	if (engine_fire(mine.flow, &sc.chat, t, mine.now_ms, mine.env, &r->out) != 0) {
 		rc = store_fail(e, STORE_TRANSIENT, "out of memory in the step");
 		goto fail;

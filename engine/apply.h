@@ -18,6 +18,7 @@
 #include "engine/engine.h"
 #include "engine/flow.h"
 #include "engine/store.h"
+#include "engine/versions.h"
 #include "engine/update.h"
 
 /* Everything one update needs: the flow, the bot, the update, whether
@@ -36,6 +37,9 @@ struct apply_job {
 	                                    once more; 0: never */
 	long long now_ms;                /* the timers' clock, unix ms; 0:
 	                                    timer_now_ms() */
+	struct versions *versions;       /* pin_versions: a chat mid-way on an
+	                                    older version steps on it; NULL:
+	                                    every chat on flow */
 };
 
 /* What apply_update did. */
@@ -47,6 +51,9 @@ struct apply_result {
 	struct step_out out;          /* the step (empty for a repeat) */
 	int tries;                    /* 2: the first failed, transiently */
 	char first_fault[256];        /* then why */
+	const struct flow *flow;      /* the version the step ran on (job's, or
+	                                 a cached one: valid until the next
+	                                 apply with the same versions) */
 };
 
 void apply_result_init(struct apply_result *r);

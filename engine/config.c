@@ -19,13 +19,13 @@ const char *const config_server_keys[] = {
 	"update_retention_hours", "sent_retention_days", "lock_timeout",
 	"listen_mode", "listen_owner", "pid_file", "rate_per_bot", "rate_per_chat",
 	"rate_per_group", "burst_per_chat", "log_level", "transcript_retention_days",
-	"chat_retention_days", NULL
+	"chat_retention_days", "pin_versions", NULL
 };
 
 const char *const config_bot_keys[] = {
 	"flow", "token_env", "secret_env", "username", "inline_reply", "url",
 	"max_connections", "allowed_users", "allowed_chats", "not_allowed",
-	"admin_chat", NULL
+	"admin_chat", "pin_versions", NULL
 };
 
 struct config_parse {
@@ -311,6 +311,8 @@ static int config_server(struct config_parse *p, const char *key, const char *v)
 		config_set(&c->pid_file, config_file_path(p, v));
 	} else if (!strcmp(key, "transcript")) {
 		config_bool(p, "server", key, v, &c->transcript);
+	} else if (!strcmp(key, "pin_versions")) {
+		config_bool(p, "server", key, v, &c->pin_versions);
 	} else {
 		config_unknown(p, "server", key, config_server_keys);
 		return 0;
@@ -365,6 +367,8 @@ static int config_bot_key(struct config_parse *p, struct config_bot *b,
 		config_set(&b->username, strdup(v[0] == '@' ? v + 1 : v));
 	} else if (!strcmp(key, "inline_reply")) {
 		config_bool(p, section, key, v, &b->inline_reply);
+	} else if (!strcmp(key, "pin_versions")) {
+		config_bool(p, section, key, v, &b->pin_versions);
 	} else if (!strcmp(key, "url")) {
 		char err[256];
 		if (config_url_check(v, b->name, err, sizeof(err)) != 0)
@@ -435,6 +439,7 @@ static struct config_bot *config_section_bot(struct config_parse *p,
 	memset(b, 0, sizeof(*b));
 	b->name = strdup(name);
 	b->inline_reply = 1;
+	b->pin_versions = -1;   /* the server's */
 	b->max_connections = 40;
 	b->line = p->line;
 	return b;
@@ -463,6 +468,7 @@ static void config_defaults(struct config *c)
 	c->max_body = 1L << 20;
 	c->request_timeout = 20;
 	c->transcript = 1;
+	c->pin_versions = 1;
 	c->update_retention_hours = 48;
 	c->sent_retention_days = 7;
 	c->lock_timeout_ms = 5000;
@@ -498,6 +504,8 @@ static int config_finish(struct config_parse *p)
 	for (unsigned i = 0; i < c->n_bots; i++) {
 		struct config_bot *b = &c->bots[i];
 		snprintf(line, sizeof(line), "line %d", b->line);
+		if (b->pin_versions < 0)
+			b->pin_versions = c->pin_versions;
 		if (b->flow_file == NULL)
 			diag_add(p->d, DIAG_ERROR, "config", line, "[bot %s] needs flow "
 				"= FILE, the bot's flow", b->name);

@@ -27,6 +27,7 @@ struct config_bot {
 	char *allowed_chats;      /* allowed_chats: ids, or @FILE (made absolute) */
 	int not_allowed_silent;   /* not_allowed = silent: strangers get nothing */
 	long long admin_chat;     /* admin_chat: where notify nodes send; 0: none */
+	int pin_versions;         /* pin_versions: a chat keeps its flow version */
 	int line;                 /* where the section starts */
 };
 
@@ -40,6 +41,7 @@ struct config {
 	long max_body;            /* max_body: bytes */
 	int request_timeout;      /* request_timeout: seconds */
 	int transcript;           /* transcript: on/off */
+	int pin_versions;         /* pin_versions: the bots' default */
 	char *encryption_key_env; /* encryption_key_env: variable holding the key */
 	int update_retention_hours;
 	int sent_retention_days;

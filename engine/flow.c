@@ -590,6 +590,9 @@ static int flow_hash(struct flow *f, json_object *root)
 		goto out;
 	if (EVP_Digest(b.p, b.len, f->hash, &len, EVP_sha256(), NULL) != 1 || len != 32)
 		goto out;
+	f->canon = arena_strndup(&f->arena, b.p, b.len);
+	if (f->canon == NULL)
+		goto out;
 	for (int i = 0; i < 32; i++) {
 		f->hash_hex[2 * i] = hex[f->hash[i] >> 4];
 		f->hash_hex[2 * i + 1] = hex[f->hash[i] & 15];

@@ -109,6 +109,8 @@ struct flow {
 	struct flow_regex *regexes;   /* compiled patterns to free */
 	unsigned char hash[32];       /* SHA-256 of the canonical JSON */
 	char hash_hex[65];
+	const char *canon;            /* the canonical JSON hashed: the text a
+	                                 version is kept as (engine/versions.h) */
 };
 
 /* Loads and validates the flow in file. Every problem goes to d (errors

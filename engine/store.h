@@ -323,8 +323,8 @@ int store_file_recorded(struct store *s, const char *bot, const char *path,
 int store_chat_peek(struct store *s, const char *bot, long long update_id,
 	struct store_chat *sc, int *seen, int *known, struct store_err *e);
 
-/* Deletes a chat's state, context, transcript, outbox calls, timers and
- * attachment rows in one transaction (waiting for the chat's lock), and
+/* Deletes a chat's state, context, transcript, outbox calls, timers,
+ * kept poison updates and attachment rows in one transaction (waiting for the chat's lock), and
  * clears inline replies addressed to it. Each kept file's path goes to
  * fn before the commit; *rows counts deleted rows. */
 int store_forget(struct store *s, const char *bot, long long chat_id,
@@ -332,7 +332,8 @@ int store_forget(struct store *s, const char *bot, long long chat_id,
 	struct store_err *e);
 
 /* The forget command, inside the update's transaction: deletes the
- * chat's transcript, outbox calls, timers and attachment rows (its row is saved
+ * chat's transcript, outbox calls, timers, kept poison updates and
+ * attachment rows (its row is saved
  * as new by the step). Nothing to do on the memory store. */
 int store_erase(struct store *s, const char *bot, long long chat_id, struct store_err *e);
 

@@ -74,12 +74,13 @@ struct admin_peek {
 	int rc;
 };
 
-/* seen, node, context, attempts, finished, keyboard (NULLs: no chat). */
+/* seen, node, context, attempts, finished, keyboard, flow_hash (NULLs: no
+ * chat). */
 static int admin_peek_row(void *arg, int n, const char *const *cols)
 {
 	struct admin_peek *a = arg;
 
-	if (n < 6)
+	if (n < 7)
 		return 1;
 	*a->seen = cols[0] && strcmp(cols[0], "0") != 0;
 	if (cols[1] == NULL)
@@ -89,6 +90,7 @@ static int admin_peek_row(void *arg, int n, const char *const *cols)
 	a->sc->chat.attempts = cols[3] ? (int)strtol(cols[3], NULL, 10) : 0;
 	a->sc->chat.finished = cols[4] && (cols[4][0] == '1' || cols[4][0] == 't');
 	a->sc->chat.keyboard = cols[5] && (cols[5][0] == '1' || cols[5][0] == 't');
+	snprintf(a->sc->flow_hash, sizeof(a->sc->flow_hash), "%s", cols[6] ? cols[6] : "");
 	return a->rc != STORE_OK;
 }
 
@@ -107,7 +109,8 @@ int store_chat_peek(struct store *s, const char *bot, long long update_id,
 	snprintf(chat, sizeof(chat), "%lld", sc->chat.chat_id);
 	snprintf(update, sizeof(update), "%lld", update_id);
 	rc = admin_query(s, "SELECT (SELECT count(*) FROM updates WHERE bot = $1 AND "
-		"update_id = $3), c.node, c.context, c.attempts, c.finished, c.keyboard "
+		"update_id = $3), c.node, c.context, c.attempts, c.finished, c.keyboard, "
+		"c.flow_hash "
 		"FROM (SELECT 1) AS one LEFT JOIN chats c ON c.bot = $1 AND c.chat_id = $2",
 		p, 3, admin_peek_row, &a, NULL, e);
 	return rc ? rc : a.rc;
@@ -126,7 +129,7 @@ static int admin_path(void *arg, int n, const char *const *cols)
 
 /* Deletes what is kept about a chat but its row: transcript, outbox
  * calls, attachment rows, timers, the ids of its messages kept for their
- * life cycle, and inline replies addressed to it (a repeat is
+ * life cycle, kept poison updates, and inline replies addressed to it (a repeat is
  * answered from updates.reply, whose call JSON starts
  * {"method":...,"chat_id":N,). *rows counts them (not the replies). */
 static int admin_erase(struct store *s, const char *bot, long long chat_id,
@@ -138,6 +141,7 @@ static int admin_erase(struct store *s, const char *bot, long long chat_id,
 		"DELETE FROM attachments WHERE bot = $1 AND chat_id = $2",
 		"DELETE FROM timers WHERE bot = $1 AND chat_id = $2",
 		"DELETE FROM sent_messages WHERE bot = $1 AND chat_id = $2",
+		"DELETE FROM inbox_dead WHERE bot = $1 AND chat_id = $2",
 	};
 	char chat[24], like1[48], like2[48];
 	const char *p[2] = { bot, chat }, *replies[3] = { bot, like1, like2 };

@@ -767,6 +767,9 @@ static int pg_reseal(struct store *base, const struct crypto_key *old, int *rows
 		rc = pg_reseal_column(s, "SELECT ctid, told FROM transcript FOR UPDATE",
 			"UPDATE transcript SET told = $2 WHERE ctid = $1::tid", old, 1, rows, e);
 	if (rc == STORE_OK)
+		rc = pg_reseal_column(s, "SELECT ctid, body FROM inbox_dead FOR UPDATE",
+			"UPDATE inbox_dead SET body = $2 WHERE ctid = $1::tid", old, 0, rows, e);
+	if (rc == STORE_OK)
 		return pg_command(s, "COMMIT", e);
 	pg_rollback(base);
 	return rc;

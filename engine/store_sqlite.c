@@ -638,6 +638,8 @@ static int sqlite_reseal(struct store *base, const struct crypto_key *old,
 	if (rc == STORE_OK)
 		rc = sqlite_reseal_column(s, "transcript", "told", old, 1, rows, e);
 	if (rc == STORE_OK)
+		rc = sqlite_reseal_column(s, "inbox_dead", "body", old, 0, rows, e);
+	if (rc == STORE_OK)
 		return sqlite_exec(s, "COMMIT", e);
 	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 	return rc;

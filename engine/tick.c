@@ -38,6 +38,7 @@ int tick_run(struct store *s, const struct tick_bot *bots, unsigned n_bots,
 				continue;   /* another configuration's bot */
 			job.bot = b->name;
 			job.flow = b->flow;
+			job.versions = b->versions;
 			job.env = env;
 			job.now_ms = at;
 			env->now = at / 1000;

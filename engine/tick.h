@@ -10,6 +10,7 @@
 #include "engine/flow.h"
 #include "engine/store.h"
 #include "engine/timer.h"
+#include "engine/versions.h"
 
 #define TICK_BATCH 64          /* timers taken at once */
 #define TICK_LEASE_MS 30000    /* how long a taken timer is another's */
@@ -18,6 +19,8 @@
 struct tick_bot {
 	const char *name;
 	const struct flow *flow;
+	struct versions *versions;    /* pin_versions: timers fire on the
+	                                 chat's version; NULL: on flow */
 };
 
 /* Called after each timer: what apply_timer did (rc, e on failure), and

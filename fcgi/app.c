@@ -10,6 +10,7 @@
 #include <openssl/crypto.h>
 
 #include "engine/log.h"
+#include "engine/versions.h"
 
 /* Telegram's secret_token: 1 to 256 of A-Z a-z 0-9 _ -. */
 static int app_secret_ok(const char *s)
@@ -120,6 +121,35 @@ int app_load(const char *file, struct app **out, struct diag *d)
 	log_set_level(a->config.log_level ? a->config.log_level : "info");
 	*out = a;
 	return 0;
+}
+
+int app_versions(struct app *a, struct store *s, struct store_err *e)
+{
+	for (unsigned i = 0; i < a->n_bots; i++) {
+		struct app_bot *b = &a->bots[i];
+		struct flow *f = NULL;
+		struct log_line l;
+		char served[65];
+		int rc = versions_deploy(s, b->cfg->name, b->flow, served, e);
+		if (rc == STORE_OK && strcmp(served, b->flow->hash_hex) != 0)
+			rc = versions_load(s, b->cfg->name, served, b->flow->file, &f, e);
+		if (rc)
+			return rc;
+		if (strcmp(served, b->flow->hash_hex) == 0)
+			continue;
+		log_start(&l, f ? "info" : "warn", "flow version");
+		log_str(&l, "bot", b->cfg->name);
+		log_str(&l, "file", b->flow->hash_hex);
+		log_str(&l, "served", f ? served : b->flow->hash_hex);
+		log_str(&l, "msg", f ? "a rollback chose an older version for new chats" :
+			"the version a rollback chose does not load; serving the flow file's");
+		log_end(&l);
+		if (f) {
+			flow_free(b->flow);
+			b->flow = f;
+		}
+	}
+	return STORE_OK;
 }
 
 struct app_bot *app_bot(struct app *a, const char *name, size_t len)

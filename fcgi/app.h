@@ -12,6 +12,7 @@
 #include "engine/crypto.h"
 #include "engine/diag.h"
 #include "engine/flow.h"
+#include "engine/store.h"
 
 #define APP_SECRET_MAX 256
 
@@ -38,6 +39,12 @@ struct app {
  * the config names (token, secret, key). Every problem goes to d, each
  * naming what to fix. Returns 0 and the app in *out, or -1. */
 int app_load(const char *file, struct app **out, struct diag *d);
+
+/* Keeps each bot's flow in s as a version (engine/versions.h) and, where
+ * `flow rollback` chose an older one, serves that instead of the file's
+ * (logged). Returns STORE_OK or the store's error (the flows are then
+ * as loaded). */
+int app_versions(struct app *a, struct store *s, struct store_err *e);
 
 /* The bot called name (len bytes), or NULL. */
 struct app_bot *app_bot(struct app *a, const char *name, size_t len);

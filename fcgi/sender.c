@@ -13,6 +13,7 @@
 #include "engine/log.h"
 #include "engine/outbox.h"
 #include "engine/retain.h"
+#include "engine/versions.h"
 #include "engine/store.h"
 #include "engine/tick.h"
 #include "fcgi/sigpipe.h"
@@ -22,6 +23,7 @@ struct sender_timers {
 	struct app *app;
 	struct metrics *m;
 	struct tick_bot *bots;
+	struct versions versions;     /* older flow versions chats are pinned to */
 	char owner[96];               /* host:pid, for the leases */
 	long long next_ms;            /* when to look for due timers again */
 	time_t statuses;              /* when to count chats by status again */
@@ -121,7 +123,8 @@ static void sender_timer_gauges(struct sender_timers *st, struct store *s, time_
 	}
 }
 
-/* After a reload: drops the timers of nodes the flows no longer have. */
+/* After a reload: drops the timers of nodes the flows no longer have
+ * (not with pin_versions: a chat's timers fire on its own version). */
 static void sender_sweep(struct app *app, struct store *s)
 {
 	struct store_err e;
@@ -129,7 +132,10 @@ static void sender_sweep(struct app *app, struct store *s)
 
 	for (unsigned i = 0; i < app->n_bots; i++) {
 		struct log_line l;
-		int rc = store_timers_sweep(s, app->bots[i].cfg->name, app->bots[i].flow, &n, &e);
+		int rc;
+		if (app->bots[i].cfg->pin_versions)
+			continue;
+		rc = store_timers_sweep(s, app->bots[i].cfg->name, app->bots[i].flow, &n, &e);
 		if (rc == STORE_OK && n == 0)
 			continue;
 		log_start(&l, rc == STORE_OK ? "info" : "error", "timers_swept");
@@ -159,6 +165,11 @@ static int sender_prune(struct app *app, struct store *s)
 		long long kept = 0;
 		rc = retain_run(s, &app->config, &kept, &e);
 		total += (int)kept;
+	}
+	if (rc == STORE_OK) {
+		long long old = 0;
+		rc = versions_prune(s, &old, &e);
+		total += (int)old;
 	}
 	if (rc != STORE_OK) {
 		log_msg("error", "prune", e.msg);
@@ -213,7 +224,7 @@ int sender_run(struct app *app, struct metrics *m, int wake_fd, int standalone)
 	struct store *s = NULL;
 	struct outbox o;
 	struct outbox_bot *bots = calloc(app->n_bots + 1, sizeof(*bots));
-	struct sender_timers st = { app, m, NULL, "", 0, 0 };
+	struct sender_timers st = { .app = app, .m = m };
 	char host[64];
 	time_t next = time(NULL) + 5, gauges = 0;
 	pid_t parent = standalone ? 0 : getppid();
@@ -230,6 +241,7 @@ int sender_run(struct app *app, struct metrics *m, int wake_fd, int standalone)
 		bots[i].token = app->bots[i].token;
 		st.bots[i].name = app->bots[i].cfg->name;
 		st.bots[i].flow = app->bots[i].flow;
+		st.bots[i].versions = app->bots[i].cfg->pin_versions ? &st.versions : NULL;
 	}
 	if (gethostname(host, sizeof(host)) != 0)
 		snprintf(host, sizeof(host), "host");
@@ -300,6 +312,7 @@ int sender_run(struct app *app, struct metrics *m, int wake_fd, int standalone)
 		outbox_free(&o);
 	}
 	store_close(s);
+	versions_free(&st.versions);
 	free(bots);
 	free(st.bots);
 	return 0;

@@ -199,6 +199,21 @@ static void super_reap(struct super *s)
 	}
 }
 
+/* The new generation's flows kept as versions, and a rollback's served;
+ * a store that fails leaves the flow files served (logged). */
+static void super_versions(struct app *next)
+{
+	struct store *st = NULL;
+	struct store_err e;
+	int rc = store_open(next->config.db, &st, &e);
+
+	if (rc == STORE_OK)
+		rc = app_versions(next, st, &e);
+	if (rc != STORE_OK)
+		log_msg("warn", "reload", e.msg);
+	store_close(st);
+}
+
 static void super_reload(struct super *s)
 {
 	struct app *next = NULL;
@@ -219,6 +234,7 @@ static void super_reload(struct super *s)
 		return;
 	}
 	diag_free(&d);
+	super_versions(next);
 	if (strcmp(next->config.listen, s->app->config.listen) != 0)
 		log_msg("warn", "reload", "listen changed; it takes effect on restart");
 	for (unsigned i = 0; i < next->n_bots; i++) {

@@ -32,12 +32,14 @@ void webhook_init(struct webhook *w, struct app *app, struct metrics *m)
 	/* a download and its retries end before the request's deadline */
 	attach_init(&w->attach, app->config.api_base, app->config.storage,
 		app->config.request_timeout > 5 ? app->config.request_timeout - 2 : 3);
+	versions_init(&w->versions);
 }
 
 void webhook_free(struct webhook *w)
 {
 	store_close(w->store);
 	attach_free(&w->attach);
+	versions_free(&w->versions);
 	buf_free(&w->body);
 	buf_free(&w->out);
 	w->store = NULL;
@@ -229,8 +231,10 @@ static void webhook_chatless(struct webhook *w, const struct http_io *io,
 static void webhook_funnel(struct webhook *w, const struct app_bot *b,
 	const struct apply_result *r)
 {
+	const struct flow *f = r->flow ? r->flow : b->flow;   /* the version stepped */
+
 	for (unsigned i = 0; i < r->out.n_entered; i++)
-		metrics_entered(w->m, b->metrics, b->flow->nodes[r->out.entered[i]].id);
+		metrics_entered(w->m, b->metrics, f->nodes[r->out.entered[i]].id);
 	if (r->out.outcome == ENGINE_STAYED)
 		metrics_refused(w->m, b->metrics, r->node_to, r->out.refused[0] ?
 			r->out.refused : "other");
@@ -370,6 +374,7 @@ static void webhook_update(struct webhook *w, const struct http_io *io,
 	job.env = &env;
 	job.inline_reply = b->cfg->inline_reply;
 	job.attach = &w->attach;
+	job.versions = b->cfg->pin_versions ? &w->versions : NULL;
 	/* a second try still ends inside the request's time */
 	job.retry_by = t0 + w->app->config.request_timeout - 2 -
 		w->app->config.lock_timeout_ms / 1000.0;

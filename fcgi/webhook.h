@@ -7,6 +7,7 @@
 #include "engine/buf.h"
 #include "engine/metrics.h"
 #include "engine/store.h"
+#include "engine/versions.h"
 #include "fcgi/app.h"
 #include "fcgi/http.h"
 
@@ -20,6 +21,7 @@ struct webhook {
 	struct buf out;
 	int wake_fd;               /* tells the sender calls were queued; -1: none */
 	struct attach attach;      /* keeps uploaded files */
+	struct versions versions;  /* older flow versions chats are pinned to */
 };
 
 void webhook_init(struct webhook *w, struct app *app, struct metrics *m);

@@ -4,7 +4,8 @@
 # flows, every golden test flow and a flow of hostile ids and texts; the
 # SVG names every node; edges, labels and the start, end, never-finishing
 # and unreachable markings are where a small flow counted by hand puts them;
-# usage and flow errors exit as documented. Needs graphviz and the mermaid
+# usage and flow errors exit as documented; --stats colours a bot's flow by
+# drop-off from the store's funnel, with the counts in the labels. Needs graphviz and the mermaid
 # npm package that scripts/deps.sh installs (in $BLUEFLOW_MERMAID_DIR,
 # default /usr/local/lib/blueflow-mermaid); without them those checks fail.
 . "$SRCDIR/tests/lib.sh"
@@ -402,6 +403,52 @@ run "$BLUEFLOW" graph --help
 expect_rc help 0
 expect_out help-dot "--dot"
 expect_out help-example "blueflow graph --dot flows/onboarding.json | dot -Tsvg"
+
+# --stats: the bot's flow coloured by drop-off, from the store's funnel (as
+# `blueflow stats` counts it): three chats, one finished, one left at
+# "city" (after reaching it), one left at "name" (after a refused answer
+# of another): name 1 of 3 left, city 1 of 2, bye none.
+cat >"$T_TMP/st_flow.json" <<'JSON'
+{"start": "name", "nodes": {
+ "name": {"type": "text", "node_text": "Your name?", "key_to_save": "name", "next": "city"},
+ "city": {"type": "text", "node_text": "Your city?", "key_to_save": "city", "next": "bye"},
+ "bye": {"type": "cutscene", "node_text": "Thanks."}}}
+JSON
+printf '[server]\ndb = sqlite:%s\n\n[bot shop]\nflow = %s\ntoken_env = GS_TOKEN\n' \
+	"$T_TMP/st.db" "$T_TMP/st_flow.json" >"$T_TMP/st.conf"
+"$BLUEFLOW" db migrate -c "$T_TMP/st.conf" >/dev/null
+sqlite3 "$T_TMP/st.db" "insert into transcript (bot, chat_id, update_id, said, node_from, node_to, outcome) values
+	('shop', 1, 1, 'a', '', 'name', 'moved'), ('shop', 1, 2, 'a', 'name', 'city', 'moved'),
+	('shop', 1, 3, 'a', 'city', 'bye', 'finished'), ('shop', 2, 4, 'a', '', 'name', 'moved'),
+	('shop', 2, 5, 'a', 'name', 'name', 'stayed'), ('shop', 2, 6, 'a', 'name', 'city', 'moved'),
+	('shop', 3, 7, 'a', '', 'name', 'moved'), ('other', 4, 8, 'a', '', 'name', 'moved')"
+run "$BLUEFLOW" graph --stats shop -c "$T_TMP/st.conf"
+expect_rc stats-mermaid-rc 0
+cp "$T_TMP/out" "$T_TMP/stats.mmd"
+mermaid_ok stats-mermaid-parses "$T_TMP/stats.mmd"
+m=$T_TMP/stats.mmd
+expect_line stats-counts-in-label "$m" 'n0["name (text)<br/>Your name?<br/>3 reached, 1 left (33%), 1 refused"]'
+expect_line stats-finished-in-label "$m" 'n2("bye (cutscene)<br/>Thanks.<br/>1 reached, 0 left (0%), 1 finished")'
+expect_line stats-none-left-green "$m" 'style n2 fill:#c8f0c8'
+expect_line stats-half-left-yellow "$m" 'style n1 fill:#fff0a8'
+expect_line stats-third-left-between "$m" 'style n0 fill:#edf0b3'
+sqlite3 "$T_TMP/st.db" "insert into transcript (bot, chat_id, update_id, said, node_from, node_to, outcome) values
+	('shop', 5, 9, 'a', '', 'name', 'moved'), ('shop', 5, 10, 'a', 'name', 'city', 'moved')"
+run "$BLUEFLOW" graph --dot --stats shop --since all -c "$T_TMP/st.conf"
+expect_rc stats-dot-rc 0
+cp "$T_TMP/out" "$T_TMP/stats.dot"
+expect_out stats-dot-toward-red 'n1 [label="city (text)\nYour city?\n3 reached, 2 left (66%)", shape=box, style="filled", fillcolor="#fbd3a3"'
+if [ -n "$have_dot" ] && dot -Tsvg "$T_TMP/stats.dot" >/dev/null 2>"$T_TMP/dot.err" && [ ! -s "$T_TMP/dot.err" ]; then
+	ok stats-dot-renders
+else
+	fail stats-dot-renders "$(cat "$T_TMP/dot.err" 2>/dev/null)"
+fi
+run "$BLUEFLOW" graph --stats shop "$T_TMP/st_flow.json" -c "$T_TMP/st.conf"
+expect_rc stats-and-file 2
+run "$BLUEFLOW" graph --since 7d "$T_TMP/st_flow.json"
+expect_rc since-without-stats 2
+run "$BLUEFLOW" graph --stats nobot -c "$T_TMP/st.conf"
+expect_rc stats-unknown-bot 1
 
 mermaid_verdicts
 finish
