@@ -15,7 +15,7 @@ static void export_usage(FILE *f)
 	fprintf(f, "usage: blueflow export BOT [--format csv|jsonl] [-c blueflow.conf]\n\n"
 		"Prints every chat of BOT with the answers the flow collected, by chat id.\n"
 		"csv (the default): a header row, then one row per chat: chat_id, node,\n"
-		"finished, updated_at, then one column per answer key (the union over\n"
+		"finished, updated_at, status, then one column per answer key (the union over\n"
 		"all chats, in the order the flow's nodes save them, as written in the\n"
 		"flow file; keys the flow no longer saves follow; empty where a chat\n"
 		"has none). A chat that never entered the flow (its only message came\n"
@@ -24,7 +24,11 @@ static void export_usage(FILE *f)
 		"with = + - @ or a tab gets a leading ' so a spreadsheet shows it as\n"
 		"text instead of running it as a formula.\n"
 		"jsonl: one JSON object per chat: {\"chat_id\", \"node\", \"finished\",\n"
-		"\"updated_at\", \"answers\": {...}}.\n\n"
+		"\"updated_at\", \"status\", \"answers\": {...}}.\n"
+		"status: where the chat stands: waiting (a question is open), active (in\n"
+		"the flow, not waiting for an answer), finished, or inactive (nudged after\n"
+		"the flow's inactive_after, silent since); empty when the flow file does\n"
+		"not load.\n\n"
 		"  -c FILE   the config file (default $BLUEFLOW_CONF, else ./blueflow.conf)\n\n"
 		"Exit status: 0 done, 1 failed, 2 usage.\n");
 }
@@ -34,6 +38,9 @@ struct export_state {
 	const char **cols;           /* pass 2: the keys in the flow's order */
 	size_t n_cols;
 	int jsonl;
+	const struct flow *f;        /* NULL: it did not load (no status) */
+	long long *inactive;         /* chats with an inactivity timer, ascending */
+	size_t n_inactive, at;       /* ... how many; the next to look at */
 };
 
 static int export_collect(void *arg, const struct store_chat *sc, long long updated_at)
@@ -99,21 +106,38 @@ static void export_field(const char *s, int formula_guard)
 		putchar('"');
 }
 
+/* The chat's status name, "" without a flow. Chats come by chat id, so
+ * the inactivity timers are walked along with them. */
+static const char *export_status(struct export_state *x, const struct store_chat *sc)
+{
+	int armed;
+
+	if (x->f == NULL)
+		return "";
+	while (x->at < x->n_inactive && x->inactive[x->at] < sc->chat.chat_id)
+		x->at++;
+	armed = x->at < x->n_inactive && x->inactive[x->at] == sc->chat.chat_id;
+	return timer_status_name(timer_status(x->f, sc->chat.node, sc->chat.finished, armed));
+}
+
 static int export_row(void *arg, const struct store_chat *sc, long long updated_at)
 {
 	struct export_state *x = arg;
 	char when[32], id[24];
+	const char *status;
 	json_object *v;
 
 	if (sc->chat.node[0] == '\0')
 		return 0;   /* never entered the flow */
 	cli_utc(updated_at, CLI_UTC_ISO, when, sizeof(when));
+	status = export_status(x, sc);
 	if (x->jsonl) {
 		json_object *o = json_object_new_object();
 		json_object_object_add(o, "chat_id", json_object_new_int64(sc->chat.chat_id));
 		json_object_object_add(o, "node", json_object_new_string(sc->chat.node));
 		json_object_object_add(o, "finished", json_object_new_boolean(sc->chat.finished));
 		json_object_object_add(o, "updated_at", json_object_new_string(when));
+		json_object_object_add(o, "status", json_object_new_string(status));
 		json_object_object_add(o, "answers", json_object_get(sc->chat.ctx));
 		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
 			JSON_C_TO_STRING_NOSLASHESCAPE));
@@ -126,6 +150,7 @@ static int export_row(void *arg, const struct store_chat *sc, long long updated_
 	export_field(sc->chat.node, 0);
 	printf(",%s,", sc->chat.finished ? "true" : "false");
 	export_field(when, 0);
+	printf(",%s", status);
 	for (size_t i = 0; i < x->n_cols; i++) {
 		putchar(',');
 		if (json_object_object_get_ex(sc->chat.ctx, x->cols[i], &v))
@@ -143,6 +168,7 @@ int cmd_export(int argc, char **argv)
 	const struct config_bot *cb;
 	struct flow *f = NULL;
 	const char *bot = NULL;
+	struct diag d;
 	int rc = CMD_FAIL;
 
 	for (int i = 1; i < argc; i++)
@@ -169,19 +195,23 @@ int cmd_export(int argc, char **argv)
 	cb = cli_store_bot("export", &cs, bot);
 	if (cb == NULL)
 		goto out;
+	/* for the statuses and the order of the columns: a flow that does
+	 * not load leaves the statuses empty and the columns in the order
+	 * first seen */
+	diag_init(&d);
+	flow_load(cb->flow_file, &f, &d);
+	diag_free(&d);
+	x.f = f;
+	if (f && f->inactive_after > 0 && f->on_inactive >= 0 &&
+	    store_timers_inactive(cs.s, bot, &x.inactive, &x.n_inactive, &e) != STORE_OK)
+		goto fail;
 	if (!x.jsonl) {
-		struct diag d;
 		x.keys = json_object_new_object();
 		if (x.keys == NULL || store_chats_each(cs.s, bot, export_collect, &x, &e) != STORE_OK)
 			goto fail;
-		/* only for the order of the columns: a flow that does not load
-		 * leaves them in the order first seen */
-		diag_init(&d);
-		flow_load(cb->flow_file, &f, &d);
-		diag_free(&d);
 		if (export_columns(&x, f) != 0)
 			goto out;
-		fputs("chat_id,node,finished,updated_at", stdout);
+		fputs("chat_id,node,finished,updated_at,status", stdout);
 		for (size_t i = 0; i < x.n_cols; i++) {
 			putchar(',');
 			export_field(x.cols[i], 1);
@@ -196,6 +226,7 @@ fail:
 	fprintf(stderr, "blueflow export: %s\n", e.msg);
 out:
 	free(x.cols);
+	free(x.inactive);
 	json_object_put(x.keys);
 	flow_free(f);
 	cli_store_close(&cs);

@@ -140,19 +140,19 @@ static int apply_outcome(struct store *s, const struct apply_job *job,
 	return STORE_OK;
 }
 
-/* After the step, in its transaction: arms and cancels the chat's timers
- * (timer_plan); fired is the timer the step ran for, NULL for an update. */
-static int apply_timers(struct store *s, const struct apply_job *job,
+/* After the step: what it changes of the chat's timers (timer_plan), into
+ * p and sv, to be saved with the chat; fired is the timer the step ran
+ * for, NULL for an update. */
+static void apply_timers(struct store *s, const struct apply_job *job,
 	const struct store_chat *sc, const struct apply_result *r,
-	const struct timer *fired, struct store_err *e)
+	const struct timer *fired, struct timer_plan *p, struct store_save *sv)
 {
-	struct timer_plan p;
-
 	if (s->ops->timers_set == NULL || !job->flow->timed)
-		return STORE_OK;
+		return;
 	timer_plan(job->flow, &sc->chat, &r->out, fired, fired == NULL,
-		job->now_ms ? job->now_ms : timer_now_ms(), &p);
-	return s->ops->timers_set(s, job->bot, sc->chat.chat_id, &p, e);
+		job->now_ms ? job->now_ms : timer_now_ms(), p);
+	if (p->cancel || p->n_arms)
+		sv->timers = p;
 }
 
 /* Before the transaction: the step, run on the chat as it is now (read
@@ -196,6 +196,7 @@ static int apply_try(struct store *s, const struct apply_job *job_in,
 	const struct update *u = job->u;
 	struct store_chat sc;
 	struct store_save sv;
+	struct timer_plan plan;
 	char said[96];
 	int rc;
 
@@ -224,10 +225,9 @@ static int apply_try(struct store *s, const struct apply_job *job_in,
 	}
 	memcpy(r->node_to, sc.chat.node, sizeof(r->node_to));
 	rc = apply_outcome(s, job, &sc, r, &sv, e);
-	if (rc == STORE_OK)
-		rc = apply_timers(s, job, &sc, r, NULL, e);
 	if (rc)
 		goto fail;
+	apply_timers(s, job, &sc, r, NULL, &plan, &sv);
 	sv.bot = job->bot;
 	sv.update_id = u->update_id;
 	sv.sc = &sc;
@@ -274,6 +274,7 @@ int apply_timer(struct store *s, const struct apply_job *job,
 	struct apply_job mine = *job;
 	struct store_chat sc;
 	struct store_save sv;
+	struct timer_plan plan;
 	char said[48];
 	int found = 0, rc;
 
@@ -287,11 +288,10 @@ int apply_timer(struct store *s, const struct apply_job *job,
 	if (chat_init(&sc.chat, t->chat_id) != 0)
 		return store_fail(e, STORE_TRANSIENT, "out of memory");
 	r->tries = 1;
-	rc = store_start(s, mine.bot, -t->id, &sc, &r->repeat, &r->reply, e);
+	rc = store_start_timer(s, mine.bot, t, &sc, &r->repeat, &r->reply, &found, e);
 	if (rc || r->repeat)
 		goto fail;
-	rc = s->ops->timer_claim(s, t->id, &found, e);
-	if (rc || !found) {
+	if (!found) {
 		r->repeat = !found;   /* cancelled since it was taken */
 		goto fail;
 	}
@@ -305,10 +305,9 @@ int apply_timer(struct store *s, const struct apply_job *job,
 	}
 	memcpy(r->node_to, sc.chat.node, sizeof(r->node_to));
 	rc = apply_outcome(s, &mine, &sc, r, &sv, e);
-	if (rc == STORE_OK)
-		rc = apply_timers(s, &mine, &sc, r, t, e);
 	if (rc)
 		goto fail;
+	apply_timers(s, &mine, &sc, r, t, &plan, &sv);
 	snprintf(said, sizeof(said), "[%s timer]", timer_kind_name(t->kind));
 	sv.bot = mine.bot;
 	sv.update_id = -t->id;

@@ -65,8 +65,25 @@ int store_finish(struct store *s, const struct store_save *sv, struct store_err 
 	if (s->ops->finish)
 		return s->ops->finish(s, sv, e);
 	rc = s->ops->save(s, sv, e);
+	if (rc == STORE_OK && sv->timers)
+		rc = s->ops->timers_set(s, sv->bot, sv->sc->chat.chat_id, sv->timers, e);
 	if (rc == STORE_OK)
 		rc = s->ops->commit(s, e);
+	return rc;
+}
+
+int store_start_timer(struct store *s, const char *bot, const struct timer *t,
+	struct store_chat *sc, int *repeat, struct buf *reply, int *found,
+	struct store_err *e)
+{
+	int rc;
+
+	*found = 0;
+	if (s->ops->start_timer)
+		return s->ops->start_timer(s, bot, t, sc, repeat, reply, found, e);
+	rc = store_start(s, bot, -t->id, sc, repeat, reply, e);
+	if (rc == STORE_OK && !*repeat)
+		rc = s->ops->timer_claim(s, t->id, found, e);
 	return rc;
 }
 

@@ -56,6 +56,8 @@ struct store_save {
 	const char *reply;            /* the inline reply given, or NULL */
 	const char *said;             /* what the user sent, for the transcript */
 	int quiet;                    /* no transcript: the update erased it */
+	const struct timer_plan *timers;   /* the chat's timer changes (the
+	                               * backend's timers_set), or NULL */
 };
 
 struct store;
@@ -197,6 +199,11 @@ struct store_ops {
 	int (*timer_claim)(struct store *s, long long id, int *found, struct store_err *e);
 	int (*timers_next)(struct store *s, long long now_ms, long long *due_ms,
 		int *any, struct store_err *e);
+	/* Optional: start (the update id -t->id) and timer_claim (t->id) in
+	 * one go; without it store_start_timer runs them one after the other. */
+	int (*start_timer)(struct store *s, const char *bot, const struct timer *t,
+		struct store_chat *sc, int *repeat, struct buf *reply, int *found,
+		struct store_err *e);
 };
 
 struct store {
@@ -239,6 +246,13 @@ int store_start(struct store *s, const char *bot, long long update_id,
 /* Saves what the update leaves behind and commits; in one round trip
  * where the backend can. On error the caller rolls back. */
 int store_finish(struct store *s, const struct store_save *sv, struct store_err *e);
+
+/* store_start for timer t (claiming the update id -t->id), then, unless a
+ * repeat, its timer_claim: *found 0 when the timer is gone (cancelled, or
+ * fired by another). */
+int store_start_timer(struct store *s, const char *bot, const struct timer *t,
+	struct store_chat *sc, int *repeat, struct buf *reply, int *found,
+	struct store_err *e);
 
 /* Ends the open transaction without a trace; nothing open is fine. */
 void store_rollback(struct store *s);
@@ -393,6 +407,14 @@ int store_sent_drop(struct store *s, const char *bot, long long chat_id,
 
 /* --- timers (store_timer.c) --- */
 
+#define STORE_TIMERS_JSON_MAX 4096
+
+/* A plan as its statements take it: kinds, a JSON array of the kind
+ * names to delete; arms, a JSON array of the timers to add ({kind, node,
+ * visit, n, due_ms}). Returns non-zero when they do not fit. */
+int store_timer_plan_json(const struct timer_plan *p, struct buf *kinds,
+	struct buf *arms);
+
 /* The timer ops of the SQL backends, from their admin statements. */
 int store_sql_timers_set(struct store *s, const char *bot, long long chat_id,
 	const struct timer_plan *p, struct store_err *e);
@@ -419,6 +441,11 @@ int store_timers_sweep(struct store *s, const char *bot, const struct flow *f,
  * TIMER_CHAT_COUNT of them. */
 int store_chat_statuses(struct store *s, const char *bot, const struct flow *f,
 	long long counts[], struct store_err *e);
+
+/* The chats of bot that have an inactivity timer pending, by chat id,
+ * into *ids (malloc'd; the caller frees it), *n of them. */
+int store_timers_inactive(struct store *s, const char *bot, long long **ids,
+	size_t *n, struct store_err *e);
 
 /* Backends. */
 int store_sqlite_open(const char *path, struct store **out, struct store_err *e);

@@ -2,9 +2,8 @@
  * tests: the same interface and the same round trip through serialized
  * context as the real stores, nothing on disk, no outbox rows or
  * transcript kept (only whether a chat has calls pending). One process,
- * one thread; a transaction's undo is the update it claimed and the chat
- * it made (timers set in a transaction that rolls back stay changed:
- * replay never rolls back but on a failure that ends it). */
+ * one thread; a transaction's undo is the update it claimed, the chat it
+ * made and, when it changed them, the timers as they were. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +42,10 @@ struct store_memory {
 	int in_tx;
 	struct mem_update *claimed;   /* undo: the update this transaction claimed */
 	int created;                  /* undo: it made the last chat */
+	int timers_saved;             /* undo: the timers before its first change */
+	struct timer *undo_timers;
+	size_t n_undo_timers, cap_undo_timers;
+	long long undo_timer_id;
 };
 
 static uint64_t mem_hash(const char *bot, long long id)
@@ -144,6 +147,7 @@ static void mem_close(struct store *base)
 	free(s->index);
 	free(s->updates);
 	free(s->timers);
+	free(s->undo_timers);
 	store_base_free(&s->base);
 	free(s);
 }
@@ -185,6 +189,7 @@ static int mem_begin(struct store *base, struct store_err *e)
 	s->in_tx = 1;
 	s->claimed = NULL;
 	s->created = 0;
+	s->timers_saved = 0;
 	return STORE_OK;
 }
 
@@ -195,6 +200,7 @@ static int mem_commit(struct store *base, struct store_err *e)
 	s->in_tx = 0;
 	s->claimed = NULL;
 	s->created = 0;
+	s->timers_saved = 0;
 	return STORE_OK;
 }
 
@@ -232,6 +238,17 @@ static void mem_rollback(struct store *base)
 		s->n_chats--;
 		free(c->bot);
 		free(c->context);
+	}
+	if (s->timers_saved) {
+		struct timer *t = s->timers;
+		size_t cap = s->cap_timers;
+		s->timers = s->undo_timers;
+		s->n_timers = s->n_undo_timers;
+		s->cap_timers = s->cap_undo_timers;
+		s->timer_id = s->undo_timer_id;
+		s->undo_timers = t;
+		s->cap_undo_timers = cap;
+		s->timers_saved = 0;
 	}
 	s->in_tx = 0;
 	s->claimed = NULL;
@@ -343,12 +360,35 @@ static int mem_save(struct store *base, const struct store_save *sv,
 
 /* --- timers: a list, searched in full (replay holds few) --- */
 
+/* Before a transaction's first change of the timers: keeps them as they
+ * are, for a rollback. */
+static int mem_timers_save(struct store_memory *s, struct store_err *e)
+{
+	if (!s->in_tx || s->timers_saved)
+		return STORE_OK;
+	if (s->cap_undo_timers < s->n_timers) {
+		struct timer *grown = realloc(s->undo_timers, s->n_timers * sizeof(*grown));
+		if (grown == NULL)
+			return store_fail(e, STORE_TRANSIENT, "out of memory");
+		s->undo_timers = grown;
+		s->cap_undo_timers = s->n_timers;
+	}
+	if (s->n_timers)
+		memcpy(s->undo_timers, s->timers, s->n_timers * sizeof(*s->timers));
+	s->n_undo_timers = s->n_timers;
+	s->undo_timer_id = s->timer_id;
+	s->timers_saved = 1;
+	return STORE_OK;
+}
+
 static int mem_timers_set(struct store *base, const char *bot, long long chat_id,
 	const struct timer_plan *p, struct store_err *e)
 {
 	struct store_memory *s = (struct store_memory *)base;
 	size_t k = 0;
 
+	if (mem_timers_save(s, e) != STORE_OK)
+		return e->code;
 	for (size_t i = 0; i < s->n_timers; i++) {
 		const struct timer *t = &s->timers[i];
 		if (t->chat_id == chat_id && strcmp(t->bot, bot) == 0 &&
@@ -407,11 +447,12 @@ static int mem_timer_claim(struct store *base, long long id, int *found,
 	struct store_err *e)
 {
 	struct store_memory *s = (struct store_memory *)base;
-	(void)e;
 	*found = 0;
 	for (size_t i = 0; i < s->n_timers; i++) {
 		if (s->timers[i].id != id)
 			continue;
+		if (mem_timers_save(s, e) != STORE_OK)
+			return e->code;
 		memmove(&s->timers[i], &s->timers[i + 1],
 			(s->n_timers - i - 1) * sizeof(s->timers[0]));
 		s->n_timers--;

@@ -23,7 +23,7 @@
 enum {
 	P_CLAIM, P_LOCK, P_CHAT_NEW, P_SAVE, P_PRUNE_UPDATES, P_PRUNE_SENT,
 	P_META_GET, P_META_SET, P_TAKE, P_RENEW, P_SENT, P_LATER, P_RETRY, P_DEAD,
-	P_BLOCK, P_MOVE, P_COUNT
+	P_BLOCK, P_MOVE, P_TIMER_CLAIM, P_TIMERS_SET, P_COUNT
 };
 
 /* The values statements bind, by name. Each statement lists its own
@@ -34,8 +34,17 @@ enum pg_arg {
 	A_BOT, A_CHAT_ID, A_UPDATE_ID, A_NODE, A_FLOW_HASH, A_CONTEXT, A_ATTEMPTS,
 	A_FINISHED, A_KEYBOARD, A_METHODS, A_PARAMS, A_REPLY, A_SAID, A_TOLD,
 	A_HOURS, A_DAYS, A_LIMIT, A_LEASE, A_NAME, A_VALUE, A_ID, A_DELAY, A_ERROR,
-	A_TO, A_OWNER, A_NODE_FROM, A_OUTCOME, A_CHATS, A_COUNT
+	A_TO, A_OWNER, A_NODE_FROM, A_OUTCOME, A_CHATS, A_KINDS, A_ARMS, A_COUNT
 };
+
+/* A chat's timer changes (store_timer_plan_json): the kinds deleted,
+ * then the timers added. Also the admin statement timers_set. */
+#define PG_TIMERS_SET "WITH d AS (DELETE FROM timers WHERE bot = $1 AND chat_id = " \
+	"$2::bigint AND kind IN (SELECT json_array_elements_text($3::json))) " \
+	"INSERT INTO timers (bot, chat_id, kind, node, visit, n, due_ms) " \
+	"SELECT $1, $2::bigint, a.kind, a.node, a.visit, a.n, a.due_ms FROM " \
+	"json_to_recordset($4::json) AS a(kind text, node text, visit bigint, " \
+	"n int, due_ms bigint)"
 
 #define PG_PARAMS_MAX 17
 
@@ -137,7 +146,14 @@ static const struct {
 		"AND chat_id = $3::bigint)) UPDATE outbox SET chat_id = $3::bigint WHERE bot = $1 "
 		"AND chat_id = $2::bigint AND state = 'pending'",
 		{ [1] = A_BOT, [2] = A_CHAT_ID, [3] = A_TO } },
+	/* a timer being fired, after its chat's lock (pg_start_timer) */
+	[P_TIMER_CLAIM] = { "bf_timer_claim", "DELETE FROM timers WHERE id = $1::bigint",
+		{ [1] = A_ID } },
+	[P_TIMERS_SET] = { "bf_timers_set", PG_TIMERS_SET,
+		{ [1] = A_BOT, [2] = A_CHAT_ID, [3] = A_KINDS, [4] = A_ARMS } },
 };
+
+#define PG_QUERIES_MAX 16   /* statements of the query op kept prepared */
 
 struct store_pg {
 	struct store base;
@@ -145,6 +161,8 @@ struct store_pg {
 	char *uri;
 	int prepared;
 	struct buf a[3];             /* array parameters of bf_save */
+	char *queries[PG_QUERIES_MAX];   /* the query op's SQL prepared as bf_qN */
+	int n_queries;
 };
 
 /* Transient: the connection, lock timeouts, serialization, resources, and
@@ -203,13 +221,23 @@ static int pg_binds(int q, const char *const *args, const char **vals)
 	return n;
 }
 
+/* The query op's statements are no longer prepared (a new connection,
+ * or DEALLOCATE ALL). */
+static void pg_forget_queries(struct store_pg *s)
+{
+	for (int i = 0; i < s->n_queries; i++)
+		free(s->queries[i]);
+	s->n_queries = 0;
+}
+
 static int pg_prepare(struct store_pg *s, struct store_err *e)
 {
 	char set[128];
 	int rc;
 
-	snprintf(set, sizeof(set), "SET lock_timeout = %d; SET statement_timeout = '"
-		PG_STATEMENT_TIMEOUT "'", s->base.lock_timeout_ms);
+	snprintf(set, sizeof(set), "DEALLOCATE ALL; SET lock_timeout = %d; "
+		"SET statement_timeout = '" PG_STATEMENT_TIMEOUT "'", s->base.lock_timeout_ms);
+	pg_forget_queries(s);
 	rc = pg_command(s, set, e);
 	for (int i = 0; rc == STORE_OK && i < P_COUNT; i++) {
 		PGresult *res = PQprepare(s->conn, pg_stmts[i].name, pg_stmts[i].sql,
@@ -228,6 +256,7 @@ static int pg_connected(struct store_pg *s, struct store_err *e)
 {
 	if (PQstatus(s->conn) != CONNECTION_OK) {
 		s->prepared = 0;
+		pg_forget_queries(s);
 		PQfinish(s->conn);
 		s->conn = PQconnectdb(s->uri);
 		if (s->conn == NULL)
@@ -264,6 +293,7 @@ static void pg_close(struct store *base)
 	free(s->uri);
 	for (int i = 0; i < 3; i++)
 		buf_free(&s->a[i]);
+	pg_forget_queries(s);
 	store_base_free(&s->base);
 	free(s);
 }
@@ -606,32 +636,56 @@ static int pg_start_new(struct store_pg *s, const char *const *args,
 
 /* Locks the chat first: a copy of an update in flight waits for it, and
  * the look-up after the lock (a statement of its own, so a snapshot
- * taken after the wait) finds it. */
-static int pg_start(struct store *base, const char *bot, long long update_id,
-	struct store_chat *sc, int *repeat, struct buf *reply, struct store_err *e)
+ * taken after the wait) finds it. With a timer (timer_id not 0), its row
+ * is deleted after that, in the same round trip: *found 0 when it was
+ * gone. */
+static int pg_start_steps(struct store_pg *s, const char *bot, long long update_id,
+	long long timer_id, struct store_chat *sc, int *repeat, struct buf *reply,
+	int *found, struct store_err *e)
 {
-	struct store_pg *s = (struct store_pg *)base;
-	char uid[32], cid[32];
-	const char *args[A_COUNT] = { [A_BOT] = bot, [A_UPDATE_ID] = uid, [A_CHAT_ID] = cid };
-	const struct pg_step steps[3] = {
-		{ PG_BEGIN, NULL }, { P_LOCK, args }, { P_CLAIM, args }
+	char uid[32], cid[32], tid[32];
+	const char *args[A_COUNT] = { [A_BOT] = bot, [A_UPDATE_ID] = uid,
+		[A_CHAT_ID] = cid, [A_ID] = tid };
+	const struct pg_step steps[4] = {
+		{ PG_BEGIN, NULL }, { P_LOCK, args }, { P_CLAIM, args },
+		{ P_TIMER_CLAIM, args }
 	};
-	PGresult *res[3];
-	int rc = pg_ready(s, e);
+	PGresult *res[4];
+	int n = timer_id ? 4 : 3, rc = pg_ready(s, e);
 
 	*repeat = 0;
+	*found = 0;
 	if (rc)
 		return rc;
 	snprintf(uid, sizeof(uid), "%lld", update_id);
 	snprintf(cid, sizeof(cid), "%lld", sc->chat.chat_id);
-	rc = pg_pipeline(s, steps, 3, res, e);
+	snprintf(tid, sizeof(tid), "%lld", timer_id);
+	rc = pg_pipeline(s, steps, n, res, e);
 	if (rc == STORE_OK)
 		rc = pg_claimed(res[2], repeat, reply, e);
-	if (rc == STORE_OK && !*repeat)
+	if (rc == STORE_OK && timer_id)
+		*found = strtoll(PQcmdTuples(res[3]), NULL, 10) > 0;
+	if (rc == STORE_OK && !*repeat && (*found || !timer_id))
 		rc = PQntuples(res[1]) == 1 ? pg_chat_row(s, res[1], sc, e) :
 			pg_start_new(s, args, sc, repeat, reply, e);
-	pg_clear(res, 3);
+	pg_clear(res, n);
 	return rc;
+}
+
+static int pg_start(struct store *base, const char *bot, long long update_id,
+	struct store_chat *sc, int *repeat, struct buf *reply, struct store_err *e)
+{
+	int found;
+	return pg_start_steps((struct store_pg *)base, bot, update_id, 0, sc, repeat,
+		reply, &found, e);
+}
+
+static int pg_start_timer(struct store *base, const char *bot, const struct timer *t,
+	struct store_chat *sc, int *repeat, struct buf *reply, int *found,
+	struct store_err *e)
+{
+	return pg_start_steps((struct store_pg *)base, bot, -t->id, t->id, sc, repeat,
+		reply, found, e);
 }
 
 static int pg_finish(struct store *base, const struct store_save *sv,
@@ -639,15 +693,30 @@ static int pg_finish(struct store *base, const struct store_save *sv,
 {
 	struct store_pg *s = (struct store_pg *)base;
 	struct pg_save_params p;
-	struct pg_step steps[2] = { { P_SAVE, NULL }, { PG_COMMIT, NULL } };
-	PGresult *res[2];
-	int rc = pg_save_params(s, sv, &p, e);
+	struct pg_step steps[3];
+	struct buf kinds, arms;
+	PGresult *res[3];
+	int n = 0, rc = pg_save_params(s, sv, &p, e);
 
 	if (rc)
 		return rc;
-	steps[0].args = p.args;
-	rc = pg_pipeline(s, steps, 2, res, e);
-	pg_clear(res, 2);
+	buf_init(&kinds, STORE_TIMERS_JSON_MAX);
+	buf_init(&arms, STORE_TIMERS_JSON_MAX);
+	steps[n++] = (struct pg_step){ P_SAVE, p.args };
+	if (sv->timers) {   /* in the same round trip as the save */
+		if (store_timer_plan_json(sv->timers, &kinds, &arms) != 0)
+			rc = store_fail(e, STORE_PERMANENT, "the chat's timers are too large");
+		p.args[A_KINDS] = kinds.p;
+		p.args[A_ARMS] = arms.p;
+		steps[n++] = (struct pg_step){ P_TIMERS_SET, p.args };
+	}
+	steps[n++] = (struct pg_step){ PG_COMMIT, NULL };
+	if (rc == STORE_OK) {
+		rc = pg_pipeline(s, steps, n, res, e);
+		pg_clear(res, n);
+	}
+	buf_free(&kinds);
+	buf_free(&arms);
 	return rc;
 }
 
@@ -902,6 +971,33 @@ static void pg_set_lock_timeout(struct store *base, int ms)
 	((struct store_pg *)base)->prepared = 0;   /* SET again with the statements */
 }
 
+/* Runs sql with params as a prepared statement: prepared at its first
+ * run on this connection while there is room, else unprepared. A
+ * statement that cannot be prepared returns the error. */
+static PGresult *pg_query_exec(struct store_pg *s, const char *sql,
+	const char *const *params, int n)
+{
+	char name[16];
+	int i = 0;
+
+	while (i < s->n_queries && strcmp(s->queries[i], sql) != 0)
+		i++;
+	if (i == s->n_queries && i < PG_QUERIES_MAX) {
+		PGresult *res;
+		snprintf(name, sizeof(name), "bf_q%d", i);
+		res = PQprepare(s->conn, name, sql, n, NULL);
+		if (PQresultStatus(res) != PGRES_COMMAND_OK)
+			return res;   /* the statement's error */
+		PQclear(res);
+		if ((s->queries[i] = strdup(sql)) != NULL)
+			s->n_queries++;
+	}
+	if (i == s->n_queries)
+		return PQexecParams(s->conn, sql, n, NULL, params, NULL, NULL, 0);
+	snprintf(name, sizeof(name), "bf_q%d", i);
+	return PQexecPrepared(s->conn, name, n, params, NULL, NULL, 0);
+}
+
 static int pg_query(struct store *base, const char *sql, const char *const *params,
 	int n, store_row_fn fn, void *arg, long long *changes, struct store_err *e)
 {
@@ -912,7 +1008,7 @@ static int pg_query(struct store *base, const char *sql, const char *const *para
 
 	if (rc)
 		return rc;
-	res = PQexecParams(s->conn, sql, n, NULL, params, NULL, NULL, 0);
+	res = pg_query_exec(s, sql, params, n);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK)
 		return pg_fail(s, res, "query", e);
 	ncol = PQnfields(res) > 16 ? 16 : PQnfields(res);
@@ -944,12 +1040,7 @@ static const struct store_admin_sql pg_admin = {
 		"ORDER BY chat_id",
 	.secs = "extract(epoch FROM %s)::bigint",
 	.time_of = "to_timestamp(CAST(%s AS bigint))",
-	.timers_set = { "WITH d AS (DELETE FROM timers WHERE bot = $1 AND chat_id = "
-		"$2::bigint AND kind IN (SELECT json_array_elements_text($3::json))) "
-		"INSERT INTO timers (bot, chat_id, kind, node, visit, n, due_ms) "
-		"SELECT $1, $2::bigint, a.kind, a.node, a.visit, a.n, a.due_ms FROM "
-		"json_to_recordset($4::json) AS a(kind text, node text, visit bigint, "
-		"n int, due_ms bigint)", NULL },
+	.timers_set = { PG_TIMERS_SET, NULL },
 	/* the due index in order; a row another process holds is skipped; an
 	 * array, not IN, so the update finds its rows by id, never by a scan */
 	.timers_take = "UPDATE timers SET lease_until_ms = $2::bigint, lease_owner = $3 "
@@ -989,6 +1080,7 @@ static const struct store_ops pg_ops = {
 	.timers_take = store_sql_timers_take,
 	.timer_claim = store_sql_timer_claim,
 	.timers_next = store_sql_timers_next,
+	.start_timer = pg_start_timer,
 };
 
 int store_pg_open(const char *uri, struct store **out, struct store_err *e)

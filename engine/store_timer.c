@@ -10,7 +10,6 @@
 
 #include "engine/jdoc.h"
 
-#define TIMER_JSON_MAX 4096
 
 static int tm_query(struct store *s, const char *sql, const char *const *params,
 	int n, store_row_fn fn, void *arg, long long *changes, struct store_err *e)
@@ -21,9 +20,8 @@ static int tm_query(struct store *s, const char *sql, const char *const *params,
 	return s->ops->query(s, sql, params, n, fn, arg, changes, e);
 }
 
-/* The plan as the JSON the statements take: kinds to delete, timers to
- * add. */
-static int tm_plan_json(const struct timer_plan *p, struct buf *kinds, struct buf *arms)
+int store_timer_plan_json(const struct timer_plan *p, struct buf *kinds,
+	struct buf *arms)
 {
 	int rc = buf_addc(kinds, '[') || buf_addc(arms, '[');
 	for (int k = 0; k < TIMER_KINDS; k++)
@@ -51,10 +49,10 @@ int store_sql_timers_set(struct store *s, const char *bot, long long chat_id,
 
 	if (p->cancel == 0 && p->n_arms == 0)
 		return STORE_OK;
-	buf_init(&kinds, TIMER_JSON_MAX);
-	buf_init(&arms, TIMER_JSON_MAX);
+	buf_init(&kinds, STORE_TIMERS_JSON_MAX);
+	buf_init(&arms, STORE_TIMERS_JSON_MAX);
 	snprintf(chat, sizeof(chat), "%lld", chat_id);
-	if (tm_plan_json(p, &kinds, &arms) != 0)
+	if (store_timer_plan_json(p, &kinds, &arms) != 0)
 		rc = store_fail(e, STORE_PERMANENT, "the chat's timers are too large");
 	params[2] = kinds.p;
 	params[3] = arms.p;
@@ -235,6 +233,12 @@ static int tm_status_row(void *arg, int n, const char *const *cols)
 	return 0;
 }
 
+/* Whether a flow's chats can be inactive (timer_status). */
+static int tm_nudges(const struct flow *f)
+{
+	return f->inactive_after > 0 && f->on_inactive >= 0;
+}
+
 int store_chat_statuses(struct store *s, const char *bot, const struct flow *f,
 	long long counts[], struct store_err *e)
 {
@@ -243,8 +247,58 @@ int store_chat_statuses(struct store *s, const char *bot, const struct flow *f,
 
 	for (int i = 0; i < TIMER_CHAT_COUNT; i++)
 		counts[i] = 0;
-	return tm_query(s, "SELECT c.node, c.finished, EXISTS (SELECT 1 FROM timers t "
-		"WHERE t.bot = c.bot AND t.chat_id = c.chat_id AND t.kind = 'inactive'), "
-		"count(*) FROM chats c WHERE c.bot = $1 GROUP BY 1, 2, 3", params, 1,
-		tm_status_row, &st, NULL, e);
+	/* one pass over the chats; the timers looked at only when they
+	 * matter, then joined once rather than probed per chat */
+	if (!tm_nudges(f))
+		return tm_query(s, "SELECT node, finished, false, count(*) FROM chats "
+			"WHERE bot = $1 GROUP BY 1, 2", params, 1, tm_status_row, &st, NULL, e);
+	return tm_query(s, "SELECT c.node, c.finished, t.chat_id IS NOT NULL, count(*) "
+		"FROM chats c LEFT JOIN (SELECT DISTINCT chat_id FROM timers WHERE bot = $1 "
+		"AND kind = 'inactive') t ON t.chat_id = c.chat_id WHERE c.bot = $1 "
+		"GROUP BY 1, 2, 3", params, 1, tm_status_row, &st, NULL, e);
+}
+
+struct tm_ids {
+	long long *ids;
+	size_t n, cap;
+	int oom;
+};
+
+static int tm_id(void *arg, int n, const char *const *cols)
+{
+	struct tm_ids *l = arg;
+	if (n < 1 || cols[0] == NULL)
+		return 0;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 256;
+		long long *grown = realloc(l->ids, cap * sizeof(*grown));
+		if (grown == NULL) {
+			l->oom = 1;
+			return 1;
+		}
+		l->ids = grown;
+		l->cap = cap;
+	}
+	l->ids[l->n++] = strtoll(cols[0], NULL, 10);
+	return 0;
+}
+
+int store_timers_inactive(struct store *s, const char *bot, long long **ids,
+	size_t *n, struct store_err *e)
+{
+	struct tm_ids l = { NULL, 0, 0, 0 };
+	const char *params[1] = { bot };
+	int rc = tm_query(s, "SELECT DISTINCT chat_id FROM timers WHERE bot = $1 AND "
+		"kind = 'inactive' ORDER BY chat_id", params, 1, tm_id, &l, NULL, e);
+
+	if (rc == STORE_OK && l.oom)
+		rc = store_fail(e, STORE_TRANSIENT, "out of memory");
+	if (rc != STORE_OK) {
+		free(l.ids);
+		l.ids = NULL;
+		l.n = 0;
+	}
+	*ids = l.ids;
+	*n = l.n;
+	return rc;
 }

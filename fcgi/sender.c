@@ -99,19 +99,18 @@ static int sender_timers(struct sender_timers *st, struct store *s)
 }
 
 /* The chats of each bot by status, and the timers pending, into the
- * shared metrics. */
+ * shared metrics, every SENDER_STATUS_EVERY seconds (both read whole
+ * tables). */
 static void sender_timer_gauges(struct sender_timers *st, struct store *s, time_t now)
 {
 	long long counts[TIMER_CHAT_COUNT], n;
 	struct store_err e;
 
-	if (st->m == NULL)
-		return;
-	if (store_timers_count(s, &n, &e) == STORE_OK)
-		__atomic_store_n(&st->m->timers_pending, n, __ATOMIC_RELAXED);
-	if (now < st->statuses)
+	if (st->m == NULL || now < st->statuses)
 		return;
 	st->statuses = now + SENDER_STATUS_EVERY;
+	if (store_timers_count(s, &n, &e) == STORE_OK)
+		__atomic_store_n(&st->m->timers_pending, n, __ATOMIC_RELAXED);
 	for (unsigned i = 0; i < st->app->n_bots; i++) {
 		int slot = st->app->bots[i].metrics;
 		if (slot < 0 || slot >= METRICS_BOTS ||

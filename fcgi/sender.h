@@ -13,7 +13,8 @@
 #define SENDER_TIMERS_MAX 1000     /* timers fired between two outbox steps */
 #define SENDER_TIMER_POLL_MS 250   /* longest sleep before looking for timers
                                       armed by other processes */
-#define SENDER_STATUS_EVERY 60     /* seconds between counts of chats by status */
+#define SENDER_STATUS_EVERY 60     /* seconds between counts of chats by status
+                                      and of timers pending */
 
 /* Delivers the outbox and prunes until SIGQUIT (calls in flight are
  * finished first) or SIGTERM; in the pool, also when its parent (the

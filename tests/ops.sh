@@ -99,14 +99,15 @@ import csv, sys
 raw = open(sys.argv[1], newline="", encoding="utf-8").read()
 rows = list(csv.reader(raw.splitlines(keepends=True) and __import__("io").StringIO(raw, newline="")))
 # the answers in the flow's order (name, cv, city), not alphabetical
-assert rows[0] == ["chat_id", "node", "finished", "updated_at", "name", "cv", "city"], rows[0]
+assert rows[0] == ["chat_id", "node", "finished", "updated_at", "status", "name", "cv", "city"], rows[0]
 assert len(rows) == 3, rows
 a, b = rows[1], rows[2]
-assert a[0] == "7001" and a[1] == "bye" and a[2] == "true", a
-assert a[4] == 'Zoë "Q", Jr. 日本', a[4]
-assert a[5] == sys.argv[2], (a[5], sys.argv[2])
-assert a[6] == "'=HYPERLINK(\"x\")\nSão Paulo", repr(a[6])
-assert b[0] == "7002" and b[1] == "cv" and b[4] == "Ann" and b[5] == "" and b[6] == "", b
+assert a[0] == "7001" and a[1] == "bye" and a[2] == "true" and a[4] == "finished", a
+assert a[5] == 'Zoë "Q", Jr. 日本', a[5]
+assert a[6] == sys.argv[2], (a[6], sys.argv[2])
+assert a[7] == "'=HYPERLINK(\"x\")\nSão Paulo", repr(a[7])
+assert b[0] == "7002" and b[1] == "cv" and b[4] == "waiting", b
+assert b[5] == "Ann" and b[6] == "" and b[7] == "", b
 assert raw.count("\r\n") == 3, "rows end in CRLF"
 PY
 	run "$BLUEFLOW" export demo --format jsonl -c "$CGI_CONF"
@@ -118,6 +119,7 @@ assert [r["chat_id"] for r in rows] == [7001, 7002], rows
 assert rows[0]["answers"] == {"name": 'Zoë "Q", Jr. 日本', "cv": sys.argv[2],
                               "city": '=HYPERLINK("x")\nSão Paulo'}, rows[0]
 assert rows[0]["finished"] is True and rows[1]["node"] == "cv", rows
+assert [r["status"] for r in rows] == ["finished", "waiting"], rows
 PY
 	run "$BLUEFLOW" export nobot -c "$CGI_CONF"
 	expect_rc "$b-export-unknown-bot" 1

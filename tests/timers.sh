@@ -148,6 +148,13 @@ run_backend() {
 		fail "$b-nudged-once" "$($TP texts "$bb")"
 	[ "$(count "$a" "We miss you.")" = 0 ] && ok "$b-finished-not-nudged" ||
 		fail "$b-finished-not-nudged" "$($TP texts "$a")"
+	# export: the nudged chat, silent since, is inactive; the timed-out one
+	# finished; the one that answered waits at its next question
+	out=$("$BLUEFLOW" export demo --format jsonl -c "$T_TMP/$b.conf" |
+		python3 -c 'import json, sys
+s = {r["chat_id"]: r["status"] for r in map(json.loads, sys.stdin)}
+print(s.get(int(sys.argv[1])), s.get(int(sys.argv[2])))' "$bb" "$a")
+	[ "$out" = "inactive finished" ] && ok "$b-export-status" || fail "$b-export-status" "$out"
 	out=$("$BLUEFLOW" timers list demo "$d" -c "$T_TMP/$b.conf")
 	[ "$out" = "no timers" ] && [ "$($TP after "$d" "Still there?")" = 0 ] && ok "$b-forget-no-timer" ||
 		fail "$b-forget-no-timer" "$out"

@@ -1,5 +1,6 @@
 /* test_apply.c - unit tests of which of a step's calls goes inline
- * (engine/apply.c is included to reach apply_inline_pick). */
+ * (engine/apply.c is included to reach apply_inline_pick), and of the
+ * memory store's timers across commit and rollback. */
 #include <stdarg.h>
 
 #include "engine/apply.c"
@@ -77,6 +78,65 @@ START_TEST(methods)
 }
 END_TEST
 
+/* How many timers of the memory store are due by now_ms. */
+static int due_timers(struct store *s, long long now_ms)
+{
+	struct timer rows[8];
+	struct store_err e;
+	int n = -1;
+	ck_assert_int_eq(s->ops->timers_take(s, "t", now_ms, 8, 1000, rows, &n, &e), STORE_OK);
+	return n;
+}
+
+/* Regression: a rolled back transaction left its timer changes behind. */
+START_TEST(memory_timers_roll_back)
+{
+	struct store *s;
+	struct store_err e;
+	struct timer_plan arm = { 0 }, cancel = { 0 };
+	struct timer rows[8];
+	int n = 0, found = -1;
+
+	ck_assert_int_eq(store_memory_open(&s, &e), STORE_OK);
+	arm.n_arms = 1;
+	arm.arms[0].kind = TIMER_REMIND;
+	snprintf(arm.arms[0].node, sizeof(arm.arms[0].node), "0");
+	arm.arms[0].due_ms = 1000;
+	cancel.cancel = TIMER_ALL_BITS;
+
+	/* armed, rolled back: none */
+	ck_assert_int_eq(s->ops->begin(s, &e), STORE_OK);
+	ck_assert_int_eq(s->ops->timers_set(s, "b", 1, &arm, &e), STORE_OK);
+	ck_assert_int_eq(due_timers(s, 2000), 1);
+	s->ops->rollback(s);
+	ck_assert_int_eq(due_timers(s, 2000), 0);
+	/* armed, committed: one, with the id it was given */
+	ck_assert_int_eq(s->ops->begin(s, &e), STORE_OK);
+	ck_assert_int_eq(s->ops->timers_set(s, "b", 1, &arm, &e), STORE_OK);
+	ck_assert_int_eq(s->ops->commit(s, &e), STORE_OK);
+	ck_assert_int_eq(s->ops->timers_take(s, "t", 2000, 8, 1000, rows, &n, &e), STORE_OK);
+	ck_assert_int_eq(n, 1);
+	/* cancelled or claimed, rolled back: still there, same id */
+	ck_assert_int_eq(s->ops->begin(s, &e), STORE_OK);
+	ck_assert_int_eq(s->ops->timers_set(s, "b", 1, &cancel, &e), STORE_OK);
+	ck_assert_int_eq(due_timers(s, 2000), 0);
+	s->ops->rollback(s);
+	ck_assert_int_eq(s->ops->begin(s, &e), STORE_OK);
+	ck_assert_int_eq(s->ops->timer_claim(s, rows[0].id, &found, &e), STORE_OK);
+	ck_assert_int_eq(found, 1);
+	s->ops->rollback(s);
+	ck_assert_int_eq(s->ops->timers_take(s, "t", 2000, 8, 1000, rows + 1, &n, &e), STORE_OK);
+	ck_assert_int_eq(n, 1);
+	ck_assert_int_eq(rows[1].id, rows[0].id);
+	/* claimed, committed: gone */
+	ck_assert_int_eq(s->ops->begin(s, &e), STORE_OK);
+	ck_assert_int_eq(s->ops->timer_claim(s, rows[0].id, &found, &e), STORE_OK);
+	ck_assert_int_eq(s->ops->commit(s, &e), STORE_OK);
+	ck_assert_int_eq(due_timers(s, 2000), 0);
+	store_close(s);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("apply");
@@ -86,6 +146,9 @@ int main(void)
 	tcase_add_test(tc, lone_call);
 	tcase_add_test(tc, ordered_call_keeps_message_queued);
 	tcase_add_test(tc, methods);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("memory_timers");
+	tcase_add_test(tc, memory_timers_roll_back);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }

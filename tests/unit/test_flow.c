@@ -35,6 +35,7 @@
 #include "engine/node_choice.h"
 #include "engine/node_text.h"
 #include "engine/node_upload.h"
+#include "engine/timer.h"
 #include "tests/unit/unit.h"
 
 static struct flow *F;
@@ -641,6 +642,112 @@ START_TEST(flow_messages)
 	ck_assert_uint_eq(F->n_msgs, 3);
 	ck_assert_str_eq(F->msgs[0].reason, "stale_button");
 	ck_assert_str_eq(F->msgs[2].text.v[0].text, "Again");
+}
+END_TEST
+
+/* ====================================================================
+ * time: durations (engine/timer.c) and the time keys */
+
+/* timer_duration on the JSON text json: 0 and *secs, or -1 with why. */
+static int duration(const char *json, long long *secs, char *why, size_t why_len)
+{
+	json_object *v = json_tokener_parse(json);
+	int rc;
+	ck_assert_msg(v != NULL || strcmp(json, "null") == 0, "bad JSON %s", json);
+	*secs = -1;
+	why[0] = '\0';
+	rc = timer_duration(v, secs, why, why_len);
+	json_object_put(v);
+	return rc;
+}
+
+START_TEST(duration_forms)
+{
+	static const struct { const char *json; long long secs; } good[] = {
+		{ "90", 90 }, { "1", 1 }, { "\"90s\"", 90 }, { "\"10m\"", 600 },
+		{ "\"2h\"", 7200 }, { "\"3d\"", 259200 }, { "\"366d\"", 366LL * 86400 },
+		{ "31622400", 366LL * 86400 },
+	};
+	char why[256];
+	long long secs;
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		ck_assert_msg(duration(good[i].json, &secs, why, sizeof(why)) == 0,
+			"%s refused: %s", good[i].json, why);
+		ck_assert_msg(secs == good[i].secs, "%s: %lld, not %lld", good[i].json,
+			secs, good[i].secs);
+	}
+}
+END_TEST
+
+START_TEST(duration_refused)
+{
+	/* zero, negative, past 366 days, no unit in a string, another unit,
+	 * fractions, spaces, other types */
+	static const char *const bad[] = {
+		"0", "-5", "\"0s\"", "\"0m\"", "\"-5m\"", "\"367d\"", "31622401",
+		"\"10\"", "\"10x\"", "\"10M\"", "\"1.5h\"", "\"10 m\"", "\" 10m\"",
+		"\"10m \"", "\"\"", "\"m\"", "\"10mm\"", "1.5", "true", "null", "[60]",
+		"{\"s\": 60}", "\"99999999999999999999s\"",
+	};
+	char why[256];
+	long long secs;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_msg(duration(bad[i], &secs, why, sizeof(why)) == -1,
+			"%s taken as %lld s", bad[i], secs);
+		ck_assert_msg(why[0] != '\0', "%s: no reason given", bad[i]);
+	}
+	ck_assert_int_eq(duration("\"10x\"", &secs, why, sizeof(why)), -1);
+	ck_assert_msg(strstr(why, "\"10x\" is not a duration") != NULL, "%s", why);
+	ck_assert_int_eq(duration("0", &secs, why, sizeof(why)), -1);
+	ck_assert_msg(strstr(why, "not 0 seconds") != NULL, "%s", why);
+}
+END_TEST
+
+START_TEST(time_keys_load)
+{
+	load("{'inactive_after': '3d', 'on_inactive': '1', 'nodes': {"
+	     " '0': {'type': 'text', 'node_text': 'Name?', 'key_to_save': 'name',"
+	     " 'next': '1', 'remind_after': '10m', 'timeout': 7200, 'on_timeout': '1'},"
+	     " " BYE "}}");
+	ck_clean();
+	ck_assert_int_eq(node("0")->remind_after, 600);
+	ck_assert_int_eq(node("0")->timeout, 7200);
+	ck_assert_int_eq(node("0")->on_timeout, idx("1"));
+	ck_assert_int_eq(F->inactive_after, 3 * 86400);
+	ck_assert(F->timed);
+	/* bad durations are node-schema errors at their key */
+	load("{'0': {'type': 'text', 'node_text': 'Name?', 'key_to_save': 'name',"
+	     " 'next': '1', 'remind_after': '-1m', 'timeout': 0}, " BYE "}");
+	ck_errors(2);
+	ck_err(DIAG_NODE_SCHEMA, "/0/remind_after", "is not a duration");
+	ck_err(DIAG_NODE_SCHEMA, "/0/timeout", "not 0 seconds");
+	load("{'inactive_after': 'soon', 'on_inactive': '1', 'nodes': {"
+	     " '0': {'type': 'cutscene', 'node_text': 'x', 'next': '1'}, " BYE "}}");
+	ck_only(DIAG_NODE_SCHEMA, "/inactive_after", "\"soon\" is not a duration");
+}
+END_TEST
+
+START_TEST(warn_reminder_after_timeout)
+{
+	/* later than the timeout, or at the same time: it never comes */
+	static const char *const pairs[][2] = { { "'2h'", "'1h'" }, { "3600", "'1h'" } };
+	char json[512];
+
+	for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
+		snprintf(json, sizeof(json), "{'0': {'type': 'text', 'node_text': 'Name?',"
+			" 'key_to_save': 'name', 'next': '1', 'remind_after': %s,"
+			" 'timeout': %s}, " BYE "}", pairs[i][0], pairs[i][1]);
+		load(json);
+		ck_assert_msg(RC == 0 && D.errors == 0 && D.warnings == 1, "%s", dump());
+		ck_item(0, DIAG_WARNING, DIAG_NODE_SCHEMA, "/0/remind_after",
+			"would come after the timeout (3600 s)");
+	}
+	/* earlier: no warning */
+	load("{'0': {'type': 'text', 'node_text': 'Name?', 'key_to_save': 'name',"
+	     " 'next': '1', 'remind_after': '59m', 'timeout': '1h'}, " BYE "}");
+	ck_clean();
 }
 END_TEST
 
@@ -1405,6 +1512,8 @@ int main(void)
 	ADD(s, "warnings", setup, teardown, warn_unreachable,
 		warn_unreachable_via_attempts_and_choices, err_template,
 		warn_condition);
+	ADD(s, "time", setup, teardown, duration_forms, duration_refused,
+		time_keys_load, warn_reminder_after_timeout);
 	ADD(s, "forms", setup, teardown, form_canonical, form_seed_numbers,
 		form_extended, form_extended_defaults, find_all_ids, find_small,
 		hash_stable, hash_is_sha256_of_canon);
