@@ -76,6 +76,7 @@ int cmd_tick(int argc, char **argv)
 	for (unsigned i = 0; i < app->n_bots; i++) {
 		bots[i].name = app->bots[i].cfg->name;
 		bots[i].flow = app->bots[i].flow;
+		bots[i].http_allow = app->bots[i].cfg->http_allow;
 	}
 	if (store_open(app->config.db, &s, &e) != STORE_OK ||
 	    store_use_key(s, app->have_key ? &app->key : NULL, &e) != STORE_OK) {

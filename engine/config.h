@@ -27,6 +27,7 @@ struct config_bot {
 	char *allowed_chats;      /* allowed_chats: ids, or @FILE (made absolute) */
 	int not_allowed_silent;   /* not_allowed = silent: strangers get nothing */
 	long long admin_chat;     /* admin_chat: where notify nodes send; 0: none */
+	char *http_allow;         /* http_allow: where http nodes may call */
 	int line;                 /* where the section starts */
 };
 

@@ -29,7 +29,8 @@
 	NODE(contact) \
 	NODE(multi_choice) \
 	NODE(set) \
-	NODE(notify)
+	NODE(notify) \
+	NODE(http)
 
 #define NODE(name) extern const struct node_type node_##name;
 NODE_REGISTRY

@@ -8,9 +8,10 @@
 #include <time.h>
 
 #include "engine/node.h"
+#include "engine/node_http.h"
 
 static const char *const timer_kinds[TIMER_KINDS] = {
-	"remind", "timeout", "inactive", "send_at"
+	"remind", "timeout", "inactive", "send_at", "http"
 };
 
 const char *timer_kind_name(int kind)
@@ -179,6 +180,8 @@ static void timer_arm_node(const struct flow *f, const struct flow_node *n,
 			now_ms + n->remind_after * 1000LL);
 	if (n->type->waits && n->timeout > 0)
 		timer_arm(p, TIMER_TIMEOUT, n->id, now_ms, 1, now_ms + n->timeout * 1000LL);
+	if (n->type == &node_http)
+		timer_arm(p, TIMER_HTTP, n->id, now_ms, 1, now_ms);
 	if (n->send_at > 0)
 		timer_arm(p, TIMER_SEND_AT, n->id, now_ms, 1,
 			timer_next_local(now_ms, f->timezone, n->send_at - 1));

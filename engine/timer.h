@@ -23,12 +23,13 @@ enum timer_kind {
 	TIMER_TIMEOUT,     /* ... nor after timeout: on to on_timeout */
 	TIMER_INACTIVE,    /* no update from the chat for inactive_after */
 	TIMER_SEND_AT,     /* a cutscene's send_at hour came */
+	TIMER_HTTP,        /* an http node's call, due when the chat arrives */
 	TIMER_KINDS
 };
 
 /* The cancel bits of the kinds bound to the chat's node. */
 #define TIMER_NODE_BITS ((1u << TIMER_REMIND) | (1u << TIMER_TIMEOUT) | \
-	(1u << TIMER_SEND_AT))
+	(1u << TIMER_SEND_AT) | (1u << TIMER_HTTP))
 #define TIMER_ALL_BITS (TIMER_NODE_BITS | (1u << TIMER_INACTIVE))
 
 /* One due event, as stored. */
@@ -72,7 +73,7 @@ const char *timer_status_name(int status);
 int timer_status(const struct flow *f, const char *node, int finished,
 	int inactive_armed);
 
-/* "remind", "timeout", "inactive", "send_at"; "?" for another value. */
+/* "remind", "timeout", "inactive", "send_at", "http"; "?" for another value. */
 const char *timer_kind_name(int kind);
 
 /* The kind called name, or -1. */

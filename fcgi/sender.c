@@ -230,6 +230,7 @@ int sender_run(struct app *app, struct metrics *m, int wake_fd, int standalone)
 		bots[i].token = app->bots[i].token;
 		st.bots[i].name = app->bots[i].cfg->name;
 		st.bots[i].flow = app->bots[i].flow;
+		st.bots[i].http_allow = app->bots[i].cfg->http_allow;
 	}
 	if (gethostname(host, sizeof(host)) != 0)
 		snprintf(host, sizeof(host), "host");
