@@ -90,6 +90,12 @@ static int http_read_url(struct check *c, struct flow_node *n,
 	return d->url ? 1 : -1;
 }
 
+const char *http_node_url(const struct flow_node *n)
+{
+	const struct http_data *d = n->data;
+	return d ? d->url : NULL;
+}
+
 int http_node_literal_secret(const char *name, const char *value)
 {
 	static const char *const words[] = {

@@ -28,6 +28,9 @@ int http_node_request(const struct flow *f, const struct flow_node *n,
 int http_node_answer(struct step *s, const struct flow_node *n,
 	const struct http_answer *a);
 
+/* n's URL template. */
+const char *http_node_url(const struct flow_node *n);
+
 /* Whether a header value looks like a literal secret (a header that
  * carries credentials, with no $NAME in it). */
 int http_node_literal_secret(const char *name, const char *value);
