@@ -239,8 +239,10 @@ static const struct node_key http_keys[] = {
 	  "headers; $NAME in a value is the environment variable NAME (secrets "
 	  "go there, never in the flow), e.g. {\"Authorization\": \"Bearer "
 	  "$CRM_TOKEN\"}.",
-	  .schema = "{\"type\": \"object\", \"additionalProperties\": "
-	  "{\"type\": \"string\"}}", .doc = "object of strings" },
+	  .schema = "{\"type\": \"object\", \"maxProperties\": 16, "
+	  "\"propertyNames\": {\"pattern\": \"^[^:\\\\s]+$\"}, "
+	  "\"additionalProperties\": {\"type\": \"string\", "
+	  "\"not\": {\"pattern\": \"[\\\\r\\\\n]\"}}}", .doc = "object of strings" },
 	{ "body", NODE_KEY_CUSTOM, .read = http_read_body, .desc = "The JSON "
 	  "sent; {{key}} in its strings is the saved value (JSON-escaped).",
 	  .schema = "{\"type\": [\"object\", \"array\"]}", .doc = "JSON" },
@@ -257,8 +259,9 @@ static const struct node_key http_keys[] = {
 	{ "save", NODE_KEY_CUSTOM, .read = http_read_save, .desc = "Values of the "
 	  "answer (which must then be JSON) saved under keys, each a JSON "
 	  "pointer, e.g. {\"ticket\": \"/id\"}.",
-	  .schema = "{\"type\": \"object\", \"additionalProperties\": "
-	  "{\"type\": \"string\", \"pattern\": \"^(/.*)?$\"}}",
+	  .schema = "{\"type\": \"object\", \"maxProperties\": 16, "
+	  "\"propertyNames\": {\"pattern\": \"^[A-Za-z_][A-Za-z0-9_]{0,63}$\"}, "
+	  "\"additionalProperties\": {\"type\": \"string\", \"pattern\": \"^(/.*)?$\"}}",
 	  .doc = "object of JSON pointers" },
 	{ "next", NODE_KEY_REF, .desc = "The node after a good answer; without "
 	  "it the flow ends.", NODE_AT(next) },
