@@ -115,24 +115,37 @@ int http_node_literal_secret(const char *name, const char *value)
 	return 0;
 }
 
+/* Key k of obj (the node at path), which must be an object of at most
+ * max members (what: the error's words for them), into *v and kpath.
+ * Returns 1, 0 when absent, -1 after the error. */
+static int http_object(struct check *c, json_object *obj, const char *path,
+	const struct node_key *k, int max, const char *what, json_object **v,
+	char *kpath)
+{
+	if (!json_object_object_get_ex(obj, k->name, v))
+		return 0;
+	jdoc_path(kpath, JDOC_PATH_MAX, path, k->name);
+	if (!json_object_is_type(*v, json_type_object) ||
+	    json_object_object_length(*v) > max) {
+		check_error(c, DIAG_NODE_SCHEMA, kpath, "must be an object of at "
+			"most %d %s", max, what);
+		return -1;
+	}
+	return 1;
+}
+
 static int http_read_headers(struct check *c, struct flow_node *n,
 	json_object *obj, const char *path, const struct node_key *k)
 {
 	struct http_data *d = n->data;
 	char kpath[JDOC_PATH_MAX], hpath[JDOC_PATH_MAX];
 	json_object *v;
-	int bad = 0;
+	int bad = 0, rc = http_object(c, obj, path, k, HTTP_HEADERS_MAX, "header "
+		"names and string values, e.g. {\"Authorization\": \"Bearer "
+		"$CRM_TOKEN\"}", &v, kpath);
 
-	if (!json_object_object_get_ex(obj, k->name, &v))
-		return 0;
-	jdoc_path(kpath, sizeof(kpath), path, k->name);
-	if (!json_object_is_type(v, json_type_object) ||
-	    json_object_object_length(v) > HTTP_HEADERS_MAX) {
-		check_error(c, DIAG_NODE_SCHEMA, kpath, "must be an object of at "
-			"most %d header names and string values, e.g. {\"Authorization\": "
-			"\"Bearer $CRM_TOKEN\"}", HTTP_HEADERS_MAX);
-		return -1;
-	}
+	if (rc <= 0)
+		return rc;
 	json_object_object_foreach(v, name, hv) {
 		jdoc_path(hpath, sizeof(hpath), kpath, name);
 		if (!json_object_is_type(hv, json_type_string) || *name == '\0' ||
@@ -172,32 +185,17 @@ static int http_read_body(struct check *c, struct flow_node *n,
 	return d->body ? 1 : -1;
 }
 
-/* Whether key may be saved under: as check_save_key's names. */
-static int http_save_name(const char *key)
-{
-	size_t n = strspn(key, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_");
-	return n > 0 && key[n] == '\0' && n <= 64 && !(key[0] >= '0' && key[0] <= '9') &&
-		!tmpl_builtin(key, n);
-}
-
 static int http_read_save(struct check *c, struct flow_node *n,
 	json_object *obj, const char *path, const struct node_key *k)
 {
 	struct http_data *d = n->data;
 	char kpath[JDOC_PATH_MAX], spath[JDOC_PATH_MAX];
 	json_object *v;
-	int bad = 0;
+	int bad = 0, rc = http_object(c, obj, path, k, HTTP_SAVES_MAX, "keys, each "
+		"a JSON pointer into the answer, e.g. {\"ticket\": \"/id\"}", &v, kpath);
 
-	if (!json_object_object_get_ex(obj, k->name, &v))
-		return 0;
-	jdoc_path(kpath, sizeof(kpath), path, k->name);
-	if (!json_object_is_type(v, json_type_object) ||
-	    json_object_object_length(v) > HTTP_SAVES_MAX) {
-		check_error(c, DIAG_NODE_SCHEMA, kpath, "must be an object of at most "
-			"%d keys, each a JSON pointer into the answer, e.g. {\"ticket\": "
-			"\"/id\"}", HTTP_SAVES_MAX);
-		return -1;
-	}
+	if (rc <= 0)
+		return rc;
 	json_object_object_foreach(v, key, pv) {
 		const char *p = json_object_get_string(pv);
 		jdoc_path(spath, sizeof(spath), kpath, key);
@@ -207,7 +205,7 @@ static int http_read_save(struct check *c, struct flow_node *n,
 			bad = 1;
 			continue;
 		}
-		if (!http_save_name(key)) {
+		if (!check_save_name(key)) {
 			check_error(c, DIAG_NODE_SCHEMA, spath, "\"%s\" is not a usable "
 				"name; use letters, digits and '_' (at most 64, not starting "
 				"with a digit), not a built-in name", key);
@@ -358,37 +356,44 @@ static char *http_render_text(struct http_render *r, const char *text, int url)
 	return out;
 }
 
+static int http_render_json(struct http_render *r, json_object *v);
+
+/* m rendered: a new string into *out when m is one, else m rendered in
+ * place and *out NULL. Returns 0 or -1. */
+static int http_render_member(struct http_render *r, json_object *m,
+	json_object **out)
+{
+	char *s;
+
+	*out = NULL;
+	if (!json_object_is_type(m, json_type_string))
+		return http_render_json(r, m);
+	s = http_render_text(r, json_object_get_string(m), 0);
+	if (s == NULL)
+		return -1;
+	*out = json_object_new_string(s);
+	free(s);
+	return *out ? 0 : -1;
+}
+
 /* Renders the {{key}} of every string in v, in place. */
 static int http_render_json(struct http_render *r, json_object *v)
 {
+	json_object *n;
+
 	if (json_object_is_type(v, json_type_object)) {
 		json_object_object_foreach(v, key, m) {
-			char *s;
-			if (!json_object_is_type(m, json_type_string)) {
-				if (http_render_json(r, m) != 0)
-					return -1;
-				continue;
-			}
-			s = http_render_text(r, json_object_get_string(m), 0);
-			if (s == NULL)
+			if (http_render_member(r, m, &n) != 0)
 				return -1;
-			json_object_object_add(v, key, json_object_new_string(s));
-			free(s);
+			if (n)
+				json_object_object_add(v, key, n);
 		}
 	} else if (json_object_is_type(v, json_type_array)) {
 		for (size_t i = 0; i < json_object_array_length(v); i++) {
-			json_object *m = json_object_array_get_idx(v, i);
-			char *s;
-			if (!json_object_is_type(m, json_type_string)) {
-				if (http_render_json(r, m) != 0)
-					return -1;
-				continue;
-			}
-			s = http_render_text(r, json_object_get_string(m), 0);
-			if (s == NULL)
+			if (http_render_member(r, json_object_array_get_idx(v, i), &n) != 0)
 				return -1;
-			json_object_array_put_idx(v, i, json_object_new_string(s));
-			free(s);
+			if (n)
+				json_object_array_put_idx(v, i, n);
 		}
 	}
 	return 0;
