@@ -43,10 +43,11 @@ static const char *const http_methods[] = {
 	"GET", "POST", "PUT", "PATCH", "DELETE", NULL
 };
 
-static const char *const http_reasons[] = { "http_error", NULL };
+static const char *const http_reasons[] = { "http_error", "http_wait", NULL };
 
 #define HTTP_ERROR_TEXT "Sorry, something went wrong on our side. Please " \
 	"send any message to try again."
+#define HTTP_WAIT_TEXT "One moment, please: we are still waiting for an answer."
 
 static int http_read_method(struct check *c, struct flow_node *n,
 	json_object *obj, const char *path, const struct node_key *k)
@@ -583,7 +584,20 @@ int http_node_answer(struct step *s, const struct flow_node *n,
 		return d->on_error;
 	if (step_reason(s, n, "http_error", HTTP_ERROR_TEXT, NULL) != 0)
 		return NODE_FAIL;
+	s->chat->attempts = 1;   /* no call is pending: the next message calls */
 	return NODE_STAY;
+}
+
+/* A message while the chat is at the node: after a failed call, the call
+ * again; while one is pending, "http_wait" (a second call would do the
+ * service's work twice). */
+static int http_handle(struct step *s, const struct flow_node *n)
+{
+	if (s->chat->attempts > 0)
+		return (int)(n - s->flow->nodes);
+	if (step_reason(s, n, "http_wait", HTTP_WAIT_TEXT, NULL) != 0)
+		return NODE_FAIL;
+	return NODE_SAME;
 }
 
 const struct node_type node_http = {
@@ -600,4 +614,5 @@ const struct node_type node_http = {
 	.validate = http_validate,
 	.edges = http_edges,
 	.enter = http_enter,
+	.handle = http_handle,
 };

@@ -189,8 +189,12 @@ PY
 	# a call hangs 4 s; two other chats are served meanwhile
 	h=$((base + 9)) o1=$((base + 10)) o2=$((base + 11))
 	step $h $((h * 10 + 1)) /start
+	before=$(grep -c '"query": "s=4"' "$T_TMP/http.jsonl")
 	step $h $((h * 10 + 2)) /hang
 	sleep 0.5
+	step $h $((h * 10 + 3)) "hello?"
+	[ "$(said $h "One moment, please: we are still waiting for an answer.")" = 1 ] &&
+		ok "$B-message-while-pending" || fail "$B-message-while-pending" "$(tail -3 "$T_TMP/replies")"
 	t0=$(date +%s.%N)
 	step $o1 $((o1 * 10 + 1)) /start && step $o2 $((o2 * 10 + 1)) /start
 	t1=$(date +%s.%N)
@@ -199,6 +203,9 @@ PY
 		ok "$B-served-while-call-hangs" || fail "$B-served-while-call-hangs" "$t0 $t1"
 	[ "$(said $h "The slow service answered.")" = 1 ] && ok "$B-hung-call-answered" ||
 		fail "$B-hung-call-answered" "$(tail -3 "$T_TMP/calls.jsonl")"
+	n=$(grep -c '"query": "s=4"' "$T_TMP/http.jsonl")
+	[ "$n" = $((before + 1)) ] && ok "$B-one-call-for-two-messages" ||
+		fail "$B-one-call-for-two-messages" "$before then $n calls"
 	if grep -q "crm-Secret\|Bearer" "$T_TMP/$B.log"; then
 		fail "$B-no-header-logged" "$(grep -m1 Bearer "$T_TMP/$B.log")"
 	else
