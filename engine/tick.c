@@ -68,6 +68,7 @@ int tick_run(struct store *s, const struct tick_bot *bots, unsigned n_bots,
 			struct apply_result r;
 			struct store_err te = { 0, "" };
 			long long at = now_ms ? now_ms : timer_now_ms();
+			long long late = at - rows[i].due_ms;   /* before any call */
 			if (b == NULL)
 				continue;   /* another configuration's bot */
 			job.bot = b->name;
@@ -83,12 +84,13 @@ int tick_run(struct store *s, const struct tick_bot *bots, unsigned n_bots,
 				env->http = &answer;
 				at = now_ms ? now_ms : timer_now_ms();
 				job.now_ms = at;
+				env->now = at / 1000;
 			}
 			rc = apply_timer(s, &job, &rows[i], &r, &te);
 			env->http = NULL;
 			http_answer_free(&answer);
 			if (done)
-				done(arg, &rows[i], rc, &r, &te, at - rows[i].due_ms);
+				done(arg, &rows[i], rc, &r, &te, late);
 			apply_result_free(&r);
 			(*fired)++;
 		}

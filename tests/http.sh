@@ -211,6 +211,9 @@ PY
 	else
 		ok "$B-no-header-logged"
 	fi
+	curl -s --cacert "$NGINX_CA" "$NGINX_URL/metrics" |
+		grep -q '^blueflow_timers_fired_total{kind="http"} [1-9]' &&
+		ok "$B-metrics-http" || fail "$B-metrics-http" "no http timers on /metrics"
 	grep '"event":"http"' "$T_TMP/$B.log" | grep -q '"url":"http://127.0.0.1:[0-9]*/ok","status":201' &&
 		ok "$B-url-without-query-logged" || fail "$B-url-without-query-logged" "$(grep -m2 '"event":"http"' "$T_TMP/$B.log")"
 	serve_stop
