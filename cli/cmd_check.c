@@ -9,7 +9,9 @@
 #include "engine/config.h"
 #include "engine/diag.h"
 #include "engine/flow.h"
+#include "engine/http.h"
 #include "engine/jdoc.h"
+#include "engine/node_http.h"
 
 /* Whether file is a JSON Schema (such as flows/flow.schema.json) rather
  * than a flow, so that checking every file of flows/ passes it by. */
@@ -52,8 +54,47 @@ static void check_usage(FILE *f)
 		"  blueflow check -c /etc/blueflow/blueflow.conf\n");
 }
 
+static int check_flow_file(const char *file, int quiet, const char *bot,
+	const char *allow);
+
+/* Warns on each http node of f whose URL no entry of the bot's
+ * http_allow (allow; NULL: none) allows. A URL whose host is a template
+ * cannot be judged before it runs. */
+static void check_http_allow(const char *file, const struct flow *f,
+	const char *bot, const char *allow)
+{
+	char url[FLOW_TEXT_MAX], why[200];
+	int literal;
+
+	for (unsigned i = 0; i < f->n_nodes; i++) {
+		const char *u = f->nodes[i].type == &node_http ?
+			http_node_url(&f->nodes[i]) : NULL;
+		const char *t, *host;
+		if (u == NULL)
+			continue;
+		snprintf(url, sizeof(url), "%s", u);
+		host = strstr(url, "://");
+		t = strstr(url, "{{");
+		if (host && t && t < host + 3 + strcspn(host + 3, "/?#"))
+			continue;
+		if (t)
+			url[t - url] = '\0';
+		if (!http_allowed(allow, url, &literal, why, sizeof(why)))
+			fprintf(stderr, "%s: /nodes/%s/url: warning: http: %s; add it "
+				"to [bot %s] http_allow, or the call is refused\n", file,
+				f->nodes[i].id, why, bot);
+	}
+}
+
 /* Checks one flow file; returns 1 when it is invalid. */
 static int check_file(const char *file, int quiet)
+{
+	return check_flow_file(file, quiet, NULL, NULL);
+}
+
+/* check_file, and with bot set, its http nodes against allow. */
+static int check_flow_file(const char *file, int quiet, const char *bot,
+	const char *allow)
 {
 	struct diag d;
 	struct flow *f = NULL;
@@ -67,6 +108,8 @@ static int check_file(const char *file, int quiet)
 	diag_init(&d);
 	bad = flow_load(file, &f, &d) != 0;
 	diag_print(&d, stderr, file, !quiet);
+	if (f && bot && !quiet)
+		check_http_allow(file, f, bot, allow);
 	if (f && !quiet)
 		printf("%s: ok: %u nodes, start \"%s\", hash %.12s\n", file,
 			f->n_nodes, f->nodes[f->start].id, f->hash_hex);
@@ -94,7 +137,8 @@ static int check_config(const char *conf, int quiet)
 	if (!quiet)
 		printf("%s: ok: %u bot%s\n", conf, c.n_bots, c.n_bots == 1 ? "" : "s");
 	for (unsigned i = 0; i < c.n_bots; i++)
-		bad += check_file(c.bots[i].flow_file, quiet);
+		bad += check_flow_file(c.bots[i].flow_file, quiet, c.bots[i].name,
+			c.bots[i].http_allow);
 	config_free(&c);
 	return bad;
 }

@@ -38,6 +38,9 @@ static void replay_usage(FILE *f)
 		"T\" (unix seconds) moves it to T and fires every timer due by then\n"
 		"(reminders, timeouts, nudges, send_at), each printed as its calls\n"
 		"and, with --trace, a line {\"tick\":T,\"timer\":KIND,...}.\n\n"
+		"HTTP: no call is made. A line \"http answer STATUS BODY\" is the\n"
+		"answer of every http node call due (BODY: the rest of the line), and\n"
+		"\"http answer fail WHY\" a call that failed; a tick fails them.\n\n"
 		"  --bot NAME   the bot's username, so /start@NAME is ours and\n"
 		"               /start@other is not (default: accept any)\n"
 		"  --admin-chat ID  where notify nodes send (default: none; they\n"
@@ -165,20 +168,67 @@ static void replay_fired(void *arg, const struct timer *t, int rc,
 	fwrite(b->p, 1, b->len, stdout);
 }
 
+/* The answer an "http answer" line gives (NULL: a tick's, none). */
+struct replay_http {
+	const char *line;   /* "STATUS BODY" or "fail WHY" */
+};
+
+static void replay_http_answer(void *arg, const struct tick_bot *b, struct store *s,
+	const struct timer *t, struct http_answer *a)
+{
+	const struct replay_http *h = arg;
+	char *end;
+
+	(void)b;
+	(void)s;
+	(void)t;
+	if (h == NULL || h->line == NULL) {
+		snprintf(a->why, sizeof(a->why), "replay makes no call; write an "
+			"\"http answer\" line");
+		return;
+	}
+	if (strncmp(h->line, "fail", 4) == 0) {
+		snprintf(a->why, sizeof(a->why), "%s", h->line[4] ? h->line + 5 : "failed");
+		return;
+	}
+	a->status = strtol(h->line, &end, 10);
+	end += strspn(end, " ");
+	a->body = strdup(end);
+	a->len = a->body ? strlen(a->body) : 0;
+	a->ok = a->status >= 200 && a->status < 300;
+	if (!a->ok)
+		snprintf(a->why, sizeof(a->why), "the service answered %ld", a->status);
+}
+
 /* "tick at T": the clock moves to T (never back) and the timers due by
  * then fire. Returns 0, or -1 when the line is not one or the store
  * failed. */
 static int replay_tick(const struct flow *f, struct store *s, struct engine_env *env,
 	const char *line, unsigned long lineno, struct replay_clock *clk)
 {
-	struct tick_bot bot = { REPLAY_BOT, f, NULL };
+	struct tick_bot bot = { .name = REPLAY_BOT, .flow = f, .http = replay_http_answer };
+	struct replay_http h = { NULL };
 	struct engine_env tenv = *env;
 	struct store_err e;
 	char *end;
-	long long t = strtoll(line + 8, &end, 10);
+	long long t;
 	int fired;
 
-	if (end == line + 8 || *end != '\0' || t <= 0) {
+	if (strncmp(line, "http answer ", 12) == 0) {
+		h.line = line + 12;
+		bot.http_arg = &h;
+		if (strncmp(h.line, "fail", 4) && (h.line[0] < '1' || h.line[0] > '5')) {
+			fprintf(stderr, "blueflow replay: line %lu: write \"http answer "
+				"STATUS BODY\" or \"http answer fail WHY\"\n", lineno);
+			return -1;
+		}
+		t = clk->ms / 1000;
+	} else {
+		t = strtoll(line + 8, &end, 10);
+		if (end == line + 8 || *end != '\0')
+			t = 0;
+	}
+	if (t <= 0) {
 		fprintf(stderr, "blueflow replay: line %lu: write \"tick at T\", T in unix "
 			"seconds\n", lineno);
 		return -1;
@@ -303,7 +353,7 @@ int cmd_replay(int argc, char **argv)
 			continue;
 		clk.trace = trace;
 		clk.b = &b;
-		if (strncmp(line, "tick at ", 8) == 0) {
+		if (strncmp(line, "tick at ", 8) == 0 || strncmp(line, "http answer ", 12) == 0) {
 			if (replay_tick(f, s, &env, line, lineno, &clk) != 0)
 				goto out;
 			continue;

@@ -443,6 +443,13 @@ int check_ref(struct check *c, json_object *obj, const char *key,
 	return check_ref_value(c, v, kpath, slot);
 }
 
+int check_save_name(const char *s)
+{
+	size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_");
+	return n > 0 && s[n] == '\0' && n <= 64 && !(s[0] >= '0' && s[0] <= '9') &&
+		!tmpl_builtin(s, n);
+}
+
 int check_save_key(struct check *c, json_object *obj, const char *key,
 	const char *path, const char *hint, const char **out)
 {

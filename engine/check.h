@@ -88,6 +88,11 @@ int check_ref(struct check *c, json_object *obj, const char *key,
 int check_ref_value(struct check *c, json_object *v, const char *path,
 	int *slot);
 
+/* Whether s is a usable name for a saved value (as check_save_key
+ * requires: letters, digits and '_', not starting with a digit, at most
+ * 64 bytes, not a built-in name). */
+int check_save_name(const char *s);
+
 /* The name of a saved value: letters, digits and '_', starting with a
  * letter or '_', at most 64 bytes. Records it as saved. */
 int check_save_key(struct check *c, json_object *obj, const char *key,

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "engine/check.h"
+#include "engine/http.h"
 
 const char *const config_server_keys[] = {
 	"listen", "workers", "db", "storage", "api_base", "max_body",
@@ -25,7 +26,7 @@ const char *const config_server_keys[] = {
 const char *const config_bot_keys[] = {
 	"flow", "token_env", "secret_env", "username", "inline_reply", "url",
 	"max_connections", "allowed_users", "allowed_chats", "not_allowed",
-	"admin_chat", "pin_versions", NULL
+	"admin_chat", "pin_versions", "http_allow", NULL
 };
 
 struct config_parse {
@@ -335,6 +336,26 @@ static int config_server(struct config_parse *p, const char *key, const char *v)
 	return 0;
 }
 
+/* http_allow: each entry checked (http_allow_entry_check). */
+static void config_http_allow(struct config_parse *p, const char *section,
+	struct config_bot *b, const char *v)
+{
+	char entry[300], why[200];
+	const char *q = v;
+
+	while (*q) {
+		size_t n = strcspn(q, ", \t");
+		snprintf(entry, sizeof(entry), "%.*s", (int)n, q);
+		if (n > 0 && http_allow_entry_check(entry, why, sizeof(why)) != 0) {
+			config_error(p, "[%s] http_allow = %s: %s", section, v, why);
+			return;
+		}
+		q += n;
+		q += strspn(q, ", \t");
+	}
+	config_set(&b->http_allow, strdup(v));
+}
+
 /* An allow-list: the ids as written, or "@FILE" with FILE made relative
  * to the config file's folder. */
 static char *config_ids(struct config_parse *p, const char *v)
@@ -398,6 +419,8 @@ static int config_bot_key(struct config_parse *p, struct config_bot *b,
 				"(a group's) or 123456789 (a person's)", section, v);
 		else
 			b->admin_chat = id;
+	} else if (!strcmp(key, "http_allow")) {
+		config_http_allow(p, section, b, v);
 	} else {
 		config_unknown(p, section, key, config_bot_keys);
 	}
@@ -605,6 +628,7 @@ void config_free(struct config *c)
 		free(c->bots[i].url);
 		free(c->bots[i].allowed_users);
 		free(c->bots[i].allowed_chats);
+		free(c->bots[i].http_allow);
 	}
 	free(c->bots);
 	free(c->file);

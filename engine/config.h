@@ -28,6 +28,7 @@ struct config_bot {
 	int not_allowed_silent;   /* not_allowed = silent: strangers get nothing */
 	long long admin_chat;     /* admin_chat: where notify nodes send; 0: none */
 	int pin_versions;         /* pin_versions: a chat keeps its flow version */
+	char *http_allow;         /* http_allow: where http nodes may call */
 	int line;                 /* where the section starts */
 };
 

@@ -9,6 +9,7 @@
 #include "engine/back.h"
 #include "engine/jdoc.h"
 #include "engine/life.h"
+#include "engine/node_http.h"
 #include "engine/node.h"
 #include "engine/step.h"
 #include "engine/timer.h"
@@ -458,7 +459,27 @@ static const char *engine_fire_stale(const struct flow *f, const struct chat *c,
 		return "the node has no timeout";
 	if (t->kind == TIMER_SEND_AT && n->send_at <= 0)
 		return "the node has no send_at";
+	if (t->kind == TIMER_HTTP && n->type != &node_http)
+		return "the node is no http node";
 	return NULL;
+}
+
+/* An http node's answer (s->env->http) at n. */
+static int engine_fire_http(struct step *s, const struct flow_node *n)
+{
+	int to = http_node_answer(s, n, s->env->http);
+
+	if (to == NODE_FAIL)
+		return -1;
+	if (to == NODE_STAY) {
+		s->out->outcome = ENGINE_STAYED;
+		return 0;
+	}
+	if (to == NODE_END) {
+		s->chat->finished = 1;
+		return 0;
+	}
+	return engine_goto(s, to);
 }
 
 /* What timer t does to the chat at node n. */
@@ -484,6 +505,8 @@ static int engine_fire_kind(struct step *s, const struct timer *t,
 		return s->flow->timeout_text.n ? step_send(s, &s->flow->timeout_text, NULL) : 0;
 	case TIMER_INACTIVE:
 		return engine_goto(s, s->flow->on_inactive);
+	case TIMER_HTTP:
+		return engine_fire_http(s, n);
 	default:   /* TIMER_SEND_AT: the cutscene's message, then on */
 		if (step_show(s, n, NULL) != 0)
 			return -1;

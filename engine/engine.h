@@ -57,11 +57,15 @@ struct attach_ops {
 	void *arg;
 };
 
+struct http_answer;
+
 struct engine_env {
 	long long now;                 /* unix seconds; 0: no clock (no expiry) */
 	const char *bot_username;      /* for /start@name; NULL: accept any */
 	const struct attach_ops *attach;
 	long long admin_chat;          /* the bot's admin_chat, for notify; 0: none */
+	const struct http_answer *http; /* an http timer's answer (engine_fire);
+	                                  NULL: no call was made */
 };
 
 /* One Bot API call. params is a json-c object owned by the step_out. */

@@ -255,7 +255,7 @@ static int metrics_render_nodes(const struct metrics *m, struct buf *out)
 static int metrics_render_timers(const struct metrics *m, struct buf *out)
 {
 	static const char *const kinds[METRICS_TIMER_KINDS] = {
-		"remind", "timeout", "inactive", "send_at", "delete"
+		"remind", "timeout", "inactive", "send_at", "delete", "http"
 	};
 	static const char *const statuses[METRICS_CHAT_STATUSES] = {
 		"active", "waiting", "finished", "inactive", "forgotten"

@@ -26,7 +26,7 @@ struct metrics_node {
 	char reason[METRICS_REASONS][24];     /* the last one is "other" */
 	unsigned long long refused[METRICS_REASONS];
 };
-#define METRICS_TIMER_KINDS 5      /* enum timer_kind */
+#define METRICS_TIMER_KINDS 6      /* enum timer_kind */
 #define METRICS_CHAT_STATUSES 5    /* enum timer_status */
 #define METRICS_LATE_BUCKETS 8
 

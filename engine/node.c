@@ -31,7 +31,8 @@
 	NODE(multi_choice) \
 	NODE(set) \
 	NODE(notify) \
-	NODE(menu)
+	NODE(menu) \
+	NODE(http)
 
 #define NODE(name) extern const struct node_type node_##name;
 NODE_REGISTRY

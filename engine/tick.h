@@ -8,6 +8,7 @@
 
 #include "engine/apply.h"
 #include "engine/flow.h"
+#include "engine/http.h"
 #include "engine/store.h"
 #include "engine/timer.h"
 #include "engine/versions.h"
@@ -15,13 +16,27 @@
 #define TICK_BATCH 64          /* timers taken at once */
 #define TICK_LEASE_MS 30000    /* how long a taken timer is another's */
 
+struct tick_bot;
+
+/* Makes the call an http timer t stands for (the chat is read without a
+ * lock, outside any transaction) and fills a (zeroed by the caller). */
+typedef void tick_http_fn(void *arg, const struct tick_bot *b, struct store *s,
+	const struct timer *t, struct http_answer *a);
+
 /* A bot whose timers may fire. */
 struct tick_bot {
 	const char *name;
 	const struct flow *flow;
 	struct versions *versions;    /* pin_versions: timers fire on the
 	                                 chat's version; NULL: on flow */
+	const char *http_allow;        /* the bot's http_allow; NULL: none */
+	tick_http_fn *http;            /* NULL: tick_http_call */
+	void *http_arg;
 };
+
+/* The call of an http timer, with libcurl under b->http_allow. */
+void tick_http_call(void *arg, const struct tick_bot *b, struct store *s,
+	const struct timer *t, struct http_answer *a);
 
 /* Called after each timer: what apply_timer did (rc, e on failure), and
  * how late it fired, in ms. */

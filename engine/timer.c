@@ -9,9 +9,10 @@
 
 #include "engine/life.h"
 #include "engine/node.h"
+#include "engine/node_http.h"
 
 static const char *const timer_kinds[TIMER_KINDS] = {
-	"remind", "timeout", "inactive", "send_at", "delete"
+	"remind", "timeout", "inactive", "send_at", "delete", "http"
 };
 
 const char *timer_kind_name(int kind)
@@ -180,6 +181,8 @@ static void timer_arm_node(const struct flow *f, const struct flow_node *n,
 			now_ms + n->remind_after * 1000LL);
 	if (n->type->waits && n->timeout > 0)
 		timer_arm(p, TIMER_TIMEOUT, n->id, now_ms, 1, now_ms + n->timeout * 1000LL);
+	if (n->type == &node_http)
+		timer_arm(p, TIMER_HTTP, n->id, now_ms, 1, now_ms);
 	if (n->send_at > 0)
 		timer_arm(p, TIMER_SEND_AT, n->id, now_ms, 1,
 			timer_next_local(now_ms, f->timezone, n->send_at - 1));

@@ -25,12 +25,13 @@ enum timer_kind {
 	TIMER_SEND_AT,     /* a cutscene's send_at hour came */
 	TIMER_DELETE,      /* an ephemeral node's auto_delete_after passed:
 	                      its messages are deleted, wherever the chat is */
+	TIMER_HTTP,        /* an http node's call, due when the chat arrives */
 	TIMER_KINDS
 };
 
 /* The cancel bits of the kinds bound to the chat's node. */
 #define TIMER_NODE_BITS ((1u << TIMER_REMIND) | (1u << TIMER_TIMEOUT) | \
-	(1u << TIMER_SEND_AT))
+	(1u << TIMER_SEND_AT) | (1u << TIMER_HTTP))
 #define TIMER_ALL_BITS (TIMER_NODE_BITS | (1u << TIMER_INACTIVE))
 
 /* One due event, as stored. */
@@ -74,8 +75,8 @@ const char *timer_status_name(int status);
 int timer_status(const struct flow *f, const char *node, int finished,
 	int inactive_armed);
 
-/* "remind", "timeout", "inactive", "send_at", "delete"; "?" for another
- * value. */
+/* "remind", "timeout", "inactive", "send_at", "delete", "http"; "?" for
+ * another value. */
 const char *timer_kind_name(int kind);
 
 /* The kind called name, or -1. */

@@ -376,6 +376,14 @@ fi
 cp "$T_TMP/out" "$T_TMP/readme-out.mmd"
 mermaid_ok readme-graph-parses-whole "$T_TMP/readme-out.mmd"
 
+# an http node: its on_error edge dashed and labelled, like on_timeout
+"$BLUEFLOW" graph tests/flows/http_save/flow.json >"$T_TMP/http.mmd"
+if grep -qxF '	n2 -.->|"on_error"| n4' "$T_TMP/http.mmd" && grep -qxF '	n2 --> n3' "$T_TMP/http.mmd"; then
+	ok http-on-error-edge
+else
+	fail http-on-error-edge "$(cat "$T_TMP/http.mmd")"
+fi
+
 # Errors: a missing file and a broken flow print the validator's errors
 # (as `blueflow check -q` does) and nothing on stdout; usage exits 2.
 run "$BLUEFLOW" graph "$T_TMP/nope.json"

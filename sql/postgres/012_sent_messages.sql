@@ -19,4 +19,4 @@ CREATE INDEX sent_messages_tag ON sent_messages (bot, chat_id, tag);
 -- auto_delete_after
 ALTER TABLE timers DROP CONSTRAINT IF EXISTS timers_kind_check;
 ALTER TABLE timers ADD CONSTRAINT timers_kind_check
-    CHECK (kind IN ('remind', 'timeout', 'inactive', 'send_at', 'delete'));
+    CHECK (kind IN ('remind', 'timeout', 'inactive', 'send_at', 'http', 'delete'));

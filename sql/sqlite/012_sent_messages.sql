@@ -23,7 +23,7 @@ CREATE TABLE timers_012 (
     id             INTEGER PRIMARY KEY AUTOINCREMENT,
     bot            TEXT    NOT NULL,
     chat_id        INTEGER NOT NULL,
-    kind           TEXT    NOT NULL CHECK (kind IN ('remind', 'timeout', 'inactive', 'send_at', 'delete')),
+    kind           TEXT    NOT NULL CHECK (kind IN ('remind', 'timeout', 'inactive', 'send_at', 'http', 'delete')),
     node           TEXT    NOT NULL,
     visit          INTEGER NOT NULL,
     n              INTEGER NOT NULL DEFAULT 1,
