@@ -91,7 +91,7 @@ check_backend() {
 	"$STRESS" pause "$uri" "$FLOW" 99000001 >"$T_TMP/pause.out" 2>&1 &
 	pid=$!
 	i=0
-	while ! grep -q paused "$T_TMP/pause.out" && [ $i -lt 300 ]; do
+	while ! grep -q paused "$T_TMP/pause.out" && [ $i -lt 600 ]; do
 		sleep 0.1
 		i=$((i + 1))
 	done
@@ -99,7 +99,7 @@ check_backend() {
 		# what it waits for: other sessions, their locks
 		waits=
 		[ "$b" = pg ] && waits=$(sql pg "select pid, state, wait_event_type, wait_event, left(query, 80) from pg_stat_activity where datname = current_database()")
-		fail "$b-paused-in-transaction" "after 30 s: $(cat "$T_TMP/pause.out") $waits"
+		fail "$b-paused-in-transaction" "after 60 s: $(cat "$T_TMP/pause.out") $waits"
 	fi
 	kill -9 "$pid"
 	wait "$pid" 2>/dev/null
