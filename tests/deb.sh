@@ -60,8 +60,27 @@ remove_tree() {
 }
 # The chroot itself gets no mount: nothing here needs /proc or /dev beyond
 # the device nodes debootstrap made.
+# in_root_pids: the processes whose root is the chroot (the pool started
+# by serve runs there under a subshell, so $! is not the pool's master)
+in_root_pids() {
+	for p in /proc/[0-9]*; do
+		[ "$(readlink "$p/root" 2>/dev/null)" = "$ROOT" ] && echo "${p#/proc/}"
+	done
+}
+# kill_in_root: stops every process left in the chroot: TERM, then KILL
+# after 5 s; false when one had to be killed
+kill_in_root() {
+	pids=$(in_root_pids)
+	[ -n "$pids" ] || return 0
+	kill $pids 2>/dev/null
+	n=0
+	while [ -n "$(in_root_pids)" ] && [ $n -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
+	pids=$(in_root_pids)
+	[ -z "$pids" ] || { kill -9 $pids 2>/dev/null; return 1; }
+}
 cleanup_root() {
 	[ -z "$SERVE_PID" ] || { kill "$SERVE_PID" 2>/dev/null; wait "$SERVE_PID" 2>/dev/null; }
+	kill_in_root
 	remove_tree "$ROOT"
 }
 at_exit cleanup_root
@@ -316,6 +335,8 @@ serve() {
 	[ -S "$ROOT/run/blueflow/blueflow.sock" ]
 }
 stop() {
+	if kill_in_root; then ok "stopped (no process left in the root)"; else
+		fail stopped "the pool outlived TERM; killed"; fi
 	kill "$SERVE_PID" 2>/dev/null
 	wait "$SERVE_PID" 2>/dev/null
 	SERVE_PID=
