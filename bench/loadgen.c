@@ -29,6 +29,12 @@
  * latency's p50, p99, p99.9 and max in ms. Exit 0 when it ran; 1 on a
  * usage or set-up error.
  *
+ * --log FILE writes one line per update answered with a 200, for the time
+ * to the user (bench/to_user.py): "UPDATE_ID CHAT PRESS POSTED ANSWERED
+ * METHOD", PRESS 1 for a callback query, POSTED and ANSWERED the wall
+ * clock (seconds, Unix epoch) when the request was handed to libcurl and
+ * when its answer was in, METHOD the inline reply's method or "-".
+ *
  * The secret is read from the environment variable --secret-env names,
  * never from the command line. */
 #include <curl/curl.h>
@@ -70,6 +76,7 @@ struct lg_slot {
 	struct lg_chat *chat;
 	long long uid;
 	double due;             /* the time latency counts from */
+	double posted;          /* wall clock when handed to libcurl */
 	char body[LG_BODY_MAX];
 	char answer[LG_ANSWER_MAX];
 	size_t answer_len;
@@ -78,7 +85,7 @@ struct lg_slot {
 };
 
 struct lg_opts {
-	const char *url, *ca, *secret_env, *walk;
+	const char *url, *ca, *secret_env, *walk, *log;
 	int conns, chats, status_only;
 	double rate, seconds, timeout;
 	long long count, uid_base, chat_base;
@@ -92,6 +99,7 @@ struct lg {
 	struct lg_slot *slots;
 	CURLM *multi;
 	struct curl_slist *headers;
+	FILE *log;              /* --log, or NULL */
 	double *lat;
 	size_t n_lat, cap_lat;
 	long long issued, sent, ok, wrong, failed, next_uid;
@@ -103,6 +111,15 @@ static double lg_now(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The wall clock in seconds since the epoch (for --log: the fake Bot API
+ * stamps its calls with the same clock). */
+static double lg_wall(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
@@ -356,6 +373,7 @@ static int lg_start(struct lg *g, struct lg_slot *s, struct lg_chat *c, double d
 		lg_say("curl_multi_add_handle failed");
 		return -1;
 	}
+	s->posted = lg_wall();
 	c->busy = 1;
 	s->busy = 1;
 	g->in_flight++;
@@ -374,6 +392,22 @@ static void lg_latency(struct lg *g, double v)
 		g->cap_lat = cap;
 	}
 	g->lat[g->n_lat++] = v;
+}
+
+/* The --log line of slot s's update, answered with a 200. */
+static void lg_log(struct lg *g, const struct lg_slot *s)
+{
+	const struct lg_step *st = &g->steps[s->chat->step % (unsigned)g->n_steps];
+	const char *m = strstr(s->answer, "\"method\":\"");
+	int n = 0;
+
+	if (m != NULL) {
+		m += strlen("\"method\":\"");
+		while (m[n] && m[n] != '"' && n < 64)
+			n++;
+	}
+	fprintf(g->log, "%lld %lld %d %.6f %.6f %.*s\n", s->uid, s->chat->id, st->press,
+		s->posted, lg_wall(), n ? n : 1, n ? m : "-");
 }
 
 /* A request of slot s ended with result rc. */
@@ -395,6 +429,8 @@ static void lg_done(struct lg *g, struct lg_slot *s, CURLcode rc)
 		g->failed++;
 		c->resend = s->uid;   /* as Telegram: the same update again */
 	} else {
+		if (g->log)
+			lg_log(g, s);
 		why = g->o.status_only ? NULL : lg_check_body(g, s);
 		if (why) {
 			lg_wrong(g, s, why);
@@ -458,6 +494,10 @@ static int lg_setup(struct lg *g)
 			curl_easy_setopt(s->h, CURLOPT_CAINFO, g->o.ca);
 	}
 	g->next_uid = g->o.uid_base;
+	if (g->o.log && (g->log = fopen(g->o.log, "w")) == NULL) {
+		lg_say("%s: %s", g->o.log, strerror(errno));
+		return -1;
+	}
 	return 0;
 }
 
@@ -589,6 +629,8 @@ static void lg_free(struct lg *g)
 		for (int k = 0; k < g->steps[i].n_needle; k++)
 			free(g->steps[i].needle[k]);
 	}
+	if (g->log)
+		fclose(g->log);
 	free(g->chats);
 	free(g->slots);
 	free(g->lat);
@@ -599,7 +641,8 @@ static void lg_usage(void)
 	fputs("usage: loadgen --url URL --walk WALK.json --secret-env NAME [--ca FILE]\n"
 		"  [--conns N (16)] [--chats N (1000)] [--rate R (0: closed loop)]\n"
 		"  [--seconds S (10)] [--count N (no limit)] [--timeout S (30)]\n"
-		"  [--uid-base N (1)] [--chat-base N (1000000)] [--status-only]\n", stderr);
+		"  [--uid-base N (1)] [--chat-base N (1000000)] [--status-only]\n"
+		"  [--log FILE]\n", stderr);
 }
 
 /* A number option's value; -1 when it is not one, or outside [lo, hi]. */
@@ -641,6 +684,8 @@ static int lg_args(struct lg_opts *o, int argc, char **argv)
 			o->ca = v;
 		else if (!strcmp(a, "--walk"))
 			o->walk = v;
+		else if (!strcmp(a, "--log"))
+			o->log = v;
 		else if (!strcmp(a, "--secret-env"))
 			o->secret_env = v;
 		else if (!strcmp(a, "--conns"))

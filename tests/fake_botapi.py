@@ -46,6 +46,9 @@ Control (for tests; JSON POSTs, GETs where noted; answers {"ok":true,
   POST /_control/fault        {"kind", "method"?, "chat_id"?, "file_path"?,
                                "count"?, "skip"?, ...}; see FAULTS below
   GET  /_control/faults       the faults still armed
+  POST /_control/limits       {"chat"?: "N/S", "group"?: "N/S", "bot"?: "N/S"}:
+                              the --limit set from now on, replacing
+                              all of it ({} lifts every limit)
   POST /_control/clear_faults {"id"?} (none: all)
   POST /_control/webhook      {"token"?, "pending_update_count"?,
                                "last_error_date"?, "last_error_message"?}
@@ -1090,7 +1093,27 @@ def c_state(spec, q):
                 "tokens": sorted(TOKENS)}
 
 
-CONTROL = {"reset": c_reset, "file": c_file, "fault": c_fault, "faults": c_faults,
+def parse_limit(v):
+    """(N, S) from "N/S"; ValueError otherwise."""
+    m = re.match(r"^([0-9]+)/([0-9.]+)$", str(v))
+    if not m or float(m.group(2)) <= 0:
+        raise ValueError("a limit is N/S, e.g. 4/1: %r" % (v,))
+    return int(m.group(1)), float(m.group(2))
+
+
+def c_limits(spec, q):
+    bad_keys = set(spec) - {"chat", "group", "bot"}
+    if bad_keys:
+        raise ValueError("limits are chat, group and bot, not %s" % ", ".join(sorted(bad_keys)))
+    new = {k: parse_limit(v) for k, v in spec.items()}
+    with LOCK:
+        LIMITS.clear()
+        LIMITS.update(new)
+        RECENT.clear()
+        return {k: "%d/%g" % v for k, v in LIMITS.items()}
+
+
+CONTROL = {"reset": c_reset, "file": c_file, "fault": c_fault, "faults": c_faults, "limits": c_limits,
            "clear_faults": c_clear_faults, "webhook": c_webhook,
            "calls": c_calls, "state": c_state}
 
@@ -1162,10 +1185,13 @@ def main(argv):
     ap.add_argument("--limit", action="append", default=[])
     a = ap.parse_args(argv)
     for spec in a.limit:
-        m = re.match(r"^(chat|group|bot)=([0-9]+)/([0-9.]+)$", spec)
-        if not m:
+        what, _, v = spec.partition("=")
+        try:
+            if what not in ("chat", "group", "bot"):
+                raise ValueError(what)
+            LIMITS[what] = parse_limit(v)
+        except ValueError:
             ap.error("--limit %s: must be chat|group|bot=N/S" % spec)
-        LIMITS[m.group(1)] = (int(m.group(2)), float(m.group(3)))
     try:
         if not ipaddress.ip_address(a.host).is_loopback:
             ap.error("--host must be a loopback address")
