@@ -336,7 +336,8 @@ static int store_newer(int version, int known, struct store_err *e)
 int store_migrate_files(const struct sql_file *files, const struct store_sql *q,
 	int target, int *applied, struct store_err *e)
 {
-	int version = 0, known = store_known_version(files), rc = STORE_OK;
+	static const char max_sql[] = "SELECT coalesce(max(version), 0) FROM schema_version";
+	int version = 0, known = store_known_version(files), rc = STORE_OK, have = 0;
 	char sql[256];
 
 	*applied = 0;
@@ -344,10 +345,14 @@ int store_migrate_files(const struct sql_file *files, const struct store_sql *q,
 		rc = q->exec(q->arg, q->begin, e);
 		if (rc)
 			break;
-		rc = q->version(q->arg, &version, e);
+		rc = q->number(q->arg, max_sql, &version, e);
 		if (rc == STORE_OK)
 			rc = store_newer(version, known, e);
-		if (rc == STORE_OK && f->version > version &&
+		snprintf(sql, sizeof(sql), "SELECT count(*) FROM schema_version "
+			"WHERE version = %d", f->version);
+		if (rc == STORE_OK)
+			rc = q->number(q->arg, sql, &have, e);
+		if (rc == STORE_OK && !have &&
 		    (target == 0 || f->version <= target)) {
 			rc = q->exec(q->arg, f->text, e);
 			snprintf(sql, sizeof(sql), "INSERT INTO schema_version (version, name) "
@@ -365,7 +370,7 @@ int store_migrate_files(const struct sql_file *files, const struct store_sql *q,
 		}
 	}
 	if (rc == STORE_OK)
-		rc = q->version(q->arg, &version, e);
+		rc = q->number(q->arg, max_sql, &version, e);
 	if (rc == STORE_OK)
 		rc = store_newer(version, known, e);
 	return rc;

@@ -296,13 +296,15 @@ void store_base_free(struct store *s);
  * schema version, and how it opens a migration's transaction. */
 struct store_sql {
 	int (*exec)(void *arg, const char *sql, struct store_err *e);
-	int (*version)(void *arg, int *version, struct store_err *e);
+	/* runs sql, a SELECT of one integer, into *out */
+	int (*number)(void *arg, const char *sql, int *out, struct store_err *e);
 	void *arg;
 	const char *begin;            /* "BEGIN" or "BEGIN IMMEDIATE" */
 };
 
 /* Applies the migrations of files (a backend's list in sql.h) that the
- * database lacks, up to target (0: all), each in its own transaction,
+ * database lacks (each one not in schema_version, in order, also below the
+ * highest applied), up to target (0: all), each in its own transaction,
  * refusing a schema newer than the binary; *applied counts them. The
  * schema_version table must exist. Returns STORE_OK or an error. */
 int store_migrate_files(const struct sql_file *files, const struct store_sql *q,

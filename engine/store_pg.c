@@ -298,12 +298,12 @@ static void pg_close(struct store *base)
 	free(s);
 }
 
-static int pg_version(struct store_pg *s, int *version, struct store_err *e)
+static int pg_number(struct store_pg *s, const char *sql, int *out, struct store_err *e)
 {
-	PGresult *res = PQexec(s->conn, "SELECT coalesce(max(version), 0) FROM schema_version");
+	PGresult *res = PQexec(s->conn, sql);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 		return pg_fail(s, res, "schema version", e);
-	*version = (int)strtol(PQgetvalue(res, 0, 0), NULL, 10);
+	*out = (int)strtol(PQgetvalue(res, 0, 0), NULL, 10);
 	PQclear(res);
 	return STORE_OK;
 }
@@ -313,16 +313,16 @@ static int pg_q_exec(void *arg, const char *sql, struct store_err *e)
 	return pg_command(arg, sql, e);
 }
 
-static int pg_q_version(void *arg, int *version, struct store_err *e)
+static int pg_q_number(void *arg, const char *sql, int *out, struct store_err *e)
 {
-	return pg_version(arg, version, e);
+	return pg_number(arg, sql, out, e);
 }
 
 static int pg_migrate(struct store *base, int target, int *applied,
 	struct store_err *e)
 {
 	struct store_pg *s = (struct store_pg *)base;
-	struct store_sql q = { pg_q_exec, pg_q_version, s, "BEGIN" };
+	struct store_sql q = { pg_q_exec, pg_q_number, s, "BEGIN" };
 	char sql[64];
 	int rc;
 

@@ -310,15 +310,15 @@ static int sqlite_exec(struct store_sqlite *s, const char *sql, struct store_err
 	return STORE_OK;
 }
 
-static int sqlite_version(struct store_sqlite *s, int *version, struct store_err *e)
+static int sqlite_number(struct store_sqlite *s, const char *sql, int *out,
+	struct store_err *e)
 {
 	sqlite3_stmt *st;
-	int rc = sqlite3_prepare_v2(s->db, "SELECT coalesce(max(version), 0) FROM schema_version",
-		-1, &st, NULL);
+	int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return sqlite_fail(s, rc, "schema version", e);
 	rc = sqlite3_step(st);
-	*version = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+	*out = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
 	sqlite3_finalize(st);
 	return rc == SQLITE_ROW ? STORE_OK : sqlite_fail(s, rc, "schema version", e);
 }
@@ -328,16 +328,16 @@ static int sqlite_q_exec(void *arg, const char *sql, struct store_err *e)
 	return sqlite_exec(arg, sql, e);
 }
 
-static int sqlite_q_version(void *arg, int *version, struct store_err *e)
+static int sqlite_q_number(void *arg, const char *sql, int *out, struct store_err *e)
 {
-	return sqlite_version(arg, version, e);
+	return sqlite_number(arg, sql, out, e);
 }
 
 static int sqlite_migrate(struct store *base, int target, int *applied,
 	struct store_err *e)
 {
 	struct store_sqlite *s = (struct store_sqlite *)base;
-	struct store_sql q = { sqlite_q_exec, sqlite_q_version, s, "BEGIN IMMEDIATE" };
+	struct store_sql q = { sqlite_q_exec, sqlite_q_number, s, "BEGIN IMMEDIATE" };
 	int rc;
 
 	*applied = 0;
