@@ -35,6 +35,7 @@ struct outbox_flight {
 	/* a local media file to upload (media.h): its field, content and
 	 * hash; the file_id Telegram gives it is kept by the hash */
 	int upload;
+	int by_id;      /* sent by the file_id kept for it */
 	char field[16];
 	char name[128];              /* the file's name, as Telegram is told */
 	char sha[65];
@@ -104,6 +105,7 @@ static void outbox_transfer_free(struct outbox *o, struct outbox_flight *f)
 	f->mime = NULL;
 	buf_free(&f->file);   /* up to 50 MB: not kept for the next call */
 	f->upload = 0;
+	f->by_id = 0;
 }
 
 static void outbox_release(struct outbox *o, struct outbox_flight *f)
@@ -257,6 +259,7 @@ static int outbox_media(struct outbox *o, struct outbox_flight *f, json_object *
 	if (store_media_get(o->store, f->row.bot, f->field, f->sha, id, sizeof(id),
 	    &found, &e) != STORE_OK)
 		snprintf(o->last_error, sizeof(o->last_error), "%s", e.msg);
+	f->by_id = found;
 	if (found) {
 		json_object_object_add(p, f->field, json_object_new_string(id));
 		buf_free(&f->file);
@@ -428,6 +431,31 @@ static void outbox_keep_file_id(struct outbox *o, struct outbox_flight *f,
 	log_end(&l);
 }
 
+/* Whether Telegram refused the file_id that f's call sent its local file
+ * by (a file_id of another bot, say, after the token changed): then that
+ * id is forgotten, logged, and the call goes again with an upload. */
+static int outbox_file_id_refused(struct outbox *o, struct outbox_flight *f,
+	const struct botapi_answer *a)
+{
+	struct store_err e;
+	struct log_line l;
+
+	if (!f->by_id || a->ok || (a->error_code != 400 && a->http != 400) ||
+	    (!outbox_contains(a->description, "file identifier") &&
+	     !outbox_contains(a->description, "FILE_REFERENCE")))
+		return 0;
+	if (store_media_forget(o->store, f->row.bot, f->field, f->sha, &e) != STORE_OK) {
+		snprintf(o->last_error, sizeof(o->last_error), "%s", e.msg);
+		return 0;
+	}
+	log_start(&l, "warn", "media file_id refused: uploading again");
+	log_str(&l, "bot", f->row.bot);
+	log_str(&l, "kind", f->field);
+	log_str(&l, "sha256", f->sha);
+	log_end(&l);
+	return 1;
+}
+
 /* f's call again from the start (its edit in place was refused: now a
  * new message). */
 static int outbox_again(struct outbox *o, struct outbox_flight *f)
@@ -465,6 +493,10 @@ static int outbox_finish(struct outbox *o, struct outbox_flight *f, CURLcode cc)
 	else
 		botapi_parse(&a, http, f->answer.p ? f->answer.p : "", f->answer.len);
 	same = !a.ok && outbox_contains(a.description, "message is not modified");
+	if (outbox_file_id_refused(o, f, &a)) {
+		botapi_answer_free(&a);
+		return outbox_again(o, f);   /* now an upload */
+	}
 	if (!a.ok && !same && botapi_verdict(&a) == BOTAPI_FAIL && a.migrate_to == 0 &&
 	    life_send_refused(o->store, f->row.bot, f->row.chat_id, &f->life,
 	    a.error_code ? a.error_code : a.http, &le) != 0) {

@@ -383,6 +383,10 @@ int store_media_get(struct store *s, const char *bot, const char *kind,
  * keeps nothing. */
 int store_media_put(struct store *s, const char *bot, const char *kind,
 	const char *sha_hex, const char *file_id, struct store_err *e);
+/* Forgets the file_id of a bot's media file (Telegram refused it), so that
+ * the next send uploads the file again (store_media.c). */
+int store_media_forget(struct store *s, const char *bot, const char *kind,
+	const char *sha_hex, struct store_err *e);
 /* --- sent messages to remember (store_sent.c, engine/life.h) ---
  * A store without SQL keeps none: it finds none and forgets nothing. */
 

@@ -44,3 +44,14 @@ int store_media_put(struct store *s, const char *bot, const char *kind,
 		"VALUES ($1, $2, $3, $4) ON CONFLICT (bot, kind, sha256) DO UPDATE SET "
 		"file_id = excluded.file_id", p, 4, NULL, NULL, NULL, e);
 }
+
+int store_media_forget(struct store *s, const char *bot, const char *kind,
+	const char *sha_hex, struct store_err *e)
+{
+	const char *p[3] = { bot, kind, sha_hex };
+
+	if (s->ops->query == NULL)
+		return STORE_OK;
+	return s->ops->query(s, "DELETE FROM media_files WHERE bot = $1 AND kind = $2 "
+		"AND sha256 = $3", p, 3, NULL, NULL, NULL, e);
+}

@@ -148,6 +148,18 @@ run_backend() {
 	n=$(calls "c['method'] == 'sendPhoto' and c['body_type'] == 'multipart'" 2)
 	[ "$n" = 2 ] && ok "$name-changed-file-uploaded-again" || fail "$name-changed-file-uploaded-again" "$n multipart uploads"
 
+	# Telegram refuses the kept file_id (say, the bot's token changed): the
+	# id is forgotten and the same call goes again as an upload
+	e=$((base + 6))
+	botapi_ctl fault "{\"kind\":\"error\",\"method\":\"sendPhoto\",\"chat_id\":\"$e\",\"count\":1,\"error_code\":400,\"description\":\"Bad Request: wrong file identifier/HTTP URL specified\"}"
+	post $e $((base * 10 + 6)) '"text":"/start"'
+	[ "$(calls "c['method'] == 'sendPhoto' and c['body_type'] == 'multipart' and str(p.get('chat_id')) == '$e'")" = 1 ] &&
+		ok "$name-refused-file-id-uploaded-again" ||
+		fail "$name-refused-file-id-uploaded-again" "$(grep sendPhoto "$T_TMP/calls.jsonl" | tail -2)"
+	REFUSED=$((REFUSED + 1))   # serve.log has every store's lines
+	[ "$(grep -c 'media file_id refused: uploading again' "$T_TMP/serve.log")" = "$REFUSED" ] &&
+		ok "$name-refused-file-id-logged" || fail "$name-refused-file-id-logged" "$(tail -3 "$T_TMP/serve.log")"
+
 	# the step's one message, with a local file: to the outbox, not inline
 	d=$((base + 4))
 	post $d $((base * 10 + 5)) '"text":"/logo"' && [ ! -s "$T_TMP/reply" ] &&
@@ -176,6 +188,7 @@ run_backend() {
 	serve_stop
 }
 
+REFUSED=0
 run_backend sqlite "sqlite:$T_TMP/media.db" 100
 rows=$(sqlite3 "$T_TMP/media.db" "select count(*) from media_files where bot = 'demo' and kind = 'photo'")
 [ "$rows" = 2 ] && ok sqlite-file-ids-kept || fail sqlite-file-ids-kept "$rows rows"
