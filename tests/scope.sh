@@ -38,8 +38,21 @@ cat >"$T_TMP/flow.json" <<'FLOW'
   }
 }
 FLOW
+# sql NAME SQL: one statement on backend NAME's database, rows on stdout
+sql() {
+	if [ "$1" = pg ]; then
+		pg_psql "$2"
+	else
+		python3 -c 'import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+for r in db.execute(sys.argv[2]): print("|".join(map(str, r)))
+db.commit()' "$T_TMP/scope.db" "$2"
+	fi
+}
+
 # run_backend NAME DB BASE: the pool on DB behind nginx; the group -BASE,
-# its members BASE + 1 and BASE + 2
+# its members BASE + 1 and BASE + 2. The database is made at version 12
+# with a chat in it first, so that migration 013 upgrades it.
 run_backend() {
 	cat >"$T_TMP/$1.conf" <<CONF
 [server]
@@ -57,7 +70,15 @@ secret_env = SCOPE_SECRET
 # every call through the sender, so the fake knows each message it deletes
 inline_reply = no
 CONF
+	"$BLUEFLOW" db migrate -c "$T_TMP/$1.conf" --to 12 >/dev/null
+	sql "$1" "INSERT INTO chats (bot, chat_id, node, context) VALUES ('old', 5, 'name', '{\"team\":\"eng\"}')" >/dev/null
 	"$BLUEFLOW" db migrate -c "$T_TMP/$1.conf" >/dev/null
+	[ "$(sql "$1" "SELECT member, node, context FROM chats WHERE bot = 'old'")" = '0|name|{"team":"eng"}' ] &&
+		ok "$1-013-keeps-chats" || fail "$1-013-keeps-chats" "$(sql "$1" "SELECT * FROM chats")"
+	if [ "$1" = sqlite ]; then
+		[ "$(sql "$1" "SELECT count(*) FROM sqlite_master WHERE name = 'chats_flow_hash'")" = 1 ] &&
+			ok "$1-013-keeps-index" || fail "$1-013-keeps-index" "chats_flow_hash is gone"
+	fi
 	"$BLUEFLOW" serve -c "$T_TMP/$1.conf" --foreground 2>>"$T_TMP/serve.log" &
 	SERVE_PID=$!
 	at_exit "kill -TERM $SERVE_PID 2>/dev/null; wait $SERVE_PID 2>/dev/null"

@@ -26,6 +26,7 @@ INSERT INTO chats_013 (bot, chat_id, node, flow_hash, context, attempts,
     keyboard, blocked, last_update_id, created_at, updated_at FROM chats;
 DROP TABLE chats;
 ALTER TABLE chats_013 RENAME TO chats;
+CREATE INDEX chats_flow_hash ON chats (bot, flow_hash);
 ALTER TABLE timers ADD COLUMN member INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE sent_messages ADD COLUMN member INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE transcript ADD COLUMN member INTEGER NOT NULL DEFAULT 0;
