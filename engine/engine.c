@@ -395,33 +395,39 @@ long long engine_member(const struct flow *f, const struct update *u)
 	return m ? m : u->from.id;
 }
 
+/* Puts "MEMBER:" before the callback data of each button of rows (an
+ * inline keyboard). Returns 0, or -1 when memory runs out. */
+static int engine_own_keyboard(json_object *rows, long long member)
+{
+	char data[FLOW_MEMBER_DATA + FLOW_CALLBACK_MAX + 1];
+
+	for (size_t r = 0; r < json_object_array_length(rows); r++) {
+		json_object *row = json_object_array_get_idx(rows, r);
+		for (size_t b = 0; b < json_object_array_length(row); b++) {
+			json_object *d;
+			if (!json_object_object_get_ex(json_object_array_get_idx(row, b),
+			    "callback_data", &d))
+				continue;
+			snprintf(data, sizeof(data), "%lld:%s", member, json_object_get_string(d));
+			if (json_object_set_string(d, data) == 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
 /* A member's state: the buttons of its calls to the chat say whose they
  * are ("MEMBER:" before NODE|KEY), so that another member's press is
  * told apart (engine_callback). */
 static int engine_own_buttons(struct step *s)
 {
-	char data[FLOW_MEMBER_DATA + FLOW_CALLBACK_MAX + 1];
-
-	if (s->chat->member == 0)
-		return 0;
-	for (unsigned i = 0; i < s->out->n_calls; i++) {
+	for (unsigned i = 0; s->chat->member && i < s->out->n_calls; i++) {
 		json_object *markup, *rows;
-		if (s->out->calls[i].chat_id ||
-		    !json_object_object_get_ex(s->out->calls[i].params, "reply_markup", &markup) ||
-		    !json_object_object_get_ex(markup, "inline_keyboard", &rows))
-			continue;
-		for (size_t r = 0; r < json_object_array_length(rows); r++) {
-			json_object *row = json_object_array_get_idx(rows, r);
-			for (size_t b = 0; b < json_object_array_length(row); b++) {
-				json_object *btn = json_object_array_get_idx(row, b), *d;
-				if (!json_object_object_get_ex(btn, "callback_data", &d))
-					continue;
-				snprintf(data, sizeof(data), "%lld:%s", s->chat->member,
-					json_object_get_string(d));
-				if (json_object_set_string(d, data) == 0)
-					return -1;
-			}
-		}
+		if (s->out->calls[i].chat_id == 0 &&
+		    json_object_object_get_ex(s->out->calls[i].params, "reply_markup", &markup) &&
+		    json_object_object_get_ex(markup, "inline_keyboard", &rows) &&
+		    engine_own_keyboard(rows, s->chat->member) != 0)
+			return -1;
 	}
 	return 0;
 }
