@@ -25,6 +25,9 @@ static void export_usage(FILE *f)
 		"text instead of running it as a formula.\n"
 		"jsonl: one JSON object per chat: {\"chat_id\", \"node\", \"finished\",\n"
 		"\"updated_at\", \"status\", \"answers\": {...}}.\n"
+		"A flow with \"scope\": \"user\" keeps a state per member of a group: each\n"
+		"is a row of its own, with the member's user id (csv: a member column\n"
+		"after chat_id, when some chat has members; jsonl: \"member\").\n"
 		"status: where the chat stands: waiting (a question is open), active (in\n"
 		"the flow, not waiting for an answer), finished, or inactive (nudged after\n"
 		"the flow's inactive_after, silent since); empty when the flow file does\n"
@@ -41,6 +44,7 @@ struct export_state {
 	const struct flow *f;        /* NULL: it did not load (no status) */
 	long long *inactive;         /* chats with an inactivity timer, ascending */
 	size_t n_inactive, at;       /* ... how many; the next to look at */
+	int members;                 /* some state is a member's (struct chat) */
 };
 
 static int export_collect(void *arg, const struct store_chat *sc, long long updated_at)
@@ -49,6 +53,7 @@ static int export_collect(void *arg, const struct store_chat *sc, long long upda
 	(void)updated_at;
 	if (sc->chat.node[0] == '\0')
 		return 0;   /* never entered the flow */
+	x->members |= sc->chat.member != 0;
 	json_object_object_foreach(sc->chat.ctx, k, v) {
 		(void)v;
 		if (!json_object_object_get_ex(x->keys, k, NULL) &&
@@ -134,6 +139,8 @@ static int export_row(void *arg, const struct store_chat *sc, long long updated_
 	if (x->jsonl) {
 		json_object *o = json_object_new_object();
 		json_object_object_add(o, "chat_id", json_object_new_int64(sc->chat.chat_id));
+		if (sc->chat.member)
+			json_object_object_add(o, "member", json_object_new_int64(sc->chat.member));
 		json_object_object_add(o, "node", json_object_new_string(sc->chat.node));
 		json_object_object_add(o, "finished", json_object_new_boolean(sc->chat.finished));
 		json_object_object_add(o, "updated_at", json_object_new_string(when));
@@ -147,6 +154,8 @@ static int export_row(void *arg, const struct store_chat *sc, long long updated_
 	snprintf(id, sizeof(id), "%lld", sc->chat.chat_id);
 	export_field(id, 0);
 	putchar(',');
+	if (x->members)
+		printf("%lld,", sc->chat.member);
 	export_field(sc->chat.node, 0);
 	printf(",%s,", sc->chat.finished ? "true" : "false");
 	export_field(when, 0);
@@ -211,7 +220,8 @@ int cmd_export(int argc, char **argv)
 			goto fail;
 		if (export_columns(&x, f) != 0)
 			goto out;
-		fputs("chat_id,node,finished,updated_at,status", stdout);
+		fputs(x.members ? "chat_id,member,node,finished,updated_at,status" :
+			"chat_id,node,finished,updated_at,status", stdout);
 		for (size_t i = 0; i < x.n_cols; i++) {
 			putchar(',');
 			export_field(x.cols[i], 1);

@@ -19,7 +19,9 @@ static void history_usage(FILE *f)
 		"text   (the default) per update: its time, the nodes before and after,\n"
 		"       \"> \" and what the user sent, \"< \" and each message sent\n"
 		"jsonl  one object per update: update_id, at (unix seconds), said, told\n"
-		"       (an array), node_from, node_to, outcome\n\n"
+		"       (an array), node_from, node_to, outcome\n"
+		"With \"scope\": \"user\" the updates of a group name the member whose\n"
+		"state they moved (text: \"member ID\"; jsonl: member).\n\n"
 		"  -c FILE   the config file (default $BLUEFLOW_CONF, else ./blueflow.conf)\n\n"
 		"Exit status: 0 done, 1 failed or nothing kept for the chat, 2 usage.\n");
 }
@@ -56,14 +58,19 @@ static int history_row(void *arg, const struct transcript_row *r)
 		json_object_object_add(o, "node_from", json_object_new_string(r->node_from));
 		json_object_object_add(o, "node_to", json_object_new_string(r->node_to));
 		json_object_object_add(o, "outcome", json_object_new_string(r->outcome));
+		if (r->member)
+			json_object_object_add(o, "member", json_object_new_int64(r->member));
 		printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
 			JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(o);
 		return 0;
 	}
 	cli_utc(r->at, CLI_UTC_WORDS, when, sizeof(when));
-	printf("%s  update %lld  %s -> %s\n", when, r->update_id,
+	printf("%s  update %lld  %s -> %s", when, r->update_id,
 		r->node_from[0] ? r->node_from : "(start)", r->node_to[0] ? r->node_to : "-");
+	if (r->member)
+		printf("  member %lld", r->member);
+	putchar('\n');
 	history_lines("> ", r->said);
 	for (size_t i = 0; i < json_object_array_length(r->told); i++)
 		history_lines("< ", json_object_get_string(json_object_array_get_idx(r->told, i)));

@@ -98,7 +98,10 @@ static int replay_chat(void *arg, const struct store_chat *sc)
 	const char *ctx = json_object_to_json_string_ext(c->ctx,
 		JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 	buf_reset(b);
-	buf_addf(b, "{\"chat\":%lld,\"node\":", c->chat_id);
+	buf_addf(b, "{\"chat\":%lld,", c->chat_id);
+	if (c->member)   /* a member's state (struct chat) */
+		buf_addf(b, "\"member\":%lld,", c->member);
+	buf_adds(b, "\"node\":");
 	jdoc_quote(b, c->node, strlen(c->node));
 	buf_addf(b, ",\"finished\":%s,\"attempts\":%d,\"context\":%s}\n",
 		c->finished ? "true" : "false", c->attempts, ctx);
@@ -270,7 +273,8 @@ static int replay_line(const struct flow *f, struct store *s,
 		clk->ms = u.date * 1000;
 	job.now_ms = clk->ms > 0 ? clk->ms : 1;
 	apply_result_init(&r);
-	node = u.has_chat ? store_memory_node(s, REPLAY_BOT, u.chat_id) : NULL;
+	node = u.has_chat ? store_memory_node(s, REPLAY_BOT, u.chat_id,
+		engine_member(f, &u)) : NULL;
 	snprintf(r.out.node_from, sizeof(r.out.node_from), "%s", node ? node : "");
 	if (engine_takes(&u))
 		rc = apply_update(s, &job, &r, &e);
@@ -285,7 +289,8 @@ static int replay_line(const struct flow *f, struct store *s,
 		rc = replay_calls(&r, b);
 	if (rc == 0 && trace)
 		replay_trace(&u, &r, u.has_chat ?
-			store_memory_node(s, REPLAY_BOT, u.chat_id) : NULL, b);
+			store_memory_node(s, REPLAY_BOT, u.chat_id, engine_member(f, &u)) :
+			NULL, b);
 	apply_result_free(&r);
 	update_free(&u);
 	return rc;

@@ -122,7 +122,7 @@ static int apply_outcome(struct store *s, const struct apply_job *job,
 	int rc;
 
 	if (r->out.outcome == ENGINE_FORGOTTEN) {
-		rc = store_erase(s, job->bot, job->u->chat_id, e);
+		rc = store_erase(s, job->bot, job->u->chat_id, sc->chat.member, e);
 		if (rc)
 			return rc;
 		sc->pending = 0;
@@ -174,6 +174,7 @@ static int apply_fetch_first(struct store *s, const struct apply_job *job,
 	memset(&sc, 0, sizeof(sc));
 	if (chat_init(&sc.chat, u->chat_id) != 0)
 		return store_fail(e, STORE_TRANSIENT, "out of memory");
+	sc.chat.member = engine_member(job->flow, u);
 	rc = store_chat_peek(s, job->bot, u->update_id, &sc, &seen, &known, e);
 	if (rc == STORE_OK && known)
 		rc = versions_pick(apply_versions(job), s, job->bot, job->flow, &sc, &f, e);
@@ -207,6 +208,7 @@ static int apply_try(struct store *s, const struct apply_job *job_in,
 	memset(&sv, 0, sizeof(sv));
 	if (chat_init(&sc.chat, u->chat_id) != 0)
 		return store_fail(e, STORE_TRANSIENT, "out of memory");
+	sc.chat.member = engine_member(job->flow, u);
 	rc = store_start(s, job->bot, u->update_id, &sc, &r->repeat, &r->reply, e);
 	if (rc || r->repeat)
 		goto fail;
@@ -287,6 +289,7 @@ int apply_timer(struct store *s, const struct apply_job *job,
 		return store_fail(e, STORE_PERMANENT, "the %s store has no timers", s->ops->name);
 	if (chat_init(&sc.chat, t->chat_id) != 0)
 		return store_fail(e, STORE_TRANSIENT, "out of memory");
+	sc.chat.member = t->member;
 	r->tries = 1;
 	rc = store_start_timer(s, mine.bot, t, &sc, &r->repeat, &r->reply, &found, e);
 	if (rc || r->repeat)

@@ -329,7 +329,7 @@ static int engine_button(const struct flow *f, const char *data,
  * may hold '|', so each '|' is tried. */
 static const char *engine_pressed(struct step *s, int *cur, enum engine_outcome *why)
 {
-	const char *data = s->u->callback_data, *key;
+	const char *data = s->data, *key;
 
 	*cur = -1;
 	*why = ENGINE_MALFORMED;
@@ -365,6 +365,87 @@ static int engine_menu_away(struct step *s, const struct flow_node *n)
 	return engine_goto(s, to);
 }
 
+/* The member a button's data "MEMBER:NODE|KEY" was made for, with *rest
+ * after the ':'; 0 (and *rest data) when it names none. */
+static long long engine_data_member(const char *data, const char **rest)
+{
+	long long m = 0;
+	const char *p = data;
+
+	*rest = data;
+	if (data == NULL)
+		return 0;
+	for (; *p >= '0' && *p <= '9' && p - data < FLOW_MEMBER_DATA - 1; p++)
+		m = m * 10 + (*p - '0');
+	if (p == data || *p != ':' || m == 0)
+		return 0;
+	*rest = p + 1;
+	return m;
+}
+
+long long engine_member(const struct flow *f, const struct update *u)
+{
+	const char *rest;
+	long long m;
+
+	if (!f->scope_user || u->chat_type == NULL || strcmp(u->chat_type, "private") == 0)
+		return 0;
+	m = u->kind == UPDATE_CALLBACK_QUERY ?
+		engine_data_member(u->callback_data, &rest) : 0;
+	return m ? m : u->from.id;
+}
+
+/* Puts "MEMBER:" before the callback data of each button of rows (an
+ * inline keyboard). Returns 0, or -1 when memory runs out. */
+static int engine_own_keyboard(json_object *rows, long long member)
+{
+	char data[FLOW_MEMBER_DATA + FLOW_CALLBACK_MAX + 1];
+
+	for (size_t r = 0; r < json_object_array_length(rows); r++) {
+		json_object *row = json_object_array_get_idx(rows, r);
+		for (size_t b = 0; b < json_object_array_length(row); b++) {
+			json_object *d;
+			if (!json_object_object_get_ex(json_object_array_get_idx(row, b),
+			    "callback_data", &d))
+				continue;
+			snprintf(data, sizeof(data), "%lld:%s", member, json_object_get_string(d));
+			if (json_object_set_string(d, data) == 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+/* A member's state: the buttons of its calls to the chat say whose they
+ * are ("MEMBER:" before NODE|KEY), so that another member's press is
+ * told apart (engine_callback). */
+static int engine_own_buttons(struct step *s)
+{
+	for (unsigned i = 0; s->chat->member && i < s->out->n_calls; i++) {
+		json_object *markup, *rows;
+		if (s->out->calls[i].chat_id == 0 &&
+		    json_object_object_get_ex(s->out->calls[i].params, "reply_markup", &markup) &&
+		    json_object_object_get_ex(markup, "inline_keyboard", &rows) &&
+		    engine_own_keyboard(rows, s->chat->member) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* A press on a button made for another member: told so, nothing else. */
+static int engine_not_yours(struct step *s)
+{
+	const struct flow_text *t = step_override(s->flow->msgs, s->flow->n_msgs,
+		"not_yours");
+
+	s->out->outcome = ENGINE_STALE;
+	if (t == NULL)
+		return engine_answer_callback(s, "This question is for another member.");
+	if (step_render_plain(s, t, &s->text) != 0)
+		return -1;
+	return engine_answer_callback(s, s->text.p ? s->text.p : "");
+}
+
 static int engine_callback(struct step *s)
 {
 	enum engine_outcome why;
@@ -376,6 +457,9 @@ static int engine_callback(struct step *s)
 		return 0;
 	if (!s->u->has_chat)
 		return engine_answer_callback(s, NULL);
+	if (s->chat->member && engine_data_member(s->u->callback_data, &s->data) &&
+	    s->chat->member != s->u->from.id)
+		return engine_not_yours(s);
 	s->press = engine_pressed(s, &cur, &why);
 	if (s->press == NULL) {
 		int stale = why == ENGINE_STALE;
@@ -427,10 +511,13 @@ int engine_step(const struct flow *f, struct chat *chat,
 	buf_init(&s.text, ENGINE_TEXT_MAX);
 	out->outcome = ENGINE_IGNORED;
 	snprintf(out->node_from, sizeof(out->node_from), "%s", chat->node);
+	s.data = u->callback_data;
 	if (u->kind == UPDATE_CALLBACK_QUERY)
 		rc = engine_callback(&s);
 	else if (engine_takes(u))
 		rc = engine_message(&s);
+	if (rc == 0)
+		rc = engine_own_buttons(&s);
 	buf_free(&s.text);
 	return rc;
 }
@@ -529,6 +616,7 @@ int engine_fire(const struct flow *f, struct chat *chat, const struct timer *t,
 	memset(&none, 0, sizeof(none));
 	none.has_chat = 1;
 	none.chat_id = chat->chat_id;
+	none.from.id = chat->member;
 	memset(&s, 0, sizeof(s));
 	s.flow = f;
 	s.chat = chat;
@@ -551,6 +639,8 @@ int engine_fire(const struct flow *f, struct chat *chat, const struct timer *t,
 	}
 	buf_init(&s.text, ENGINE_TEXT_MAX);
 	rc = engine_fire_kind(&s, t, n);
+	if (rc == 0)
+		rc = engine_own_buttons(&s);
 	buf_free(&s.text);
 	return rc;
 }

@@ -24,6 +24,9 @@
  * chat holds one reference). */
 struct chat {
 	long long chat_id;
+	long long member;              /* the member whose state this is (a flow
+	                                  with "scope": "user", in a group); 0:
+	                                  the chat's one state */
 	char node[FLOW_ID_MAX + 1];    /* current node id; "" before the first update */
 	int finished;                  /* the flow ended; only /start restarts it */
 	int attempts;                  /* failed answers at the current node */
@@ -143,6 +146,12 @@ int engine_fire(const struct flow *f, struct chat *chat, const struct timer *t,
  * is not a service message, or a button press in a chat). Others need
  * neither a chat nor the store. */
 int engine_takes(const struct update *u);
+
+/* Whose state of the chat the update is for (struct chat's member): 0
+ * but for a flow with "scope": "user" in a chat that is not private,
+ * where it is the sender, or for a press on a button made for a member
+ * (its data "MEMBER:NODE|KEY"), that member. */
+long long engine_member(const struct flow *f, const struct update *u);
 
 /* Sets up a chat with an empty context; -1 when memory runs out. */
 int chat_init(struct chat *c, long long chat_id);

@@ -19,12 +19,12 @@ static const char *const flow_top_keys[] = {
 	"$schema", "start", "commands", "nodes", "finished_text", "messages",
 	"on_missing_node", "forget_command", "name", "description",
 	"not_allowed_text", "inactive_after", "on_inactive", "timeout_text",
-	"timezone", NULL
+	"timezone", "scope", NULL
 };
 
 const char *const flow_own_reasons[] = {
 	"stale_button", "malformed_button", "upload_failed", "expired",
-	"forgotten", "back_button", "context_full", NULL
+	"forgotten", "back_button", "context_full", "not_yours", NULL
 };
 
 static uint32_t flow_hash_id(const char *s)
@@ -330,6 +330,27 @@ static void flow_load_time(struct check *c, json_object *root)
 	}
 }
 
+int flow_callback_max(const struct flow *f)
+{
+	return FLOW_CALLBACK_MAX - (f->scope_user ? FLOW_MEMBER_DATA : 0);
+}
+
+/* "scope": "chat" (one state per chat, the default) or "user" (one per
+ * member of a group). */
+static void flow_load_scope(struct check *c, json_object *root)
+{
+	const char *v;
+
+	if (check_string(c, root, "scope", "", NULL, &v) <= 0)
+		return;
+	if (strcmp(v, "user") == 0)
+		c->flow->scope_user = 1;
+	else if (strcmp(v, "chat") != 0)
+		check_error(c, DIAG_NODE_SCHEMA, "/scope", "\"%s\" is no scope; "
+			"write \"chat\" (one state per chat) or \"user\" (one per "
+			"member of a group)", v);
+}
+
 static void flow_load_settings(struct check *c, json_object *root)
 {
 	struct flow *f = c->flow;
@@ -353,7 +374,7 @@ static void flow_load_settings(struct check *c, json_object *root)
 				"settings are: start, commands, nodes, finished_text, "
 				"messages, on_missing_node, forget_command, name, "
 				"description, not_allowed_text, inactive_after, on_inactive, "
-				"timeout_text, timezone", key);
+				"timeout_text, timezone, scope", key);
 	}
 	check_string(c, root, "$schema", "", NULL, &s);
 	check_string(c, root, "name", "", NULL, &s);
@@ -367,6 +388,7 @@ static void flow_load_settings(struct check *c, json_object *root)
 	flow_load_commands(c, root);
 	flow_load_forget(c, root);
 	flow_load_time(c, root);
+	flow_load_scope(c, root);
 }
 
 /* --- graph checks over the nodes' edges --- */
@@ -544,13 +566,15 @@ static void flow_check_back(struct check *c, const char *base)
 
 	for (unsigned i = 0; i < f->n_nodes; i++) {
 		f->has_back |= f->nodes[i].back;
-		if (!f->nodes[i].back || strlen(f->nodes[i].id) + 1 <= FLOW_CALLBACK_MAX)
+		if (!f->nodes[i].back || strlen(f->nodes[i].id) + 1 <=
+		    (size_t)flow_callback_max(f))
 			continue;
 		jdoc_path(path, sizeof(path), base, f->nodes[i].id);
 		jdoc_path(path, sizeof(path), path, "back");
 		check_error(c, DIAG_NODE_SCHEMA, path, "the Back button's callback "
-			"data (the node id and '|') passes Telegram's %d bytes; "
-			"shorten the node id", FLOW_CALLBACK_MAX);
+			"data (the node id and '|') passes %s%d bytes; shorten the "
+			"node id", f->scope_user ? "the \"scope\": \"user\" room of " :
+			"Telegram's ", flow_callback_max(f));
 	}
 	if (f->start < 0 || !f->nodes[f->start].back)
 		return;

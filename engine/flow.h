@@ -21,6 +21,9 @@
 #define FLOW_ID_MAX 64             /* bytes in a node id */
 #define FLOW_TEXT_MAX 4096         /* characters in a message text */
 #define FLOW_CALLBACK_MAX 64       /* bytes of callback_data */
+#define FLOW_MEMBER_DATA 17        /* what "scope": "user" puts before a
+                                      button's data: a user id (at most 16
+                                      digits) and ':' */
 #define FLOW_LANG_MAX 12           /* bytes in a language code ("pt-br") */
 #define FLOW_MAX_MB 20             /* Telegram's getFile limit, MB */
 
@@ -104,6 +107,8 @@ struct flow {
 	struct flow_text timeout_text;/* a timeout without on_timeout says it */
 	const char *timezone;         /* IANA name for send_at; NULL: UTC */
 	int timed;                    /* some node or setting arms timers */
+	int scope_user;               /* "scope": "user": one state per member of
+	                                 a group (engine_member) */
 	unsigned *index;              /* open addressing: node index + 1, 0 empty */
 	unsigned index_mask;
 	struct flow_regex *regexes;   /* compiled patterns to free */
@@ -122,6 +127,10 @@ int flow_load(const char *file, struct flow **out, struct diag *d);
  * messages only. */
 int flow_load_mem(const char *name, const char *text, size_t len,
 	struct flow **out, struct diag *d);
+
+/* The bytes a button's NODE|KEY may take: FLOW_CALLBACK_MAX, less
+ * FLOW_MEMBER_DATA in a flow with "scope": "user". */
+int flow_callback_max(const struct flow *f);
 
 /* Returns the index of the node with this id, or -1. O(1). */
 int flow_find(const struct flow *f, const char *id);

@@ -107,12 +107,20 @@ void life_check(struct check *c, struct flow_node *n, const char *path)
 		c->flow->timed = 1;
 }
 
+/* Marks m as of the chat's state of a member (struct chat), if it is. */
+static void life_member(const struct step *s, json_object *m)
+{
+	if (s->chat->member)
+		json_object_object_add(m, "member", json_object_new_int64(s->chat->member));
+}
+
 /* The marks of a kept message of n. */
-static json_object *life_keep(const struct flow_node *n)
+static json_object *life_keep(const struct step *s, const struct flow_node *n)
 {
 	json_object *m = json_object_new_object();
 	if (m == NULL)
 		return NULL;
+	life_member(s, m);
 	json_object_object_add(m, "keep", json_object_new_string(life_class_name(n->life)));
 	json_object_object_add(m, "node", json_object_new_string(n->id));
 	if (n->tag)
@@ -133,7 +141,7 @@ int life_mark(struct step *s, const struct flow_node *n, unsigned mark)
 			continue;
 		if (n->life == LIFE_SYSTEM && strcmp(call->method, "sendMessage") != 0)
 			continue;
-		m = life_keep(n);
+		m = life_keep(s, n);
 		if (m == NULL)
 			return -1;
 		json_object_object_add(call->params, LIFE_KEY, m);
@@ -158,6 +166,7 @@ int life_delete(struct step *s, const char *node)
 		return -1;
 	}
 	json_object_object_add(m, "delete", json_object_new_string(node));
+	life_member(s, m);
 	json_object_object_add(p, LIFE_KEY, m);
 	return step_call(s, "deleteMessages", p);
 }

@@ -39,9 +39,11 @@ int life_send_prepare(struct store *s, const char *bot, long long chat_id,
 	life_send_str(m, "keep", l->life, sizeof(l->life));
 	life_send_str(m, l->delete ? "delete" : "node", l->node, sizeof(l->node));
 	life_send_str(m, "tag", l->tag, sizeof(l->tag));
+	l->member = json_object_object_get_ex(m, "member", &ids) ?
+		json_object_get_int64(ids) : 0;
 	json_object_put(m);
 	if (l->delete) {
-		rc = store_sent_ids(s, bot, chat_id, l->node, l->ids, LIFE_IDS_MAX,
+		rc = store_sent_ids(s, bot, chat_id, l->member, l->node, l->ids, LIFE_IDS_MAX,
 			&l->n_ids, e);
 		if (rc)
 			return rc;
@@ -55,7 +57,7 @@ int life_send_prepare(struct store *s, const char *bot, long long chat_id,
 	if (l->no_edit || l->tag[0] == '\0' || strcmp(*method, "sendMessage") != 0 ||
 	    !life_send_editable(p))
 		return STORE_OK;
-	rc = store_sent_tagged(s, bot, chat_id, l->tag, &l->edit_id, &found, e);
+	rc = store_sent_tagged(s, bot, chat_id, l->member, l->tag, &l->edit_id, &found, e);
 	if (rc || !found)
 		return rc;
 	json_object_object_add(p, "message_id", json_object_new_int64(l->edit_id));
@@ -77,8 +79,8 @@ int life_send_done(struct store *s, const char *bot, long long chat_id,
 	if (!l->keep || l->edit_id > 0 || !json_object_object_get_ex(result,
 	    "message_id", &id))
 		return STORE_OK;
-	return store_sent_put(s, bot, chat_id, json_object_get_int64(id), l->node,
-		l->life, l->tag[0] ? l->tag : NULL, e);
+	return store_sent_put(s, bot, chat_id, l->member, json_object_get_int64(id),
+		l->node, l->life, l->tag[0] ? l->tag : NULL, e);
 }
 
 int life_send_refused(struct store *s, const char *bot, long long chat_id,

@@ -16,6 +16,7 @@ struct life_send {
 	char node[FLOW_ID_MAX + 1];    /* the node that sent it, or whose
 	                                  messages are deleted */
 	char tag[LIFE_TAG_MAX + 1];    /* "": none */
+	long long member;              /* whose state of the chat (struct chat) */
 	int delete;                    /* 1: deleteMessages of node's messages */
 	long long ids[LIFE_IDS_MAX];   /* ... these */
 	int n_ids;

@@ -44,11 +44,12 @@ int node_choice_options(struct check *c, struct flow_node *n,
 		if (key[0] == '\0') {
 			check_error(c, DIAG_NODE_SCHEMA, kpath, "a choice key must not be empty");
 			bad++;
-		} else if (bytes > FLOW_CALLBACK_MAX) {
+		} else if (bytes > (size_t)flow_callback_max(c->flow)) {
 			check_error(c, DIAG_NODE_SCHEMA, kpath, "the button's callback "
 				"data (node id \"%s\", '|' and key \"%s\") is %zu bytes; "
-				"Telegram allows %d, so shorten the key or the node id",
-				n->id, key, bytes, FLOW_CALLBACK_MAX);
+				"%s %d, so shorten the key or the node id", n->id, key, bytes,
+				c->flow->scope_user ? "\"scope\": \"user\" leaves room for" :
+				"Telegram allows", flow_callback_max(c->flow));
 			bad++;
 		}
 		if (check_text_value(c, label, kpath, FLOW_TEXT_MAX, 0, &opts[i].label) < 0)

@@ -131,7 +131,8 @@ static const struct schema_def schema_static[] = {
 	{ NULL, NULL }
 };
 
-/* The flow's settings of time (engine/timer.h), added to extendedFlow. */
+/* The flow's settings of time (engine/timer.h), and its scope, added to
+ * extendedFlow. */
 static const struct schema_def schema_flow_time[] = {
 	{ "inactive_after", "{\"allOf\": [{\"$ref\": \"#/$defs/duration\"}], "
 		"\"description\": \"After this long without an update from a chat, "
@@ -147,6 +148,11 @@ static const struct schema_def schema_flow_time[] = {
 	{ "timezone", "{\"allOf\": [{\"$ref\": \"#/$defs/plainString\"}], "
 		"\"description\": \"The IANA time zone of \\\"send_at\\\" hours, "
 		"e.g. \\\"Europe/Berlin\\\" (default UTC).\"}" },
+	{ "scope", "{\"enum\": [\"chat\", \"user\"], \"description\": \"Whose state "
+		"a group keeps: \\\"chat\\\" (default) one for the whole chat, "
+		"\\\"user\\\" one per member; a press on a button made for another "
+		"member is answered with \\\"not_yours\\\" and changes nothing. "
+		"In a private chat both are the same.\"}" },
 	{ NULL, NULL }
 };
 

@@ -27,6 +27,8 @@ struct step {
 	struct step_out *out;
 	const char *lang;            /* the user's language_code, or "" */
 	const char *press;           /* the choice key pressed, or NULL */
+	const char *data;            /* the pressed button's NODE|KEY, without
+	                                the member it was made for */
 	struct buf text;             /* scratch for rendering */
 };
 

@@ -66,7 +66,8 @@ int store_finish(struct store *s, const struct store_save *sv, struct store_err 
 		return s->ops->finish(s, sv, e);
 	rc = s->ops->save(s, sv, e);
 	if (rc == STORE_OK && sv->timers)
-		rc = s->ops->timers_set(s, sv->bot, sv->sc->chat.chat_id, sv->timers, e);
+		rc = s->ops->timers_set(s, sv->bot, sv->sc->chat.chat_id,
+			sv->sc->chat.member, sv->timers, e);
 	if (rc == STORE_OK)
 		rc = s->ops->commit(s, e);
 	return rc;

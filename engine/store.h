@@ -91,15 +91,15 @@ struct store_admin_sql {
 	const char *outbox_retry;     /* $1 id (0: every dead call): dead -> pending, due now */
 	const char *outbox_drop;      /* $1 id (0: every dead call): deletes unsent calls */
 	const char *chats;            /* $1 bot: chat_id, node, finished, context,
-	                                 updated_at, by chat_id */
+	                                 updated_at, member, by chat_id, member */
 	const char *secs;             /* printf format: the time column %s as unix seconds */
 	const char *time_of;          /* printf format: unix seconds %s (a parameter)
 	                                 as a time to compare a time column with */
 	/* timers (store_timer.c): set is one or two statements ($1 bot,
 	 * $2 chat_id, $3 a JSON array of the kinds to delete, $4 a JSON array
-	 * of timers {kind, node, visit, n, due_ms} to add); take leases ($1
-	 * now_ms, $2 lease_until_ms, $3 owner, $4 max) and returns id, bot,
-	 * chat_id, kind, node, visit, n, due_ms */
+	 * of timers {kind, node, visit, n, due_ms} to add, $5 member); take
+	 * leases ($1 now_ms, $2 lease_until_ms, $3 owner, $4 max) and returns
+	 * id, bot, chat_id, kind, node, visit, n, due_ms, member */
 	const char *timers_set[2];
 	const char *timers_take;
 };
@@ -193,7 +193,7 @@ struct store_ops {
 	 * or fired by another). next: the earliest due time of the timers not
 	 * leased at now_ms (*any 0: none). */
 	int (*timers_set)(struct store *s, const char *bot, long long chat_id,
-		const struct timer_plan *p, struct store_err *e);
+		long long member, const struct timer_plan *p, struct store_err *e);
 	int (*timers_take)(struct store *s, const char *owner, long long now_ms,
 		int max, int lease_ms, struct timer *rows, int *n, struct store_err *e);
 	int (*timer_claim)(struct store *s, long long id, int *found, struct store_err *e);
@@ -350,8 +350,11 @@ int store_forget(struct store *s, const char *bot, long long chat_id,
 /* The forget command, inside the update's transaction: deletes the
  * chat's transcript, outbox calls, timers, kept poison updates and
  * attachment rows (its row is saved
- * as new by the step). Nothing to do on the memory store. */
-int store_erase(struct store *s, const char *bot, long long chat_id, struct store_err *e);
+ * as new by the step); of a member's state (member not 0, struct chat)
+ * only that member's transcript, timers and kept message ids. Nothing
+ * to do on the memory store. */
+int store_erase(struct store *s, const char *bot, long long chat_id, long long member,
+	struct store_err *e);
 
 /* Outbox calls for operators. list: pending (dead = 0) or dead calls,
  * oldest first, at most limit, each row as id, bot, chat_id, method,
@@ -390,22 +393,24 @@ int store_media_forget(struct store *s, const char *bot, const char *kind,
 /* --- sent messages to remember (store_sent.c, engine/life.h) ---
  * A store without SQL keeps none: it finds none and forgets nothing. */
 
-/* Keeps message_id of the chat, sent by node, with its life class
- * ("ephemeral", "system") and tag (NULL: none); a tagged one replaces
- * the chat's earlier one of that tag. */
+/* Keeps message_id of the chat, sent by node for the state of member
+ * (struct chat), with its life class ("ephemeral", "system") and tag
+ * (NULL: none); a tagged one replaces that state's earlier one of that
+ * tag. */
 int store_sent_put(struct store *s, const char *bot, long long chat_id,
-	long long message_id, const char *node, const char *life, const char *tag,
+	long long member, long long message_id, const char *node, const char *life,
+	const char *tag, struct store_err *e);
+
+/* The kept ids of node's ephemeral messages of the chat's state of
+ * member, oldest first, up to max, into ids; *n counts them. */
+int store_sent_ids(struct store *s, const char *bot, long long chat_id,
+	long long member, const char *node, long long *ids, int max, int *n,
 	struct store_err *e);
 
-/* The kept ids of node's ephemeral messages in the chat, oldest first,
- * up to max, into ids; *n counts them. */
-int store_sent_ids(struct store *s, const char *bot, long long chat_id,
-	const char *node, long long *ids, int max, int *n, struct store_err *e);
-
-/* The chat's last kept message with tag, into *id (*found 1), or
- * *found 0. */
+/* The last kept message with tag of the chat's state of member, into
+ * *id (*found 1), or *found 0. */
 int store_sent_tagged(struct store *s, const char *bot, long long chat_id,
-	const char *tag, long long *id, int *found, struct store_err *e);
+	long long member, const char *tag, long long *id, int *found, struct store_err *e);
 
 /* Forgets the kept message_id of the chat. */
 int store_sent_drop(struct store *s, const char *bot, long long chat_id,
@@ -423,7 +428,7 @@ int store_timer_plan_json(const struct timer_plan *p, struct buf *kinds,
 
 /* The timer ops of the SQL backends, from their admin statements. */
 int store_sql_timers_set(struct store *s, const char *bot, long long chat_id,
-	const struct timer_plan *p, struct store_err *e);
+	long long member, const struct timer_plan *p, struct store_err *e);
 int store_sql_timers_take(struct store *s, const char *owner, long long now_ms,
 	int max, int lease_ms, struct timer *rows, int *n, struct store_err *e);
 int store_sql_timer_claim(struct store *s, long long id, int *found, struct store_err *e);
@@ -459,10 +464,11 @@ int store_pg_open(const char *uri, struct store **out, struct store_err *e);
 int store_memory_open(struct store **out, struct store_err *e);
 
 /* Memory store only: calls fn for every chat, in the order they were
- * made (fn returns non-zero to stop); and the node of one chat, or
- * NULL. */
+ * made (fn returns non-zero to stop); and the node of one chat's state
+ * of member (struct chat), or NULL. */
 int store_memory_each(struct store *s, int (*fn)(void *arg, const struct store_chat *sc),
 	void *arg, struct store_err *e);
-const char *store_memory_node(struct store *s, const char *bot, long long chat_id);
+const char *store_memory_node(struct store *s, const char *bot, long long chat_id,
+	long long member);
 
 #endif

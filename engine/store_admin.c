@@ -98,8 +98,8 @@ int store_chat_peek(struct store *s, const char *bot, long long update_id,
 	struct store_chat *sc, int *seen, int *known, struct store_err *e)
 {
 	struct admin_peek a = { s, sc, seen, e, STORE_OK };
-	char chat[24], update[24];
-	const char *p[3] = { bot, chat, update };
+	char chat[24], update[24], member[24];
+	const char *p[4] = { bot, chat, update, member };
 	int rc;
 
 	*seen = 0;
@@ -108,11 +108,13 @@ int store_chat_peek(struct store *s, const char *bot, long long update_id,
 		return STORE_OK;
 	snprintf(chat, sizeof(chat), "%lld", sc->chat.chat_id);
 	snprintf(update, sizeof(update), "%lld", update_id);
+	snprintf(member, sizeof(member), "%lld", sc->chat.member);
 	rc = admin_query(s, "SELECT (SELECT count(*) FROM updates WHERE bot = $1 AND "
 		"update_id = $3), c.node, c.context, c.attempts, c.finished, c.keyboard, "
 		"c.flow_hash "
-		"FROM (SELECT 1) AS one LEFT JOIN chats c ON c.bot = $1 AND c.chat_id = $2",
-		p, 3, admin_peek_row, &a, NULL, e);
+		"FROM (SELECT 1) AS one LEFT JOIN chats c ON c.bot = $1 AND c.chat_id = $2 "
+		"AND c.member = CAST($4 AS BIGINT)",
+		p, 4, admin_peek_row, &a, NULL, e);
 	return rc ? rc : a.rc;
 }
 
@@ -161,11 +163,36 @@ static int admin_erase(struct store *s, const char *bot, long long chat_id,
 	return rc;
 }
 
-int store_erase(struct store *s, const char *bot, long long chat_id, struct store_err *e)
+/* What the forget command of one member (struct chat) erases: that
+ * member's transcript, timers and kept message ids; what belongs to the
+ * chat (its outbox, files, poison updates) stays. */
+static int admin_erase_member(struct store *s, const char *bot, long long chat_id,
+	long long member, struct store_err *e)
+{
+	static const char *const deletes[] = {
+		"DELETE FROM transcript WHERE bot = $1 AND chat_id = $2 AND member = CAST($3 AS BIGINT)",
+		"DELETE FROM timers WHERE bot = $1 AND chat_id = $2 AND member = CAST($3 AS BIGINT)",
+		"DELETE FROM sent_messages WHERE bot = $1 AND chat_id = $2 AND member = CAST($3 AS BIGINT)",
+	};
+	char chat[24], mem[24];
+	const char *p[3] = { bot, chat, mem };
+	int rc = STORE_OK;
+
+	snprintf(chat, sizeof(chat), "%lld", chat_id);
+	snprintf(mem, sizeof(mem), "%lld", member);
+	for (size_t i = 0; rc == STORE_OK && i < sizeof(deletes) / sizeof(deletes[0]); i++)
+		rc = admin_query(s, deletes[i], p, 3, NULL, NULL, NULL, e);
+	return rc;
+}
+
+int store_erase(struct store *s, const char *bot, long long chat_id, long long member,
+	struct store_err *e)
 {
 	long long rows = 0;
 	if (s->ops->query == NULL)
 		return STORE_OK;   /* the memory store keeps nothing but the chat */
+	if (member)
+		return admin_erase_member(s, bot, chat_id, member, e);
 	return admin_erase(s, bot, chat_id, &rows, e);
 }
 
@@ -273,13 +300,14 @@ static int admin_chat(void *arg, int n, const char *const *cols)
 	struct store_chat sc;
 	int stop;
 
-	if (n < 5)
+	if (n < 6)
 		return 1;
 	memset(&sc, 0, sizeof(sc));
 	if (chat_init(&sc.chat, strtoll(cols[0], NULL, 10)) != 0) {
 		a->rc = store_fail(a->e, STORE_TRANSIENT, "out of memory");
 		return 1;
 	}
+	sc.chat.member = cols[5] ? strtoll(cols[5], NULL, 10) : 0;
 	snprintf(sc.chat.node, sizeof(sc.chat.node), "%s", cols[1] ? cols[1] : "");
 	sc.chat.finished = cols[2] && (cols[2][0] == '1' || cols[2][0] == 't');
 	a->rc = store_load_context(a->s, &sc, cols[3], a->e);

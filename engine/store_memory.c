@@ -15,6 +15,7 @@
 struct mem_chat {
 	char *bot;
 	long long chat_id;
+	long long member;             /* struct chat's member */
 	char node[FLOW_ID_MAX + 1];
 	char flow_hash[65];
 	char *context;                /* serialized JSON, maybe sealed */
@@ -91,24 +92,25 @@ static int mem_updates_grow(struct store_memory *s)
 }
 
 /* The index slot of a chat: where it is, or the empty slot it would take. */
-static size_t mem_chat_slot(struct store_memory *s, const char *bot, long long chat_id)
+static size_t mem_chat_slot(struct store_memory *s, const char *bot, long long chat_id,
+	long long member)
 {
-	size_t mask = s->cap_index - 1, i = mem_hash(bot, chat_id) & mask;
+	size_t mask = s->cap_index - 1, i = (mem_hash(bot, chat_id) ^ (uint64_t)member) & mask;
 	for (; s->index[i]; i = (i + 1) & mask) {
 		const struct mem_chat *c = &s->chats[s->index[i] - 1];
-		if (c->chat_id == chat_id && strcmp(c->bot, bot) == 0)
+		if (c->chat_id == chat_id && c->member == member && strcmp(c->bot, bot) == 0)
 			break;
 	}
 	return i;
 }
 
 static struct mem_chat *mem_chat_find(struct store_memory *s, const char *bot,
-	long long chat_id)
+	long long chat_id, long long member)
 {
 	size_t i;
 	if (s->cap_index == 0)
 		return NULL;
-	i = mem_chat_slot(s, bot, chat_id);
+	i = mem_chat_slot(s, bot, chat_id, member);
 	return s->index[i] ? &s->chats[s->index[i] - 1] : NULL;
 }
 
@@ -127,7 +129,8 @@ static int mem_chat_reindex(struct store_memory *s, size_t want)
 	}
 	s->cap_index = cap;
 	for (size_t k = 0; k < s->n_chats; k++)
-		s->index[mem_chat_slot(s, s->chats[k].bot, s->chats[k].chat_id)] = k + 1;
+		s->index[mem_chat_slot(s, s->chats[k].bot, s->chats[k].chat_id,
+			s->chats[k].member)] = k + 1;
 	free(old);
 	return 0;
 }
@@ -228,12 +231,13 @@ static void mem_rollback(struct store *base)
 		mem_update_remove(s, s->claimed);
 	if (s->created) {
 		struct mem_chat *c = &s->chats[s->n_chats - 1];
-		size_t mask = s->cap_index - 1, i = mem_chat_slot(s, c->bot, c->chat_id);
+		size_t mask = s->cap_index - 1, i = mem_chat_slot(s, c->bot, c->chat_id, c->member);
 		s->index[i] = 0;
 		for (i = (i + 1) & mask; s->index[i]; i = (i + 1) & mask) {
 			size_t k = s->index[i];
 			s->index[i] = 0;
-			s->index[mem_chat_slot(s, s->chats[k - 1].bot, s->chats[k - 1].chat_id)] = k;
+			s->index[mem_chat_slot(s, s->chats[k - 1].bot,
+				s->chats[k - 1].chat_id, s->chats[k - 1].member)] = k;
 		}
 		s->n_chats--;
 		free(c->bot);
@@ -285,7 +289,7 @@ static int mem_lock_chat(struct store *base, const char *bot,
 	struct store_chat *sc, struct store_err *e)
 {
 	struct store_memory *s = (struct store_memory *)base;
-	struct mem_chat *c = mem_chat_find(s, bot, sc->chat.chat_id);
+	struct mem_chat *c = mem_chat_find(s, bot, sc->chat.chat_id, sc->chat.member);
 
 	if (c == NULL) {
 		if (mem_chat_reindex(s, s->n_chats + 1) != 0)
@@ -308,7 +312,8 @@ static int mem_lock_chat(struct store *base, const char *bot,
 			return store_fail(e, STORE_TRANSIENT, "out of memory");
 		}
 		c->chat_id = sc->chat.chat_id;
-		s->index[mem_chat_slot(s, bot, c->chat_id)] = s->n_chats + 1;
+		c->member = sc->chat.member;
+		s->index[mem_chat_slot(s, bot, c->chat_id, c->member)] = s->n_chats + 1;
 		s->n_chats++;
 		s->created = 1;
 		sc->is_new = 1;
@@ -327,7 +332,7 @@ static int mem_save(struct store *base, const struct store_save *sv,
 {
 	struct store_memory *s = (struct store_memory *)base;
 	const struct chat *ch = &sv->sc->chat;
-	struct mem_chat *c = mem_chat_find(s, sv->bot, ch->chat_id);
+	struct mem_chat *c = mem_chat_find(s, sv->bot, ch->chat_id, ch->member);
 	const char *ctx;
 	char *copy;
 	int found;
@@ -382,7 +387,7 @@ static int mem_timers_save(struct store_memory *s, struct store_err *e)
 }
 
 static int mem_timers_set(struct store *base, const char *bot, long long chat_id,
-	const struct timer_plan *p, struct store_err *e)
+	long long member, const struct timer_plan *p, struct store_err *e)
 {
 	struct store_memory *s = (struct store_memory *)base;
 	size_t k = 0;
@@ -391,7 +396,7 @@ static int mem_timers_set(struct store *base, const char *bot, long long chat_id
 		return e->code;
 	for (size_t i = 0; i < s->n_timers; i++) {
 		const struct timer *t = &s->timers[i];
-		if (t->chat_id == chat_id && strcmp(t->bot, bot) == 0 &&
+		if (t->chat_id == chat_id && t->member == member && strcmp(t->bot, bot) == 0 &&
 		    (p->cancel & (1u << t->kind)))
 			continue;
 		s->timers[k++] = *t;
@@ -412,6 +417,7 @@ static int mem_timers_set(struct store *base, const char *bot, long long chat_id
 		t->id = ++s->timer_id;
 		snprintf(t->bot, sizeof(t->bot), "%s", bot);
 		t->chat_id = chat_id;
+		t->member = member;
 	}
 	return STORE_OK;
 }
@@ -551,6 +557,7 @@ int store_memory_each(struct store *base, int (*fn)(void *arg, const struct stor
 		memset(&sc, 0, sizeof(sc));
 		if (chat_init(&sc.chat, s->chats[i].chat_id) != 0)
 			return store_fail(e, STORE_TRANSIENT, "out of memory");
+		sc.chat.member = s->chats[i].member;
 		memcpy(sc.chat.node, s->chats[i].node, sizeof(sc.chat.node));
 		memcpy(sc.flow_hash, s->chats[i].flow_hash, sizeof(sc.flow_hash));
 		sc.chat.attempts = s->chats[i].attempts;
@@ -564,12 +571,13 @@ int store_memory_each(struct store *base, int (*fn)(void *arg, const struct stor
 	return rc;
 }
 
-const char *store_memory_node(struct store *base, const char *bot, long long chat_id)
+const char *store_memory_node(struct store *base, const char *bot, long long chat_id,
+	long long member)
 {
 	struct store_memory *s = (struct store_memory *)base;
 	struct mem_chat *c;
 	if (base->ops != &memory_ops)
 		return NULL;
-	c = mem_chat_find(s, bot, chat_id);
+	c = mem_chat_find(s, bot, chat_id, member);
 	return c ? c->node : NULL;
 }

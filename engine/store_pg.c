@@ -34,19 +34,21 @@ enum pg_arg {
 	A_BOT, A_CHAT_ID, A_UPDATE_ID, A_NODE, A_FLOW_HASH, A_CONTEXT, A_ATTEMPTS,
 	A_FINISHED, A_KEYBOARD, A_METHODS, A_PARAMS, A_REPLY, A_SAID, A_TOLD,
 	A_HOURS, A_DAYS, A_LIMIT, A_LEASE, A_NAME, A_VALUE, A_ID, A_DELAY, A_ERROR,
-	A_TO, A_OWNER, A_NODE_FROM, A_OUTCOME, A_CHATS, A_KINDS, A_ARMS, A_COUNT
+	A_TO, A_OWNER, A_NODE_FROM, A_OUTCOME, A_CHATS, A_KINDS, A_ARMS, A_MEMBER,
+	A_COUNT
 };
 
 /* A chat's timer changes (store_timer_plan_json): the kinds deleted,
  * then the timers added. Also the admin statement timers_set. */
 #define PG_TIMERS_SET "WITH d AS (DELETE FROM timers WHERE bot = $1 AND chat_id = " \
-	"$2::bigint AND kind IN (SELECT json_array_elements_text($3::json))) " \
-	"INSERT INTO timers (bot, chat_id, kind, node, visit, n, due_ms) " \
-	"SELECT $1, $2::bigint, a.kind, a.node, a.visit, a.n, a.due_ms FROM " \
+	"$2::bigint AND member = $5::bigint AND " \
+	"kind IN (SELECT json_array_elements_text($3::json))) " \
+	"INSERT INTO timers (bot, chat_id, member, kind, node, visit, n, due_ms) " \
+	"SELECT $1, $2::bigint, $5::bigint, a.kind, a.node, a.visit, a.n, a.due_ms FROM " \
 	"json_to_recordset($4::json) AS a(kind text, node text, visit bigint, " \
 	"n int, due_ms bigint)"
 
-#define PG_PARAMS_MAX 17
+#define PG_PARAMS_MAX 18
 
 static const struct {
 	const char *name;
@@ -61,33 +63,33 @@ static const struct {
 		"SELECT node, flow_hash, context, attempts, finished, keyboard, false, "
 		"EXISTS (SELECT 1 FROM outbox o WHERE o.bot = $1 AND o.chat_id = $2 "
 		"AND o.state = 'pending') FROM chats WHERE bot = $1 AND chat_id = $2 "
-		"FOR UPDATE OF chats",
-		{ [1] = A_BOT, [2] = A_CHAT_ID } },
+		"AND member = $3 FOR UPDATE OF chats",
+		{ [1] = A_BOT, [2] = A_CHAT_ID, [3] = A_MEMBER } },
 	/* a chat bf_lock did not find; one made meanwhile is locked as is */
 	[P_CHAT_NEW] = { "bf_chat_new",
-		"INSERT INTO chats AS c (bot, chat_id) VALUES ($1, $2) "
-		"ON CONFLICT (bot, chat_id) DO UPDATE SET chat_id = c.chat_id "
+		"INSERT INTO chats AS c (bot, chat_id, member) VALUES ($1, $2, $3) "
+		"ON CONFLICT (bot, chat_id, member) DO UPDATE SET chat_id = c.chat_id "
 		"RETURNING node, flow_hash, context, attempts, finished, keyboard, "
 		"(xmax = 0), EXISTS (SELECT 1 FROM outbox o WHERE o.bot = $1 "
 		"AND o.chat_id = $2 AND o.state = 'pending')",
-		{ [1] = A_BOT, [2] = A_CHAT_ID } },
+		{ [1] = A_BOT, [2] = A_CHAT_ID, [3] = A_MEMBER } },
 	[P_SAVE] = { "bf_save",
 		"WITH c AS (UPDATE chats SET node = $3, flow_hash = $4, context = $5, "
 		"attempts = $6, finished = $7, keyboard = $8, last_update_id = $9, "
-		"updated_at = now() WHERE bot = $1 AND chat_id = $2), "
+		"updated_at = now() WHERE bot = $1 AND chat_id = $2 AND member = $18), "
 		"o AS (INSERT INTO outbox (bot, chat_id, method, params) "
 		"SELECT $1, coalesce(m.chat, $2), m.method, m.params FROM unnest($10::text[], "
 		"$11::text[], $17::bigint[]) WITH ORDINALITY AS m(method, params, chat, n) "
 		"ORDER BY m.n), "
 		"u AS (INSERT INTO updates (bot, update_id, reply) VALUES ($1, $9, $12)), "
 		"t AS (INSERT INTO transcript (bot, chat_id, update_id, said, told, "
-		"node_from, node_to, outcome) SELECT $1, $2, $9, $13::text, $14::text, "
-		"$15::text, $3, $16::text WHERE $13::text IS NOT NULL) SELECT 1",
+		"node_from, node_to, outcome, member) SELECT $1, $2, $9, $13::text, $14::text, "
+		"$15::text, $3, $16::text, $18 WHERE $13::text IS NOT NULL) SELECT 1",
 		{ [1] = A_BOT, [2] = A_CHAT_ID, [3] = A_NODE, [4] = A_FLOW_HASH,
 		  [5] = A_CONTEXT, [6] = A_ATTEMPTS, [7] = A_FINISHED, [8] = A_KEYBOARD,
 		  [9] = A_UPDATE_ID, [10] = A_METHODS, [11] = A_PARAMS, [12] = A_REPLY,
 		  [13] = A_SAID, [14] = A_TOLD, [15] = A_NODE_FROM, [16] = A_OUTCOME,
-		  [17] = A_CHATS } },
+		  [17] = A_CHATS, [18] = A_MEMBER } },
 	[P_PRUNE_UPDATES] = { "bf_prune_updates",
 		"DELETE FROM updates WHERE ctid = ANY (ARRAY (SELECT ctid FROM updates "
 		"WHERE at < now() - make_interval(hours => $1::int) LIMIT $2::int))",
@@ -150,7 +152,8 @@ static const struct {
 	[P_TIMER_CLAIM] = { "bf_timer_claim", "DELETE FROM timers WHERE id = $1::bigint",
 		{ [1] = A_ID } },
 	[P_TIMERS_SET] = { "bf_timers_set", PG_TIMERS_SET,
-		{ [1] = A_BOT, [2] = A_CHAT_ID, [3] = A_KINDS, [4] = A_ARMS } },
+		{ [1] = A_BOT, [2] = A_CHAT_ID, [3] = A_KINDS, [4] = A_ARMS,
+		  [5] = A_MEMBER } },
 };
 
 #define PG_QUERIES_MAX 16   /* statements of the query op kept prepared */
@@ -410,12 +413,14 @@ static int pg_lock_chat(struct store *base, const char *bot,
 	struct store_chat *sc, struct store_err *e)
 {
 	struct store_pg *s = (struct store_pg *)base;
-	char id[32];
-	const char *args[A_COUNT] = { [A_BOT] = bot, [A_CHAT_ID] = id };
+	char id[32], mid[32];
+	const char *args[A_COUNT] = { [A_BOT] = bot, [A_CHAT_ID] = id,
+		[A_MEMBER] = mid };
 	PGresult *res;
 	int rc;
 
 	snprintf(id, sizeof(id), "%lld", sc->chat.chat_id);
+	snprintf(mid, sizeof(mid), "%lld", sc->chat.member);
 	res = pg_exec(s, P_LOCK, args);
 	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 0) {
 		PQclear(res);
@@ -489,7 +494,7 @@ static int pg_arrays(struct store_pg *s, const struct store_save *sv,
 
 /* bf_save's parameters by name, and the numbers they point to. */
 struct pg_save_params {
-	char chat_id[32], attempts[16], update_id[32];
+	char chat_id[32], member[32], attempts[16], update_id[32];
 	const char *args[A_COUNT];
 };
 
@@ -510,10 +515,12 @@ static int pg_save_params(struct store_pg *s, const struct store_save *sv,
 	if (store_seal_context(&s->base, c, &a[A_CONTEXT], e) != STORE_OK)
 		return e->code;
 	snprintf(p->chat_id, sizeof(p->chat_id), "%lld", c->chat_id);
+	snprintf(p->member, sizeof(p->member), "%lld", c->member);
 	snprintf(p->attempts, sizeof(p->attempts), "%d", c->attempts);
 	snprintf(p->update_id, sizeof(p->update_id), "%lld", sv->update_id);
 	a[A_BOT] = sv->bot;
 	a[A_CHAT_ID] = p->chat_id;
+	a[A_MEMBER] = p->member;
 	a[A_NODE] = c->node;
 	a[A_FLOW_HASH] = sv->flow_hash;
 	a[A_ATTEMPTS] = p->attempts;
@@ -643,9 +650,9 @@ static int pg_start_steps(struct store_pg *s, const char *bot, long long update_
 	long long timer_id, struct store_chat *sc, int *repeat, struct buf *reply,
 	int *found, struct store_err *e)
 {
-	char uid[32], cid[32], tid[32];
+	char uid[32], cid[32], tid[32], mid[32];
 	const char *args[A_COUNT] = { [A_BOT] = bot, [A_UPDATE_ID] = uid,
-		[A_CHAT_ID] = cid, [A_ID] = tid };
+		[A_CHAT_ID] = cid, [A_ID] = tid, [A_MEMBER] = mid };
 	const struct pg_step steps[4] = {
 		{ PG_BEGIN, NULL }, { P_LOCK, args }, { P_CLAIM, args },
 		{ P_TIMER_CLAIM, args }
@@ -659,6 +666,7 @@ static int pg_start_steps(struct store_pg *s, const char *bot, long long update_
 		return rc;
 	snprintf(uid, sizeof(uid), "%lld", update_id);
 	snprintf(cid, sizeof(cid), "%lld", sc->chat.chat_id);
+	snprintf(mid, sizeof(mid), "%lld", sc->chat.member);
 	snprintf(tid, sizeof(tid), "%lld", timer_id);
 	rc = pg_pipeline(s, steps, n, res, e);
 	if (rc == STORE_OK)
@@ -1036,8 +1044,8 @@ static const struct store_admin_sql pg_admin = {
 	.outbox_drop = "DELETE FROM outbox WHERE ($1::bigint = 0 AND state = 'dead') OR "
 		"($1::bigint <> 0 AND id = $1::bigint AND state <> 'sent')",
 	.chats = "SELECT chat_id, node, finished, context, "
-		"extract(epoch FROM updated_at)::bigint FROM chats WHERE bot = $1 "
-		"ORDER BY chat_id",
+		"extract(epoch FROM updated_at)::bigint, member FROM chats WHERE bot = $1 "
+		"ORDER BY chat_id, member",
 	.secs = "extract(epoch FROM %s)::bigint",
 	.time_of = "to_timestamp(CAST(%s AS bigint))",
 	.timers_set = { PG_TIMERS_SET, NULL },
@@ -1047,7 +1055,7 @@ static const struct store_admin_sql pg_admin = {
 		"WHERE id = ANY (ARRAY (SELECT id FROM timers WHERE due_ms <= $1::bigint AND "
 		"lease_until_ms < $1::bigint ORDER BY due_ms LIMIT $4::int "
 		"FOR UPDATE SKIP LOCKED)) "
-		"RETURNING id, bot, chat_id, kind, node, visit, n, due_ms",
+		"RETURNING id, bot, chat_id, kind, node, visit, n, due_ms, member",
 };
 
 static const struct store_ops pg_ops = {

@@ -22,61 +22,67 @@ static int store_sent_row(void *arg, int n, const char *const *cols)
 }
 
 int store_sent_put(struct store *s, const char *bot, long long chat_id,
-	long long message_id, const char *node, const char *life, const char *tag,
-	struct store_err *e)
+	long long member, long long message_id, const char *node, const char *life,
+	const char *tag, struct store_err *e)
 {
-	char chat[24], id[24];
-	const char *p[6] = { bot, chat, id, node, life, tag };
+	char chat[24], mem[24], id[24];
+	const char *p[7] = { bot, chat, id, node, life, tag, mem };
 	int rc;
 
 	if (s->ops->query == NULL)
 		return STORE_OK;
 	snprintf(chat, sizeof(chat), "%lld", chat_id);
+	snprintf(mem, sizeof(mem), "%lld", member);
 	snprintf(id, sizeof(id), "%lld", message_id);
 	if (tag) {
 		rc = s->ops->query(s, "DELETE FROM sent_messages WHERE bot = $1 AND "
-			"chat_id = $2 AND tag = $3", (const char *const[]){ bot, chat, tag },
-			3, NULL, NULL, NULL, e);
+			"chat_id = $2 AND tag = $3 AND member = CAST($4 AS BIGINT)",
+			(const char *const[]){ bot, chat, tag, mem }, 4, NULL, NULL, NULL, e);
 		if (rc)
 			return rc;
 	}
 	return s->ops->query(s, "INSERT INTO sent_messages (bot, chat_id, message_id, "
-		"node, life, tag) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (bot, "
-		"chat_id, message_id) DO UPDATE SET node = excluded.node, life = "
-		"excluded.life, tag = excluded.tag", p, 6, NULL, NULL, NULL, e);
+		"node, life, tag, member) VALUES ($1, $2, $3, $4, $5, $6, CAST($7 AS BIGINT)) "
+		"ON CONFLICT (bot, chat_id, message_id) DO UPDATE SET node = excluded.node, "
+		"life = excluded.life, tag = excluded.tag, member = excluded.member",
+		p, 7, NULL, NULL, NULL, e);
 }
 
 int store_sent_ids(struct store *s, const char *bot, long long chat_id,
-	const char *node, long long *ids, int max, int *n, struct store_err *e)
+	long long member, const char *node, long long *ids, int max, int *n,
+	struct store_err *e)
 {
-	char chat[24], lim[16];
-	const char *p[4] = { bot, chat, node, lim };
+	char chat[24], mem[24], lim[16];
+	const char *p[5] = { bot, chat, node, lim, mem };
 	struct store_sent_arg a = { ids, max, n };
 
 	*n = 0;
 	if (s->ops->query == NULL)
 		return STORE_OK;
 	snprintf(chat, sizeof(chat), "%lld", chat_id);
+	snprintf(mem, sizeof(mem), "%lld", member);
 	snprintf(lim, sizeof(lim), "%d", max);
 	return s->ops->query(s, "SELECT message_id FROM sent_messages WHERE bot = $1 "
-		"AND chat_id = $2 AND node = $3 AND life = 'ephemeral' ORDER BY "
-		"message_id LIMIT CAST($4 AS INTEGER)", p, 4, store_sent_row, &a, NULL, e);
+		"AND chat_id = $2 AND member = CAST($5 AS BIGINT) AND node = $3 AND "
+		"life = 'ephemeral' ORDER BY message_id LIMIT CAST($4 AS INTEGER)",
+		p, 5, store_sent_row, &a, NULL, e);
 }
 
 int store_sent_tagged(struct store *s, const char *bot, long long chat_id,
-	const char *tag, long long *id, int *found, struct store_err *e)
+	long long member, const char *tag, long long *id, int *found, struct store_err *e)
 {
-	char chat[24];
-	const char *p[3] = { bot, chat, tag };
+	char chat[24], mem[24];
+	const char *p[4] = { bot, chat, tag, mem };
 	struct store_sent_arg a = { id, 1, found };
 
 	*found = 0;
 	if (s->ops->query == NULL)
 		return STORE_OK;
 	snprintf(chat, sizeof(chat), "%lld", chat_id);
+	snprintf(mem, sizeof(mem), "%lld", member);
 	return s->ops->query(s, "SELECT message_id FROM sent_messages WHERE bot = $1 "
-		"AND chat_id = $2 AND tag = $3 ORDER BY message_id DESC LIMIT 1", p, 3,
-		store_sent_row, &a, NULL, e);
+		"AND chat_id = $2 AND member = CAST($4 AS BIGINT) AND tag = $3 "
+		"ORDER BY message_id DESC LIMIT 1", p, 4, store_sent_row, &a, NULL, e);
 }
 
 int store_sent_drop(struct store *s, const char *bot, long long chat_id,

@@ -41,17 +41,19 @@ static const char *const sqlite_sql[Q_COUNT] = {
 	/* BEGIN IMMEDIATE holds the database: the update id looked up is
 	 * written once, with its reply, by Q_UPDATE_ADD when saved */
 	[Q_CLAIM] = "SELECT coalesce(reply, '') FROM updates WHERE bot = ?1 AND update_id = ?2",
-	[Q_CHAT_NEW] = "INSERT INTO chats (bot, chat_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+	[Q_CHAT_NEW] = "INSERT INTO chats (bot, chat_id, member) VALUES (?1, ?2, ?3) "
+		"ON CONFLICT DO NOTHING",
 	[Q_CHAT_GET] = "SELECT node, flow_hash, context, attempts, finished, keyboard, "
 		"EXISTS (SELECT 1 FROM outbox WHERE bot = ?1 AND chat_id = ?2 AND state = 'pending') "
-		"FROM chats WHERE bot = ?1 AND chat_id = ?2",
+		"FROM chats WHERE bot = ?1 AND chat_id = ?2 AND member = ?3",
 	[Q_CHAT_SAVE] = "UPDATE chats SET node = ?3, flow_hash = ?4, context = ?5, "
 		"attempts = ?6, finished = ?7, keyboard = ?8, last_update_id = ?9, "
-		"updated_at = strftime('%s', 'now') WHERE bot = ?1 AND chat_id = ?2",
+		"updated_at = strftime('%s', 'now') WHERE bot = ?1 AND chat_id = ?2 "
+		"AND member = ?10",
 	[Q_OUTBOX] = "INSERT INTO outbox (bot, chat_id, method, params) VALUES (?1, ?2, ?3, ?4)",
 	[Q_UPDATE_ADD] = "INSERT INTO updates (bot, update_id, reply) VALUES (?1, ?2, ?3)",
 	[Q_TRANSCRIPT] = "INSERT INTO transcript (bot, chat_id, update_id, said, told, "
-		"node_from, node_to, outcome) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+		"node_from, node_to, outcome, member) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
 	[Q_PRUNE_UPDATES] = "DELETE FROM updates WHERE rowid IN (SELECT rowid FROM updates "
 		"WHERE at < strftime('%s', 'now') - ?1 * 3600 LIMIT ?2)",
 	[Q_PRUNE_SENT] = "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE "
@@ -416,6 +418,7 @@ static int sqlite_lock_chat(struct store *base, const char *bot,
 		return e->code;
 	sqlite3_bind_text(st, 1, bot, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, sc->chat.chat_id);
+	sqlite3_bind_int64(st, 3, sc->chat.member);
 	rc = sqlite_done(s, st, "create chat", e);
 	if (rc)
 		return rc;
@@ -425,6 +428,7 @@ static int sqlite_lock_chat(struct store *base, const char *bot,
 		return e->code;
 	sqlite3_bind_text(st, 1, bot, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, sc->chat.chat_id);
+	sqlite3_bind_int64(st, 3, sc->chat.member);
 	rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW)
 		return sqlite_fail(s, rc, "load chat", e);
@@ -462,6 +466,7 @@ static int sqlite_transcript(struct store_sqlite *s, const struct store_save *sv
 	sqlite3_bind_text(st, 6, sv->out->node_from, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 7, sv->sc->chat.node, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 8, engine_outcome_name(sv->out->outcome), -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 9, sv->sc->chat.member);
 	return sqlite_done(s, st, "transcript", e);
 }
 
@@ -486,6 +491,7 @@ static int sqlite_save(struct store *base, const struct store_save *sv,
 	sqlite3_bind_int(st, 7, c->finished);
 	sqlite3_bind_int(st, 8, c->keyboard);
 	sqlite3_bind_int64(st, 9, sv->update_id);
+	sqlite3_bind_int64(st, 10, c->member);
 	rc = sqlite_done(s, st, "save chat", e);
 	for (unsigned i = 0; rc == STORE_OK && i < o->n_calls; i++) {
 		if (!store_queued(sv, i))
@@ -831,14 +837,15 @@ static const struct store_admin_sql sqlite_admin = {
 		"AND (CAST($1 AS INTEGER) = 0 OR id = $1)",
 	.outbox_drop = "DELETE FROM outbox WHERE (CAST($1 AS INTEGER) = 0 AND "
 		"state = 'dead') OR (id = $1 AND state <> 'sent')",
-	.chats = "SELECT chat_id, node, finished, context, updated_at FROM chats "
-		"WHERE bot = $1 ORDER BY chat_id",
+	.chats = "SELECT chat_id, node, finished, context, updated_at, member FROM chats "
+		"WHERE bot = $1 ORDER BY chat_id, member",
 	.secs = "%s",
 	.time_of = "CAST(%s AS INTEGER)",
 	.timers_set = { "DELETE FROM timers WHERE bot = $1 AND chat_id = $2 AND "
-		"kind IN (SELECT value FROM json_each($3))",
-		"INSERT INTO timers (bot, chat_id, kind, node, visit, n, due_ms) "
-		"SELECT $1, CAST($2 AS INTEGER), json_extract(value, '$.kind'), "
+		"member = CAST($5 AS INTEGER) AND kind IN (SELECT value FROM json_each($3))",
+		"INSERT INTO timers (bot, chat_id, member, kind, node, visit, n, due_ms) "
+		"SELECT $1, CAST($2 AS INTEGER), CAST($5 AS INTEGER), "
+		"json_extract(value, '$.kind'), "
 		"json_extract(value, '$.node'), json_extract(value, '$.visit'), "
 		"json_extract(value, '$.n'), json_extract(value, '$.due_ms') "
 		"FROM json_each($4)" },
@@ -847,7 +854,7 @@ static const struct store_admin_sql sqlite_admin = {
 		"lease_owner = $3 WHERE id IN (SELECT id FROM timers WHERE due_ms <= "
 		"CAST($1 AS INTEGER) AND lease_until_ms < CAST($1 AS INTEGER) "
 		"ORDER BY due_ms LIMIT CAST($4 AS INTEGER)) "
-		"RETURNING id, bot, chat_id, kind, node, visit, n, due_ms",
+		"RETURNING id, bot, chat_id, kind, node, visit, n, due_ms, member",
 };
 
 static const struct store_ops sqlite_ops = {

@@ -40,11 +40,11 @@ int store_timer_plan_json(const struct timer_plan *p, struct buf *kinds,
 }
 
 int store_sql_timers_set(struct store *s, const char *bot, long long chat_id,
-	const struct timer_plan *p, struct store_err *e)
+	long long member, const struct timer_plan *p, struct store_err *e)
 {
 	struct buf kinds, arms;
-	char chat[24];
-	const char *params[4] = { bot, chat, NULL, NULL };
+	char chat[24], mem[24];
+	const char *params[5] = { bot, chat, NULL, NULL, mem };
 	int rc = STORE_OK;
 
 	if (p->cancel == 0 && p->n_arms == 0)
@@ -52,12 +52,13 @@ int store_sql_timers_set(struct store *s, const char *bot, long long chat_id,
 	buf_init(&kinds, STORE_TIMERS_JSON_MAX);
 	buf_init(&arms, STORE_TIMERS_JSON_MAX);
 	snprintf(chat, sizeof(chat), "%lld", chat_id);
+	snprintf(mem, sizeof(mem), "%lld", member);
 	if (store_timer_plan_json(p, &kinds, &arms) != 0)
 		rc = store_fail(e, STORE_PERMANENT, "the chat's timers are too large");
 	params[2] = kinds.p;
 	params[3] = arms.p;
 	for (int i = 0; rc == STORE_OK && i < 2 && s->ops->admin->timers_set[i]; i++)
-		rc = tm_query(s, s->ops->admin->timers_set[i], params, 4, NULL, NULL, NULL, e);
+		rc = tm_query(s, s->ops->admin->timers_set[i], params, 5, NULL, NULL, NULL, e);
 	buf_free(&kinds);
 	buf_free(&arms);
 	return rc;
@@ -68,13 +69,14 @@ struct tm_rows {
 	int max, n;
 };
 
-/* One row of take: id, bot, chat_id, kind, node, visit, n, due_ms. */
+/* One row of take: id, bot, chat_id, kind, node, visit, n, due_ms,
+ * member. */
 static int tm_row(void *arg, int n, const char *const *cols)
 {
 	struct tm_rows *r = arg;
 	struct timer *t;
 
-	if (n < 8 || r->n >= r->max)
+	if (n < 9 || r->n >= r->max)
 		return 0;
 	t = &r->rows[r->n++];
 	memset(t, 0, sizeof(*t));
@@ -86,6 +88,7 @@ static int tm_row(void *arg, int n, const char *const *cols)
 	t->visit = strtoll(cols[5] ? cols[5] : "0", NULL, 10);
 	t->n = (int)strtol(cols[6] ? cols[6] : "1", NULL, 10);
 	t->due_ms = strtoll(cols[7] ? cols[7] : "0", NULL, 10);
+	t->member = strtoll(cols[8] ? cols[8] : "0", NULL, 10);
 	return 0;
 }
 

@@ -35,6 +35,7 @@ void tick_http_call(void *arg, const struct tick_bot *b, struct store *s,
 		snprintf(a->why, sizeof(a->why), "out of memory");
 		return;
 	}
+	sc.chat.member = t->member;
 	if (store_chat_peek(s, b->name, -t->id, &sc, &seen, &known, &e) != STORE_OK)
 		snprintf(a->why, sizeof(a->why), "%.190s", e.msg);
 	else if (strcmp(sc.chat.node, t->node) != 0)

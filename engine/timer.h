@@ -39,6 +39,7 @@ struct timer {
 	long long id;
 	char bot[33];
 	long long chat_id;
+	long long member;              /* whose state of the chat (struct chat) */
 	int kind;                      /* enum timer_kind */
 	char node[FLOW_ID_MAX + 1];    /* the node it belongs to */
 	long long visit;               /* when the chat entered that node, unix ms */

@@ -48,7 +48,8 @@ static const char *transcript_open(struct transcript_walk *w, const char *text,
 	return out->p ? out->p : "";
 }
 
-/* Columns: update_id, at, said, told, node_from, node_to, outcome. */
+/* Columns: update_id, at, said, told, node_from, node_to, outcome,
+ * member. */
 static int transcript_row(void *arg, int n, const char *const *c)
 {
 	struct transcript_walk *w = arg;
@@ -57,13 +58,14 @@ static int transcript_row(void *arg, int n, const char *const *c)
 	struct buf one;
 	int stop = 1;
 
-	if (n < 7)
+	if (n < 8)
 		return 1;
 	r.update_id = strtoll(c[0], NULL, 10);
 	r.at = c[1] ? strtoll(c[1], NULL, 10) : 0;
 	r.node_from = c[4] ? c[4] : "";
 	r.node_to = c[5] ? c[5] : "";
 	r.outcome = c[6] ? c[6] : "";
+	r.member = c[7] ? strtoll(c[7], NULL, 10) : 0;
 	r.said = transcript_open(w, c[2], &w->s->open);
 	stored = json_tokener_parse(c[3] ? c[3] : "[]");
 	told = json_object_new_array();
@@ -101,7 +103,7 @@ int transcript_each(struct store *s, const char *bot, long long chat_id,
 	snprintf(chat, sizeof(chat), "%lld", chat_id);
 	snprintf(at, sizeof(at), q->secs, "at");
 	snprintf(sql, sizeof(sql), "SELECT update_id, %s, said, told, node_from, node_to, "
-		"outcome FROM transcript WHERE bot = $1 AND chat_id = CAST($2 AS bigint) "
+		"outcome, member FROM transcript WHERE bot = $1 AND chat_id = CAST($2 AS bigint) "
 		"ORDER BY id", at);
 	rc = s->ops->query(s, sql, p, 2, transcript_row, &w, NULL, e);
 	return rc ? rc : w.rc;

@@ -16,6 +16,7 @@ struct transcript_row {
 	const char *said;
 	json_object *told;
 	const char *node_from, *node_to, *outcome;
+	long long member;                 /* whose state (struct chat); 0: the chat's */
 };
 
 /* Calls fn for each transcript row of the chat, in the order they were

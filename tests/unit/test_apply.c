@@ -106,19 +106,19 @@ START_TEST(memory_timers_roll_back)
 
 	/* armed, rolled back: none */
 	ck_assert_int_eq(s->ops->begin(s, &e), STORE_OK);
-	ck_assert_int_eq(s->ops->timers_set(s, "b", 1, &arm, &e), STORE_OK);
+	ck_assert_int_eq(s->ops->timers_set(s, "b", 1, 0, &arm, &e), STORE_OK);
 	ck_assert_int_eq(due_timers(s, 2000), 1);
 	s->ops->rollback(s);
 	ck_assert_int_eq(due_timers(s, 2000), 0);
 	/* armed, committed: one, with the id it was given */
 	ck_assert_int_eq(s->ops->begin(s, &e), STORE_OK);
-	ck_assert_int_eq(s->ops->timers_set(s, "b", 1, &arm, &e), STORE_OK);
+	ck_assert_int_eq(s->ops->timers_set(s, "b", 1, 0, &arm, &e), STORE_OK);
 	ck_assert_int_eq(s->ops->commit(s, &e), STORE_OK);
 	ck_assert_int_eq(s->ops->timers_take(s, "t", 2000, 8, 1000, rows, &n, &e), STORE_OK);
 	ck_assert_int_eq(n, 1);
 	/* cancelled or claimed, rolled back: still there, same id */
 	ck_assert_int_eq(s->ops->begin(s, &e), STORE_OK);
-	ck_assert_int_eq(s->ops->timers_set(s, "b", 1, &cancel, &e), STORE_OK);
+	ck_assert_int_eq(s->ops->timers_set(s, "b", 1, 0, &cancel, &e), STORE_OK);
 	ck_assert_int_eq(due_timers(s, 2000), 0);
 	s->ops->rollback(s);
 	ck_assert_int_eq(s->ops->begin(s, &e), STORE_OK);
