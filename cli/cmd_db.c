@@ -29,6 +29,7 @@ static void db_usage(FILE *f)
 		"         kept poison updates (blueflow inbox) as processed ids; transcript\n"
 		"         rows older than transcript_retention_days and chats idle past\n"
 		"         chat_retention_days (with their answers and files), when set;\n"
+		"         the ids of sent messages kept for an edit or delete, after 48 h;\n"
 		"         flow versions no unfinished chat is on, but the last served.\n"
 		"rekey    re-seals every chat's context, transcript and kept poison\n"
 		"         update (blueflow inbox) with the key in\n"

@@ -55,9 +55,10 @@ static void graph_usage(FILE *f)
 		"with their id, type and the first %d characters of their text in the\n"
 		"default language. Edges carry the button label, the branch condition\n"
 		"(\"else\" for the fallback) or nothing for a plain next; dashed edges\n"
-		"are taken after too many bad answers, or by a command.\n"
-		"/start enters the start node (drawn bold); each command enters its\n"
-		"node, and \"node removed\" the on_missing_node when it is not the\n"
+		"are taken after too many bad answers, or by a command or intent.\n"
+		"/start enters the start node (drawn bold); each command and keyword\n"
+		"intent (\"intent ID\") enters its node, and \"node removed\" the\n"
+		"on_missing_node when it is not the\n"
 		"start. Ends, where the flow finishes as written (a node without a way\n"
 		"out, such as a cutscene without next), are blue; nodes from which no\n"
 		"end can be reached, so that a chat there never finishes, are red;\n"
@@ -399,6 +400,11 @@ static void graph_mermaid(FILE *o, const struct graph *g)
 		graph_mermaid_text(o, f->commands[i].name);
 		fputs("\"])\n", o);
 	}
+	for (unsigned i = 0; i < f->n_intents; i++) {
+		fprintf(o, "\tk%u([\"intent ", i);
+		graph_mermaid_text(o, f->intents[i].id);
+		fputs("\"])\n", o);
+	}
 	if (graph_has_missing(f))
 		fputs("\tm0([\"node removed\"])\n", o);
 	for (unsigned i = 0; i < f->n_nodes; i++) {
@@ -421,6 +427,8 @@ static void graph_mermaid(FILE *o, const struct graph *g)
 	fprintf(o, "\ts0 ==> n%d\n", f->start);
 	for (unsigned i = 0; i < f->n_commands; i++)
 		fprintf(o, "\tc%u -.-> n%d\n", i, f->commands[i].node);
+	for (unsigned i = 0; i < f->n_intents; i++)
+		fprintf(o, "\tk%u -.-> n%d\n", i, f->intents[i].next);
 	if (graph_has_missing(f))
 		fprintf(o, "\tm0 -.-> n%d\n", f->on_missing_node);
 	for (unsigned e = 0; e < g->n_edges; e++) {
@@ -441,6 +449,8 @@ static void graph_mermaid(FILE *o, const struct graph *g)
 	fputs("\tclass s0", o);
 	for (unsigned i = 0; i < f->n_commands; i++)
 		fprintf(o, ",c%u", i);
+	for (unsigned i = 0; i < f->n_intents; i++)
+		fprintf(o, ",k%u", i);
 	fputs(graph_has_missing(f) ? ",m0 entry\n" : " entry\n", o);
 	graph_mermaid_class(o, g, "start", graph_is_start);
 	graph_mermaid_class(o, g, "finish", graph_end);
@@ -465,6 +475,12 @@ static void graph_dot(FILE *o, const struct graph *g)
 	for (unsigned i = 0; i < f->n_commands; i++) {
 		fprintf(o, "\tc%u [label=\"", i);
 		graph_dot_text(o, f->commands[i].name);
+		fputs("\", shape=oval, style=filled, fillcolor=\"#ddffdd\", "
+			"color=\"#339933\", class=\"entry\"];\n", o);
+	}
+	for (unsigned i = 0; i < f->n_intents; i++) {
+		fprintf(o, "\tk%u [label=\"intent ", i);
+		graph_dot_text(o, f->intents[i].id);
 		fputs("\", shape=oval, style=filled, fillcolor=\"#ddffdd\", "
 			"color=\"#339933\", class=\"entry\"];\n", o);
 	}
@@ -507,6 +523,8 @@ static void graph_dot(FILE *o, const struct graph *g)
 	fprintf(o, "\ts0 -> n%d [penwidth=2];\n", f->start);
 	for (unsigned i = 0; i < f->n_commands; i++)
 		fprintf(o, "\tc%u -> n%d [style=dashed];\n", i, f->commands[i].node);
+	for (unsigned i = 0; i < f->n_intents; i++)
+		fprintf(o, "\tk%u -> n%d [style=dashed];\n", i, f->intents[i].next);
 	if (graph_has_missing(f))
 		fprintf(o, "\tm0 -> n%d [style=dashed];\n", f->on_missing_node);
 	for (unsigned e = 0; e < g->n_edges; e++) {

@@ -490,20 +490,18 @@ void check_note_test(struct check *c, const char *path, const char *key,
 		t->value = arena_strdup(&c->tmp, value);
 }
 
-int check_regex_value(struct check *c, json_object *v, const char *kpath,
-	const void **out)
+/* Compiles src with PCRE2 options opts into *out, owned by the flow. */
+static int check_compile(struct check *c, const char *src, uint32_t opts,
+	const char *kpath, const void **out)
 {
 	struct flow_regex *r;
-	const char *src;
 	pcre2_code *code;
 	PCRE2_SIZE off;
 	int err;
 
 	*out = NULL;
-	if (check_string_value(c, v, kpath, &src) < 0)
-		return -1;
-	code = pcre2_compile((PCRE2_SPTR)src, PCRE2_ZERO_TERMINATED,
-		PCRE2_UTF | PCRE2_ANCHORED | PCRE2_ENDANCHORED, &err, &off, NULL);
+	code = pcre2_compile((PCRE2_SPTR)src, PCRE2_ZERO_TERMINATED, opts, &err,
+		&off, NULL);
 	if (code == NULL) {
 		PCRE2_UCHAR msg[256];
 		pcre2_get_error_message(err, msg, sizeof(msg));
@@ -521,6 +519,24 @@ int check_regex_value(struct check *c, json_object *v, const char *kpath,
 	c->flow->regexes = r;
 	*out = code;
 	return 1;
+}
+
+int check_regex_value(struct check *c, json_object *v, const char *kpath,
+	const void **out)
+{
+	const char *src;
+
+	*out = NULL;
+	if (check_string_value(c, v, kpath, &src) < 0)
+		return -1;
+	return check_compile(c, src, PCRE2_UTF | PCRE2_ANCHORED | PCRE2_ENDANCHORED,
+		kpath, out);
+}
+
+int check_regex_search(struct check *c, const char *src, const char *kpath,
+	const void **out)
+{
+	return check_compile(c, src, PCRE2_UTF | PCRE2_UCP | PCRE2_CASELESS, kpath, out);
 }
 
 void flow_regex_free(struct flow_regex *r)

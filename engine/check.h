@@ -111,6 +111,11 @@ void check_note_test(struct check *c, const char *path, const char *key,
 int check_regex_value(struct check *c, json_object *v, const char *path,
 	const void **out);
 
+/* A PCRE2 pattern src found anywhere in the input, caseless by Unicode
+ * rules (keywords); compiled as check_regex_value() does. */
+int check_regex_search(struct check *c, const char *src, const char *path,
+	const void **out);
+
 /* Frees the patterns check_regex_value() compiled into a flow's list
  * (flow_free() calls it). */
 void flow_regex_free(struct flow_regex *r);

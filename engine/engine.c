@@ -8,6 +8,7 @@
 
 #include "engine/back.h"
 #include "engine/jdoc.h"
+#include "engine/intent.h"
 #include "engine/life.h"
 #include "engine/node_http.h"
 #include "engine/node.h"
@@ -70,11 +71,21 @@ static int engine_goto(struct step *s, int idx)
 	}
 }
 
+/* The chat leaves its node by a command or an intent, not by an answer:
+ * an ephemeral node's messages go as after an answer. Returns 0 or -1. */
+static int engine_leave(struct step *s)
+{
+	int cur = s->chat->finished ? -1 : flow_find(s->flow, s->chat->node);
+	return cur >= 0 ? life_leave(s, &s->flow->nodes[cur]) : 0;
+}
+
 static int engine_restart(struct step *s, const char *payload, size_t len)
 {
 	json_object *ctx = json_object_new_object();
-	if (ctx == NULL)
+	if (ctx == NULL || engine_leave(s) != 0) {
+		json_object_put(ctx);
 		return -1;
+	}
 	json_object_put(s->chat->ctx);
 	s->chat->ctx = ctx;
 	s->chat->finished = 0;
@@ -203,6 +214,8 @@ static int engine_command(struct step *s, const char *text)
 	for (unsigned i = 0; i < f->n_commands; i++) {
 		if (strcmp(f->commands[i].name, cmd) != 0)
 			continue;
+		if (engine_leave(s) != 0)
+			return -1;
 		s->chat->finished = 0;
 		s->out->outcome = ENGINE_ADVANCED;
 		return engine_goto(s, f->commands[i].node) ? -1 : 1;
@@ -234,6 +247,28 @@ static int engine_typed_back(struct step *s, const struct flow_node *n)
 	return s->text.p && strcmp(s->text.p, s->u->text) == 0;
 }
 
+/* A keyword intent (intent.h) on a text that the chat's node takes no
+ * typed answer for, or that comes after the flow ended. Returns 1 when
+ * one took the chat to its node, 0 when none did, -1 on failure. */
+static int engine_intent(struct step *s)
+{
+	int cur = s->chat->finished ? -1 : flow_find(s->flow, s->chat->node);
+	int to;
+
+	if (s->flow->n_intents == 0 || s->u->text == NULL ||
+	    (!s->chat->finished && (cur < 0 || s->flow->nodes[cur].type->takes_text ||
+	    s->flow->nodes[cur].type->handle == NULL)))
+		return 0;
+	to = intent_match(s);
+	if (to == NODE_FAIL || (to >= 0 && engine_leave(s) != 0))
+		return -1;
+	if (to < 0)
+		return 0;
+	s->chat->finished = 0;
+	s->out->outcome = ENGINE_ADVANCED;
+	return engine_goto(s, to) ? -1 : 1;
+}
+
 static int engine_message(struct step *s)
 {
 	const struct update *u = s->u;
@@ -254,6 +289,9 @@ static int engine_message(struct step *s)
 	if (s->chat->node[0] == '\0')
 		return engine_restart(s, NULL, 0);
 	if (s->chat->finished) {
+		rc = engine_intent(s);
+		if (rc != 0)
+			return rc < 0 ? -1 : 0;
 		if (s->flow->finished_text.n == 0)
 			return 0;
 		s->out->outcome = ENGINE_FINISHED_REPLY;
@@ -277,6 +315,9 @@ static int engine_message(struct step *s)
 	rc = engine_typed_back(s, &s->flow->nodes[cur]);
 	if (rc != 0)
 		return rc < 0 ? -1 : engine_back(s, cur);
+	rc = engine_intent(s);
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
 	mark = s->out->n_calls;
 	return engine_after(s, &s->flow->nodes[cur],
 		s->flow->nodes[cur].type->handle(s, &s->flow->nodes[cur]), mark);
@@ -353,12 +394,11 @@ static const char *engine_pressed(struct step *s, int *cur, enum engine_outcome 
  * button's node. */
 static int engine_menu_away(struct step *s, const struct flow_node *n)
 {
-	int cur = s->chat->finished ? -1 : flow_find(s->flow, s->chat->node);
 	int to = n->type->handle(s, n);
 
 	if (to < 0)
 		return to == NODE_FAIL ? -1 : 0;
-	if (cur >= 0 && life_leave(s, &s->flow->nodes[cur]) != 0)
+	if (engine_leave(s) != 0)
 		return -1;
 	s->chat->finished = 0;
 	s->out->outcome = ENGINE_ADVANCED;

@@ -11,6 +11,7 @@
 
 #include "engine/buf.h"
 #include "engine/check.h"
+#include "engine/intent.h"
 #include "engine/jdoc.h"
 #include "engine/node.h"
 #include "engine/timer.h"
@@ -19,7 +20,7 @@ static const char *const flow_top_keys[] = {
 	"$schema", "start", "commands", "nodes", "finished_text", "messages",
 	"on_missing_node", "forget_command", "name", "description",
 	"not_allowed_text", "inactive_after", "on_inactive", "timeout_text",
-	"timezone", "scope", NULL
+	"timezone", "scope", "intents", NULL
 };
 
 const char *const flow_own_reasons[] = {
@@ -374,7 +375,7 @@ static void flow_load_settings(struct check *c, json_object *root)
 				"settings are: start, commands, nodes, finished_text, "
 				"messages, on_missing_node, forget_command, name, "
 				"description, not_allowed_text, inactive_after, on_inactive, "
-				"timeout_text, timezone, scope", key);
+				"timeout_text, timezone, scope, intents", key);
 	}
 	check_string(c, root, "$schema", "", NULL, &s);
 	check_string(c, root, "name", "", NULL, &s);
@@ -389,6 +390,7 @@ static void flow_load_settings(struct check *c, json_object *root)
 	flow_load_forget(c, root);
 	flow_load_time(c, root);
 	flow_load_scope(c, root);
+	intent_load(c, root);
 }
 
 /* --- graph checks over the nodes' edges --- */
@@ -551,6 +553,8 @@ int flow_reached(const struct flow *f, unsigned char *seen)
 		flow_mark(&r, f->on_inactive);
 	for (unsigned i = 0; i < f->n_commands; i++)
 		flow_mark(&r, f->commands[i].node);
+	for (unsigned i = 0; i < f->n_intents; i++)
+		flow_mark(&r, f->intents[i].next);
 	while (head < r.tail)
 		node_edges(&f->nodes[r.queue[head++]], flow_mark_edge, &r);
 	free(r.queue);

@@ -83,6 +83,16 @@ struct flow_command {
 	int node;
 };
 
+/* A keyword intent (engine/intent.h). */
+struct flow_intent {
+	const char *id;
+	struct flow_text words;       /* per language: the keywords' pattern */
+	const void *const *codes;     /* compiled, one per variant of words */
+	int priority;
+	int cooldown;                 /* seconds; 0: none */
+	int next;                     /* node index */
+};
+
 struct flow {
 	struct arena arena;
 	const char *file;
@@ -93,6 +103,8 @@ struct flow {
 	const struct flow_command *commands;
 	unsigned n_commands;
 	const char *forget_command;   /* "/forget": erases the chat; NULL: none */
+	const struct flow_intent *intents; /* "intents", as written */
+	unsigned n_intents;
 	struct flow_text finished_text;
 	struct flow_text not_allowed_text; /* told to users not on the allow-lists */
 	const struct flow_msg *msgs;  /* flow-wide message overrides */

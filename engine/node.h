@@ -127,6 +127,9 @@ struct node_type {
 	                                  a message; the life-cycle keys
 	                                  (life.h) come with it as with the
 	                                  types that wait */
+	int takes_text;                /* 1: a typed text is an answer to it
+	                                  (keyword intents are not matched
+	                                  there, engine/intent.h) */
 	int anywhere;                  /* 1: its buttons are taken wherever
 	                                  the chat is (a menu), not only at it */
 	enum node_look look;

@@ -383,6 +383,7 @@ const struct node_type node_date = {
 		"max (a date or a distance from today such as \"-18y\"); saved as "
 		"YYYY-MM-DD.",
 	.waits = 1,
+	.takes_text = 1,
 	.look = NODE_LOOK_QUESTION,
 	.keys = date_keys,
 	.reasons = date_reasons,

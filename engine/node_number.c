@@ -174,6 +174,7 @@ const struct node_type node_number = {
 	.summary = "A number typed by the user, optionally whole only, from "
 		"min to max; saved as written, a decimal comma made a point.",
 	.waits = 1,
+	.takes_text = 1,
 	.look = NODE_LOOK_QUESTION,
 	.keys = number_keys,
 	.reasons = number_reasons,

@@ -13,6 +13,7 @@ const struct node_type node_rich_text = {
 	.summary = "A free-text answer saved with its formatting as Telegram "
 		"HTML; the same rules as text.",
 	.waits = 1,
+	.takes_text = 1,
 	.look = NODE_LOOK_QUESTION,
 	.html_answers = 1,
 	.keys = node_text_keys,

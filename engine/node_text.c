@@ -233,6 +233,7 @@ const struct node_type node_text = {
 	.name = "text",
 	.summary = "A free-text answer, with optional word count, length and pattern rules.",
 	.waits = 1,
+	.takes_text = 1,
 	.look = NODE_LOOK_QUESTION,
 	.keys = node_text_keys,
 	.reasons = node_text_reasons,

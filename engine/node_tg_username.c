@@ -160,6 +160,7 @@ const struct node_type node_tg_username = {
 	.summary = "A Telegram @username, typed or shared with a \"choose a "
 		"user\" button; saves KEY and KEY_id.",
 	.waits = 1,
+	.takes_text = 1,
 	.look = NODE_LOOK_QUESTION,
 	.data_size = sizeof(struct tg_username_data),
 	.keys = tg_username_keys,

@@ -59,6 +59,10 @@ int retain_run(struct store *s, const struct config *c, long long *rows,
 	*rows = 0;
 	rc = inbox_prune(s, c->update_retention_hours, &n, e);
 	*rows += n;
+	if (rc == STORE_OK) {
+		rc = store_sent_prune(s, &n, e);
+		*rows += n;
+	}
 	if (rc == STORE_OK && c->transcript_retention_days > 0) {
 		do {
 			rc = transcript_prune(s, c->transcript_retention_days, RETAIN_BATCH, &n, e);

@@ -156,6 +156,47 @@ static const struct schema_def schema_flow_time[] = {
 	{ NULL, NULL }
 };
 
+/* The flow's keyword intents (engine/intent.h), added to extendedFlow,
+ * and the def of a list of keywords. */
+static const struct schema_def schema_flow_intents[] = {
+	{ "intents",
+		"{\"description\": \"Keyword intents: a text with one of an inten"
+		"t's keywords (in the chat's language) jumps to its \\\"next\\\","
+		" when the chat's node takes no typed answer (a choice, a menu, a"
+		"n upload...) or its flow has ended. The highest priority wins; a"
+		"n intent within its cooldown for the chat is passed over.\", \"t"
+		"ype\": \"array\", \"minItems\": 1, \"maxItems\": 64, \"items\": "
+		"{\"type\": \"object\", \"required\": [\"id\", \"keywords\", \"ne"
+		"xt\"], \"additionalProperties\": false, \"properties\": {\"id\":"
+		" {\"description\": \"The intent's name, unique: 1 to 32 letters,"
+		" digits, _ or -.\", \"type\": \"string\", \"pattern\": \"^[A-Za-"
+		"z0-9_-]{1,32}$(?!\\\\n)\"}, \"keywords\": {\"description\": \"On"
+		"e list for every language, or one per language with \\\"default"
+		"\\\" as for texts.\", \"oneOf\": [{\"$ref\": \"#/$defs/keywords"
+		"\"}, {\"type\": \"object\", \"propertyNames\": {\"anyOf\": [{\"c"
+		"onst\": \"default\"}, {\"$ref\": \"#/$defs/languageCode\"}]}, \""
+		"properties\": {\"default\": {\"$ref\": \"#/$defs/languageCode\"}"
+		"}, \"additionalProperties\": {\"$ref\": \"#/$defs/keywords\"}, "
+		"\"if\": {\"required\": [\"default\"]}, \"then\": {\"minPropertie"
+		"s\": 2}, \"else\": {\"minProperties\": 1}}]}, \"priority\": {\"d"
+		"escription\": \"The higher wins when several intents match (defa"
+		"ult 0; the first listed on a tie).\", \"type\": \"integer\", \"m"
+		"inimum\": -1000, \"maximum\": 1000}, \"cooldown\": {\"allOf\": ["
+		"{\"$ref\": \"#/$defs/duration\"}], \"description\": \"After firi"
+		"ng for a chat, the intent is passed over for that chat this long"
+		".\"}, \"next\": {\"allOf\": [{\"$ref\": \"#/$defs/nodeRef\"}], "
+		"\"description\": \"The node the intent leads to.\"}}}}" },
+	{ "keywords",
+		"{\"description\": \"Keywords: words or phrases (whole words, any"
+		" case; a space matches any run of whitespace), each at most 64 b"
+		"ytes with a letter or digit.\", \"type\": \"array\", \"minItems"
+		"\": 1, \"maxItems\": 64, \"items\": {\"type\": \"string\", \"min"
+		"Length\": 1, \"maxLength\": 64, \"pattern\": \"^[^\\\\u0000\\\\t"
+		"\\\\n\\\\r]*[0-9A-Za-z\\\\u0080-\\\\uffff][^\\\\u0000\\\\t\\\\n"
+		"\\\\r]*$(?!\\\\n)\"}}" },
+	{ NULL, NULL }
+};
+
 /* The document around $defs. */
 static const char schema_top[] =
 	"{\"$schema\": \"https://json-schema.org/draft/2020-12/schema\", \""
@@ -477,6 +518,10 @@ static void schema_add_flow_time(json_object *defs)
 	json_object_object_add(flow, "dependentRequired", json_tokener_parse(
 		"{\"inactive_after\": [\"on_inactive\"], \"on_inactive\": "
 		"[\"inactive_after\"]}"));
+	json_object_object_add(props, schema_flow_intents[0].name,
+		json_tokener_parse(schema_flow_intents[0].json));
+	json_object_object_add(defs, schema_flow_intents[1].name,
+		json_tokener_parse(schema_flow_intents[1].json));
 }
 
 json_object *schema_build(void)

@@ -119,19 +119,24 @@ static const char *step_lookup(void *arg, const char *key, size_t klen, int *raw
 
 /* The variant of t for the user's language: exact, then the language
  * without its region, then the default. */
-const char *step_text(const struct step *s, const struct flow_text *t)
+unsigned step_variant(const struct step *s, const struct flow_text *t)
 {
 	const char *lang = s->lang;
 	size_t base = strcspn(lang, "-_");
 	if (t->n == 1 || lang[0] == '\0')
-		return t->v[t->def].text;
+		return t->def;
 	for (unsigned i = 0; i < t->n; i++)
 		if (strcasecmp(t->v[i].lang, lang) == 0)
-			return t->v[i].text;
+			return i;
 	for (unsigned i = 0; i < t->n; i++)
 		if (strlen(t->v[i].lang) == base && strncasecmp(t->v[i].lang, lang, base) == 0)
-			return t->v[i].text;
-	return t->v[t->def].text;
+			return i;
+	return t->def;
+}
+
+const char *step_text(const struct step *s, const struct flow_text *t)
+{
+	return t->v[step_variant(s, t)].text;
 }
 
 /* Renders text into out, escaped or not. */

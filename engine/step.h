@@ -40,6 +40,10 @@ int step_render(struct step *s, const struct flow_text *t);
  * labels, which Telegram shows as plain text) into out. */
 int step_render_plain(struct step *s, const struct flow_text *t, struct buf *out);
 
+/* The index of t's variant for the chat's language: exact, then the
+ * language without its region, then the default. */
+unsigned step_variant(const struct step *s, const struct flow_text *t);
+
 /* The variant of t for the chat's language, as written (not rendered). */
 const char *step_text(const struct step *s, const struct flow_text *t);
 

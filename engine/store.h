@@ -416,6 +416,12 @@ int store_sent_tagged(struct store *s, const char *bot, long long chat_id,
 int store_sent_drop(struct store *s, const char *bot, long long chat_id,
 	long long message_id, struct store_err *e);
 
+/* Forgets every kept message sent over STORE_SENT_KEEP seconds ago: a bot
+ * can no longer delete it, and a system one past it is sent anew rather
+ * than edited. *n counts them. */
+#define STORE_SENT_KEEP (48 * 3600)
+int store_sent_prune(struct store *s, long long *n, struct store_err *e);
+
 /* --- timers (store_timer.c) --- */
 
 #define STORE_TIMERS_JSON_MAX 4096

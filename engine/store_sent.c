@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 struct store_sent_arg {
 	long long *ids;
@@ -97,4 +98,17 @@ int store_sent_drop(struct store *s, const char *bot, long long chat_id,
 	snprintf(id, sizeof(id), "%lld", message_id);
 	return s->ops->query(s, "DELETE FROM sent_messages WHERE bot = $1 AND "
 		"chat_id = $2 AND message_id = $3", p, 3, NULL, NULL, NULL, e);
+}
+
+int store_sent_prune(struct store *s, long long *n, struct store_err *e)
+{
+	char cut[24];
+	const char *p[1] = { cut };
+
+	*n = 0;
+	if (s->ops->query == NULL)
+		return STORE_OK;
+	snprintf(cut, sizeof(cut), "%lld", (long long)time(NULL) - STORE_SENT_KEEP);
+	return s->ops->query(s, "DELETE FROM sent_messages WHERE sent_at < "
+		"CAST($1 AS bigint)", p, 1, NULL, NULL, n, e);
 }

@@ -678,9 +678,13 @@ BIO = ("Before Atlas I built analytical engines and wrote the first published "
 # note (seconds), a document.
 SCRIPT = [
     ("text", "/start"),
-    ("press", "Engineering"),
+    ("text", "I'm stuck"),             # a keyword intent: the help question
+    ("press", "Start over"),           # help was ephemeral: its message goes
+    ("press", "Engineering"),          # the question shows the answer
     ("text", "Ada"),
     ("text", "Ada Lovelace"),
+    ("text", "ada@atlas.example"),
+    ("press", "Back"),                 # back to the e-mail question
     ("text", "ada@atlas.example"),
     ("text", "7"),
     ("text", BIO),
@@ -774,6 +778,12 @@ class Conversation:
     def bot_says(self, call, how):
         method = call.get("method")
         p = call.get("params", call)
+        if method == "editMessageText":
+            say(wrap("  bot  ", "(edits its question to read: %s)" % strip_html(
+                p.get("text", "")), 7))
+        if method == "deleteMessages":
+            n = len(p.get("message_ids", []))
+            say("  bot  (deletes its %d message%s of that question)" % (n, "" if n == 1 else "s"))
         if method != "sendMessage":
             return   # answerCallbackQuery, editMessageReplyMarkup: no new line
         if how == "inline":
@@ -910,7 +920,8 @@ def simulated(stack):
         say()
         say("  chat %s: %s, at node \"%s\"" % (row["chat_id"], "finished" if row.get("finished")
                                                else "not finished", row.get("node")))
-        answers = row.get("answers", {})
+        # flow.* keys are blueflow's own (the Back path, when an intent fired)
+        answers = {k: v for k, v in row.get("answers", {}).items() if not k.startswith("flow.")}
         width = max([len(k) for k in answers] + [0]) + 2
         for k, v in answers.items():
             v = str(v)

@@ -85,11 +85,23 @@ in_order sim-transcript "$T_TMP/sim1.out" \
 	"bot  Which part of the team are you joining?" \
 	"[🛠 Engineering]  [🎨 Design]" \
 	"[🧭 Product]  [📊 Data]" \
+	"Ada  I'm stuck" \
+	"bot  Need a hand?" \
+	"Ada  (presses [↩️ Start over])" \
+	"bot  (deletes its 1 message of that question)" \
+	"bot  Which part of the team are you joining?" \
 	"Ada  (presses [🛠 Engineering])" \
 	"bot  What is your full name" \
+	"bot  (edits its question to read: Which part of the team are you joining?" \
+	"— 🛠 Engineering)" \
 	"Ada  Ada" \
 	"bot  Please write both your first and last name." \
 	"Ada  Ada Lovelace" \
+	"bot  Thanks, Ada Lovelace! What is your work e-mail?" \
+	"Ada  ada@atlas.example" \
+	"bot  How many years" \
+	"[⬅ Back]" \
+	"Ada  (presses [⬅ Back])" \
 	"bot  Thanks, Ada Lovelace! What is your work e-mail?" \
 	"Ada  7" \
 	"bot  Engineers: your GitHub invite" \
@@ -117,8 +129,8 @@ in_order sim-collected "$T_TMP/sim1.out" \
 	"intro_voice       " \
 	"equipment_form    " \
 	"The uploads, kept on disk"
-VOICE=$SIM/files/onboarding/5550001/400000009-AgADvoiceHello.ogg
-PDF=$SIM/files/onboarding/5550001/400000010-AgADequipForm.pdf
+VOICE=$SIM/files/onboarding/5550001/400000013-AgADvoiceHello.ogg
+PDF=$SIM/files/onboarding/5550001/400000014-AgADequipForm.pdf
 for f in "$VOICE" "$PDF"; do
 	b=$(basename "$f")
 	grep -q "intro_voice .*$b\|equipment_form .*$b" "$T_TMP/sim1.out" && ok "sim-answer-names-$b" ||
@@ -144,8 +156,8 @@ expect_out sim-export-name "Ada Lovelace"
 expect_out sim-export-voice "$VOICE"
 # every update went through nginx over TLS and was answered 200
 n=$(grep -c '"method":"POST","path":"/tg/onboarding","status":200,.*"tls":"TLSv1' "$SIM/nginx/access.log")
-[ "$n" = 10 ] && ok sim-ten-updates-via-nginx || fail sim-ten-updates-via-nginx "$n: $(head -c 600 "$SIM/nginx/access.log")"
-grep -c '"event":"update"' "$SIM/serve.log" | grep -qx 10 && ok sim-serve-logged ||
+[ "$n" = 14 ] && ok sim-fourteen-updates-via-nginx || fail sim-fourteen-updates-via-nginx "$n: $(head -c 600 "$SIM/nginx/access.log")"
+grep -c '"event":"update"' "$SIM/serve.log" | grep -qx 14 && ok sim-serve-logged ||
 	fail sim-serve-logged "$(head -c 600 "$SIM/serve.log")"
 # stopped: nothing runs from the folder, no socket, no pid files
 left=$(running_from "$SIM")

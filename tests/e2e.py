@@ -137,11 +137,13 @@ def conversation():
     check("role-keyboard", datas == ["role|eng", "role|design", "role|pm", "role|data"]
           and len(kb) == 2, repr(kb))
     # the next question goes inline (nothing of the chat waits); the answer
-    # and the keyboard's edit, whose order does not matter, are queued
+    # and the prompt's edit (it shows the chosen label: on_answer
+    # "show_answer"), whose order does not matter, are queued
     st, body = post(press(chat, "role|eng", 3))
     inline("press-question-inline", st, body, "full name")
     calls = queued(chat)
-    check("press-calls", [m for m, p in calls] == ["answerCallbackQuery", "editMessageReplyMarkup"]
+    check("press-calls", [m for m, p in calls] == ["answerCallbackQuery", "editMessageText"]
+          and calls[1][1].get("text") == "Which part of the team are you joining? — 🛠 Engineering"
           and calls[1][1].get("reply_markup") == {"inline_keyboard": []}, repr(calls))
     st, body = post(msg(chat, "Ada"))
     inline("too-few-words-inline", st, body, "both your first and last name")

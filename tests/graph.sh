@@ -355,6 +355,13 @@ run "$BLUEFLOW" graph "$T_TMP/cut.json"
 expect_rc cut-label-exit 0
 expect_line cut-label-whole-characters "$T_TMP/out" 'n0 -->|"x"| n1'
 
+# Keyword intents enter their nodes like commands: "intent ID", dashed.
+draw intents "$SRCDIR/tests/flows/intent_jump/flow.json"
+expect_line intent-node "$T_TMP/intents.mmd" 'k0(["intent help"])'
+expect_line intent-edge "$T_TMP/intents.mmd" 'k0 -.-> n2'
+expect_line intent-entry-class "$T_TMP/intents.mmd" 'class s0,k0,k1 entry'
+expect_line intent-dot-edge "$T_TMP/intents.dot" 'k1 -> n3 [style=dashed];'
+
 # The README's diagram is this command's output, byte for byte, and the
 # command prints nothing but the diagram (checked whole by the parser).
 run "$BLUEFLOW" graph flows/onboarding.json

@@ -6,8 +6,8 @@
 # reply of each update as Telegram would act on it.
 #  - a button press: 8 chats (0.15 s apart) each get /start (three
 #    messages, one burst), and a second later press a button. The next question comes back inline
-#    and reaches the fake, the answer to the press and the keyboard's edit
-#    come from the sender; all within the limits (no 429), each chat's
+#    and reaches the fake, the answer to the press and the prompt's edit
+#    (showing the chosen label) come from the sender; all within the limits (no 429), each chat's
 #    messages in order, the last of the three calls under 1 s after the
 #    press was posted (a generous bound: the figures are printed).
 #  - a burst: 8 messages queued for one chat reach it in order, the first
@@ -177,7 +177,7 @@ for chat in CHATS:
     after = r["after"]
     meths = sorted(c["method"] for c in after)
     check("press-%d-three-calls" % chat, meths == ["answerCallbackQuery",
-          "editMessageReplyMarkup", "sendMessage"], repr(meths))
+          "editMessageText", "sendMessage"], repr(meths))
     st, body = r["press"]
     check("press-%d-question-inline" % chat, st == 200 and '"method":"sendMessage"' in body
           and "full name" in body, "%s %r" % (st, body[:200]))

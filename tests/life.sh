@@ -7,7 +7,10 @@
 # confirmation goes after its auto_delete_after (2 s), on time; a system
 # menu is edited in place (editMessageText of its recorded id), and sent
 # anew and recorded when Telegram refuses the edit; a menu node's button
-# works while another question waits, whose ephemeral prompt goes. Loopback only; every
+# works while another question waits, whose ephemeral prompt goes; a
+# command that leaves an ephemeral question deletes its prompt too; a
+# keyword intent jumps from a menu, and its cooldown holds it back the
+# second time (the choice it led to refuses the text). Loopback only; every
 # wait is bounded. On SQLite, then on PostgreSQL when it is installed.
 # Skipped (77) without nginx.
 set -u
@@ -31,6 +34,7 @@ cat >"$T_TMP/flow.json" <<'FLOW'
 {
   "start": "age",
   "commands": {"/menu": "count", "/hub": "hub"},
+  "intents": [{"id": "help", "keywords": ["help", "stuck"], "cooldown": "1h", "next": "desk"}],
   "nodes": {
     "age": {"type": "number", "node_text": "How old are you?", "key_to_save": "age",
             "integer": true, "lifecycle": "ephemeral", "next": "saved"},
@@ -45,7 +49,9 @@ cat >"$T_TMP/flow.json" <<'FLOW'
     "news": {"type": "cutscene", "node_text": "Nothing new today.", "next": "count"},
     "hub": {"type": "menu", "node_text": "Hub", "choices": {"ask": "Ask", "about": "About"},
             "next_for_choice": {"ask": "age", "about": "about"}},
-    "about": {"type": "cutscene", "node_text": "About us.", "next": "hub"}
+    "about": {"type": "cutscene", "node_text": "About us.", "next": "hub"},
+    "desk": {"type": "cutscene", "node_text": "Ask at the desk.", "next": "pick"},
+    "pick": {"type": "choice", "node_text": "Pick one.", "choices": {"go": "Go"}, "next": "end"}
   }
 }
 FLOW
@@ -195,6 +201,25 @@ check("menu-press-leaves-question", len(dels) == 1 and dels[0].get("message_ids"
 edits = [p for m, p in got if m == "editMessageText"]
 check("menu-node-edited-in-place", texts(got).count("Hub") == 1 and edits and
       edits[-1].get("message_id") == h1, (texts(got), edits))
+
+# --- a command leaves an ephemeral question: its prompt goes as after an answer
+C = BASE + 4
+msg(C, "/start")
+got = until(C, lambda g: "How old are you?" in texts(g))
+asked = mid(C, "How old are you?")
+msg(C, "/hub")
+got = until(C, lambda g: "Hub" in texts(g) and any(m == "deleteMessages" for m, _ in g))
+dels = [p for m, p in got if m == "deleteMessages"]
+check("command-leaves-ephemeral", len(dels) == 1 and dels[0].get("message_ids") == [asked] and
+      asked not in kept(C), (dels, kept(C)))
+
+# --- intents: a keyword jumps from the menu; within the cooldown it does not
+msg(C, "I am STUCK")
+got = until(C, lambda g: "Pick one." in texts(g))
+check("intent-jumps", texts(got)[-2:] == ["Ask at the desk.", "Pick one."], texts(got))
+msg(C, "help")
+got = until(C, lambda g: "Please choose one of the buttons." in texts(g))
+check("intent-cooldown", texts(got).count("Ask at the desk.") == 1, texts(got))
 PY
 
 	cat "$T_TMP/out"

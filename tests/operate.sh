@@ -12,7 +12,8 @@
 #   history: `chat history` in order, opened with the key, text and jsonl;
 #   the funnel: /metrics per node and `blueflow stats` equal what a
 #     scripted set of conversations did;
-#   retention: transcript_retention_days and chat_retention_days delete
+#   retention: transcript_retention_days, chat_retention_days and the
+#     48 hours the ids of sent messages are kept delete
 #     only what is old.
 set -u
 . "$SRCDIR/tests/lib.sh"
@@ -310,6 +311,8 @@ PY
 	# retention: only what is old goes
 	q "$b" "update transcript set at = at $(ago "$b" 90) where bot = 'open' and chat_id = 9003" >/dev/null
 	q "$b" "update chats set updated_at = updated_at $(ago "$b" 90) where bot = 'open' and chat_id = 9002" >/dev/null
+	# the kept ids of sent messages: over 48 hours old, Telegram can delete none
+	q "$b" "insert into sent_messages (bot, chat_id, message_id, node, life, sent_at) values ('open', 9001, 11, 'name', 'ephemeral', $(($(date +%s) - 49 * 3600))), ('open', 9001, 12, 'name', 'ephemeral', $(($(date +%s) - 47 * 3600)))" >/dev/null
 	sed 's/^log_level = debug/&\ntranscript_retention_days = 30\nchat_retention_days = 60/' "$conf" >"$T_TMP/retain.conf"
 	run "$BLUEFLOW" db prune -c "$T_TMP/retain.conf"
 	expect_rc "$b-prune-rc" 0
@@ -321,6 +324,8 @@ PY
 		[ "$(q "$b" "select count(*) from transcript where bot = 'open' and chat_id = 9002")" = 0 ] &&
 		[ "$(q "$b" "select count(*) from chats where bot = 'open' and chat_id = 9001")" = 1 ] &&
 		ok "$b-chat-retention" || fail "$b-chat-retention" "$(q "$b" "select chat_id from chats where bot = 'open'")"
+	[ "$(q "$b" "select message_id from sent_messages where bot = 'open' and chat_id = 9001")" = 12 ] &&
+		ok "$b-sent-messages-retention" || fail "$b-sent-messages-retention" "$(q "$b" "select message_id, sent_at from sent_messages")"
 }
 
 # rekey to plaintext opens kept poison updates too (a sealed value put

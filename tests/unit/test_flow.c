@@ -729,6 +729,27 @@ START_TEST(time_keys_load)
 }
 END_TEST
 
+START_TEST(intents_load)
+{
+	/* what an intent loads into; its node counts as reached (no warning) */
+	load("{'start': '0', 'intents': [{'id': 'a', 'keywords': ['hi'], 'next': '0'},"
+	     " {'id': 'b', 'keywords': {'en': ['help'], 'ru': ['помощь'], 'default': 'ru'},"
+	     " 'priority': -3, 'cooldown': '2m', 'next': '1'}], 'nodes': {"
+	     " '0': {'type': 'choice', 'node_text': 'Go?', 'choices': {'go': 'Go'}, 'next': '0'},"
+	     " " BYE "}}");
+	ck_clean();
+	ck_assert_uint_eq(F->n_intents, 2);
+	ck_assert_str_eq(F->intents[0].id, "a");
+	ck_assert_int_eq(F->intents[0].cooldown, 0);
+	ck_assert_int_eq(F->intents[0].priority, 0);
+	ck_assert_int_eq(F->intents[1].next, idx("1"));
+	ck_assert_int_eq(F->intents[1].priority, -3);
+	ck_assert_int_eq(F->intents[1].cooldown, 120);
+	ck_assert_uint_eq(F->intents[1].words.n, 2);
+	ck_assert_str_eq(F->intents[1].words.v[F->intents[1].words.def].lang, "ru");
+}
+END_TEST
+
 START_TEST(warn_reminder_after_timeout)
 {
 	/* later than the timeout, or at the same time: it never comes */
@@ -1513,7 +1534,7 @@ int main(void)
 		warn_unreachable_via_attempts_and_choices, err_template,
 		warn_condition);
 	ADD(s, "time", setup, teardown, duration_forms, duration_refused,
-		time_keys_load, warn_reminder_after_timeout);
+		time_keys_load, warn_reminder_after_timeout, intents_load);
 	ADD(s, "forms", setup, teardown, form_canonical, form_seed_numbers,
 		form_extended, form_extended_defaults, find_all_ids, find_small,
 		hash_stable, hash_is_sha256_of_canon);
