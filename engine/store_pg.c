@@ -103,18 +103,18 @@ static const struct {
 	[P_META_SET] = { "bf_meta_set", "INSERT INTO meta (name, value) VALUES ($1, $2) "
 		"ON CONFLICT (name) DO UPDATE SET value = excluded.value",
 		{ [1] = A_NAME, [2] = A_VALUE } },
-	/* the head of each chat's queue, due and not leased; SKIP LOCKED lets
-	 * senders on several hosts take different chats. The conditions on o
-	 * are checked again on the row as locked (heads is the statement's
-	 * snapshot): a call another sender leased or sent meanwhile is not
-	 * taken twice. */
+	/* the head of each chat's queue, due and not leased, in outbox_due's
+	 * order (the scan stops after $1 of them, however long the queue);
+	 * SKIP LOCKED lets senders on several hosts take different chats. The
+	 * conditions on o are checked again on the row as locked (the earlier
+	 * calls are the statement's snapshot): a call another sender leased
+	 * or sent meanwhile is not taken twice. */
 	[P_TAKE] = { "bf_take",
-		"WITH heads AS (SELECT DISTINCT ON (bot, chat_id) id, next_at, lease_until "
-		"FROM outbox WHERE state = 'pending' ORDER BY bot, chat_id, id), "
-		"due AS (SELECT o.id FROM outbox o JOIN heads h ON o.id = h.id "
-		"WHERE h.next_at <= now() AND (h.lease_until IS NULL OR h.lease_until < now()) "
-		"AND o.state = 'pending' AND o.next_at <= now() "
+		"WITH due AS (SELECT o.id FROM outbox o "
+		"WHERE o.state = 'pending' AND o.next_at <= now() "
 		"AND (o.lease_until IS NULL OR o.lease_until < now()) "
+		"AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.bot = o.bot "
+		"AND p.chat_id = o.chat_id AND p.state = 'pending' AND p.id < o.id) "
 		"ORDER BY o.next_at, o.id LIMIT $1::int FOR UPDATE OF o SKIP LOCKED) "
 		"UPDATE outbox SET lease_until = now() + make_interval(secs => $2::int), "
 		"lease_owner = $3 WHERE id IN (SELECT id FROM due) "

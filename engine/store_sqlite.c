@@ -59,12 +59,15 @@ static const char *const sqlite_sql[Q_COUNT] = {
 	[Q_PRUNE_SENT] = "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE "
 		"state = 'sent' AND sent_at < strftime('%s', 'now') - ?1 * 86400 LIMIT ?2)",
 	[Q_META_GET] = "SELECT value FROM meta WHERE name = ?1",
+	/* the due calls in outbox_due's order, each its chat's first pending
+	 * one: the scan stops after ?1 of them, however long the queue */
 	[Q_TAKE] = "UPDATE outbox SET lease_until = strftime('%s', 'now') + ?2, lease_owner = ?3 "
 		"WHERE id IN ("
-		"SELECT o.id FROM (SELECT min(id) AS id FROM outbox WHERE state = 'pending' "
-		"GROUP BY bot, chat_id) h JOIN outbox o ON o.id = h.id "
-		"WHERE o.next_at <= strftime('%s', 'now') AND (o.lease_until IS NULL "
-		"OR o.lease_until < strftime('%s', 'now')) ORDER BY o.next_at, o.id LIMIT ?1) "
+		"SELECT o.id FROM outbox o WHERE o.state = 'pending' "
+		"AND o.next_at <= strftime('%s', 'now') AND (o.lease_until IS NULL "
+		"OR o.lease_until < strftime('%s', 'now')) AND NOT EXISTS (SELECT 1 FROM outbox p "
+		"WHERE p.bot = o.bot AND p.chat_id = o.chat_id AND p.state = 'pending' "
+		"AND p.id < o.id) ORDER BY o.next_at, o.id LIMIT ?1) "
 		"RETURNING id, bot, chat_id, method, params, attempts",
 	[Q_RENEW] = "UPDATE outbox SET lease_until = strftime('%s', 'now') + ?2 WHERE id = ?1 "
 		"AND state = 'pending' AND lease_owner = ?3",
