@@ -23,6 +23,7 @@ struct sender_timers {
 	struct app *app;
 	struct metrics *m;
 	struct tick_bot *bots;
+	struct tick_calls calls;      /* the http timers' calls in flight */
 	struct versions versions;     /* older flow versions chats are pinned to */
 	char owner[96];               /* host:pid, for the leases */
 	long long next_ms;            /* when to look for due timers again */
@@ -67,9 +68,24 @@ static void sender_fired(void *arg, const struct timer *t, int rc,
 		metrics_timer(st->m, t->kind, (double)late_ms / 1000);
 }
 
-/* Fires the timers that are due, and sets when to look again: at the
- * next due time, but within SENDER_TIMER_POLL_MS, as other processes arm
- * timers. Returns how many were handled, or -1 (logged). */
+/* Applies the answers of the http calls that are done, and starts the
+ * calls of the http timers that are due, while slots are free. Returns
+ * STORE_OK or the error of taking timers (in e). */
+static int sender_calls(struct sender_timers *st, struct store *s, struct store_err *e)
+{
+	struct engine_env env = { 0 };
+	int taken = 0;
+
+	tick_calls_finish(&st->calls, s, &env, sender_fired, st, 0);
+	return tick_calls_start(&st->calls, s, st->bots, st->app->n_bots,
+		st->owner, &taken, e);
+}
+
+/* Fires the timers that are due (the http ones on their own threads:
+ * a slow service holds up nothing else), and sets when to look again: at
+ * the next due time, but within SENDER_TIMER_POLL_MS, as other processes
+ * arm timers, and within TICK_CALLS_POLL_MS while calls are in flight.
+ * Returns how many were handled, or -1 (logged). */
 static int sender_timers(struct sender_timers *st, struct store *s)
 {
 	struct engine_env env = { 0 };
@@ -79,8 +95,11 @@ static int sender_timers(struct sender_timers *st, struct store *s)
 
 	if (now < st->next_ms)
 		return 0;
-	rc = tick_run(s, st->bots, st->app->n_bots, st->owner, 0, SENDER_TIMERS_MAX,
-		&env, sender_fired, st, &fired, &e);
+	rc = sender_calls(st, s, &e);
+	if (rc == STORE_OK)
+		rc = tick_run(s, st->bots, st->app->n_bots, st->owner, 0,
+			SENDER_TIMERS_MAX, STORE_TAKE_OTHERS, &env, sender_fired, st,
+			&fired, &e);
 	if (rc == STORE_OK && fired >= SENDER_TIMERS_MAX) {
 		st->next_ms = now;   /* more are due */
 		return fired;
@@ -95,6 +114,10 @@ static int sender_timers(struct sender_timers *st, struct store *s)
 	}
 	if (any && due < st->next_ms)
 		st->next_ms = due > now ? due : now;
+	if (st->calls.busy >= TICK_CALLS_MAX ||
+	    (st->calls.busy > 0 && st->next_ms > now + TICK_CALLS_POLL_MS))
+		st->next_ms = now + TICK_CALLS_POLL_MS;   /* answers applied soon; a
+		                                             due call waits for a slot */
 	return fired;
 }
 
@@ -229,10 +252,12 @@ int sender_run(struct app *app, struct metrics *m, int wake_fd, int standalone)
 	pid_t parent = standalone ? 0 : getppid();
 	int up = 0;
 
+	tick_calls_init(&st.calls);
 	st.bots = calloc(app->n_bots + 1, sizeof(*st.bots));
 	if (bots == NULL || st.bots == NULL) {
 		free(bots);
 		free(st.bots);
+		tick_calls_free(&st.calls);
 		return 1;
 	}
 	for (unsigned i = 0; i < app->n_bots; i++) {
@@ -250,6 +275,7 @@ int sender_run(struct app *app, struct metrics *m, int wake_fd, int standalone)
 	if (sender_signals(standalone) != 0) {
 		free(bots);
 		free(st.bots);
+		tick_calls_free(&st.calls);
 		return 1;
 	}
 	/* until told to stop, or the supervisor is gone */
@@ -305,12 +331,17 @@ int sender_run(struct app *app, struct metrics *m, int wake_fd, int standalone)
 			;
 	}
 	if (up) {
+		struct engine_env env = { 0 };
+		/* apply the http calls in flight (each ends within its timeout) */
+		while (st.calls.busy > 0)
+			tick_calls_finish(&st.calls, s, &env, sender_fired, &st, 1);
 		/* finish the calls in flight (bounded), give back the rest */
 		o.draining = 1;
 		for (int i = 0; i < 100 && outbox_step(&o, 50, -1) > 0; i++)
 			;
 		outbox_free(&o);
 	}
+	tick_calls_free(&st.calls);
 	store_close(s);
 	versions_free(&st.versions);
 	free(bots);
