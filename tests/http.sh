@@ -8,7 +8,8 @@
 # after a POST) followed with a GET without body, a 307 or 308 with the
 # method and body; two updates of other chats served, another chat's
 # message delivered through the outbox and its reminder fired while a call
-# hangs 4 s; no header value in the log.
+# hangs 4 s; `blueflow tick` making two calls at once; no header value in
+# the log.
 set -u
 . "$SRCDIR/tests/lib.sh"
 . "$SRCDIR/tests/pg_lib.sh"
@@ -292,6 +293,40 @@ PY
 	fail flow-checks "$(cat "$T_TMP/check.err")"
 nginx_start "unix:$T_TMP/bf.sock" || { fail nginx-start "see above"; finish; exit 1; }
 run_backend sqlite "sqlite:$T_TMP/http.db" 100
+# `blueflow tick` (cron, no background process): two chats parked at a
+# call that hangs 4 s and a third one's reminder, all due; the two calls
+# are made at once and the reminder fires meanwhile.
+python3 - "$T_TMP/http.db" <<'PY'
+import sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1])
+now = int(time.time() * 1000)
+for chat, node, kind in ((151, "hang", "http"), (152, "hang", "http"), (153, "rem", "remind")):
+    db.execute("INSERT OR REPLACE INTO chats (bot, chat_id, node) VALUES ('demo', ?, ?)", (chat, node))
+    db.execute("INSERT INTO timers (bot, chat_id, kind, node, visit, n, due_ms) "
+               "VALUES ('demo', ?, ?, ?, ?, 1, ?)", (chat, kind, node, now - 2000, now))
+db.commit()
+PY
+t0=$(date +%s.%N)
+timeout 30 "$BLUEFLOW" tick -c "$T_TMP/http.conf" >"$T_TMP/tick.out" 2>"$T_TMP/tick.err"
+rc=$? t1=$(date +%s.%N)
+[ $rc = 0 ] && grep -q "^3 timers fired" "$T_TMP/tick.out" && ok tick-fires-http ||
+	fail tick-fires-http "rc $rc: $(cat "$T_TMP/tick.out" "$T_TMP/tick.err" | tail -5)"
+python3 - "$T_TMP/http.jsonl" "$T_TMP/http.db" "$t0" "$t1" <<'PY' && ok tick-calls-at-once ||
+import json, sqlite3, sys
+t0, t1 = float(sys.argv[3]), float(sys.argv[4])
+hangs = [json.loads(l)["at"] for l in open(sys.argv[1]) if '"query": "s=4"' in l]
+hangs = [a for a in hangs if a >= t0]
+assert len(hangs) == 2, hangs
+assert abs(hangs[1] - hangs[0]) < 2, hangs          # not one after the other
+db = sqlite3.connect(sys.argv[2])
+sent = [r[0] for r in db.execute("SELECT chat_id FROM outbox WHERE params LIKE "
+                                 "'%The slow service answered.%' AND chat_id IN (151, 152)")]
+assert sorted(sent) == [151, 152], sent
+assert db.execute("SELECT count(*) FROM outbox WHERE chat_id = 153 AND params LIKE "
+                  "'%Still there?%'").fetchone()[0] == 1
+assert t1 - t0 < 7.5, t1 - t0                        # 8 s or more one after the other
+PY
+	fail tick-calls-at-once "$(tail -3 "$T_TMP/http.jsonl"; cat "$T_TMP/tick.err" | tail -5)"
 "$BLUEFLOW" check -c "$T_TMP/http.conf" >/dev/null 2>"$T_TMP/checkc.err"
 grep -q "/nodes/unlisted/url: warning: http: https://unlisted.example.com:443 is not in the bot's http_allow" "$T_TMP/checkc.err" &&
 	[ "$(grep -c "warning: http" "$T_TMP/checkc.err")" = 1 ] &&
