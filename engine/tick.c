@@ -63,8 +63,8 @@ void tick_http_call(void *arg, const struct tick_bot *b, struct store *s,
 }
 
 /* Applies timer t of bot b (with a, an http timer's answer) in its own
- * transaction, and reports it to done. Returns apply_timer's code. */
-static int tick_apply(struct store *s, const struct tick_bot *b,
+ * transaction, and reports it to done. */
+static void tick_apply(struct store *s, const struct tick_bot *b,
 	const struct timer *t, long long now_ms, struct engine_env *env,
 	const struct http_answer *a, long long late, tick_done_fn *done, void *arg)
 {
@@ -87,7 +87,6 @@ static int tick_apply(struct store *s, const struct tick_bot *b,
 	if (done)
 		done(arg, t, rc, &r, &te, late);
 	apply_result_free(&r);
-	return rc;
 }
 
 int tick_run(struct store *s, const struct tick_bot *bots, unsigned n_bots,
@@ -188,7 +187,7 @@ int tick_calls_start(struct tick_calls *c, struct store *s,
 		struct tick_call *slot;
 		if (b == NULL)
 			continue;   /* another configuration's bot */
-		while (c->slots[k].state != TICK_CALL_FREE)
+		while (__atomic_load_n(&c->slots[k].state, __ATOMIC_ACQUIRE) != TICK_CALL_FREE)
 			k++;
 		slot = &c->slots[k];
 		memset(slot, 0, sizeof(*slot));
