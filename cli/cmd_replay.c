@@ -238,7 +238,8 @@ static int replay_tick(const struct flow *f, struct store *s, struct engine_env 
 	}
 	if (t * 1000 > clk->ms)
 		clk->ms = t * 1000;
-	if (tick_run(s, &bot, 1, "replay", clk->ms, 1 << 20, &tenv, replay_fired, clk,
+	if (tick_run(s, &bot, 1, "replay", clk->ms, 1 << 20, STORE_TAKE_ALL,
+	    &tenv, replay_fired, clk,
 	    &fired, &e) != STORE_OK) {
 		fprintf(stderr, "blueflow replay: line %lu: %s\n", lineno, e.msg);
 		return -1;

@@ -46,18 +46,45 @@ static void tick_done(void *arg, const struct timer *t, int rc,
 		timer_kind_name(t->kind), t->chat_id, e->msg);
 }
 
+/* Fires the due timers, up to max: the http calls on their threads, the
+ * others meanwhile, until none is due and no call is in flight. */
+static int tick_all(struct store *s, const struct tick_bot *bots, unsigned n_bots,
+	const char *owner, int max, struct tick_count *count, struct store_err *e)
+{
+	struct engine_env env = { 0 };
+	struct tick_calls calls;
+	int rc = STORE_OK;
+
+	tick_calls_init(&calls);
+	for (;;) {
+		int left = max - count->ok - count->failed - calls.busy;
+		int taken = 0, fired = 0;
+		if (left > 0)
+			rc = tick_calls_start(&calls, s, bots, n_bots, owner, &taken, e);
+		if (rc == STORE_OK && left > 0)
+			rc = tick_run(s, bots, n_bots, owner, 0, left, STORE_TAKE_OTHERS,
+				&env, tick_done, count, &fired, e);
+		if (rc != STORE_OK)
+			break;
+		tick_calls_finish(&calls, s, &env, tick_done, count, taken == 0 && fired == 0);
+		if (taken == 0 && fired == 0 && calls.busy == 0)
+			break;
+	}
+	tick_calls_free(&calls);
+	return rc;
+}
+
 int cmd_tick(int argc, char **argv)
 {
 	const char *conf = config_path(&argc, argv);
 	struct tick_count count = { 0, 0 };
-	struct engine_env env = { 0 };
 	struct tick_bot *bots = NULL;
 	struct versions versions;
 	struct app *app = NULL;
 	struct store *s = NULL;
 	struct store_err e;
 	char owner[96], host[64];
-	int max = 100000, fired = 0, rc = CMD_FAIL;
+	int max = 100000, rc = CMD_FAIL;
 
 	versions_init(&versions);
 	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
@@ -90,8 +117,7 @@ int cmd_tick(int argc, char **argv)
 		snprintf(host, sizeof(host), "host");
 	host[sizeof(host) - 1] = '\0';
 	snprintf(owner, sizeof(owner), "tick:%s:%ld", host, (long)getpid());
-	if (tick_run(s, bots, app->n_bots, owner, 0, max, &env, tick_done, &count,
-	    &fired, &e) != STORE_OK) {
+	if (tick_all(s, bots, app->n_bots, owner, max, &count, &e) != STORE_OK) {
 		fprintf(stderr, "blueflow tick: %s\n", e.msg);
 		goto out;
 	}

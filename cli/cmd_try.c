@@ -1,6 +1,10 @@
 /* cmd_try.c - `blueflow try FLOW.json`: plays a flow in the terminal as
  * one private chat. The author types; the bot's messages and buttons are
- * printed; lines starting with ':' simulate what a keyboard cannot. */
+ * printed; lines starting with ':' simulate what a keyboard cannot. The
+ * timers a step arms are kept as the store would keep them and fire on
+ * :wait (the clock jumps to the first); an http node's call is not made
+ * (there is no bot config, so no http_allow, and a try-out should reach
+ * no real service): its request is shown and :http gives the answer. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,9 +16,13 @@
 #include "engine/diag.h"
 #include "engine/engine.h"
 #include "engine/flow.h"
+#include "engine/http.h"
+#include "engine/node_http.h"
+#include "engine/timer.h"
 #include "engine/update.h"
 
 #define TRY_CHAT 1000
+#define TRY_TIMERS 32
 
 struct try_session {
 	const struct flow *flow;
@@ -25,6 +33,10 @@ struct try_session {
 	long long last_keyboard;     /* message id of the last inline keyboard */
 	const char *lang;
 	FILE *out;
+	struct timer timers[TRY_TIMERS]; /* armed, as the store keeps them */
+	unsigned n_timers;
+	long long timer_ids;
+	long long skew_ms;           /* how far :wait moved the clock ahead */
 };
 
 static void try_usage(FILE *f)
@@ -36,11 +48,17 @@ static void try_usage(FILE *f)
 		"  :voice SECONDS      send a voice note that long\n"
 		"  :file MIME BYTES    send a document of that type and size\n"
 		"  :user NAME          share a user (as the \"choose a user\" button does)\n"
+		"  :wait               let time pass until the next timer (a reminder,\n"
+		"                      a timeout...) and fire it\n"
+		"  :http STATUS [JSON] the answer of the http call pending (none is\n"
+		"                      made), e.g. :http 200 {\"id\": 7}\n"
+		"  :http fail          the call pending failed (no answer)\n"
 		"  :state              show the current node and saved values\n"
 		"  :restart            same as /start\n"
 		"  :quit               leave (end of input does too)\n\n"
 		"  --lang CODE         the user's language_code (default en)\n\n"
-		"Nothing is sent to Telegram; uploads are not downloaded.\n");
+		"Nothing is sent to Telegram; uploads are not downloaded; http nodes\n"
+		"call nothing (their request is shown; answer with :http).\n");
 }
 
 static int try_fetch(void *arg, const struct attach_req *req, char *path,
@@ -130,6 +148,130 @@ static void try_print_calls(struct try_session *t, const struct step_out *o)
 	}
 }
 
+static long long try_now(const struct try_session *t)
+{
+	return timer_now_ms() + t->skew_ms;
+}
+
+/* What the bot's background process would do with timer a, armed. */
+static void try_timer_note(struct try_session *t, const struct timer *a)
+{
+	const struct flow_node *n = flow_node(t->flow, a->node);
+	struct http_request rq;
+	char why[200];
+
+	if (a->kind != TIMER_HTTP) {
+		fprintf(t->out, "     (timer: %s in %lld s; :wait fires it)\n",
+			timer_kind_name(a->kind), (a->due_ms - try_now(t) + 999) / 1000);
+		return;
+	}
+	memset(&rq, 0, sizeof(rq));
+	if (n == NULL || http_node_request(t->flow, n, &t->chat, &rq, why, sizeof(why)) != 0)
+		fprintf(t->out, "     (http: the request cannot be made: %s)\n", why);
+	else
+		fprintf(t->out, "     (http: the bot would now call %s %s%s%s;\n"
+			"      try calls nothing: answer with :http STATUS [JSON], e.g. "
+			":http 200 {\"id\": 7}, or :http fail)\n", rq.method, rq.url,
+			rq.body ? " with " : "", rq.body ? rq.body : "");
+	http_request_free(&rq);
+}
+
+/* The chat's timers after a step (fired: the timer it ran for, gone
+ * now), as the store would change them; a note on each one armed. */
+static void try_timers(struct try_session *t, const struct step_out *o,
+	const struct timer *fired)
+{
+	struct timer_plan p;
+	unsigned k = 0;
+
+	timer_plan(t->flow, &t->chat, o, fired, fired == NULL, try_now(t), &p);
+	for (unsigned i = 0; i < t->n_timers; i++)
+		if (!(p.cancel & (1u << t->timers[i].kind)))
+			t->timers[k++] = t->timers[i];
+	t->n_timers = k;
+	for (unsigned i = 0; i < p.n_arms && t->n_timers < TRY_TIMERS; i++) {
+		struct timer *a = &t->timers[t->n_timers++];
+		*a = p.arms[i];
+		a->id = ++t->timer_ids;
+		try_timer_note(t, a);
+	}
+}
+
+/* Prints what a step did. */
+static void try_show(struct try_session *t, const struct step_out *o)
+{
+	try_print_calls(t, o);
+	if (o->outcome == ENGINE_MALFORMED)
+		fputs("     (no button has that key here: :press a key shown in [ ])\n", t->out);
+	if (o->warning[0])
+		fprintf(t->out, "     (warning: %s)\n", o->warning);
+	if (t->chat.finished)
+		fputs("     (the flow has finished; /start plays it again)\n", t->out);
+}
+
+/* Fires the first pending timer of kind http (http set) or of any other
+ * kind (http NULL), as the background process would. */
+static int try_fire(struct try_session *t, const struct http_answer *http)
+{
+	struct timer fired;
+	struct step_out o;
+	int first = -1, rc;
+
+	for (unsigned i = 0; i < t->n_timers; i++)
+		if ((t->timers[i].kind == TIMER_HTTP) == (http != NULL) &&
+		    (first < 0 || t->timers[i].due_ms < t->timers[first].due_ms))
+			first = (int)i;
+	if (first < 0) {
+		fputs(http ? "     (no http call is pending)\n" :
+			"     (no timer is pending)\n", t->out);
+		return 0;
+	}
+	fired = t->timers[first];
+	t->timers[first] = t->timers[--t->n_timers];
+	if (fired.due_ms > try_now(t))
+		t->skew_ms += fired.due_ms - try_now(t);
+	fprintf(t->out, "     (%s timer fires)\n", timer_kind_name(fired.kind));
+	t->env.http = http;
+	step_out_init(&o);
+	rc = engine_fire(t->flow, &t->chat, &fired, try_now(t), &t->env, &o);
+	t->env.http = NULL;
+	if (rc == 0) {
+		try_show(t, &o);
+		try_timers(t, &o, &fired);
+	}
+	step_out_free(&o);
+	return rc;
+}
+
+/* ":http STATUS [JSON]" or ":http fail": the pending call's answer. */
+static int try_http(struct try_session *t, const char *arg)
+{
+	struct http_answer a;
+	char *end;
+	int rc;
+
+	memset(&a, 0, sizeof(a));
+	a.status = strtol(arg, &end, 10);
+	if (strcmp(arg, "fail") == 0) {
+		a.status = 0;
+		snprintf(a.why, sizeof(a.why), "no answer (:http fail)");
+	} else if (end == arg || a.status < 100 || a.status > 599) {
+		fputs("     (write :http STATUS [JSON], e.g. :http 200 {\"id\": 7}, "
+			"or :http fail)\n", t->out);
+		return 0;
+	} else {
+		a.ok = a.status >= 200 && a.status < 300;
+		if (!a.ok)
+			snprintf(a.why, sizeof(a.why), "the service answered %ld", a.status);
+		end += strspn(end, " ");
+		a.body = strdup(end);
+		a.len = a.body ? strlen(a.body) : 0;
+	}
+	rc = try_fire(t, &a);
+	http_answer_free(&a);
+	return rc;
+}
+
 /* Wraps the inner JSON of a message or callback into an Update, runs it. */
 static int try_run(struct try_session *t, const char *kind, json_object *inner)
 {
@@ -156,14 +298,10 @@ static int try_run(struct try_session *t, const char *kind, json_object *inner)
 	}
 	step_out_init(&o);
 	rc = engine_step(t->flow, &t->chat, &u, &t->env, &o);
-	if (rc == 0)
-		try_print_calls(t, &o);
-	if (rc == 0 && o.outcome == ENGINE_MALFORMED)
-		fputs("     (no button has that key here: :press a key shown in [ ])\n", t->out);
-	if (o.warning[0])
-		fprintf(t->out, "     (warning: %s)\n", o.warning);
-	if (t->chat.finished)
-		fputs("     (the flow has finished; /start plays it again)\n", t->out);
+	if (rc == 0) {
+		try_show(t, &o);
+		try_timers(t, &o, NULL);
+	}
 	step_out_free(&o);
 	update_free(&u);
 	return rc;
@@ -217,6 +355,10 @@ static int try_line(struct try_session *t, char *line)
 		try_state(t);
 		return 0;
 	}
+	if (strcmp(line, ":wait") == 0)
+		return try_fire(t, NULL) < 0 ? -1 : 0;
+	if (strncmp(line, ":http ", 6) == 0)
+		return try_http(t, line + 6) < 0 ? -1 : 0;
 	if (strcmp(line, ":restart") == 0)
 		line = "/start";
 	if (strncmp(line, ":press ", 7) == 0) {
@@ -250,7 +392,8 @@ static int try_line(struct try_session *t, char *line)
 	} else if (line[0] == ':') {
 		json_object_put(m);
 		fputs("     (unknown command; :press KEY, :voice SECONDS, :file MIME "
-			"BYTES, :user NAME, :state, :restart, :quit)\n", t->out);
+			"BYTES, :user NAME, :wait, :http STATUS [JSON], :state, :restart, "
+			":quit)\n", t->out);
 		return 0;
 	} else {
 		json_object_object_add(m, "text", json_object_new_string(line));

@@ -331,20 +331,34 @@ static int http_once(const char *list, const struct http_request *rq,
 	return again;
 }
 
+/* Whether a redirect with status turns the request into a GET without
+ * body, as browsers and curl do: 303 always, 301 and 302 after a POST;
+ * 307 and 308 keep the method and the body. */
+static int http_redirect_to_get(long status, const char *method)
+{
+	return status == 303 ||
+		((status == 301 || status == 302) && strcmp(method, "POST") == 0);
+}
+
 /* One try: the request and the redirects it is sent on (each within the
  * list). Returns 1 when it may be tried again. */
 static int http_try_once(const char *list, const struct http_request *rq,
 	struct http_answer *a)
 {
+	struct http_request hop = *rq;   /* shares rq's strings */
 	char *url = strdup(rq->url), *next = NULL;
 	int again = 0;
 
-	for (int hop = 0; url && hop <= HTTP_REDIRECTS_MAX; hop++) {
-		again = http_once(list, rq, url, a, &next);
+	for (int n = 0; url && n <= HTTP_REDIRECTS_MAX; n++) {
+		again = http_once(list, &hop, url, a, &next);
 		free(url);
 		url = next;
 		if (next == NULL)
 			return again;
+		if (http_redirect_to_get(a->status, hop.method)) {
+			snprintf(hop.method, sizeof(hop.method), "GET");
+			hop.body = NULL;
+		}
 	}
 	free(url);
 	if (a->why[0] == '\0' || a->ok == 0)

@@ -80,6 +80,14 @@ enum store_outbox_result {
 	OUTBOX_DEAD                   /* given up: a dead letter, with the error */
 };
 
+/* The kinds of timers timers_take leases: the http calls are made apart
+ * from the other timers, so that a slow service holds up none of them. */
+enum store_take {
+	STORE_TAKE_ALL,
+	STORE_TAKE_HTTP,              /* only kind "http" */
+	STORE_TAKE_OTHERS             /* all but kind "http" */
+};
+
 /* The statements of the operators' commands (store_admin.c) whose SQL
  * differs between backends: clocks (unix seconds or timestamptz), casts
  * and row locks. Times come back as unix seconds. */
@@ -98,7 +106,8 @@ struct store_admin_sql {
 	/* timers (store_timer.c): set is one or two statements ($1 bot,
 	 * $2 chat_id, $3 a JSON array of the kinds to delete, $4 a JSON array
 	 * of timers {kind, node, visit, n, due_ms} to add, $5 member); take
-	 * leases ($1 now_ms, $2 lease_until_ms, $3 owner, $4 max) and returns
+	 * leases ($1 now_ms, $2 lease_until_ms, $3 owner, $4 max, $5 "all",
+	 * "http" or "others": the kinds taken, enum store_take) and returns
 	 * id, bot, chat_id, kind, node, visit, n, due_ms, member */
 	const char *timers_set[2];
 	const char *timers_take;
@@ -188,14 +197,15 @@ struct store_ops {
 	 * the chat's timers of the kinds in p->cancel, then adds p's. take:
 	 * leases up to max timers due by now_ms, not leased by another, to
 	 * owner for lease_ms (in one statement, its own transaction), oldest
-	 * first; *n counts them. claim: inside the open transaction, with the
+	 * first, of the kinds which says; *n counts them. claim: inside the open transaction, with the
 	 * chat locked, deletes timer id; *found 0 when it is gone (cancelled,
 	 * or fired by another). next: the earliest due time of the timers not
 	 * leased at now_ms (*any 0: none). */
 	int (*timers_set)(struct store *s, const char *bot, long long chat_id,
 		long long member, const struct timer_plan *p, struct store_err *e);
 	int (*timers_take)(struct store *s, const char *owner, long long now_ms,
-		int max, int lease_ms, struct timer *rows, int *n, struct store_err *e);
+		int max, int lease_ms, enum store_take which, struct timer *rows,
+		int *n, struct store_err *e);
 	int (*timer_claim)(struct store *s, long long id, int *found, struct store_err *e);
 	int (*timers_next)(struct store *s, long long now_ms, long long *due_ms,
 		int *any, struct store_err *e);
@@ -436,7 +446,8 @@ int store_timer_plan_json(const struct timer_plan *p, struct buf *kinds,
 int store_sql_timers_set(struct store *s, const char *bot, long long chat_id,
 	long long member, const struct timer_plan *p, struct store_err *e);
 int store_sql_timers_take(struct store *s, const char *owner, long long now_ms,
-	int max, int lease_ms, struct timer *rows, int *n, struct store_err *e);
+	int max, int lease_ms, enum store_take which, struct timer *rows, int *n,
+	struct store_err *e);
 int store_sql_timer_claim(struct store *s, long long id, int *found, struct store_err *e);
 int store_sql_timers_next(struct store *s, long long now_ms, long long *due_ms,
 	int *any, struct store_err *e);

@@ -424,7 +424,8 @@ static int mem_timers_set(struct store *base, const char *bot, long long chat_id
 
 /* Takes the max earliest due timers (no leases: one process). */
 static int mem_timers_take(struct store *base, const char *owner, long long now_ms,
-	int max, int lease_ms, struct timer *rows, int *n, struct store_err *e)
+	int max, int lease_ms, enum store_take which, struct timer *rows, int *n,
+	struct store_err *e)
 {
 	struct store_memory *s = (struct store_memory *)base;
 	(void)owner;
@@ -438,6 +439,9 @@ static int mem_timers_take(struct store *base, const char *owner, long long now_
 			int taken = 0;
 			for (int j = 0; j < *n && !taken; j++)
 				taken = rows[j].id == t->id;
+			if (which != STORE_TAKE_ALL &&
+			    (t->kind == TIMER_HTTP) != (which == STORE_TAKE_HTTP))
+				continue;
 			if (!taken && t->due_ms <= now_ms && (best == NULL ||
 			    t->due_ms < best->due_ms || (t->due_ms == best->due_ms && t->id < best->id)))
 				best = t;

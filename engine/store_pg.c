@@ -1053,7 +1053,8 @@ static const struct store_admin_sql pg_admin = {
 	 * array, not IN, so the update finds its rows by id, never by a scan */
 	.timers_take = "UPDATE timers SET lease_until_ms = $2::bigint, lease_owner = $3 "
 		"WHERE id = ANY (ARRAY (SELECT id FROM timers WHERE due_ms <= $1::bigint AND "
-		"lease_until_ms < $1::bigint ORDER BY due_ms LIMIT $4::int "
+		"lease_until_ms < $1::bigint "
+		"AND ($5::text = 'all' OR (kind = 'http') = ($5::text = 'http')) ORDER BY due_ms LIMIT $4::int "
 		"FOR UPDATE SKIP LOCKED)) "
 		"RETURNING id, bot, chat_id, kind, node, visit, n, due_ms, member",
 };

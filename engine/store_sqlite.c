@@ -856,6 +856,7 @@ static const struct store_admin_sql sqlite_admin = {
 	.timers_take = "UPDATE timers SET lease_until_ms = CAST($2 AS INTEGER), "
 		"lease_owner = $3 WHERE id IN (SELECT id FROM timers WHERE due_ms <= "
 		"CAST($1 AS INTEGER) AND lease_until_ms < CAST($1 AS INTEGER) "
+		"AND ($5 = 'all' OR (kind = 'http') = ($5 = 'http')) "
 		"ORDER BY due_ms LIMIT CAST($4 AS INTEGER)) "
 		"RETURNING id, bot, chat_id, kind, node, visit, n, due_ms, member",
 };

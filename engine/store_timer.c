@@ -101,17 +101,19 @@ static int tm_by_due(const void *a, const void *b)
 }
 
 int store_sql_timers_take(struct store *s, const char *owner, long long now_ms,
-	int max, int lease_ms, struct timer *rows, int *n, struct store_err *e)
+	int max, int lease_ms, enum store_take which, struct timer *rows, int *n,
+	struct store_err *e)
 {
+	static const char *const kinds[] = { "all", "http", "others" };
 	struct tm_rows r = { rows, max, 0 };
 	char now[24], until[24], m[16];
-	const char *params[4] = { now, until, owner, m };
+	const char *params[5] = { now, until, owner, m, kinds[which] };
 	int rc;
 
 	snprintf(now, sizeof(now), "%lld", now_ms);
 	snprintf(until, sizeof(until), "%lld", now_ms + lease_ms);
 	snprintf(m, sizeof(m), "%d", max);
-	rc = tm_query(s, s->ops->admin->timers_take, params, 4, tm_row, &r, NULL, e);
+	rc = tm_query(s, s->ops->admin->timers_take, params, 5, tm_row, &r, NULL, e);
 	*n = rc == STORE_OK ? r.n : 0;
 	if (*n > 1)
 		qsort(rows, (size_t)*n, sizeof(*rows), tm_by_due);

@@ -23,6 +23,7 @@ struct sender_timers {
 	struct app *app;
 	struct metrics *m;
 	struct tick_bot *bots;
+	struct tick_calls calls;      /* the http timers' calls in flight */
 	struct versions versions;     /* older flow versions chats are pinned to */
 	char owner[96];               /* host:pid, for the leases */
 	long long next_ms;            /* when to look for due timers again */
@@ -67,20 +68,28 @@ static void sender_fired(void *arg, const struct timer *t, int rc,
 		metrics_timer(st->m, t->kind, (double)late_ms / 1000);
 }
 
-/* Fires the timers that are due, and sets when to look again: at the
- * next due time, but within SENDER_TIMER_POLL_MS, as other processes arm
- * timers. Returns how many were handled, or -1 (logged). */
+/* Fires the timers that are due, the http ones' calls on threads of their
+ * own (a slow service holds up nothing else; their answers are applied
+ * here as they come), and sets when to look again: at the next due time,
+ * but within SENDER_TIMER_POLL_MS, as other processes arm timers. Returns
+ * how many were handled, or -1 (logged). */
 static int sender_timers(struct sender_timers *st, struct store *s)
 {
 	struct engine_env env = { 0 };
 	struct store_err e;
 	long long now = timer_now_ms(), due = 0;
-	int any = 0, fired = 0, rc;
+	int any = 0, fired = 0, taken = 0, rc;
 
+	if (tick_calls_finish(&st->calls, s, &env, sender_fired, st, 0) > 0)
+		st->next_ms = now;   /* a slot is free for a call that is due */
 	if (now < st->next_ms)
 		return 0;
-	rc = tick_run(s, st->bots, st->app->n_bots, st->owner, 0, SENDER_TIMERS_MAX,
-		&env, sender_fired, st, &fired, &e);
+	rc = tick_calls_start(&st->calls, s, st->bots, st->app->n_bots, st->owner,
+		&taken, &e);
+	if (rc == STORE_OK)
+		rc = tick_run(s, st->bots, st->app->n_bots, st->owner, 0,
+			SENDER_TIMERS_MAX, STORE_TAKE_OTHERS, &env, sender_fired, st,
+			&fired, &e);
 	if (rc == STORE_OK && fired >= SENDER_TIMERS_MAX) {
 		st->next_ms = now;   /* more are due */
 		return fired;
@@ -95,6 +104,8 @@ static int sender_timers(struct sender_timers *st, struct store *s)
 	}
 	if (any && due < st->next_ms)
 		st->next_ms = due > now ? due : now;
+	if (st->calls.busy >= TICK_CALLS_MAX && st->next_ms < now + TICK_CALLS_POLL_MS)
+		st->next_ms = now + TICK_CALLS_POLL_MS;   /* a due call waits for a slot */
 	return fired;
 }
 
@@ -229,10 +240,12 @@ int sender_run(struct app *app, struct metrics *m, int wake_fd, int standalone)
 	pid_t parent = standalone ? 0 : getppid();
 	int up = 0;
 
+	tick_calls_init(&st.calls);
 	st.bots = calloc(app->n_bots + 1, sizeof(*st.bots));
 	if (bots == NULL || st.bots == NULL) {
 		free(bots);
 		free(st.bots);
+		tick_calls_free(&st.calls);
 		return 1;
 	}
 	for (unsigned i = 0; i < app->n_bots; i++) {
@@ -250,6 +263,7 @@ int sender_run(struct app *app, struct metrics *m, int wake_fd, int standalone)
 	if (sender_signals(standalone) != 0) {
 		free(bots);
 		free(st.bots);
+		tick_calls_free(&st.calls);
 		return 1;
 	}
 	/* until told to stop, or the supervisor is gone */
@@ -291,6 +305,8 @@ int sender_run(struct app *app, struct metrics *m, int wake_fd, int standalone)
 		sender_timers(&st, s);
 		wait_ms = st.next_ms - timer_now_ms();
 		wait_ms = wait_ms < 0 ? 0 : wait_ms > 500 ? 500 : wait_ms;
+		if (st.calls.busy > 0 && wait_ms > TICK_CALLS_POLL_MS)
+			wait_ms = TICK_CALLS_POLL_MS;   /* their answers applied soon */
 		if (outbox_step(&o, (int)wait_ms, wake_fd) < 0) {
 			struct pollfd p = { sigpipe_fd(), POLLIN, 0 };
 			log_msg("error", "sender", o.last_error);
@@ -305,12 +321,18 @@ int sender_run(struct app *app, struct metrics *m, int wake_fd, int standalone)
 			;
 	}
 	if (up) {
+		struct engine_env env = { 0 };
 		/* finish the calls in flight (bounded), give back the rest */
 		o.draining = 1;
 		for (int i = 0; i < 100 && outbox_step(&o, 50, -1) > 0; i++)
 			;
 		outbox_free(&o);
+		/* then the http calls in flight, each within its timeout: their
+		 * answers applied (what they send goes out next time) */
+		while (st.calls.busy > 0)
+			tick_calls_finish(&st.calls, s, &env, sender_fired, &st, 1);
 	}
+	tick_calls_free(&st.calls);
 	store_close(s);
 	versions_free(&st.versions);
 	free(bots);

@@ -195,6 +195,27 @@ expect_out try-voice-too-long "That voice message is too long: the limit is 60 s
 expect_out try-wrong-type "That file type is not accepted. Please send: application/pdf"
 expect_out try-finished "Thanks for chatting!"
 expect_out try-state "\"user_fact\":\"four words are enough\""
+# blueflow try: timers fire on :wait; an http node calls nothing, shows its
+# request and takes its answer from :http.
+cat >"$T_TMP/try_http.json" <<'JSON'
+{"start": "name", "nodes": {
+ "name": {"type": "text", "node_text": "Your name?", "key_to_save": "name", "next": "send",
+          "remind_after": 60, "reminder": "Still there?"},
+ "send": {"type": "http", "url": "https://api.example.com/t?who={{name}}", "send_answers": true,
+          "save": {"ticket": "/id"}, "next": "done", "on_error": "err"},
+ "done": {"type": "cutscene", "node_text": "Ticket #{{ticket}}."},
+ "err": {"type": "cutscene", "node_text": "That did not work."}}}
+JSON
+printf ':wait\nAda\nhello\n:http 200 {"id": 7}\n/start\nBob\n:http fail\n:wait\n' >"$T_TMP/try_http.in"
+run sh -c "\"$BLUEFLOW\" try \"$T_TMP/try_http.json\" <\"$T_TMP/try_http.in\""
+expect_rc try-http-exit 0
+expect_out try-timer-armed "(timer: remind in 60 s; :wait fires it)"
+expect_out try-wait-fires "Still there?"
+expect_out try-http-request "(http: the bot would now call POST https://api.example.com/t?who=Ada with {\"name\":\"Ada\"};"
+expect_out try-http-pending "One moment, please: we are still waiting for an answer."
+expect_out try-http-answer "Ticket #7."
+expect_out try-http-fail "That did not work."
+expect_out try-no-timer "(no timer is pending)"
 run "$BLUEFLOW" try
 expect_rc try-usage 2
 run "$BLUEFLOW" replay flows/seed_example.json

@@ -15,7 +15,7 @@ path:
   /slow?s=N    sleeps N seconds (default 4), then 200 {"id": 1}
   /html        200, text/html: not JSON
   /big         200, 10 MB of JSON
-  /redirect?to=URL   302 to URL
+  /redirect?to=URL[&code=N]   N (default 302) to URL
   /_reset      forgets the counts (the log is kept)
 Stops on SIGTERM, when --parent is gone, or after --lifetime seconds.
 """
@@ -93,7 +93,8 @@ class Handler(BaseHTTPRequestHandler):
         if url.path == "/big":
             return self.answer(200, b'{"x":"' + b"a" * (10 * 1024 * 1024) + b'"}')
         if url.path == "/redirect":
-            return self.answer(302, {}, extra={"Location": q.get("to", "/ok")})
+            return self.answer(int(q.get("code", "302")), {},
+                               extra={"Location": q.get("to", "/ok")})
         if url.path == "/_reset":
             with LOCK:
                 STATE["flaky"] = 0

@@ -84,7 +84,7 @@ static int due_timers(struct store *s, long long now_ms)
 	struct timer rows[8];
 	struct store_err e;
 	int n = -1;
-	ck_assert_int_eq(s->ops->timers_take(s, "t", now_ms, 8, 1000, rows, &n, &e), STORE_OK);
+	ck_assert_int_eq(s->ops->timers_take(s, "t", now_ms, 8, 1000, STORE_TAKE_ALL, rows, &n, &e), STORE_OK);
 	return n;
 }
 
@@ -114,7 +114,7 @@ START_TEST(memory_timers_roll_back)
 	ck_assert_int_eq(s->ops->begin(s, &e), STORE_OK);
 	ck_assert_int_eq(s->ops->timers_set(s, "b", 1, 0, &arm, &e), STORE_OK);
 	ck_assert_int_eq(s->ops->commit(s, &e), STORE_OK);
-	ck_assert_int_eq(s->ops->timers_take(s, "t", 2000, 8, 1000, rows, &n, &e), STORE_OK);
+	ck_assert_int_eq(s->ops->timers_take(s, "t", 2000, 8, 1000, STORE_TAKE_ALL, rows, &n, &e), STORE_OK);
 	ck_assert_int_eq(n, 1);
 	/* cancelled or claimed, rolled back: still there, same id */
 	ck_assert_int_eq(s->ops->begin(s, &e), STORE_OK);
@@ -125,7 +125,7 @@ START_TEST(memory_timers_roll_back)
 	ck_assert_int_eq(s->ops->timer_claim(s, rows[0].id, &found, &e), STORE_OK);
 	ck_assert_int_eq(found, 1);
 	s->ops->rollback(s);
-	ck_assert_int_eq(s->ops->timers_take(s, "t", 2000, 8, 1000, rows + 1, &n, &e), STORE_OK);
+	ck_assert_int_eq(s->ops->timers_take(s, "t", 2000, 8, 1000, STORE_TAKE_ALL, rows + 1, &n, &e), STORE_OK);
 	ck_assert_int_eq(n, 1);
 	ck_assert_int_eq(rows[1].id, rows[0].id);
 	/* claimed, committed: gone */
