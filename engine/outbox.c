@@ -25,6 +25,7 @@ struct outbox_flight {
 	double leased_at;            /* when its lease was last taken or renewed */
 	unsigned long long seq;      /* order taken: the oldest waiting goes first */
 	CURL *easy;
+	int requests;                /* requests its transfer began (outbox_once) */
 	struct curl_slist *headers;
 	struct buf url;              /* holds the token: wiped after use */
 	struct buf body;             /* what is sent */
@@ -314,6 +315,22 @@ static size_t outbox_collect(char *p, size_t size, size_t n, void *arg)
 	return buf_add(b, p, size * n) == 0 ? size * n : 0;
 }
 
+/* libcurl sends a request again at once, on a new connection, when a
+ * kept-alive connection it reused closed without a byte of answer; but
+ * Telegram may have done the call and only its answer was lost. So a
+ * transfer sends its request once: a second start is refused here, the
+ * transfer fails, and the call comes back only through the outbox's own
+ * retry (delayed, counted in its attempts, under its lease). */
+static int outbox_once(void *arg, char *ip, char *local_ip, int port, int local_port)
+{
+	struct outbox_flight *f = arg;
+	(void)ip;
+	(void)local_ip;
+	(void)port;
+	(void)local_port;
+	return f->requests++ == 0 ? CURL_PREREQFUNC_OK : CURL_PREREQFUNC_ABORT;
+}
+
 static int outbox_start(struct outbox *o, struct outbox_flight *f)
 {
 	char err[256];
@@ -353,6 +370,9 @@ static int outbox_start(struct outbox *o, struct outbox_flight *f)
 	curl_easy_setopt(f->easy, CURLOPT_TIMEOUT_MS, 10000L);
 	curl_easy_setopt(f->easy, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(f->easy, CURLOPT_PRIVATE, f);
+	f->requests = 0;
+	curl_easy_setopt(f->easy, CURLOPT_PREREQFUNCTION, outbox_once);
+	curl_easy_setopt(f->easy, CURLOPT_PREREQDATA, f);
 	if (curl_multi_add_handle(o->multi, f->easy) != CURLM_OK)
 		return outbox_record(o, f, OUTBOX_LATER, 1, NULL);
 	f->state = F_ACTIVE;
@@ -459,7 +479,10 @@ static int outbox_finish(struct outbox *o, struct outbox_flight *f, CURLcode cc)
 
 	memset(&a, 0, sizeof(a));
 	curl_easy_getinfo(f->easy, CURLINFO_RESPONSE_CODE, &http);
-	if (cc != CURLE_OK)
+	if (cc == CURLE_ABORTED_BY_CALLBACK && f->requests > 1)
+		snprintf(a.transport, sizeof(a.transport), "%s: the connection closed "
+			"without an answer (the call may have been done)", f->row.method);
+	else if (cc != CURLE_OK)
 		snprintf(a.transport, sizeof(a.transport), "%s: %s", f->row.method,
 			curl_easy_strerror(cc));
 	else

@@ -18,7 +18,10 @@
  * stopped process) drops what was taken over instead of sending it
  * again. Delivery is at least once only where a sender dies, or stalls
  * longer than a lease's rest, after a request left and before its
- * answer was recorded: another sender then sends that call again. */
+ * answer was recorded: another sender then sends that call again; and
+ * where the answer is lost on the way (the connection closes after
+ * Telegram did the call): libcurl does not send it again at once, the
+ * outbox retries it after its delay, counted in its attempts. */
 #ifndef BLUEFLOW_OUTBOX_H
 #define BLUEFLOW_OUTBOX_H
 
