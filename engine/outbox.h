@@ -82,9 +82,12 @@ int outbox_init(struct outbox *o, struct store *store, const char *api_base,
 
 /* Takes due calls, starts what the limits allow, waits at most wait_ms
  * (or until extra_fd is readable, when >= 0: then the store is asked for
- * calls again at once) for answers and records them. Returns the number of calls in hand, or -1 when the store
- * failed (o->last_error says why; the calls in hand stay leased and come
- * back after OUTBOX_LEASE). */
+ * calls again at once) for answers and records them. Returns the number
+ * of calls in hand, or -1 when the store failed (o->last_error says why):
+ * nothing new was taken or started, but the calls in hand stay, those in
+ * flight go on, and an outcome the store did not take is kept and
+ * written first by the next step, so that a call made is not made again
+ * when its lease runs out. Call it again (after a pause) either way. */
 int outbox_step(struct outbox *o, int wait_ms, int extra_fd);
 
 void outbox_free(struct outbox *o);
