@@ -166,7 +166,8 @@ cat >"$T_TMP/chaos.json" <<JSON
 JSON
 python3 "$SRCDIR/tests/chaos.py" run "$T_TMP/chaos.json" >"$T_TMP/run.out" 2>&1 &
 RUN=$!
-wait_gone "$RUN" 240
+at_exit "kill $RUN 2>/dev/null"
+wait_gone "$RUN" 300
 cat "$T_TMP/run.out"
 [ "$WAIT_RC" = 0 ] && [ -s "$T_TMP/run.json" ] && ok run-ran ||
 	{ fail run-ran "exit $WAIT_RC"; finish; exit 1; }
