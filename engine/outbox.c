@@ -15,7 +15,8 @@
 #include "engine/media.h"
 #include "engine/mono.h"
 
-enum flight_state { F_FREE, F_WAITING, F_ACTIVE };
+/* F_DONE: its outcome is known but not yet in the store (outbox_settle) */
+enum flight_state { F_FREE, F_WAITING, F_ACTIVE, F_DONE };
 
 struct outbox_flight {
 	enum flight_state state;
@@ -25,6 +26,7 @@ struct outbox_flight {
 	double leased_at;            /* when its lease was last taken or renewed */
 	unsigned long long seq;      /* order taken: the oldest waiting goes first */
 	CURL *easy;
+	int requests;                /* requests its transfer began (outbox_once) */
 	struct curl_slist *headers;
 	struct buf url;              /* holds the token: wiped after use */
 	struct buf body;             /* what is sent */
@@ -32,6 +34,8 @@ struct outbox_flight {
 	const char *method;          /* the call made: row.method, or the edit
 	                              * it became (life_send.h) */
 	struct life_send life;       /* its life-cycle marks, resolved */
+	int result, delay;           /* F_DONE: the outcome to record */
+	char error[400];
 	/* a local media file to upload (media.h): its field, content and
 	 * hash; the file_id Telegram gives it is kept by the hash */
 	int upload;
@@ -207,14 +211,20 @@ static struct outbox_bot *outbox_bot(struct outbox *o, const char *name)
 	return NULL;
 }
 
-static int outbox_record(struct outbox *o, struct outbox_flight *f, int result,
-	int delay, const char *error)
+/* Writes the outcome f holds (F_DONE) to the store and lets f go; when
+ * the store fails (o->last_error says why), f keeps it for the next
+ * try. */
+static int outbox_settle(struct outbox *o, struct outbox_flight *f)
 {
 	struct store_err e;
-	int rc = o->store->ops->outbox_done(o->store, o->owner, f->row.id, result, delay,
+	int result = f->result;
+	const char *error = f->error[0] ? f->error : NULL;
+	int rc = o->store->ops->outbox_done(o->store, o->owner, f->row.id, result, f->delay,
 		error, &e);
-	if (rc != STORE_OK)
+	if (rc != STORE_OK) {
 		snprintf(o->last_error, sizeof(o->last_error), "%s", e.msg);
+		return rc;
+	}
 	if (result == OUTBOX_SENT || result == OUTBOX_DEAD)
 		o->take_soon = 1;   /* the chat's next call may be due now */
 	if (result == OUTBOX_SENT)
@@ -235,7 +245,21 @@ static int outbox_record(struct outbox *o, struct outbox_flight *f, int result,
 		log_end(&l);
 	}
 	outbox_release(o, f);
-	return rc;
+	return STORE_OK;
+}
+
+/* What became of f's call: recorded now, or (the store failing) kept
+ * until it can be, by outbox_settle. A call that was made and forgotten
+ * would be made again once its lease ran out. */
+static int outbox_record(struct outbox *o, struct outbox_flight *f, int result,
+	int delay, const char *error)
+{
+	outbox_transfer_free(o, f);
+	f->result = result;
+	f->delay = delay;
+	snprintf(f->error, sizeof(f->error), "%s", error ? error : "");
+	f->state = F_DONE;
+	return outbox_settle(o, f);
 }
 
 /* A local media file in p (media_local): read and hashed; sent by the
@@ -317,6 +341,22 @@ static size_t outbox_collect(char *p, size_t size, size_t n, void *arg)
 	return buf_add(b, p, size * n) == 0 ? size * n : 0;
 }
 
+/* libcurl sends a request again at once, on a new connection, when a
+ * kept-alive connection it reused closed without a byte of answer; but
+ * Telegram may have done the call and only its answer was lost. So a
+ * transfer sends its request once: a second start is refused here, the
+ * transfer fails, and the call comes back only through the outbox's own
+ * retry (delayed, counted in its attempts, under its lease). */
+static int outbox_once(void *arg, char *ip, char *local_ip, int port, int local_port)
+{
+	struct outbox_flight *f = arg;
+	(void)ip;
+	(void)local_ip;
+	(void)port;
+	(void)local_port;
+	return f->requests++ == 0 ? CURL_PREREQFUNC_OK : CURL_PREREQFUNC_ABORT;
+}
+
 static int outbox_start(struct outbox *o, struct outbox_flight *f)
 {
 	char err[256];
@@ -356,6 +396,9 @@ static int outbox_start(struct outbox *o, struct outbox_flight *f)
 	curl_easy_setopt(f->easy, CURLOPT_TIMEOUT_MS, 10000L);
 	curl_easy_setopt(f->easy, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(f->easy, CURLOPT_PRIVATE, f);
+	f->requests = 0;
+	curl_easy_setopt(f->easy, CURLOPT_PREREQFUNCTION, outbox_once);
+	curl_easy_setopt(f->easy, CURLOPT_PREREQDATA, f);
 	if (curl_multi_add_handle(o->multi, f->easy) != CURLM_OK)
 		return outbox_record(o, f, OUTBOX_LATER, 1, NULL);
 	f->state = F_ACTIVE;
@@ -487,7 +530,10 @@ static int outbox_finish(struct outbox *o, struct outbox_flight *f, CURLcode cc)
 
 	memset(&a, 0, sizeof(a));
 	curl_easy_getinfo(f->easy, CURLINFO_RESPONSE_CODE, &http);
-	if (cc != CURLE_OK)
+	if (cc == CURLE_ABORTED_BY_CALLBACK && f->requests > 1)
+		snprintf(a.transport, sizeof(a.transport), "%s: the connection closed "
+			"without an answer (the call may have been done)", f->row.method);
+	else if (cc != CURLE_OK)
 		snprintf(a.transport, sizeof(a.transport), "%s: %s", f->row.method,
 			curl_easy_strerror(cc));
 	else
@@ -607,18 +653,22 @@ int outbox_step(struct outbox *o, int wait_ms, int extra_fd)
 {
 	struct curl_waitfd extra = { extra_fd, CURL_WAIT_POLLIN, 0 };
 	double now = mono_now(), soonest = now + (double)wait_ms / 1000;
-	int running = 0, in_hand = 0, msgs, timeout;
+	int running = 0, in_hand = 0, msgs, timeout, failed = 0;
 	CURLMsg *m;
 
-	if (now - o->last_take >= OUTBOX_TAKE_EVERY || o->draining ||
-	    (o->take_soon && now - o->last_take >= OUTBOX_TAKE_MIN)) {
+	/* outcomes the store did not take yet come first; while it fails,
+	 * nothing new is taken or started, but what is in flight goes on */
+	for (int i = 0; i < OUTBOX_FLIGHTS && !failed; i++)
+		if (o->flights[i].state == F_DONE)
+			failed = outbox_settle(o, &o->flights[i]) != STORE_OK;
+	if (!failed && (now - o->last_take >= OUTBOX_TAKE_EVERY || o->draining ||
+	    (o->take_soon && now - o->last_take >= OUTBOX_TAKE_MIN))) {
 		o->last_take = now;
 		o->take_soon = 0;
-		if (outbox_take(o) != STORE_OK)
-			return -1;
+		failed = outbox_take(o) != STORE_OK;
 	}
 	/* start what may go, oldest taken first, so none waits for ever */
-	for (;;) {
+	while (!failed) {
 		struct outbox_flight *oldest = NULL;
 		double due;
 		int held;
@@ -636,14 +686,16 @@ int outbox_step(struct outbox *o, int wait_ms, int extra_fd)
 			continue;
 		}
 		held = outbox_hold(o, oldest);
-		if (held < 0)
-			return -1;
+		if (held < 0) {
+			failed = 1;
+			break;
+		}
 		if (held == 0)
 			continue;
 		if (!outbox_bot_token(o, oldest->bot, now))
 			break;
 		outbox_chat_spend(o, oldest, now);
-		outbox_start(o, oldest);
+		failed = outbox_start(o, oldest) != STORE_OK;
 	}
 	for (int i = 0; i < OUTBOX_FLIGHTS; i++) {
 		struct outbox_flight *f = &o->flights[i];
@@ -677,10 +729,10 @@ int outbox_step(struct outbox *o, int wait_ms, int extra_fd)
 			continue;
 		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&f);
 		if (f && outbox_finish(o, f, m->data.result) != STORE_OK)
-			return -1;
+			failed = 1;   /* its outcome is kept (F_DONE) */
 	}
 	in_hand = 0;
 	for (int i = 0; i < OUTBOX_FLIGHTS; i++)
 		in_hand += o->flights[i].state != F_FREE;
-	return in_hand;
+	return failed ? -1 : in_hand;
 }

@@ -18,7 +18,10 @@
  * stopped process) drops what was taken over instead of sending it
  * again. Delivery is at least once only where a sender dies, or stalls
  * longer than a lease's rest, after a request left and before its
- * answer was recorded: another sender then sends that call again. */
+ * answer was recorded: another sender then sends that call again; and
+ * where the answer is lost on the way (the connection closes after
+ * Telegram did the call): libcurl does not send it again at once, the
+ * outbox retries it after its delay, counted in its attempts. */
 #ifndef BLUEFLOW_OUTBOX_H
 #define BLUEFLOW_OUTBOX_H
 
@@ -79,9 +82,12 @@ int outbox_init(struct outbox *o, struct store *store, const char *api_base,
 
 /* Takes due calls, starts what the limits allow, waits at most wait_ms
  * (or until extra_fd is readable, when >= 0: then the store is asked for
- * calls again at once) for answers and records them. Returns the number of calls in hand, or -1 when the store
- * failed (o->last_error says why; the calls in hand stay leased and come
- * back after OUTBOX_LEASE). */
+ * calls again at once) for answers and records them. Returns the number
+ * of calls in hand, or -1 when the store failed (o->last_error says why):
+ * nothing new was taken or started, but the calls in hand stay, those in
+ * flight go on, and an outcome the store did not take is kept and
+ * written first by the next step, so that a call made is not made again
+ * when its lease runs out. Call it again (after a pause) either way. */
 int outbox_step(struct outbox *o, int wait_ms, int extra_fd);
 
 void outbox_free(struct outbox *o);

@@ -238,7 +238,7 @@ int sender_run(struct app *app, struct metrics *m, int wake_fd, int standalone)
 	char host[64];
 	time_t next = time(NULL) + 5, gauges = 0;
 	pid_t parent = standalone ? 0 : getppid();
-	int up = 0;
+	int up = 0, fails = 0;
 
 	tick_calls_init(&st.calls);
 	st.bots = calloc(app->n_bots + 1, sizeof(*st.bots));
@@ -274,10 +274,9 @@ int sender_run(struct app *app, struct metrics *m, int wake_fd, int standalone)
 		if (now >= next && up) {
 			int n = sender_prune(app, s);
 			if (n < 0) {
-				outbox_free(&o);
-				store_close(s);
-				s = NULL;
-				up = 0;
+				/* logged; the outbox keeps its calls in hand (see
+				 * below), the store reconnects by itself */
+				next = now + 5;
 				continue;
 			}
 			if (n > 0) {
@@ -308,15 +307,17 @@ int sender_run(struct app *app, struct metrics *m, int wake_fd, int standalone)
 		if (st.calls.busy > 0 && wait_ms > TICK_CALLS_POLL_MS)
 			wait_ms = TICK_CALLS_POLL_MS;   /* their answers applied soon */
 		if (outbox_step(&o, (int)wait_ms, wake_fd) < 0) {
+			/* the store failed: the calls in hand stay, those done
+			 * keep their outcomes until the store takes them (the
+			 * store reconnects by itself), and what is in flight
+			 * goes on; so no call done is made again */
 			struct pollfd p = { sigpipe_fd(), POLLIN, 0 };
-			log_msg("error", "sender", o.last_error);
-			outbox_free(&o);
-			store_close(s);
-			s = NULL;
-			up = 0;
-			poll(&p, 1, 1000);   /* a lasting fault is not retried in a loop */
+			if (fails++ % 20 == 0)   /* the first, then every 5 s or so */
+				log_msg("error", "sender", o.last_error);
+			poll(&p, 1, 250);   /* a lasting fault is not retried in a loop */
 			continue;
 		}
+		fails = 0;
 		while (wake_fd >= 0 && recv(wake_fd, drain, sizeof(drain), MSG_DONTWAIT) > 0)
 			;
 	}

@@ -82,7 +82,7 @@ matching one answers. Kinds:
                  than the content; zero-padded or cut)
 
 Log line (also the items of /_control/calls): {"seq", "conn" (connection
-serial), "kind" ("call"|"download"), "http_method", "token", "method"
+serial), "peer_port" (calls: the client's TCP port), "kind" ("call"|"download"), "http_method", "token", "method"
 (canonical name; "download" for downloads), "params" (query and body merged;
 multipart files as {"filename","size","content_type"}), "body_type"
 ("json"|"form"|"multipart"|"query"), "t" (time.monotonic() on receipt),
@@ -837,7 +837,8 @@ class Handler(BaseHTTPRequestHandler):
         now, wall = time.monotonic(), time.time()
         token, _, name = rest.partition("/")
         name = urllib.parse.unquote(name)
-        entry = {"conn": self.conn_id, "kind": "call", "http_method": self.command,
+        entry = {"conn": self.conn_id, "peer_port": self.client_address[1],
+                 "kind": "call", "http_method": self.command,
                  "token": urllib.parse.unquote(token), "method": name, "params": {},
                  "body_type": None, "t": now, "wall": wall, "fault": None,
                  "faults": []}

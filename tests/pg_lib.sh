@@ -6,7 +6,8 @@
 #                       named blueflow; exports PG_DIR, PG_PORT, PG_SOCKET_DIR,
 #                       PG_URI; stops and removes it when the shell exits
 #   pg_stop             stops the current cluster (fast), keeping its data
-#   pg_restart          pg_stop, then start it again on the same dir and port
+#   pg_resume           starts the stopped cluster again (same dir and port)
+#   pg_restart          pg_stop, then pg_resume
 #   pg_psql [SQL...]    runs each SQL (or stdin) as blueflow through PG_URI,
 #                       unaligned and tuples-only (-At), stopping at the first
 #                       error
@@ -160,9 +161,14 @@ pg_stop() {
 	}
 }
 
+pg_resume() {
+	: "${PG_DIR:?pg_resume: no cluster; call pg_start first}"
+	pg__launch "$PG_DIR" "$PG_PORT"
+}
+
 pg_restart() {
 	pg_stop || return 1
-	pg__launch "$PG_DIR" "$PG_PORT"
+	pg_resume
 }
 
 pg_psql() {

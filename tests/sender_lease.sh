@@ -9,7 +9,9 @@
 #    lease has run out and delivers all; A continues (SIGCONT) and must not
 #    send what it held, on SQLite and on PostgreSQL;
 #  - slow: one sender at 0.4 calls a second holds 10 chats' heads for 25 s;
-#    its own next takes must not lease them again and send them twice.
+#    its own next takes must not lease them again and send them twice;
+#  - store gone: PostgreSQL stops while a call is in flight and starts
+#    again after its answer came: the call is recorded, not made again.
 # Each call reaches the fake exactly once and in each chat's order.
 set -u
 . "$SRCDIR/tests/lib.sh"
@@ -154,9 +156,39 @@ stop "$SLOW_PID" slow-sender-stops
 # shellcheck disable=SC2086 # a list of chats
 delivered slow-each-call-once 1 $SLOW_CHATS
 
+# store_gone NAME DB CHAT: PostgreSQL goes away while a call is in flight
+# (the fake answers it 4 s late) and comes back after its answer arrived:
+# the sender keeps the outcome until the store takes it, so the call is
+# marked sent, not made again once its lease ran out
+store_gone() {
+	conf "$1" "$2" 50
+	queue "$2" 1 "$3"
+	botapi_ctl fault "{\"kind\": \"slow\", \"seconds\": 4, \"chat_id\": \"$3\", \"count\": 1}"
+	sender "$1"
+	g_pid=$SENDER
+	# the fault fired (the call is in the fake's hands): the store goes
+	g_n=0
+	while [ "$(python3 "$BOTAPI_PY" ctl "$API" faults)" != '{"ok": true, "result": []}' ] &&
+		[ $g_n -lt 200 ]; do
+		sleep 0.05
+		g_n=$((g_n + 1))
+	done
+	pg_stop
+	sleep 6   # the answer arrives meanwhile; recording it fails
+	pg_resume
+	until_sql "$2" "select state from outbox where chat_id = $3" sent 40 &&
+		ok "$1-recorded-once-back" ||
+		fail "$1-recorded-once-back" "$(sql "$2" "select state, attempts from outbox where chat_id = $3")"
+	grep -q '"event":"sender"' "$T_TMP/$1.log" && ok "$1-store-was-gone" ||
+		fail "$1-store-was-gone" "the sender never found the store gone: $(tail -n 3 "$T_TMP/$1.log")"
+	stop "$g_pid" "$1-sender-stops"
+	delivered "$1-made-once" 1 "$3"
+}
+
 if pg_available && pg_start; then
 	"$BLUEFLOW" db migrate --db "$PG_URI" >/dev/null
 	stalled pg "$PG_URI" 7200
+	store_gone pg-gone "$PG_URI" 7300
 else
 	echo "PostgreSQL missing: its case skipped"
 fi
