@@ -332,6 +332,39 @@ static void webhook_stranger(struct webhook *w, const struct http_io *io,
 	log_end(&l);
 }
 
+/* The store could not take the update now: 503, so that Telegram sends
+ * it again. */
+static void webhook_busy(struct webhook *w, const struct http_io *io,
+	struct app_bot *b, const struct update *u, const struct store_err *e)
+{
+	struct log_line l;
+	static const char busy[] = "{\"ok\":false,\"error\":\"the store is "
+		"unavailable; retry\"}";
+
+	webhook_respond(w, io, 503, "application/json", busy, sizeof(busy) - 1,
+		"Retry-After: 1\r\n");
+	metrics_update(w->m, b->metrics, MR_TRANSIENT);
+	log_start(&l, "error", "store");
+	log_str(&l, "bot", b->cfg->name);
+	log_int(&l, "update_id", u->update_id);
+	log_str(&l, "msg", e->msg);
+	log_end(&l);
+}
+
+/* A group became a supergroup (Telegram says so in the old chat and in
+ * the new): what the bot keeps of it moves to the new id, as when a call
+ * is answered with migrate_to_chat_id; the second finds nothing left.
+ * Returns STORE_OK or the store's code (e says why). */
+static int webhook_migrate(struct webhook *w, const struct app_bot *b,
+	const struct update *u, struct store_err *e)
+{
+	int rc = webhook_store(w, e);
+	if (rc == STORE_OK)
+		rc = w->store->ops->outbox_migrate(w->store, b->cfg->name, u->migrate_from,
+			u->migrate_to, e);
+	return rc;
+}
+
 static void webhook_update(struct webhook *w, const struct http_io *io,
 	struct app_bot *b, double t0)
 {
@@ -363,6 +396,14 @@ static void webhook_update(struct webhook *w, const struct http_io *io,
 		webhook_stranger(w, io, b, &u);
 		goto out;
 	}
+	if (u.migrate_from != 0 && u.migrate_to != 0 && u.migrate_from != u.migrate_to &&
+	    (rc = webhook_migrate(w, b, &u, &e)) != STORE_OK) {
+		if (rc == STORE_TRANSIENT)
+			webhook_busy(w, io, b, &u, &e);
+		else
+			webhook_poison(w, io, b, u.update_id, u.chat_id, e.msg);
+		goto out;
+	}
 	if (!engine_takes(&u)) {
 		webhook_chatless(w, io, b, &u, &env);
 		webhook_log(b, &u, &r, "ignored", t0);
@@ -386,17 +427,7 @@ static void webhook_update(struct webhook *w, const struct http_io *io,
 	if (r.tries > 1)
 		webhook_retried(b, &u, &r);
 	if (rc == STORE_TRANSIENT) {
-		struct log_line l;
-		static const char busy[] = "{\"ok\":false,\"error\":\"the store is "
-			"unavailable; retry\"}";
-		webhook_respond(w, io, 503, "application/json", busy, sizeof(busy) - 1,
-			"Retry-After: 1\r\n");
-		metrics_update(w->m, b->metrics, MR_TRANSIENT);
-		log_start(&l, "error", "store");
-		log_str(&l, "bot", b->cfg->name);
-		log_int(&l, "update_id", u.update_id);
-		log_str(&l, "msg", e.msg);
-		log_end(&l);
+		webhook_busy(w, io, b, &u, &e);
 		goto out;
 	}
 	if (rc != STORE_OK) {
