@@ -274,7 +274,8 @@ static long long webhook_update_id(const struct webhook *w)
  * again forever), counted, logged, and kept in the inbox with its body
  * for an operator to replay after a fix. */
 static void webhook_poison(struct webhook *w, const struct http_io *io,
-	struct app_bot *b, long long update_id, long long chat_id, const char *why)
+	struct app_bot *b, long long update_id, long long chat_id, long long member,
+	const char *why)
 {
 	struct store_err e;
 	struct log_line l;
@@ -283,7 +284,8 @@ static void webhook_poison(struct webhook *w, const struct http_io *io,
 	webhook_respond(w, io, 200, "application/json", "", 0, "");
 	metrics_update(w->m, b->metrics, MR_POISON);
 	kept = webhook_store(w, &e) == STORE_OK && inbox_keep(w->store, b->cfg->name,
-		update_id, chat_id, why, w->body.p ? w->body.p : "", w->body.len, &e) == STORE_OK;
+		update_id, chat_id, member, why, w->body.p ? w->body.p : "", w->body.len,
+		&e) == STORE_OK;
 	log_start(&l, "error", "poison");
 	log_str(&l, "bot", b->cfg->name);
 	if (update_id)
@@ -384,7 +386,7 @@ static void webhook_update(struct webhook *w, const struct http_io *io,
 	apply_result_init(&r);
 	if (rc == UPDATE_INVALID) {
 		/* Telegram would re-send it forever: take it, keep it, say why */
-		webhook_poison(w, io, b, webhook_update_id(w), 0, err);
+		webhook_poison(w, io, b, webhook_update_id(w), 0, 0, err);
 		apply_result_free(&r);
 		return;
 	}
@@ -401,7 +403,8 @@ static void webhook_update(struct webhook *w, const struct http_io *io,
 		if (rc == STORE_TRANSIENT)
 			webhook_busy(w, io, b, &u, &e);
 		else
-			webhook_poison(w, io, b, u.update_id, u.chat_id, e.msg);
+			webhook_poison(w, io, b, u.update_id, u.chat_id,
+				engine_member(b->flow, &u), e.msg);
 		goto out;
 	}
 	if (!engine_takes(&u)) {
@@ -431,7 +434,8 @@ static void webhook_update(struct webhook *w, const struct http_io *io,
 		goto out;
 	}
 	if (rc != STORE_OK) {
-		webhook_poison(w, io, b, u.update_id, u.chat_id, e.msg);
+		webhook_poison(w, io, b, u.update_id, u.chat_id,
+				engine_member(b->flow, &u), e.msg);
 		goto out;
 	}
 	/* committed: the sender starts on the queued calls while we answer */
