@@ -22,7 +22,9 @@ static void inbox_cmd_usage(FILE *f)
 		"       blueflow inbox drop (ID | --all) [-c blueflow.conf]\n\n"
 		"Updates that failed for good (a bug, a flow error) are answered 200,\n"
 		"so Telegram stops sending them, and kept here with their body and why,\n"
-		"as long as processed update ids are (update_retention_hours).\n\n"
+		"as long as processed update ids are (update_retention_hours). With\n"
+		"\"scope\": \"user\" an update of a member's state names the member\n"
+		"(list: \"member ID\" after the reason; show: a member line).\n\n"
 		"list    the kept updates, oldest first, at most N (default %d)\n"
 		"show    one update's reason and body (opened with the config's key)\n"
 		"replay  runs it through the bot's flow as it is now (fix the flow and\n"
@@ -34,20 +36,23 @@ static void inbox_cmd_usage(FILE *f)
 		INBOX_LIST_DEFAULT);
 }
 
-/* Columns: id, bot, update_id, chat_id, at, reason. */
+/* Columns: id, bot, update_id, chat_id, at, reason, member. */
 static int inbox_cmd_list_row(void *arg, int n, const char *const *c)
 {
 	int *rows = arg;
 	char when[32];
 
-	if (n < 6)
+	if (n < 7)
 		return 1;
 	if ((*rows)++ == 0)
 		printf("%-8s %-12s %-12s %-16s %-20s  %s\n", "ID", "BOT", "UPDATE", "CHAT",
 			"KEPT", "WHY");
 	cli_utc(strtoll(c[4], NULL, 10), CLI_UTC_ISO, when, sizeof(when));
-	printf("%-8s %-12s %-12s %-16s %-20s  %s\n", c[0], c[1], c[2], c[3] ? c[3] : "-",
+	printf("%-8s %-12s %-12s %-16s %-20s  %s", c[0], c[1], c[2], c[3] ? c[3] : "-",
 		when, c[5]);
+	if (c[6] && strcmp(c[6], "0") != 0)
+		printf("  member %s", c[6]);   /* a member's state (struct chat) */
+	putchar('\n');
 	return 0;
 }
 
@@ -97,6 +102,8 @@ static int inbox_cmd_show(struct cli_store *cs, long long id)
 			r.update_id);
 		if (r.chat_id)
 			printf("chat:      %lld\n", r.chat_id);
+		if (r.member)
+			printf("member:    %lld\n", r.member);
 		printf("kept:      %s\nwhy:       %s\n\n%s\n", when, r.reason,
 			r.body.p ? r.body.p : "");
 		rc = CMD_OK;

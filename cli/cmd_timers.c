@@ -12,27 +12,31 @@ static void timers_usage(FILE *f)
 	fprintf(f, "usage: blueflow timers list BOT [CHAT_ID] [--limit N] [-c blueflow.conf]\n\n"
 		"Lists the timers that wait for BOT (or one chat of it), the earliest\n"
 		"first: id, due time (UTC), kind (remind, timeout, inactive, send_at),\n"
-		"chat, node, and the reminder's number. A timer fires once, through the\n"
-		"same path as an update; one whose chat has moved on is dropped then.\n\n"
+		"chat, node, and the reminder's number; with \"scope\": \"user\" a member's\n"
+		"timer ends in \"member ID\". A timer fires once, through the same path\n"
+		"as an update; one whose chat has moved on is dropped then.\n\n"
 		"  --limit N   at most N rows (default 100)\n"
 		"  -c FILE     the config file (default $BLUEFLOW_CONF, else ./blueflow.conf)\n\n"
 		"Example:\n  blueflow timers list onboarding 5011223344\n\n"
 		"Exit status: 0 done, 1 failed, 2 usage.\n");
 }
 
-/* id, chat_id, kind, node, n, due_ms, visit */
+/* id, chat_id, kind, node, n, due_ms, visit, member */
 static int timers_row(void *arg, int n, const char *const *cols)
 {
 	char due[32];
 	int *rows = arg;
-	if (n < 7)
+	if (n < 8)
 		return 0;
 	cli_utc(strtoll(cols[5] ? cols[5] : "0", NULL, 10) / 1000, CLI_UTC_ISO, due, sizeof(due));
 	if ((*rows)++ == 0)
 		printf("%-8s %-20s %-8s %-14s %-3s %s\n", "ID", "DUE", "KIND", "CHAT", "N", "NODE");
-	printf("%-8s %-20s %-8s %-14s %-3s %s\n", cols[0] ? cols[0] : "", due,
+	printf("%-8s %-20s %-8s %-14s %-3s %s", cols[0] ? cols[0] : "", due,
 		cols[2] ? cols[2] : "", cols[1] ? cols[1] : "", cols[4] ? cols[4] : "",
 		cols[3] ? cols[3] : "");
+	if (cols[7] && strcmp(cols[7], "0") != 0)
+		printf("  member %s", cols[7]);   /* a member's state (struct chat) */
+	putchar('\n');
 	return 0;
 }
 

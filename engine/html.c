@@ -8,6 +8,7 @@
 #include <string.h>
 
 #define HTML_ENTITIES_MAX 256
+#define HTML_DEPTH_MAX 64        /* open tags html_cut can close */
 
 int html_escape(struct buf *b, const char *s, size_t len)
 {
@@ -301,28 +302,151 @@ int html_check(const char *text, char *why, size_t whylen)
 	return 0;
 }
 
+/* The token at p: a tag (*tag set), an entity, or one UTF-8 character
+ * (a stray continuation byte alone); its length, and the UTF-16 units
+ * Telegram shows for it in *units. */
+static size_t html_token(const char *p, int *tag, size_t *units)
+{
+	unsigned char c = (unsigned char)*p;
+	size_t n = 1, e;
+
+	*tag = 0;
+	*units = 1;
+	if (c == '<') {
+		const char *end = strchr(p, '>');
+		if (end) {
+			*tag = 1;
+			*units = 0;
+			return (size_t)(end - p) + 1;
+		}
+	}
+	if (c == '&' && (e = html_entity(p)) != 0)
+		return e;
+	if ((c & 0xC0) == 0x80) {
+		*units = 0;
+		return 1;
+	}
+	if (c >= 0xF0)
+		*units = 2;
+	while (c >= 0xC0 && n < (c < 0xE0 ? 2u : c < 0xF0 ? 3u : 4u) &&
+	       ((unsigned char)p[n] & 0xC0) == 0x80)
+		n++;
+	return n;
+}
+
 size_t html_text_len(const char *html)
 {
-	size_t n = 0;
-	for (const unsigned char *p = (const unsigned char *)html; *p; p++) {
-		if (*p == '<') {
-			const unsigned char *end = (const unsigned char *)strchr((const char *)p, '>');
-			if (end) {
-				p = end;
-				continue;
-			}
-		}
-		if (*p == '&') {
-			size_t e = html_entity((const char *)p);
-			if (e) {
-				p += e - 1;
-				n++;
-				continue;
-			}
-		}
-		if ((*p & 0xC0) == 0x80)
-			continue;
-		n += *p >= 0xF0 ? 2 : 1;
-	}
+	size_t n = 0, units;
+	int tag;
+	for (const char *p = html; *p; n += units)
+		p += html_token(p, &tag, &units);
 	return n;
+}
+
+size_t html_fit(const char *s, size_t len, int escape, size_t room)
+{
+	size_t i = 0, used = 0;
+	while (i < len) {
+		unsigned char c = (unsigned char)s[i];
+		size_t n = 1, w;
+		while (c >= 0xC0 && i + n < len && ((unsigned char)s[i + n] & 0xC0) == 0x80)
+			n++;
+		w = !escape ? n : c == '&' ? 5 : c == '<' || c == '>' ? 4 : c == '"' ? 6 : n;
+		if (used + w > room)
+			break;
+		used += w;
+		i += n;
+	}
+	return i;
+}
+
+/* A tag open at some point of a text: its name. */
+struct html_open {
+	const char *name;
+	size_t n;
+};
+
+/* Walks a tag at p: pushes an opening one on open (*depth of max; one
+ * past max only counts in *deep), pops a closing one. */
+static void html_nest(const char *p, struct html_open *open, size_t max,
+	size_t *depth, size_t *deep)
+{
+	int closing = p[1] == '/';
+	const char *name = p + 1 + closing;
+	size_t n = strspn(name, "abcdefghijklmnopqrstuvwxyz-");
+
+	if (closing && *deep > 0)
+		(*deep)--;
+	else if (closing && *depth > 0)
+		(*depth)--;
+	else if (!closing && *depth == max)
+		(*deep)++;
+	else if (!closing) {
+		open[*depth].name = name;
+		open[(*depth)++].n = n;
+	}
+}
+
+int html_cut(struct buf *b, const char *html, size_t max_units, size_t max_bytes,
+	const char *tail)
+{
+	struct html_open open[HTML_DEPTH_MAX];
+	size_t tail_len = strlen(tail), tail_units = html_text_len(tail);
+	size_t depth = 0, deep = 0, units = 0, closers = 0, cut = 0, at;
+	const char *p;
+	int tag, found = 0;
+
+	if (strlen(html) <= max_bytes && html_text_len(html) <= max_units)
+		return buf_adds(b, html);
+	/* the last point between tokens where what comes before, the tail
+	 * and the closing tags fit */
+	for (p = html; ; p += at) {
+		size_t off = (size_t)(p - html), u;
+		if (units + tail_units > max_units || off + tail_len > max_bytes)
+			break;
+		if (deep == 0 && off + tail_len + closers <= max_bytes) {
+			cut = off;
+			found = 1;
+		}
+		if (*p == '\0')
+			break;
+		at = html_token(p, &tag, &u);
+		units += u;
+		if (tag) {
+			html_nest(p, open, HTML_DEPTH_MAX, &depth, &deep);
+			closers = 0;
+			for (size_t k = 0; k < depth; k++)
+				closers += open[k].n + 3;
+		}
+	}
+	if (!found)
+		return 0;
+	depth = deep = 0;
+	for (p = html; p < html + cut; p += at) {
+		at = html_token(p, &tag, &units);
+		if (tag)
+			html_nest(p, open, HTML_DEPTH_MAX, &depth, &deep);
+	}
+	if (buf_add(b, html, cut) || buf_adds(b, tail))
+		return -1;
+	while (depth-- > 0)
+		if (buf_addf(b, "</%.*s>", (int)open[depth].n, open[depth].name))
+			return -1;
+	return 0;
+}
+
+int html_shorten(struct buf *b, size_t max_units, const char *tail)
+{
+	struct buf cut;
+
+	if (b->p == NULL || html_text_len(b->p) <= max_units)
+		return 0;
+	buf_init(&cut, b->max);
+	if (html_cut(&cut, b->p, max_units, b->max, tail) != 0) {
+		buf_free(&cut);
+		return -1;
+	}
+	buf_free(b);
+	*b = cut;
+	return 0;
 }

@@ -23,6 +23,23 @@ int html_from_entities(struct buf *b, const char *text, json_object *entities);
  * Telegram counts): tags are not counted, an entity counts as one. */
 size_t html_text_len(const char *html);
 
+/* Bytes of the first characters of s (len bytes) that take at most room
+ * bytes, HTML-escaped when escape is non-zero; cut between UTF-8
+ * characters. */
+size_t html_fit(const char *s, size_t len, int escape, size_t room);
+
+/* Appends html (Telegram HTML, tags closed in order) to b, cut when it
+ * would show more than max_units UTF-16 units (as html_text_len) or take
+ * more than max_bytes bytes: between characters, never inside a tag or
+ * an entity, then tail (when cut) and the closing tags of those open
+ * there, all within both limits. Returns 0 or -1 when b is full. */
+int html_cut(struct buf *b, const char *html, size_t max_units, size_t max_bytes,
+	const char *tail);
+
+/* Cuts the HTML in b as html_cut() to max_units with tail when it shows
+ * more. Returns 0 or -1 when memory runs out. */
+int html_shorten(struct buf *b, size_t max_units, const char *tail);
+
 /* Checks that text is Telegram HTML: only the tags Telegram accepts (b,
  * strong, i, em, u, ins, s, strike, del, tg-spoiler, span
  * class="tg-spoiler", a, code, pre, blockquote, tg-emoji), each closed in

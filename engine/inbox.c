@@ -22,11 +22,11 @@ static int inbox_query(struct store *s, const char *sql, const char *const *p,
 }
 
 int inbox_keep(struct store *s, const char *bot, long long update_id,
-	long long chat_id, const char *reason, const char *body, size_t len,
-	struct store_err *e)
+	long long chat_id, long long member, const char *reason, const char *body,
+	size_t len, struct store_err *e)
 {
-	char upd[24], chat[24], at[24];
-	const char *p[6] = { bot, upd, chat_id ? chat : NULL, at, reason, NULL };
+	char upd[24], chat[24], at[24], mem[24];
+	const char *p[7] = { bot, upd, chat_id ? chat : NULL, at, reason, NULL, mem };
 	char *text = malloc(len + 1);
 	int rc;
 
@@ -37,11 +37,12 @@ int inbox_keep(struct store *s, const char *bot, long long update_id,
 	snprintf(upd, sizeof(upd), "%lld", update_id);
 	snprintf(chat, sizeof(chat), "%lld", chat_id);
 	snprintf(at, sizeof(at), "%lld", (long long)time(NULL));
+	snprintf(mem, sizeof(mem), "%lld", member);
 	rc = store_seal(s, text, &p[5], e);
 	if (rc == STORE_OK)
 		rc = inbox_query(s, "INSERT INTO inbox_dead (bot, update_id, chat_id, at, "
-			"reason, body) VALUES ($1, $2, $3, $4, $5, $6)", p, 6, NULL, NULL,
-			NULL, e);
+			"reason, body, member) VALUES ($1, $2, $3, $4, $5, $6, CAST($7 AS bigint))",
+			p, 7, NULL, NULL, NULL, e);
 	free(text);
 	return rc;
 }
@@ -52,8 +53,8 @@ int inbox_list(struct store *s, int limit, store_row_fn fn, void *arg,
 	char n[16];
 	const char *p[1] = { n };
 	snprintf(n, sizeof(n), "%d", limit);
-	return inbox_query(s, "SELECT id, bot, update_id, chat_id, at, reason FROM "
-		"inbox_dead ORDER BY id LIMIT CAST($1 AS bigint)", p, 1, fn, arg, NULL, e);
+	return inbox_query(s, "SELECT id, bot, update_id, chat_id, at, reason, member "
+		"FROM inbox_dead ORDER BY id LIMIT CAST($1 AS bigint)", p, 1, fn, arg, NULL, e);
 }
 
 void inbox_row_init(struct inbox_row *r)
@@ -73,15 +74,16 @@ struct inbox_get {
 	int found;
 };
 
-/* Columns: id, bot, update_id, chat_id, at, reason, body. */
+/* Columns: id, bot, update_id, chat_id, at, reason, body, member. */
 static int inbox_get_row(void *arg, int n, const char *const *c)
 {
 	struct inbox_get *g = arg;
 	struct inbox_row *r = g->r;
 
-	if (n < 7)
+	if (n < 8)
 		return 1;
 	r->id = strtoll(c[0], NULL, 10);
+	r->member = c[7] ? strtoll(c[7], NULL, 10) : 0;
 	snprintf(r->bot, sizeof(r->bot), "%s", c[1]);
 	r->update_id = strtoll(c[2], NULL, 10);
 	r->chat_id = c[3] ? strtoll(c[3], NULL, 10) : 0;
@@ -102,8 +104,8 @@ int inbox_get(struct store *s, long long id, struct inbox_row *r, int *found,
 
 	*found = 0;
 	snprintf(n, sizeof(n), "%lld", id);
-	rc = inbox_query(s, "SELECT id, bot, update_id, chat_id, at, reason, body "
-		"FROM inbox_dead WHERE id = CAST($1 AS bigint)", p, 1, inbox_get_row, &g, NULL, e);
+	rc = inbox_query(s, "SELECT id, bot, update_id, chat_id, at, reason, body, "
+		"member FROM inbox_dead WHERE id = CAST($1 AS bigint)", p, 1, inbox_get_row, &g, NULL, e);
 	if (rc)
 		return rc;
 	if (g.found < 0)

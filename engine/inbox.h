@@ -14,19 +14,22 @@
 /* One kept update. */
 struct inbox_row {
 	long long id, update_id, chat_id, at;   /* at: unix seconds */
+	long long member;                        /* whose state, or 0 (struct chat) */
 	char bot[33];
 	char reason[256];
 	struct buf body;                         /* the update's JSON, opened */
 };
 
 /* Keeps the update (len bytes of body) of bot that failed for reason,
- * outside any transaction. Returns STORE_OK or an error. */
+ * for the state of member of the chat (0: the chat's one state, or none
+ * known), outside any transaction. Returns STORE_OK or an error. */
 int inbox_keep(struct store *s, const char *bot, long long update_id,
-	long long chat_id, const char *reason, const char *body, size_t len,
-	struct store_err *e);
+	long long chat_id, long long member, const char *reason, const char *body,
+	size_t len, struct store_err *e);
 
 /* Calls fn for each kept update, oldest first, at most limit, with the
- * columns id, bot, update_id, chat_id (NULL when none), at, reason. */
+ * columns id, bot, update_id, chat_id (NULL when none), at, reason,
+ * member. */
 int inbox_list(struct store *s, int limit, store_row_fn fn, void *arg,
 	struct store_err *e);
 

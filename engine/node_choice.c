@@ -326,7 +326,8 @@ static int choice_pressed(struct step *s, const struct flow_node *n)
 	buf_init(&label, 4096);
 	rc = step_render_plain(s, &o->label, &label) || step_render(s, &n->text) ||
 		buf_adds(&s->text, " — ") ||
-		html_escape(&s->text, label.p ? label.p : "", label.len);
+		html_escape(&s->text, label.p ? label.p : "", label.len) ||
+		html_shorten(&s->text, FLOW_TEXT_MAX, "…");
 	buf_free(&label);
 	p = rc ? NULL : step_params(s);
 	markup = json_tokener_parse("{\"inline_keyboard\": []}");

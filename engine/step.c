@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "engine/html.h"
 #include "engine/node.h"
 #include "engine/media.h"
 #include "engine/tmpl.h"
@@ -157,7 +158,10 @@ int step_render(struct step *s, const struct flow_text *t)
 	buf_reset(&s->text);
 	if (t->n == 0)
 		return 0;
-	return step_render_to(s, step_text(s, t), 1, &s->text);
+	if (step_render_to(s, step_text(s, t), 1, &s->text) != 0)
+		return -1;
+	/* long saved values: Telegram refuses a message over its limit */
+	return html_shorten(&s->text, FLOW_TEXT_MAX, "…");
 }
 
 int step_render_plain(struct step *s, const struct flow_text *t, struct buf *out)

@@ -33,7 +33,9 @@ struct step {
 };
 
 /* Renders t for the user's language with {{key}} values HTML-escaped
- * into s->text (replacing what was there). Returns 0 or -1. */
+ * into s->text (replacing what was there), cut with "…" to the
+ * FLOW_TEXT_MAX characters Telegram takes in a message. Returns 0 or -1
+ * when memory runs out. */
 int step_render(struct step *s, const struct flow_text *t);
 
 /* Renders t like step_render() but without HTML escaping (for button

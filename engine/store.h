@@ -180,7 +180,10 @@ struct store_ops {
 	/* The chat blocked the bot: marks it, and its pending calls dead. */
 	int (*outbox_blocked)(struct store *s, const char *bot, long long chat_id,
 		const char *why, struct store_err *e);
-	/* A group became a supergroup: its chat and pending calls move. */
+	/* A group became a supergroup: its states (the chat's, each
+	 * member's) with their timers and kept message ids, and its pending
+	 * calls move to the new id, in one transaction; a state already at
+	 * the new id stays, and so do the old one's and its rows. */
 	int (*outbox_migrate)(struct store *s, const char *bot, long long from,
 		long long to, struct store_err *e);
 	/* Runs one statement off the hot path (operators' commands, the rare

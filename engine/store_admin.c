@@ -164,8 +164,8 @@ static int admin_erase(struct store *s, const char *bot, long long chat_id,
 }
 
 /* What the forget command of one member (struct chat) erases: that
- * member's transcript, timers and kept message ids; what belongs to the
- * chat (its outbox, files, poison updates) stays. */
+ * member's transcript, timers, kept message ids and kept poison updates;
+ * what belongs to the chat (its outbox, files) stays. */
 static int admin_erase_member(struct store *s, const char *bot, long long chat_id,
 	long long member, struct store_err *e)
 {
@@ -173,6 +173,7 @@ static int admin_erase_member(struct store *s, const char *bot, long long chat_i
 		"DELETE FROM transcript WHERE bot = $1 AND chat_id = $2 AND member = CAST($3 AS BIGINT)",
 		"DELETE FROM timers WHERE bot = $1 AND chat_id = $2 AND member = CAST($3 AS BIGINT)",
 		"DELETE FROM sent_messages WHERE bot = $1 AND chat_id = $2 AND member = CAST($3 AS BIGINT)",
+		"DELETE FROM inbox_dead WHERE bot = $1 AND chat_id = $2 AND member = CAST($3 AS BIGINT)",
 	};
 	char chat[24], mem[24];
 	const char *p[3] = { bot, chat, mem };

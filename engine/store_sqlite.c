@@ -31,7 +31,8 @@ enum {
 	Q_BEGIN, Q_COMMIT, Q_ROLLBACK, Q_CLAIM, Q_CHAT_NEW, Q_CHAT_GET,
 	Q_CHAT_SAVE, Q_OUTBOX, Q_UPDATE_ADD, Q_TRANSCRIPT, Q_PRUNE_UPDATES,
 	Q_PRUNE_SENT, Q_META_GET, Q_META_SET, Q_TAKE, Q_RENEW, Q_SENT, Q_LATER,
-	Q_RETRY, Q_DEAD, Q_BLOCK_CHAT, Q_BLOCK_CALLS, Q_MOVE_CHAT, Q_MOVE_CALLS, Q_COUNT
+	Q_RETRY, Q_DEAD, Q_BLOCK_CHAT, Q_BLOCK_CALLS, Q_MOVE_TIMERS, Q_MOVE_SENT, Q_MOVE_CHAT,
+	Q_MOVE_CALLS, Q_COUNT
 };
 
 static const char *const sqlite_sql[Q_COUNT] = {
@@ -84,6 +85,12 @@ static const char *const sqlite_sql[Q_COUNT] = {
 	[Q_BLOCK_CHAT] = "UPDATE chats SET blocked = 1 WHERE bot = ?1 AND chat_id = ?2",
 	[Q_BLOCK_CALLS] = "UPDATE outbox SET state = 'dead', lease_until = NULL, last_error = ?3 "
 		"WHERE bot = ?1 AND chat_id = ?2 AND state = 'pending'",
+	/* what belongs to a state that moves (none is at the new id yet) */
+	[Q_MOVE_TIMERS] = "UPDATE timers SET chat_id = ?3 WHERE bot = ?1 AND chat_id = ?2 "
+		"AND member NOT IN (SELECT member FROM chats WHERE bot = ?1 AND chat_id = ?3)",
+	[Q_MOVE_SENT] = "UPDATE OR IGNORE sent_messages SET chat_id = ?3 WHERE bot = ?1 "
+		"AND chat_id = ?2 AND member NOT IN (SELECT member FROM chats WHERE bot = ?1 "
+		"AND chat_id = ?3)",
 	[Q_MOVE_CHAT] = "UPDATE OR IGNORE chats SET chat_id = ?3 WHERE bot = ?1 AND chat_id = ?2",
 	[Q_MOVE_CALLS] = "UPDATE outbox SET chat_id = ?3 WHERE bot = ?1 AND chat_id = ?2 "
 		"AND state = 'pending'",
@@ -737,12 +744,12 @@ static int sqlite_outbox_done(struct store *base, const char *owner, long long i
 	return sqlite_write(s, st, "record a call", e);
 }
 
-/* Runs two statements on (bot, a, b|text) in one transaction. */
-static int sqlite_pair(struct store_sqlite *s, int q1, int q2, const char *bot,
+/* Runs the n statements qs on (bot, a, b|text) in one transaction. */
+static int sqlite_batch(struct store_sqlite *s, const int *qs, int n, const char *bot,
 	long long a, long long b, const char *text, struct store_err *e)
 {
-	int qs[2] = { q1, q2 }, rc = sqlite_simple(s, Q_BEGIN, e);
-	for (int i = 0; rc == STORE_OK && i < 2; i++) {
+	int rc = sqlite_simple(s, Q_BEGIN, e);
+	for (int i = 0; rc == STORE_OK && i < n; i++) {
 		sqlite3_stmt *st = sqlite_stmt(s, qs[i], e);
 		if (st == NULL) {
 			rc = e->code;
@@ -765,15 +772,16 @@ static int sqlite_pair(struct store_sqlite *s, int q1, int q2, const char *bot,
 static int sqlite_outbox_blocked(struct store *base, const char *bot, long long chat_id,
 	const char *why, struct store_err *e)
 {
-	return sqlite_pair((struct store_sqlite *)base, Q_BLOCK_CHAT, Q_BLOCK_CALLS, bot,
-		chat_id, 0, why, e);
+	static const int qs[] = { Q_BLOCK_CHAT, Q_BLOCK_CALLS };
+	return sqlite_batch((struct store_sqlite *)base, qs, 2, bot, chat_id, 0, why, e);
 }
 
 static int sqlite_outbox_migrate(struct store *base, const char *bot, long long from,
 	long long to, struct store_err *e)
 {
-	return sqlite_pair((struct store_sqlite *)base, Q_MOVE_CHAT, Q_MOVE_CALLS, bot,
-		from, to, NULL, e);
+	/* timers and kept messages first: they follow the states that move */
+	static const int qs[] = { Q_MOVE_TIMERS, Q_MOVE_SENT, Q_MOVE_CHAT, Q_MOVE_CALLS };
+	return sqlite_batch((struct store_sqlite *)base, qs, 4, bot, from, to, NULL, e);
 }
 
 static int sqlite_ping(struct store *base)

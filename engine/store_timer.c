@@ -168,7 +168,7 @@ int store_timers_list(struct store *s, const char *bot, long long chat_id,
 
 	snprintf(chat, sizeof(chat), "%lld", chat_id);
 	snprintf(lim, sizeof(lim), "%d", limit);
-	return tm_query(s, "SELECT id, chat_id, kind, node, n, due_ms, visit FROM "
+	return tm_query(s, "SELECT id, chat_id, kind, node, n, due_ms, visit, member FROM "
 		"timers WHERE bot = $1 AND (CAST($2 AS bigint) = 0 OR chat_id = "
 		"CAST($2 AS bigint)) ORDER BY due_ms, id LIMIT CAST($3 AS integer)", params, 3, fn, arg, NULL, e);
 }

@@ -1,6 +1,7 @@
 /* tmpl.c - scanning {{key}} templates. */
 #include "engine/tmpl.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #include "engine/html.h"
@@ -69,23 +70,55 @@ int tmpl_builtin(const char *key, size_t klen)
 	return 0;
 }
 
+/* Bytes of text's literal parts: all but its {{key}}s. */
+static size_t tmpl_literal(const char *text)
+{
+	const char *key, *end, *p;
+	size_t klen, n = 0;
+
+	for (p = tmpl_next(text, &key, &klen, &end); p != NULL;
+	     p = tmpl_next(text, &key, &klen, &end)) {
+		n += (size_t)(p - text);
+		text = end;
+	}
+	return n + strlen(text);
+}
+
+/* Appends value v as tmpl_render() does, cut to take at most room bytes:
+ * between characters, and an HTML value (raw) also outside its tags and
+ * entities, with the tags open there closed. Returns 0 or -1. */
+static int tmpl_value(struct buf *b, const char *v, int escape, int raw, size_t room)
+{
+	size_t len;
+
+	if (escape && raw)
+		return html_cut(b, v, SIZE_MAX, room, "");
+	len = html_fit(v, strlen(v), escape, room);
+	return escape ? html_escape(b, v, len) : buf_add(b, v, len);
+}
+
 int tmpl_render(struct buf *b, const char *text, int escape,
 	const char *(*lookup)(void *arg, const char *key, size_t klen, int *raw),
 	void *arg)
 {
 	const char *key, *end, *p;
-	size_t klen;
+	size_t klen, literal = tmpl_literal(text);
 
 	for (p = tmpl_next(text, &key, &klen, &end); p != NULL;
 	     p = tmpl_next(text, &key, &klen, &end)) {
 		const char *v;
+		size_t room;
 		int raw = 0;
 		if (buf_add(b, text, (size_t)(p - text)))
 			return -1;
-		v = lookup(arg, key, klen, &raw);
-		if (v && (escape && !raw ? html_escape(b, v, strlen(v)) : buf_adds(b, v)))
-			return -1;
+		literal -= (size_t)(p - text);
 		text = end;
+		v = lookup(arg, key, klen, &raw);
+		if (v == NULL)
+			continue;
+		room = b->max - b->len > literal ? b->max - b->len - literal : 0;
+		if (tmpl_value(b, v, escape, raw, room))
+			return -1;
 	}
 	return buf_adds(b, text);
 }

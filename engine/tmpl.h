@@ -28,7 +28,10 @@ const char *const *tmpl_builtins(void);
 /* Appends text with each {{key}} replaced by lookup(arg, key, klen,
  * &raw), HTML-escaped when escape is non-zero and lookup did not set raw
  * (a value that is HTML already); a NULL lookup result renders empty.
- * Returns 0 or -1 when b is full. */
+ * A value that would fill b is cut (between characters, outside the
+ * tags and entities of HTML, its open tags closed) so that the rest of
+ * text's own words still fit. Returns 0, or -1 when memory runs out or
+ * text's own words do not fit b. */
 int tmpl_render(struct buf *b, const char *text, int escape,
 	const char *(*lookup)(void *arg, const char *key, size_t klen, int *raw),
 	void *arg);

@@ -333,6 +333,12 @@ static void upd_content(struct update *u, json_object *m)
 	u->contact_user_id = upd_opt_int(o, "user_id");
 	upd_shared(u, m);
 	u->service = upd_service(m);
+	u->migrate_to = upd_opt_int(m, "migrate_to_chat_id");
+	if (u->migrate_to != 0) {
+		u->migrate_from = u->chat_id;
+	} else if ((u->migrate_from = upd_opt_int(m, "migrate_from_chat_id")) != 0) {
+		u->migrate_to = u->chat_id;
+	}
 }
 
 /* Reads the chat and message_id of the message m at path base, which

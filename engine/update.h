@@ -93,6 +93,9 @@ struct update {
 	const char *shared_first_name;
 	long long shared_request_id;
 	int service;                 /* a service message: members, pins, titles... */
+	/* a group that became a supergroup (migrate_to_chat_id in the old
+	 * one, migrate_from_chat_id in the new): the old id and the new */
+	long long migrate_from, migrate_to;
 
 	/* callback query */
 	const char *callback_id;

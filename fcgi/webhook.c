@@ -274,7 +274,8 @@ static long long webhook_update_id(const struct webhook *w)
  * again forever), counted, logged, and kept in the inbox with its body
  * for an operator to replay after a fix. */
 static void webhook_poison(struct webhook *w, const struct http_io *io,
-	struct app_bot *b, long long update_id, long long chat_id, const char *why)
+	struct app_bot *b, long long update_id, long long chat_id, long long member,
+	const char *why)
 {
 	struct store_err e;
 	struct log_line l;
@@ -283,7 +284,8 @@ static void webhook_poison(struct webhook *w, const struct http_io *io,
 	webhook_respond(w, io, 200, "application/json", "", 0, "");
 	metrics_update(w->m, b->metrics, MR_POISON);
 	kept = webhook_store(w, &e) == STORE_OK && inbox_keep(w->store, b->cfg->name,
-		update_id, chat_id, why, w->body.p ? w->body.p : "", w->body.len, &e) == STORE_OK;
+		update_id, chat_id, member, why, w->body.p ? w->body.p : "", w->body.len,
+		&e) == STORE_OK;
 	log_start(&l, "error", "poison");
 	log_str(&l, "bot", b->cfg->name);
 	if (update_id)
@@ -332,6 +334,39 @@ static void webhook_stranger(struct webhook *w, const struct http_io *io,
 	log_end(&l);
 }
 
+/* The store could not take the update now: 503, so that Telegram sends
+ * it again. */
+static void webhook_busy(struct webhook *w, const struct http_io *io,
+	struct app_bot *b, const struct update *u, const struct store_err *e)
+{
+	struct log_line l;
+	static const char busy[] = "{\"ok\":false,\"error\":\"the store is "
+		"unavailable; retry\"}";
+
+	webhook_respond(w, io, 503, "application/json", busy, sizeof(busy) - 1,
+		"Retry-After: 1\r\n");
+	metrics_update(w->m, b->metrics, MR_TRANSIENT);
+	log_start(&l, "error", "store");
+	log_str(&l, "bot", b->cfg->name);
+	log_int(&l, "update_id", u->update_id);
+	log_str(&l, "msg", e->msg);
+	log_end(&l);
+}
+
+/* A group became a supergroup (Telegram says so in the old chat and in
+ * the new): what the bot keeps of it moves to the new id, as when a call
+ * is answered with migrate_to_chat_id; the second finds nothing left.
+ * Returns STORE_OK or the store's code (e says why). */
+static int webhook_migrate(struct webhook *w, const struct app_bot *b,
+	const struct update *u, struct store_err *e)
+{
+	int rc = webhook_store(w, e);
+	if (rc == STORE_OK)
+		rc = w->store->ops->outbox_migrate(w->store, b->cfg->name, u->migrate_from,
+			u->migrate_to, e);
+	return rc;
+}
+
 static void webhook_update(struct webhook *w, const struct http_io *io,
 	struct app_bot *b, double t0)
 {
@@ -351,7 +386,7 @@ static void webhook_update(struct webhook *w, const struct http_io *io,
 	apply_result_init(&r);
 	if (rc == UPDATE_INVALID) {
 		/* Telegram would re-send it forever: take it, keep it, say why */
-		webhook_poison(w, io, b, webhook_update_id(w), 0, err);
+		webhook_poison(w, io, b, webhook_update_id(w), 0, 0, err);
 		apply_result_free(&r);
 		return;
 	}
@@ -361,6 +396,15 @@ static void webhook_update(struct webhook *w, const struct http_io *io,
 	if (b->restricted && (engine_takes(&u) || u.kind == UPDATE_CALLBACK_QUERY) &&
 	    !webhook_allowed(b, &u)) {
 		webhook_stranger(w, io, b, &u);
+		goto out;
+	}
+	if (u.migrate_from != 0 && u.migrate_to != 0 && u.migrate_from != u.migrate_to &&
+	    (rc = webhook_migrate(w, b, &u, &e)) != STORE_OK) {
+		if (rc == STORE_TRANSIENT)
+			webhook_busy(w, io, b, &u, &e);
+		else
+			webhook_poison(w, io, b, u.update_id, u.chat_id,
+				engine_member(b->flow, &u), e.msg);
 		goto out;
 	}
 	if (!engine_takes(&u)) {
@@ -386,21 +430,12 @@ static void webhook_update(struct webhook *w, const struct http_io *io,
 	if (r.tries > 1)
 		webhook_retried(b, &u, &r);
 	if (rc == STORE_TRANSIENT) {
-		struct log_line l;
-		static const char busy[] = "{\"ok\":false,\"error\":\"the store is "
-			"unavailable; retry\"}";
-		webhook_respond(w, io, 503, "application/json", busy, sizeof(busy) - 1,
-			"Retry-After: 1\r\n");
-		metrics_update(w->m, b->metrics, MR_TRANSIENT);
-		log_start(&l, "error", "store");
-		log_str(&l, "bot", b->cfg->name);
-		log_int(&l, "update_id", u.update_id);
-		log_str(&l, "msg", e.msg);
-		log_end(&l);
+		webhook_busy(w, io, b, &u, &e);
 		goto out;
 	}
 	if (rc != STORE_OK) {
-		webhook_poison(w, io, b, u.update_id, u.chat_id, e.msg);
+		webhook_poison(w, io, b, u.update_id, u.chat_id,
+				engine_member(b->flow, &u), e.msg);
 		goto out;
 	}
 	/* committed: the sender starts on the queued calls while we answer */

@@ -4,9 +4,10 @@
 # group keep states of their own (each answers their own question, their
 # texts never answer the other's, a member's reminder and ephemeral prompt
 # are theirs), every message goes to the group; a member pressing the
-# other's button is told so and changes nothing; export and history name
-# the member. Loopback only; every wait is bounded. On SQLite, then on
-# PostgreSQL when it is installed. Skipped (77) without nginx.
+# other's button is told so and changes nothing; export, history, timers
+# list and inbox name the member. Loopback only; every wait is bounded. On
+# SQLite, then on PostgreSQL when it is installed. Skipped (77) without
+# nginx.
 set -u
 . "$SRCDIR/tests/lib.sh"
 . "$SRCDIR/tests/botapi_lib.sh"
@@ -220,6 +221,37 @@ PY
 	"$BLUEFLOW" chat history demo "-$3" -c "$T_TMP/$1.conf" >"$T_TMP/$1.history" 2>&1
 	grep -q "member $(($3 + 1))" "$T_TMP/$1.history" && grep -q "member $(($3 + 2))" "$T_TMP/$1.history" &&
 		ok "$1-history-members" || fail "$1-history-members" "$(head -20 "$T_TMP/$1.history")"
+	# timers list names a member's timer's member; a chat's one state's
+	# timer reads as ever
+	sql "$1" "INSERT INTO timers (bot, chat_id, kind, node, visit, due_ms, member)
+		VALUES ('demo', -$3, 'remind', 'name', 0, 4102444800000, $(($3 + 1)))" >/dev/null
+	sql "$1" "INSERT INTO timers (bot, chat_id, kind, node, visit, due_ms)
+		VALUES ('demo', 5, 'remind', 'name', 0, 4102444800000)" >/dev/null
+	out=$("$BLUEFLOW" timers list demo "-$3" -c "$T_TMP/$1.conf")
+	echo "$out" | grep -q "^[0-9]* *2100-01-01T00:00:00Z remind *-$3 .* name  member $(($3 + 1))\$" &&
+		"$BLUEFLOW" timers list demo 5 -c "$T_TMP/$1.conf" | grep -q " remind *5 .* name\$" &&
+		ok "$1-timers-list-member" || fail "$1-timers-list-member" "$out"
+	# a member's update that fails for good (their state is sealed, and
+	# the pool has no key) is kept with the member; inbox names it
+	sql "$1" "UPDATE chats SET context = 'bf1:AAAA' WHERE bot = 'demo' AND member = $(($3 + 1))" >/dev/null
+	run python3 - "$NGINX_URL" "$NGINX_CA" "$API" "$SECRET" "$3" <<'PY'
+import os, sys, time
+sys.path.insert(0, os.path.join(os.environ["SRCDIR"], "tests"))
+from chat_client import post, seq, setup
+
+setup(*sys.argv[1:5])
+BASE = int(sys.argv[5])
+seq[0] = 90000   # past the ids the first client used
+post({"message": {"message_id": 900, "date": int(time.time()), "text": "again",
+                  "chat": {"id": -BASE, "type": "group", "title": "Crew"},
+                  "from": {"id": BASE + 1, "is_bot": False, "first_name": "Ann"}}})
+PY
+	run "$BLUEFLOW" inbox list -c "$T_TMP/$1.conf"
+	grep -q "^[0-9]* *demo *90001 *-$3 .*sealed.*  member $(($3 + 1))\$" "$T_TMP/out" &&
+		ok "$1-inbox-list-member" || fail "$1-inbox-list-member" "$(cat "$T_TMP/out" "$T_TMP/err")"
+	id=$(sql "$1" "SELECT id FROM inbox_dead WHERE update_id = 90001")
+	run "$BLUEFLOW" inbox show "$id" -c "$T_TMP/$1.conf"
+	expect_out "$1-inbox-show-member" "member:    $(($3 + 1))"
 	kill -TERM "$SERVE_PID" 2>/dev/null
 	wait "$SERVE_PID" 2>/dev/null
 	nginx_stop

@@ -5,6 +5,11 @@ and reads the fake Bot API's call log (CALLS) for what timers sent.
   timers.py start CHAT...       /start in each chat
   timers.py say CHAT TEXT       one message
   timers.py texts CHAT          the texts sent to the chat so far, one a line
+  timers.py calls CHAT METHOD   how many calls of a method named METHOD...
+                                went to the chat
+  timers.py deleted CHAT        the message ids deleteMessage(s) named there, sorted
+  timers.py migrate OLD NEW     the service message of group OLD that
+                                became supergroup NEW (migrate_to_chat_id)
   timers.py after CHAT TEXT     how many times TEXT was sent after the chat's
                                 last message (start or say) was answered
   timers.py wait CHAT TEXT N S  waits up to S seconds until TEXT was sent N
@@ -24,14 +29,16 @@ CTX = ssl.create_default_context(cafile=os.environ.get("CA"))
 UID = int(time.time() * 1e6) % 10 ** 13
 
 
-def post(chat, text):
+def post(cid, text, **more):
     global UID
     UID += 1
     body = {"update_id": UID, "message": {
         "message_id": UID % 100000, "date": int(time.time()),
-        "chat": {"id": chat, "type": "private", "first_name": "Ada"},
-        "from": {"id": chat, "is_bot": False, "first_name": "Ada", "language_code": "en"},
-        "text": text}}
+        "chat": {"id": cid, "type": "private", "first_name": "Ada"},
+        "from": {"id": abs(cid), "is_bot": False, "first_name": "Ada", "language_code": "en"}}}
+    if text is not None:
+        body["message"]["text"] = text
+    body["message"].update(more)
     req = urllib.request.Request(URL + "/tg/" + BOT, data=json.dumps(body).encode(), method="POST")
     req.add_header("Content-Type", "application/json")
     req.add_header("X-Telegram-Bot-Api-Secret-Token", SECRET)
@@ -40,18 +47,22 @@ def post(chat, text):
         return r.status
 
 
-def sent(chat):
+def calls(chat, method=None):
     out = []
     try:
         with open(os.environ["CALLS"], encoding="utf-8") as f:
             for line in f:
                 c = json.loads(line)
                 p = c.get("params", {})
-                if c.get("method") == "sendMessage" and str(p.get("chat_id")) == str(chat):
-                    out.append((c["wall"], p.get("text", "")))
+                if c.get("method", "").startswith(method or "") and str(p.get("chat_id")) == str(chat):
+                    out.append(c)
     except FileNotFoundError:
         pass
     return out
+
+
+def sent(chat):
+    return [(c["wall"], c.get("params", {}).get("text", "")) for c in calls(chat, "sendMessage")]
 
 
 def mark(chat):
@@ -75,6 +86,19 @@ def main():
         mark(sys.argv[2])
     elif what == "after":
         print(len([w for w, t in sent(sys.argv[2]) if t == sys.argv[3] and w > t0(sys.argv[2])]))
+    elif what == "migrate":
+        old, new = int(sys.argv[2]), int(sys.argv[3])
+        assert post(old, None, chat={"id": old, "type": "group", "title": "Team"},
+                    migrate_to_chat_id=new) == 200
+    elif what == "deleted":
+        ids = []
+        for c in calls(sys.argv[2], "deleteMessage"):
+            p = c.get("params", {})
+            m = p.get("message_ids", [p.get("message_id")])
+            ids += json.loads(m) if isinstance(m, str) else m
+        print(" ".join(str(i) for i in sorted(ids)))
+    elif what == "calls":
+        print(len(calls(sys.argv[2], sys.argv[3])))
     elif what == "texts":
         for _, t in sent(sys.argv[2]):
             print(t)

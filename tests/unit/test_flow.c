@@ -29,6 +29,7 @@
 #include "engine/buf.h"
 #include "engine/diag.h"
 #include "engine/flow.h"
+#include "engine/html.h"
 #include "engine/jdoc.h"
 #include "engine/node.h"
 #include "engine/node_branch.h"
@@ -36,6 +37,7 @@
 #include "engine/node_text.h"
 #include "engine/node_upload.h"
 #include "engine/timer.h"
+#include "engine/tmpl.h"
 #include "tests/unit/unit.h"
 
 static struct flow *F;
@@ -1497,6 +1499,67 @@ START_TEST(arena_basics)
 }
 END_TEST
 
+
+/* Regression: a long value filled the step's text buffer and failed the
+ * step; html_cut cuts between characters, outside tags and entities, and
+ * closes the tags it cuts inside. */
+START_TEST(html_cut_limits)
+{
+	static const struct { const char *html; size_t units, bytes; const char *tail, *want; } c[] = {
+		{ "<b>abc</b>", 3, SIZE_MAX, "…", "<b>abc</b>" },        /* fits: whole */
+		{ "<b>abc</b>def", 4, SIZE_MAX, "…", "<b>abc</b>…" },
+		{ "<b>abcdef</b>", 4, SIZE_MAX, "…", "<b>abc…</b>" },
+		{ "<b>a&amp;b</b>", 2, SIZE_MAX, "", "<b>a&amp;</b>" },  /* not inside &amp; */
+		{ "<i>&amp;&amp;</i>", SIZE_MAX, 12, "", "<i>&amp;</i>" }, /* bytes, </i> counted */
+		{ "<i>&amp;&amp;</i>", SIZE_MAX, 11, "", "<i></i>" },
+		{ "h\xc3\xa9llo", 2, SIZE_MAX, "", "h\xc3\xa9" },           /* UTF-8 kept whole */
+		{ "h\xc3\xa9llo", SIZE_MAX, 2, "", "h" },
+		{ "a\xf0\x9f\x98\x80" "b", 2, SIZE_MAX, "", "a" },            /* 😀 is 2 units */
+		{ "<a href=\"x\"><s>ab</s></a>", 1, SIZE_MAX, "", "<a href=\"x\"><s>a</s></a>" },
+	};
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		struct buf b;
+		buf_init(&b, 1024);
+		ck_assert_int_eq(html_cut(&b, c[i].html, c[i].units, c[i].bytes, c[i].tail), 0);
+		ck_assert_str_eq(b.p ? b.p : "", c[i].want);
+		ck_assert_uint_le(html_text_len(b.p ? b.p : ""), c[i].units);
+		buf_free(&b);
+	}
+}
+END_TEST
+
+static const char *cut_lookup(void *arg, const char *key, size_t klen, int *raw)
+{
+	*raw = klen == 4 && memcmp(key, "html", 4) == 0;
+	return *raw ? "<i>&amp;&amp;&amp;</i>" : arg;
+}
+
+/* Regression: a value that would pass the buffer is cut, leaving room for
+ * the template's own text after it, instead of failing the render. */
+START_TEST(tmpl_render_cuts_values)
+{
+	struct buf b;
+
+	buf_init(&b, 20);
+	ck_assert_int_eq(tmpl_render(&b, "x{{v}}y", 1, cut_lookup, "&&&&&&"), 0);
+	ck_assert_str_eq(b.p, "x&amp;&amp;&amp;y");
+	buf_reset(&b);
+	ck_assert_int_eq(tmpl_render(&b, "x{{v}}y", 0, cut_lookup,
+		"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"), 0);
+	ck_assert_str_eq(b.p, "x\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9y");   /* 18 bytes */
+	buf_reset(&b);
+	ck_assert_int_eq(tmpl_render(&b, "x{{v}}{{v}}y", 0, cut_lookup, "0123456789"), 0);
+	ck_assert_str_eq(b.p, "x012345678901234567y");
+	buf_reset(&b);
+	ck_assert_int_eq(tmpl_render(&b, "x{{html}}y", 1, cut_lookup, ""), 0);
+	ck_assert_str_eq(b.p, "x<i>&amp;&amp;</i>y");
+	buf_reset(&b);
+	/* the template's own text not fitting is still an error */
+	ck_assert_int_eq(tmpl_render(&b, "0123456789{{v}}0123456789!", 1, cut_lookup, "a"), -1);
+	buf_free(&b);
+}
+END_TEST
+
 /* ==================================================================== */
 
 static void add(Suite *s, const char *name, const TTest *const *tests, size_t n,
@@ -1545,6 +1608,6 @@ int main(void)
 	ADD(s, "helpers", setup, teardown, diag_print_format, diag_basics,
 		jdoc_path_escaping, jdoc_canon_sorted, jdoc_quote_controls,
 		jdoc_parse_errors, jdoc_type_names, buf_ceiling, buf_grows,
-		arena_basics);
+		arena_basics, html_cut_limits, tmpl_render_cuts_values);
 	return unit_run(s);
 }

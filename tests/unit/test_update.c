@@ -224,6 +224,27 @@ START_TEST(real_group_command_mention)
 }
 END_TEST
 
+/* A group that became a supergroup: the old id and the new, whichever
+ * of the two service messages says so; a null one is none. */
+START_TEST(real_migrate)
+{
+	struct update u;
+	corpus_parse("capture2017__message_group_migrate_to_chat_id.json", &u);
+	ck_assert_int_eq(u.service, 1);
+	ck_assert_int_eq(u.migrate_from, -218487457);
+	ck_assert_int_eq(u.migrate_to, -1001283156137);
+	update_free(&u);
+	corpus_parse("wrapped_teloxide__message_supergroup_migrate_from_chat_id_sender_chat.json", &u);
+	ck_assert_int_eq(u.migrate_from, -599075523);
+	ck_assert_int_eq(u.migrate_to, -1001555296434);
+	update_free(&u);
+	corpus_parse("wrapped_tgbotnet__message_document_supergroup_many_nulls.json", &u);
+	ck_assert_int_eq(u.migrate_from, 0);
+	ck_assert_int_eq(u.migrate_to, 0);
+	update_free(&u);
+}
+END_TEST
+
 START_TEST(real_supergroup_command_bot_username)
 {
 	struct update u;
@@ -1063,6 +1084,7 @@ int main(void)
 	tcase_add_test(real, real_private_text);
 	tcase_add_test(real, real_group_command_mention);
 	tcase_add_test(real, real_supergroup_command_bot_username);
+	tcase_add_test(real, real_migrate);
 	tcase_add_test(real, real_big_ids);
 	tcase_add_test(real, real_callback_with_message);
 	tcase_add_test(real, real_callback_inline_message);
