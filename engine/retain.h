@@ -1,6 +1,7 @@
 /* retain.h - keeping things only as long as the config says: kept poison
  * updates (update_retention_hours), transcript rows
- * (transcript_retention_days) and idle chats with their answers,
+ * (transcript_retention_days, and a bot's max_transcript_rows per chat)
+ * and idle chats with their answers,
  * transcript, queued calls and files (chat_retention_days). Run by the
  * pool's background process next to the store's prune, and by db prune. */
 #ifndef BLUEFLOW_RETAIN_H

@@ -74,6 +74,7 @@ int tick_run(struct store *s, const struct tick_bot *bots, unsigned n_bots,
 			job.bot = b->name;
 			job.flow = b->flow;
 			job.versions = b->versions;
+			job.outbox_max = b->outbox_max;
 			job.env = env;
 			job.now_ms = at;
 			env->now = at / 1000;
