@@ -37,6 +37,7 @@
 #include "engine/node_text.h"
 #include "engine/node_upload.h"
 #include "engine/timer.h"
+#include "engine/tmpl.h"
 #include "tests/unit/unit.h"
 
 static struct flow *F;
@@ -1497,6 +1498,38 @@ START_TEST(quote_runs)
 }
 END_TEST
 
+static const char *tmpl_test_lookup(void *arg, const char *key, size_t klen, int *raw)
+{
+	(void)arg;
+	(void)raw;
+	return klen == 4 && memcmp(key, "name", 4) == 0 ? "Ada" : NULL;
+}
+
+/* A text of 256 KB of "{{" that open nothing, then a key: rendered in
+ * one pass (the scan for "{{" went over the whole rest of the text once
+ * per "{{" under the sanitizers: minutes, past Check's timeout). */
+START_TEST(tmpl_many_braces)
+{
+	size_t n = 256 * 1024;
+	char *text = malloc(n + 16);
+	struct buf b;
+
+	ck_assert_ptr_nonnull(text);
+	memset(text, '{', n);
+	memcpy(text + n, " {{ name }}!", 13);
+	buf_init(&b, 2 * n);
+	ck_assert_int_eq(tmpl_render(&b, text, 0, tmpl_test_lookup, NULL), 0);
+	ck_assert_uint_eq(b.len, n + 5);
+	ck_assert_str_eq(b.p + n, " Ada!");
+	buf_reset(&b);
+	ck_assert_int_eq(tmpl_render(&b, "a {{name}} {{ x }} {{name", 0, tmpl_test_lookup,
+		NULL), 0);
+	ck_assert_str_eq(b.p, "a Ada  {{name");
+	buf_free(&b);
+	free(text);
+}
+END_TEST
+
 /* The plain edit distance and check_suggest's rule, for comparison. */
 static size_t ref_distance(const char *a, const char *b)
 {
@@ -1621,7 +1654,7 @@ int main(void)
 		json_duplicate_keys, schema_node_shape, schema_node_ids);
 	ADD(s, "memory", setup, teardown, load_mem_not_terminated);
 	ADD(s, "references", setup, teardown, unknown_type, flow_messages,
-		suggest_nearest, suggest_agrees, quote_runs);
+		suggest_nearest, suggest_agrees, quote_runs, tmpl_many_braces);
 	ADD(s, "warnings", setup, teardown, warn_unreachable,
 		warn_unreachable_via_attempts_and_choices, err_template,
 		warn_condition);
