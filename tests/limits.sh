@@ -9,6 +9,7 @@
 #   max_chat_outbox  a step's calls past it are dead letters with the
 #                    reason outbox_full and a log line; the step is saved
 #   max_transcript_rows  db prune keeps each chat's newest rows
+# and a limit out of range makes check name it.
 # Each time another chat is still served.
 set -u
 . "$SRCDIR/tests/lib.sh"
@@ -162,6 +163,16 @@ CONF
 }
 
 run_backend sqlite "sqlite:$T_TMP/lim.db" 8100
+
+# --- a limit that is not a number in range: the config is refused, named
+sed 's/^max_chat_files = 2$/max_chat_files = -1/; s/^max_chat_outbox = 3$/max_chat_outbox = lots/' \
+	"$T_TMP/sqlite.conf" >"$T_TMP/bad.conf"
+"$BLUEFLOW" check -c "$T_TMP/bad.conf" >"$T_TMP/bad.out" 2>&1 && fail bad-limits-refused "check passed" ||
+	ok bad-limits-refused
+grep -q 'max_chat_files = -1: must be a whole number from 0' "$T_TMP/bad.out" &&
+	grep -q 'max_chat_outbox = lots: must be a whole number from 0' "$T_TMP/bad.out" &&
+	ok bad-limits-named || fail bad-limits-named "$(cat "$T_TMP/bad.out")"
+
 if pg_available; then
 	pg_start
 	run_backend pg "$PG_URI" 8200
