@@ -593,11 +593,20 @@ int check_messages(struct check *c, json_object *obj, const char *path,
 	return bad ? -1 : 1;
 }
 
+#if defined(__clang__)
+/* The suggestions are not traced by the fuzzer: it learns nothing from
+ * their arithmetic, and tracing each comparison made them most of a
+ * config input's cost. */
+#define CHECK_UNTRACED __attribute__((no_sanitize("coverage")))
+#else
+#define CHECK_UNTRACED
+#endif
+
 /* The edit distance of a and b when it is at most cap, else cap + 1.
  * Only the band of cells within cap of the diagonal is computed, and a
  * row past cap ends it (a row's least never shrinks): a long unknown
  * word costs little against a long list. */
-static size_t check_distance(const char *a, const char *b, size_t cap)
+static CHECK_UNTRACED size_t check_distance(const char *a, const char *b, size_t cap)
 {
 	size_t la = strlen(a), lb = strlen(b), row[65], big = cap + 1;
 	if (la > 64 || lb > 64 || (la > lb ? la - lb : lb - la) > cap)
@@ -645,7 +654,7 @@ static const char *check_prefix_of(const char *word, const char *const *candidat
 	return found;
 }
 
-const char *check_suggest(const char *word, const char *const *candidates)
+CHECK_UNTRACED const char *check_suggest(const char *word, const char *const *candidates)
 {
 	const char *best = NULL;
 	size_t best_d = (size_t)-1, limit = strlen(word) / 3;
