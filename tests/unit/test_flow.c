@@ -30,6 +30,7 @@
 #include "engine/check.h"
 #include "engine/diag.h"
 #include "engine/flow.h"
+#include "engine/html.h"
 #include "engine/jdoc.h"
 #include "engine/node.h"
 #include "engine/node_branch.h"
@@ -1530,6 +1531,19 @@ START_TEST(tmpl_many_braces)
 }
 END_TEST
 
+START_TEST(html_escape_bytes)
+{
+	struct buf b;
+	buf_init(&b, 1024);
+	ck_assert_int_eq(html_escape(&b, "a<b>&\"c' \xc3\xa9\xff<", 13), 0);
+	ck_assert_str_eq(b.p, "a&lt;b&gt;&amp;&quot;c' \xc3\xa9\xff&lt;");
+	buf_reset(&b);
+	ck_assert_int_eq(html_escape(&b, "x<y", 1), 0);   /* len bytes only */
+	ck_assert_str_eq(b.p, "x");
+	buf_free(&b);
+}
+END_TEST
+
 /* The plain edit distance and check_suggest's rule, for comparison. */
 static size_t ref_distance(const char *a, const char *b)
 {
@@ -1654,7 +1668,7 @@ int main(void)
 		json_duplicate_keys, schema_node_shape, schema_node_ids);
 	ADD(s, "memory", setup, teardown, load_mem_not_terminated);
 	ADD(s, "references", setup, teardown, unknown_type, flow_messages,
-		suggest_nearest, suggest_agrees, quote_runs, tmpl_many_braces);
+		suggest_nearest, suggest_agrees, quote_runs, tmpl_many_braces, html_escape_bytes);
 	ADD(s, "warnings", setup, teardown, warn_unreachable,
 		warn_unreachable_via_attempts_and_choices, err_template,
 		warn_condition);
