@@ -107,6 +107,7 @@ int cmd_tick(int argc, char **argv)
 		bots[i].flow = app->bots[i].flow;
 		bots[i].versions = app->bots[i].cfg->pin_versions ? &versions : NULL;
 		bots[i].http_allow = app->bots[i].cfg->http_allow;
+		bots[i].outbox_max = app->bots[i].cfg->max_chat_outbox;
 	}
 	if (store_open(app->config.db, &s, &e) != STORE_OK ||
 	    store_use_key(s, app->have_key ? &app->key : NULL, &e) != STORE_OK) {

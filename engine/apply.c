@@ -16,6 +16,7 @@ void apply_result_init(struct apply_result *r)
 {
 	r->repeat = 0;
 	r->queued = 0;
+	r->refused = 0;
 	r->node_to[0] = '\0';
 	buf_init(&r->reply, STORE_REPLY_MAX);
 	step_out_init(&r->out);
@@ -111,6 +112,46 @@ static unsigned apply_inline_pick(const struct step_out *o, int pending)
 		!apply_sender_only(&o->calls[0]) ? 1 : 0;
 }
 
+/* After the step: the chat's calls past job->outbox_max waiting calls
+ * are kept as dead letters (reason outbox_full) instead of queued; the
+ * step itself is saved. Sets sv->refused_from, r->refused and a warning. */
+static int apply_outbox_room(struct store *s, const struct apply_job *job,
+	const struct store_chat *sc, struct apply_result *r, struct store_save *sv,
+	struct store_err *e)
+{
+	const struct step_out *o = &r->out;
+	long long waiting = 0, room;
+	char why[96];
+	int rc = STORE_OK;
+
+	if (job->outbox_max <= 0)
+		return STORE_OK;
+	if (sc->pending)
+		rc = store_outbox_waiting(s, job->bot, sc->chat.chat_id, job->outbox_max,
+			&waiting, e);
+	room = job->outbox_max - waiting;
+	snprintf(why, sizeof(why), "outbox_full: %ld calls already wait for the chat "
+		"(max_chat_outbox)", job->outbox_max);
+	for (unsigned i = 0; rc == STORE_OK && i < o->n_calls; i++) {
+		if (o->calls[i].chat_id != 0 || !store_queued(sv, i))
+			continue;
+		if (room-- > 0)
+			continue;
+		if (sv->refused_from == 0)
+			sv->refused_from = i + 1;
+		rc = store_outbox_dead_letter(s, job->bot, sc->chat.chat_id,
+			o->calls[i].method, json_object_to_json_string_ext(o->calls[i].params,
+			JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE), why, e);
+		r->refused++;
+	}
+	if (rc == STORE_OK && r->refused) {
+		r->queued -= r->refused;
+		snprintf(r->out.warning, sizeof(r->out.warning), "%u call(s) kept as dead "
+			"letters: %s", r->refused, why);
+	}
+	return rc;
+}
+
 /* After the step: erases what the forget command asked to, and gives one
  * of the step's calls as the inline reply when it may (apply_inline_pick).
  * Fills sv. */
@@ -137,7 +178,7 @@ static int apply_outcome(struct store *s, const struct apply_job *job,
 		sv->reply = r->reply.p;
 	}
 	r->queued = r->out.n_calls - (pick ? 1 : 0);
-	return STORE_OK;
+	return apply_outbox_room(s, job, sc, r, sv, e);
 }
 
 /* After the step: what it changes of the chat's timers (timer_plan), into

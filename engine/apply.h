@@ -40,6 +40,9 @@ struct apply_job {
 	struct versions *versions;       /* pin_versions: a chat mid-way on an
 	                                    older version steps on it; NULL:
 	                                    every chat on flow */
+	long outbox_max;                 /* calls that may wait per chat
+	                                    (max_chat_outbox); those past it are
+	                                    dead letters; 0: any */
 };
 
 /* What apply_update did. */
@@ -48,6 +51,8 @@ struct apply_result {
 	char node_to[FLOW_ID_MAX + 1];/* where the chat is after the step */
 	struct buf reply;             /* the inline reply body, "" for none */
 	unsigned queued;              /* calls put in the outbox */
+	unsigned refused;             /* calls kept as dead letters instead:
+	                                 the chat's outbox was full */
 	struct step_out out;          /* the step (empty for a repeat) */
 	int tries;                    /* 2: the first failed, transiently */
 	char first_fault[256];        /* then why */

@@ -47,10 +47,44 @@ const struct attach_ops *attach_bind(struct attach *a, const char *bot,
 	a->bot = bot;
 	a->token = token;
 	a->store = store;
+	a->max_files = 0;
+	a->max_bytes = 0;
 	a->early = 0;
 	a->missed = 0;
 	memset(&a->got, 0, sizeof(a->got));
 	return &a->ops;
+}
+
+void attach_limit(struct attach *a, long long files, long long bytes)
+{
+	a->max_files = files;
+	a->max_bytes = bytes;
+}
+
+/* Whether the chat and the bot have room for size more bytes (0: not
+ * known yet): 0, or ATTACH_TOO_MANY / ATTACH_FULL with req->why set.
+ * A store that cannot tell lets the file in: the quota is not worth an
+ * upload lost to a store hiccup. */
+static int attach_room(struct attach *a, const struct attach_req *req,
+	unsigned long long size)
+{
+	long long files, bytes;
+	struct store_err e;
+
+	if (a->store == NULL || (a->max_files <= 0 && a->max_bytes <= 0) ||
+	    store_file_usage(a->store, a->bot, req->chat_id, &files, &bytes, &e) != STORE_OK)
+		return 0;
+	if (a->max_files > 0 && files >= a->max_files) {
+		snprintf(req->why, req->whylen, "the chat keeps %lld files, the most "
+			"allowed (max_chat_files)", files);
+		return ATTACH_TOO_MANY;
+	}
+	if (a->max_bytes > 0 && (unsigned long long)bytes + size > (unsigned long long)a->max_bytes) {
+		snprintf(req->why, req->whylen, "the bot's files take %lld bytes; %llu more "
+			"would pass max_bot_bytes (%lld)", bytes, size, a->max_bytes);
+		return ATTACH_FULL;
+	}
+	return 0;
 }
 
 const struct attach_ops *attach_early(struct attach *a)
@@ -363,6 +397,9 @@ static int attach_get(struct attach *a, const struct attach_req *req, char *path
 		snprintf(req->why, req->whylen, "the update carries no usable file id");
 		return ATTACH_FAILED;
 	}
+	rc = attach_room(a, req, f->file_size > 0 ? (unsigned long long)f->file_size : 0);
+	if (rc)
+		return rc;
 	if (attach_dir(a, req->chat_id, dir, sizeof(dir), req->why, req->whylen) != 0)
 		return ATTACH_FAILED;
 	attach_sweep(dir);
@@ -381,6 +418,11 @@ static int attach_get(struct attach *a, const struct attach_req *req, char *path
 		rc = attach_once(a, req, cap, dir, path, deadline, sha_hex, size);
 		if (rc != ATTACH_FAILED)
 			break;
+	}
+	if (rc == 0) {
+		rc = attach_room(a, req, *size);   /* the size declared may be less */
+		if (rc)
+			unlink(path);
 	}
 	return rc == ATTACH_GIVE_UP ? ATTACH_FAILED : rc;
 }

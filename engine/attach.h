@@ -56,6 +56,8 @@ struct attach {
 	const char *bot;
 	const char *token;
 	struct store *store;          /* NULL: no row is recorded */
+	long long max_files;          /* files a chat may keep; 0: any */
+	long long max_bytes;          /* bytes the bot's files may take; 0: any */
 	int early;                    /* the fetch went before the transaction */
 	int missed;                   /* the step under the lock asked for a
 	                                 file that was not fetched before */
@@ -74,6 +76,13 @@ void attach_free(struct attach *a);
  * ops to put in the engine_env of its transaction (attach_keep). */
 const struct attach_ops *attach_bind(struct attach *a, const char *bot,
 	const char *token, struct store *store);
+
+/* The bot's quotas for the update bound (attach_bind clears them): files
+ * per chat and bytes of all the bot's files, 0 meaning none. An upload
+ * past either is refused (ATTACH_TOO_MANY, ATTACH_FULL) and nothing is
+ * kept. Counted from the store's rows before the download; uploads under
+ * way at once may each pass the bytes quota by one file. */
+void attach_limit(struct attach *a, long long files, long long bytes);
 
 /* The ops for the step run before the transaction (attach_fetch); from
  * then on attach_keep hands over only what attach_fetch fetched (missed

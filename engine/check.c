@@ -609,26 +609,44 @@ int check_messages(struct check *c, json_object *obj, const char *path,
 	return bad ? -1 : 1;
 }
 
-static size_t check_distance(const char *a, const char *b)
+#if defined(__clang__)
+/* The suggestions are not traced by the fuzzer: it learns nothing from
+ * their arithmetic, and tracing each comparison made them most of a
+ * config input's cost. */
+#define CHECK_UNTRACED __attribute__((no_sanitize("coverage")))
+#else
+#define CHECK_UNTRACED
+#endif
+
+/* The edit distance of a and b when it is at most cap, else cap + 1.
+ * Only the band of cells within cap of the diagonal is computed, and a
+ * row past cap ends it (a row's least never shrinks): a long unknown
+ * word costs little against a long list. */
+static CHECK_UNTRACED size_t check_distance(const char *a, const char *b, size_t cap)
 {
-	size_t la = strlen(a), lb = strlen(b), row[65];
-	if (la > 64 || lb > 64)
-		return (size_t)-1;
+	size_t la = strlen(a), lb = strlen(b), row[65], big = cap + 1;
+	if (la > 64 || lb > 64 || (la > lb ? la - lb : lb - la) > cap)
+		return big;
 	for (size_t j = 0; j <= lb; j++)
-		row[j] = j;
+		row[j] = j <= cap ? j : big;   /* past the band: cap + 1 */
 	for (size_t i = 1; i <= la; i++) {
-		size_t prev = row[0];
-		row[0] = i;
-		for (size_t j = 1; j <= lb; j++) {
+		size_t lo = i > cap ? i - cap : 1, hi = i + cap < lb ? i + cap : lb;
+		size_t prev = row[lo - 1], least = big;
+		row[lo - 1] = lo == 1 && i <= cap ? i : big;
+		for (size_t j = lo; j <= hi; j++) {
 			size_t cur = row[j];
 			size_t best = prev + (a[i - 1] != b[j - 1]);
-			if (row[j] + 1 < best)
-				best = row[j] + 1;
+			if (cur + 1 < best)
+				best = cur + 1;
 			if (row[j - 1] + 1 < best)
 				best = row[j - 1] + 1;
-			row[j] = best;
+			row[j] = best < big ? best : big;
 			prev = cur;
+			if (row[j] < least)
+				least = row[j];
 		}
+		if (least > cap)
+			return big;
 	}
 	return row[lb];
 }
@@ -652,15 +670,17 @@ static const char *check_prefix_of(const char *word, const char *const *candidat
 	return found;
 }
 
-const char *check_suggest(const char *word, const char *const *candidates)
+CHECK_UNTRACED const char *check_suggest(const char *word, const char *const *candidates)
 {
 	const char *best = NULL;
 	size_t best_d = (size_t)-1, limit = strlen(word) / 3;
 	if (limit < 2)
 		limit = 2;
-	for (int i = 0; candidates[i]; i++) {
-		size_t d = check_distance(word, candidates[i]);
-		if (d < best_d) {
+	for (int i = 0; candidates[i] && best_d > 0; i++) {
+		/* only a nearer one than the best so far, within limit, counts */
+		size_t cap = best_d <= limit ? best_d - 1 : limit;
+		size_t d = check_distance(word, candidates[i], cap);
+		if (d <= cap && d < best_d) {
 			best_d = d;
 			best = candidates[i];
 		}

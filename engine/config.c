@@ -26,7 +26,8 @@ const char *const config_server_keys[] = {
 const char *const config_bot_keys[] = {
 	"flow", "token_env", "secret_env", "username", "inline_reply", "url",
 	"max_connections", "allowed_users", "allowed_chats", "not_allowed",
-	"admin_chat", "pin_versions", "http_allow", NULL
+	"admin_chat", "pin_versions", "http_allow", "max_transcript_rows",
+	"max_chat_files", "max_bot_bytes", "max_chat_outbox", NULL
 };
 
 struct config_parse {
@@ -421,6 +422,14 @@ static int config_bot_key(struct config_parse *p, struct config_bot *b,
 			b->admin_chat = id;
 	} else if (!strcmp(key, "http_allow")) {
 		config_http_allow(p, section, b, v);
+	} else if (!strcmp(key, "max_transcript_rows")) {
+		config_int(p, section, key, v, 0, 1L << 30, &b->max_transcript_rows);
+	} else if (!strcmp(key, "max_chat_files")) {
+		config_int(p, section, key, v, 0, 1L << 30, &b->max_chat_files);
+	} else if (!strcmp(key, "max_bot_bytes")) {
+		config_int(p, section, key, v, 0, LONG_MAX, &b->max_bot_bytes);
+	} else if (!strcmp(key, "max_chat_outbox")) {
+		config_int(p, section, key, v, 0, 1L << 20, &b->max_chat_outbox);
 	} else {
 		config_unknown(p, section, key, config_bot_keys);
 	}
@@ -464,6 +473,10 @@ static struct config_bot *config_section_bot(struct config_parse *p,
 	b->inline_reply = 1;
 	b->pin_versions = -1;   /* the server's */
 	b->max_connections = 40;
+	b->max_transcript_rows = CONFIG_TRANSCRIPT_ROWS;
+	b->max_chat_files = CONFIG_CHAT_FILES;
+	b->max_bot_bytes = CONFIG_BOT_BYTES;
+	b->max_chat_outbox = CONFIG_CHAT_OUTBOX;
 	b->line = p->line;
 	return b;
 }

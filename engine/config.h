@@ -11,6 +11,11 @@
 
 #define CONFIG_DEFAULT "blueflow.conf"
 #define CONFIG_BOTS_MAX 64
+/* The per-bot limits' defaults (README, Limits). */
+#define CONFIG_TRANSCRIPT_ROWS 1000
+#define CONFIG_CHAT_FILES 100
+#define CONFIG_BOT_BYTES (10L << 30)
+#define CONFIG_CHAT_OUTBOX 100
 
 struct flow;
 
@@ -29,6 +34,12 @@ struct config_bot {
 	long long admin_chat;     /* admin_chat: where notify nodes send; 0: none */
 	int pin_versions;         /* pin_versions: a chat keeps its flow version */
 	char *http_allow;         /* http_allow: where http nodes may call */
+	long max_transcript_rows; /* max_transcript_rows: kept per chat; 0: all */
+	long max_chat_files;      /* max_chat_files: attachments per chat; 0: any */
+	long max_bot_bytes;       /* max_bot_bytes: attachments of the bot, in
+	                             bytes; 0: no quota */
+	long max_chat_outbox;     /* max_chat_outbox: calls pending per chat;
+	                             0: any */
 	int line;                 /* where the section starts */
 };
 

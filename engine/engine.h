@@ -51,6 +51,8 @@ struct attach_req {
 #define ATTACH_FAILED (-1)             /* no file after the retries: "upload_failed" */
 #define ATTACH_TOO_BIG (-2)            /* bigger than allowed: "too_big" */
 #define ATTACH_WRONG_TYPE (-3)         /* not what its MIME type says: "wrong_type" */
+#define ATTACH_TOO_MANY (-4)           /* the chat keeps max_chat_files: "too_many_files" */
+#define ATTACH_FULL (-5)               /* the bot's max_bot_bytes reached: "storage_full" */
 
 /* The attachment store: fetch() downloads and keeps the file, writes
  * where it lives into path and returns 0, or an ATTACH_ code. */

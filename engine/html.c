@@ -12,17 +12,13 @@
 
 int html_escape(struct buf *b, const char *s, size_t len)
 {
+	/* one look-up a byte */
+	static const char *const reps[256] = {
+		['<'] = "&lt;", ['>'] = "&gt;", ['&'] = "&amp;", ['"'] = "&quot;"
+	};
 	size_t start = 0;
 	for (size_t i = 0; i < len; i++) {
-		const char *rep = NULL;
-		if (s[i] == '<')
-			rep = "&lt;";
-		else if (s[i] == '>')
-			rep = "&gt;";
-		else if (s[i] == '&')
-			rep = "&amp;";
-		else if (s[i] == '"')
-			rep = "&quot;";
+		const char *rep = reps[(unsigned char)s[i]];
 		if (rep == NULL)
 			continue;
 		if (buf_add(b, s + start, i - start) || buf_adds(b, rep))

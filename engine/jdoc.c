@@ -493,7 +493,20 @@ int jdoc_quote(struct buf *b, const char *s, size_t len)
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
 		char esc[7] = "\\u00";
+		size_t run = i;
 		int rc;
+		/* a run that needs no escape goes in one piece */
+		while (run < len && (unsigned char)s[run] >= 0x20 && s[run] != '"' &&
+		       s[run] != '\\')
+			run++;
+		if (run > i) {
+			/* as much as fits, as byte by byte would have */
+			size_t room = b->max - b->len < run - i ? b->max - b->len : run - i;
+			if (buf_add(b, s + i, room) || room < run - i)
+				return -1;
+			i = run - 1;
+			continue;
+		}
 		switch (c) {
 		case '"': rc = buf_add(b, "\\\"", 2); break;
 		case '\\': rc = buf_add(b, "\\\\", 2); break;
@@ -502,14 +515,10 @@ int jdoc_quote(struct buf *b, const char *s, size_t len)
 		case '\t': rc = buf_add(b, "\\t", 2); break;
 		case '\b': rc = buf_add(b, "\\b", 2); break;
 		case '\f': rc = buf_add(b, "\\f", 2); break;
-		default:
-			if (c < 0x20) {
-				esc[4] = hex[c >> 4];
-				esc[5] = hex[c & 15];
-				rc = buf_add(b, esc, 6);
-			} else {
-				rc = buf_addc(b, (char)c);
-			}
+		default:   /* below 0x20 */
+			esc[4] = hex[c >> 4];
+			esc[5] = hex[c & 15];
+			rc = buf_add(b, esc, 6);
 		}
 		if (rc)
 			return -1;

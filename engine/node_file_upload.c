@@ -11,7 +11,8 @@
 #include "engine/step.h"
 
 static const char *const file_upload_reasons[] = {
-	"not_document", "wrong_type", "too_big", "upload_failed", NULL
+	"not_document", "wrong_type", "too_big", "upload_failed", "too_many_files",
+	"storage_full", NULL
 };
 
 /* "type/subtype" or a whole type written "type/" and a star; lowercase. */

@@ -29,7 +29,8 @@ static const struct node_key voice_upload_keys[] = {
 };
 
 static const char *const voice_upload_reasons[] = {
-	"not_voice", "too_long", "too_big", "upload_failed", NULL
+	"not_voice", "too_long", "too_big", "upload_failed", "too_many_files",
+	"storage_full", NULL
 };
 
 static int voice_upload_enter(struct step *s, const struct flow_node *n)

@@ -69,6 +69,15 @@ int retain_run(struct store *s, const struct config *c, long long *rows,
 			*rows += n;
 		} while (rc == STORE_OK && n == RETAIN_BATCH);
 	}
+	for (unsigned i = 0; rc == STORE_OK && i < c->n_bots; i++) {
+		if (c->bots[i].max_transcript_rows <= 0)
+			continue;
+		do {
+			rc = transcript_prune_chats(s, c->bots[i].name,
+				c->bots[i].max_transcript_rows, RETAIN_BATCH, &n, e);
+			*rows += n;
+		} while (rc == STORE_OK && n == RETAIN_BATCH);
+	}
 	if (rc == STORE_OK && c->chat_retention_days > 0)
 		rc = retain_chats(s, c, rows, e);
 	return rc;

@@ -298,6 +298,12 @@ int step_fetch(struct step *s, const struct flow_node *n, const char *kind,
 		snprintf(msg, sizeof(msg), "That file is too big: the limit is %g MB.",
 			(double)max_bytes / (1024 * 1024));
 		rc = step_reason(s, n, "too_big", msg, NULL);
+	} else if (rc == ATTACH_TOO_MANY) {
+		rc = step_reason(s, n, "too_many_files", "You have sent as many files as "
+			"this bot keeps.", NULL);
+	} else if (rc == ATTACH_FULL) {
+		rc = step_reason(s, n, "storage_full", "This bot cannot keep more files "
+			"just now; please try again later.", NULL);
 	} else if (rc == ATTACH_WRONG_TYPE && strcmp(kind, "voice") == 0) {
 		rc = step_reason(s, n, "not_voice", "Please send a voice message.", NULL);
 	} else if (rc == ATTACH_WRONG_TYPE) {

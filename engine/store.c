@@ -110,7 +110,8 @@ static int store_json_string(struct buf *b, const char *text)
 
 int store_queued(const struct store_save *sv, unsigned i)
 {
-	return sv->inline_call != i + 1;
+	return sv->inline_call != i + 1 && !(sv->refused_from && i + 1 >= sv->refused_from &&
+		sv->out->calls[i].chat_id == 0);
 }
 
 int store_transcript(struct store *s, const struct store_save *sv,

@@ -53,6 +53,10 @@ struct store_save {
 	const struct step_out *out;
 	unsigned inline_call;         /* 1 + the index of the call given inline
 	                               * instead of queued; 0: every call queued */
+	unsigned refused_from;        /* 1 + the index of the first call to the
+	                               * chat kept as a dead letter instead
+	                               * (max_chat_outbox): it and the chat's
+	                               * later ones are not queued; 0: none */
 	const char *reply;            /* the inline reply given, or NULL */
 	const char *said;             /* what the user sent, for the transcript */
 	int quiet;                    /* no transcript: the update erased it */
@@ -270,7 +274,8 @@ int store_start_timer(struct store *s, const char *bot, const struct timer *t,
 /* Ends the open transaction without a trace; nothing open is fine. */
 void store_rollback(struct store *s);
 
-/* Whether calls[i] of sv goes to the outbox (it was not given inline). */
+/* Whether calls[i] of sv goes to the outbox (it was not given inline
+ * nor refused). */
 int store_queued(const struct store_save *sv, unsigned i);
 
 /* The transcript row of one saved update, the same for every backend:
@@ -344,6 +349,18 @@ int store_file_add(struct store *s, const char *bot, long long chat_id,
 int store_file_recorded(struct store *s, const char *bot, const char *path,
 	int *found, struct store_err *e);
 
+/* How many attachments the chat has (*files) and how many bytes those
+ * of the whole bot take (*bytes); both 0 on a store without SQL. */
+int store_file_usage(struct store *s, const char *bot, long long chat_id,
+	long long *files, long long *bytes, struct store_err *e);
+/* How many calls wait in the outbox for the chat, counted up to limit
+ * (*n); 0 on a store without SQL. */
+int store_outbox_waiting(struct store *s, const char *bot, long long chat_id,
+	long long limit, long long *n, struct store_err *e);
+/* Keeps a call that is not to be sent as a dead letter with reason why,
+ * inside the open transaction (outbox retry may send it later). */
+int store_outbox_dead_letter(struct store *s, const char *bot, long long chat_id,
+	const char *method, const char *params, const char *why, struct store_err *e);
 /* The chat as it is now, read without a lock and outside any
  * transaction, for deciding before an update's transaction what it will
  * need: loads sc (sc->chat set up by chat_init; left as it is for a chat

@@ -66,6 +66,69 @@ int store_file_recorded(struct store *s, const char *bot, const char *path,
 		p, 2, admin_found, found, NULL, e);
 }
 
+static int admin_usage_row(void *arg, int n, const char *const *cols)
+{
+	long long *v = arg;
+	for (int i = 0; i < n && i < 2; i++)
+		v[i] = cols[i] ? strtoll(cols[i], NULL, 10) : 0;
+	return 0;
+}
+
+int store_file_usage(struct store *s, const char *bot, long long chat_id,
+	long long *files, long long *bytes, struct store_err *e)
+{
+	char chat[24];
+	const char *p[2] = { bot, chat };
+	long long v[2] = { 0, 0 };
+	int rc;
+
+	*files = *bytes = 0;
+	if (s->ops->query == NULL)
+		return STORE_OK;
+	snprintf(chat, sizeof(chat), "%lld", chat_id);
+	rc = s->ops->query(s, "SELECT count(*) FROM attachments WHERE bot = $1 AND "
+		"chat_id = CAST($2 AS bigint)", p, 2, admin_usage_row, v, NULL, e);
+	*files = v[0];
+	if (rc == STORE_OK)
+		rc = s->ops->query(s, "SELECT coalesce(sum(size), 0) FROM attachments "
+			"WHERE bot = $1", p, 1, admin_usage_row, v, NULL, e);
+	*bytes = v[0];
+	return rc;
+}
+
+int store_outbox_waiting(struct store *s, const char *bot, long long chat_id,
+	long long limit, long long *n, struct store_err *e)
+{
+	char chat[24], lim[24];
+	const char *p[3] = { bot, chat, lim };
+	long long v[2] = { 0, 0 };
+	int rc;
+
+	*n = 0;
+	if (s->ops->query == NULL)
+		return STORE_OK;
+	snprintf(chat, sizeof(chat), "%lld", chat_id);
+	snprintf(lim, sizeof(lim), "%lld", limit);
+	/* counted no further than limit: the cost stays bounded */
+	rc = s->ops->query(s, "SELECT count(*) FROM (SELECT 1 FROM outbox WHERE "
+		"bot = $1 AND chat_id = CAST($2 AS bigint) AND state = 'pending' "
+		"LIMIT CAST($3 AS bigint)) w", p, 3, admin_usage_row, v, NULL, e);
+	*n = v[0];
+	return rc;
+}
+
+int store_outbox_dead_letter(struct store *s, const char *bot, long long chat_id,
+	const char *method, const char *params, const char *why, struct store_err *e)
+{
+	char chat[24];
+	const char *p[5] = { bot, chat, method, params, why };
+
+	snprintf(chat, sizeof(chat), "%lld", chat_id);
+	return admin_query(s, "INSERT INTO outbox (bot, chat_id, method, params, state, "
+		"last_error) VALUES ($1, CAST($2 AS bigint), $3, $4, 'dead', $5)", p, 5,
+		NULL, NULL, NULL, e);
+}
+
 struct admin_peek {
 	struct store *s;
 	struct store_chat *sc;

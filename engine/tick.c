@@ -78,6 +78,7 @@ static void tick_apply(struct store *s, const struct tick_bot *b,
 	job.bot = b->name;
 	job.flow = b->flow;
 	job.versions = b->versions;
+	job.outbox_max = b->outbox_max;
 	job.env = env;
 	job.now_ms = at;
 	env->now = at / 1000;

@@ -35,6 +35,7 @@ struct tick_bot {
 	struct versions *versions;    /* pin_versions: timers fire on the
 	                                 chat's version; NULL: on flow */
 	const char *http_allow;        /* the bot's http_allow; NULL: none */
+	long outbox_max;               /* the bot's max_chat_outbox; 0: any */
 	tick_http_fn *http;            /* NULL: tick_http_call */
 	void *http_arg;
 };

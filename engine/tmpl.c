@@ -26,10 +26,21 @@ static void tmpl_scope(const char **key, size_t *klen)
 	}
 }
 
+/* The first "{{" of s, or NULL: strstr's answer, found by a scan that
+ * stops there (a sanitizer's strstr measures the whole rest of s every
+ * time, which made a text of many "{{" quadratic under the fuzzer). */
+static const char *tmpl_open(const char *s)
+{
+	for (s = strchr(s, '{'); s; s = strchr(s + 1, '{'))
+		if (s[1] == '{')
+			return s;
+	return NULL;
+}
+
 const char *tmpl_next(const char *s, const char **key, size_t *klen,
 	const char **end)
 {
-	for (const char *p = strstr(s, "{{"); p; p = strstr(p + 1, "{{")) {
+	for (const char *p = tmpl_open(s); p; p = tmpl_open(p + 1)) {
 		const char *k = p + 2, *e;
 		while (*k == ' ')
 			k++;

@@ -152,6 +152,28 @@ int transcript_prune(struct store *s, int days, int limit, long long *n,
 		NULL, n, e);
 }
 
+int transcript_prune_chats(struct store *s, const char *bot, long keep, int limit,
+	long long *n, struct store_err *e)
+{
+	const struct store_admin_sql *q = transcript_sql(s, e);
+	char since[24], kept[24], lim[16], cut[96], sql[640];
+	const char *p[4] = { bot, kept, lim, since };
+
+	*n = 0;
+	if (q == NULL)
+		return e->code;
+	snprintf(since, sizeof(since), "%lld", (long long)time(NULL) - 86400);
+	snprintf(kept, sizeof(kept), "%ld", keep);
+	snprintf(lim, sizeof(lim), "%d", limit);
+	snprintf(cut, sizeof(cut), q->time_of, "$4");
+	snprintf(sql, sizeof(sql), "DELETE FROM transcript WHERE id IN (SELECT id FROM "
+		"(SELECT id, row_number() OVER (PARTITION BY chat_id ORDER BY id DESC) AS r "
+		"FROM transcript WHERE bot = $1 AND chat_id IN (SELECT chat_id FROM chats "
+		"WHERE bot = $1 AND updated_at >= %s)) t WHERE r > CAST($2 AS bigint) "
+		"LIMIT CAST($3 AS bigint))", cut);
+	return s->ops->query(s, sql, p, 4, NULL, NULL, n, e);
+}
+
 int transcript_idle_chats(struct store *s, int days, int limit, store_row_fn fn,
 	void *arg, struct store_err *e)
 {

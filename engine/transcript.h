@@ -36,6 +36,12 @@ int transcript_steps(struct store *s, const char *bot, long long since,
 int transcript_prune(struct store *s, int days, int limit, long long *n,
 	struct store_err *e);
 
+/* Deletes the oldest transcript rows of each chat of bot past its keep
+ * newest, at most limit; *n counts them. Only chats updated within the
+ * last day are looked at (the others were pruned when they were). */
+int transcript_prune_chats(struct store *s, const char *bot, long keep, int limit,
+	long long *n, struct store_err *e);
+
 /* Calls fn with the columns bot, chat_id of at most limit chats not
  * updated for days. */
 int transcript_idle_chats(struct store *s, int days, int limit, store_row_fn fn,

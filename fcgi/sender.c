@@ -255,6 +255,7 @@ int sender_run(struct app *app, struct metrics *m, int wake_fd, int standalone)
 		st.bots[i].flow = app->bots[i].flow;
 		st.bots[i].versions = app->bots[i].cfg->pin_versions ? &st.versions : NULL;
 		st.bots[i].http_allow = app->bots[i].cfg->http_allow;
+		st.bots[i].outbox_max = app->bots[i].cfg->max_chat_outbox;
 	}
 	if (gethostname(host, sizeof(host)) != 0)
 		snprintf(host, sizeof(host), "host");

@@ -189,6 +189,8 @@ static void webhook_log(const struct app_bot *b, const struct update *u,
 	log_str(&l, "outcome", outcome);
 	if (r->out.warning[0])
 		log_str(&l, "warning", r->out.warning);
+	if (r->refused)
+		log_int(&l, "dead_letters", r->refused);
 	log_num(&l, "duration_ms", (mono_now() - t0) * 1000);
 	log_end(&l);
 }
@@ -419,12 +421,14 @@ static void webhook_update(struct webhook *w, const struct http_io *io,
 	job.inline_reply = b->cfg->inline_reply;
 	job.attach = &w->attach;
 	job.versions = b->cfg->pin_versions ? &w->versions : NULL;
+	job.outbox_max = b->cfg->max_chat_outbox;
 	/* a second try still ends inside the request's time */
 	job.retry_by = t0 + w->app->config.request_timeout - 2 -
 		w->app->config.lock_timeout_ms / 1000.0;
 	rc = webhook_store(w, &e);
 	if (rc == STORE_OK) {
 		env.attach = attach_bind(&w->attach, b->cfg->name, b->token, w->store);
+		attach_limit(&w->attach, b->cfg->max_chat_files, b->cfg->max_bot_bytes);
 		rc = apply_update(w->store, &job, &r, &e);
 	}
 	if (r.tries > 1)

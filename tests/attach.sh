@@ -59,16 +59,6 @@ node_is() {
 	got=$(sq "select node from chats where chat_id = $CHAT")
 	[ "$got" = "$2" ] && ok "$1" || fail "$1" "chat at \"$got\", wanted \"$2\""
 }
-calls_of() { python3 - "$T_TMP/calls.jsonl" "$1" "$2" <<'PY'
-import json, sys
-n = 0
-for line in open(sys.argv[1]):
-    c = json.loads(line)
-    if c["method"] == sys.argv[2] and sys.argv[3] in json.dumps(c["params"]):
-        n += 1
-print(n)
-PY
-}
 # leftovers: files in the storage other than the kept ones (.part-*)
 no_partial() {
 	left=$(find "$FILES" -name '.part-*' | wc -l)
@@ -113,7 +103,7 @@ row=$(sq "select sha256 || ' ' || size || ' ' || path || ' ' || node || ' ' || k
 	fail voice-row-sha256 "row \"$row\", sha256 $want"
 sq "select context from chats where chat_id = $CHAT" | grep -qF "\"voice\":\"$VPATH\"" &&
 	ok voice-path-in-context || fail voice-path-in-context "$(sq "select context from chats")"
-n=$(calls_of download AgADvoice1)
+n=$(botapi_calls download AgADvoice1)
 [ "$n" = 3 ] && ok voice-three-downloads || fail voice-three-downloads "$n downloads"
 [ $((t1 - t0)) -ge 4 ] && [ $((t1 - t0)) -le 8 ] && ok voice-retry-delays || fail voice-retry-delays "$((t1 - t0)) s, wanted 1 s + 3 s"
 no_partial voice-no-partial
@@ -122,21 +112,21 @@ no_partial voice-no-partial
 cgi_doc Dhuge AgADhuge application/pdf 5000000
 cgi_replied declared-too-big-refused "too big"
 node_is declared-too-big-stays cv
-[ "$(calls_of getFile Dhuge)" = 0 ] && ok declared-too-big-no-getfile || fail declared-too-big-no-getfile "getFile was called"
+[ "$(botapi_calls getFile Dhuge)" = 0 ] && ok declared-too-big-no-getfile || fail declared-too-big-no-getfile "getFile was called"
 
 # --- a PDF declared small whose real size is 1.5 MB: cut off at the cap
 fake_file Dliar AgADliar "$T_TMP/big.pdf" 1000
 cgi_doc Dliar AgADliar application/pdf 1000
 cgi_replied real-too-big-refused "too big"
 node_is real-too-big-stays cv
-[ "$(calls_of download AgADliar)" = 1 ] && ok real-too-big-not-retried || fail real-too-big-not-retried "$(calls_of download AgADliar) downloads"
+[ "$(botapi_calls download AgADliar)" = 1 ] && ok real-too-big-not-retried || fail real-too-big-not-retried "$(botapi_calls download AgADliar) downloads"
 ls "$FILES/demo/$CHAT" | grep -q AgADliar && fail real-too-big-nothing-kept "$(ls "$FILES/demo/$CHAT")" || ok real-too-big-nothing-kept
 no_partial real-too-big-no-partial
 
 # --- a wrong MIME type: refused from the update, before getFile
 cgi_doc Dpng AgADpng image/png 1000
 cgi_replied wrong-mime-refused "not accepted"
-[ "$(calls_of getFile Dpng)" = 0 ] && ok wrong-mime-no-getfile || fail wrong-mime-no-getfile "getFile was called"
+[ "$(botapi_calls getFile Dpng)" = 0 ] && ok wrong-mime-no-getfile || fail wrong-mime-no-getfile "getFile was called"
 
 # --- a "PDF" that is text inside: refused by its first bytes
 fake_file Dfake AgADfake "$T_TMP/fake.pdf"
@@ -150,7 +140,7 @@ cgi_doc Devil '../../../../tmp/evil' application/pdf 100
 cgi_replied bad-unique-id-refused "Upload failed"
 cgi_doc Dempty '' application/pdf 100
 cgi_replied empty-unique-id-refused "Upload failed"
-[ "$(calls_of getFile Devil)$(calls_of getFile Dempty)" = 00 ] && ok bad-ids-no-getfile || fail bad-ids-no-getfile "getFile was called"
+[ "$(botapi_calls getFile Devil)$(botapi_calls getFile Dempty)" = 00 ] && ok bad-ids-no-getfile || fail bad-ids-no-getfile "getFile was called"
 
 # --- the download fails four times: tried after 1 s, 3 s and 9 s, then told
 fake_file Dflaky AgADflaky "$T_TMP/good.pdf"
@@ -194,9 +184,9 @@ no_partial pdf-no-partial
 
 # --- the same update again: answered as before, nothing fetched twice
 CGI_UPD=$((CGI_UPD - 1))
-before=$(calls_of download AgADpdf1)
+before=$(botapi_calls download AgADpdf1)
 cgi_doc Dgood AgADpdf1 application/pdf "$(wc -c <"$T_TMP/good.pdf")"
-[ "$(calls_of download AgADpdf1)" = "$before" ] && ok repeat-not-fetched || fail repeat-not-fetched "downloaded again"
+[ "$(botapi_calls download AgADpdf1)" = "$before" ] && ok repeat-not-fetched || fail repeat-not-fetched "downloaded again"
 
 grep -qF "$TOKEN" "$T_TMP/cgi.log" && fail token-not-logged "the token is in the log" || ok token-not-logged
 finish

@@ -5,7 +5,8 @@
 # and FAKE (its pid), and checks "fake-started": when the fake does not
 # start, the test ends there, failed. BOTAPI_ARGS: more of the fake's
 # options (e.g. its --limit ones). botapi_ctl NAME [JSON]: its control
-# API.
+# API. botapi_calls METHOD TEXT: how many METHOD calls the fake logged
+# whose params contain TEXT.
 
 BOTAPI_PY=$SRCDIR/tests/fake_botapi.py
 
@@ -29,3 +30,10 @@ botapi_start() {
 }
 
 botapi_ctl() { python3 "$BOTAPI_PY" ctl "$API" "$@" >/dev/null; }
+
+botapi_calls() { python3 - "$T_TMP/calls.jsonl" "$1" "$2" <<'PY'
+import json, sys
+print(sum(1 for c in map(json.loads, open(sys.argv[1]))
+          if c["method"] == sys.argv[2] and sys.argv[3] in json.dumps(c["params"])))
+PY
+}

@@ -71,12 +71,6 @@ text() {
 	cgi_post "\"text\":\"$3\""
 }
 status_of() { sed -n 's/^Status: \([0-9]*\).*/\1/p' "$T_TMP/reply.$1"; }
-calls_of() { python3 - "$T_TMP/calls.jsonl" "$1" "$2" <<'PY'
-import json, sys
-print(sum(1 for c in map(json.loads, open(sys.argv[1]))
-          if c["method"] == sys.argv[2] and sys.argv[3] in json.dumps(c["params"])))
-PY
-}
 files_of() { find "$FILES" -type f -name "*$1*" 2>/dev/null | wc -l; }
 rows_of() { sq "select count(*) from attachments where file_unique_id = '$1'"; }
 
@@ -120,7 +114,7 @@ sleep 0.7
 text 8003 911 /skip skip
 wait $slow
 [ "$(node_of 8003)" = name ] && ok moved-on-at-name || fail moved-on-at-name "node $(node_of 8003)"
-[ "$(calls_of download AgADmoved)" = 1 ] && ok moved-on-was-fetched || fail moved-on-was-fetched "$(calls_of download AgADmoved) downloads"
+[ "$(botapi_calls download AgADmoved)" = 1 ] && ok moved-on-was-fetched || fail moved-on-was-fetched "$(botapi_calls download AgADmoved) downloads"
 [ "$(files_of AgADmoved)$(rows_of AgADmoved)" = 00 ] && ok moved-on-no-file ||
 	fail moved-on-no-file "$(files_of AgADmoved) files, $(rows_of AgADmoved) rows: $(find "$FILES" -type f)"
 CGI_TAG=.moved cgi_replied moved-on-answered-at-name "Please answer with a text message."
@@ -137,7 +131,7 @@ text 8004 923 /start again
 [ "$(node_of 8004)" = cv ] && ok back-at-cv || fail back-at-cv "node $(node_of 8004)"
 pdf 8004 921 Dnotyet AgADnotyet repeat
 [ "$(status_of repeat)" = 200 ] && ok repeat-answered || fail repeat-answered "status $(status_of repeat)"
-[ "$(calls_of getFile Dnotyet)" = 0 ] && ok not-at-upload-no-fetch || fail not-at-upload-no-fetch "$(calls_of getFile Dnotyet) getFile calls"
+[ "$(botapi_calls getFile Dnotyet)" = 0 ] && ok not-at-upload-no-fetch || fail not-at-upload-no-fetch "$(botapi_calls getFile Dnotyet) getFile calls"
 [ "$(files_of AgADnotyet)$(rows_of AgADnotyet)" = 00 ] && [ "$(node_of 8004)" = cv ] && ok repeat-no-file ||
 	fail repeat-no-file "$(files_of AgADnotyet) files, $(rows_of AgADnotyet) rows, node $(node_of 8004)"
 
@@ -204,7 +198,7 @@ wait $up
 wait $holder
 [ "$(status_of held)" = 200 ] && ok locked-briefly-retried-200 || fail locked-briefly-retried-200 "$(head -c 300 "$T_TMP/reply.held")"
 grep -q '"event":"store retried"' "$T_TMP/cgi.log" && ok retry-logged || fail retry-logged "$(tail -n 3 "$T_TMP/cgi.log")"
-[ "$(calls_of download AgADheld)" = 1 ] && ok retry-fetched-once || fail retry-fetched-once "$(calls_of download AgADheld) downloads"
+[ "$(botapi_calls download AgADheld)" = 1 ] && ok retry-fetched-once || fail retry-fetched-once "$(botapi_calls download AgADheld) downloads"
 [ "$(node_of 8002)" = name ] && [ "$(files_of AgADheld)$(rows_of AgADheld)" = 11 ] && ok locked-briefly-kept ||
 	fail locked-briefly-kept "node $(node_of 8002), $(files_of AgADheld) files, $(rows_of AgADheld) rows"
 

@@ -27,6 +27,7 @@
 
 #include "engine/arena.h"
 #include "engine/buf.h"
+#include "engine/check.h"
 #include "engine/diag.h"
 #include "engine/flow.h"
 #include "engine/html.h"
@@ -1556,7 +1557,159 @@ START_TEST(tmpl_render_cuts_values)
 	buf_reset(&b);
 	/* the template's own text not fitting is still an error */
 	ck_assert_int_eq(tmpl_render(&b, "0123456789{{v}}0123456789!", 1, cut_lookup, "a"), -1);
+/* jdoc_quote copies plain runs whole; what it writes, and what a full
+ * buffer keeps, are as byte by byte. */
+START_TEST(quote_runs)
+{
+	struct buf b;
+	buf_init(&b, 1024);
+	ck_assert_int_eq(jdoc_quote(&b, "ab\"c\\d\n\x01\x7f\xc3\xa9z", 12), 0);
+	ck_assert_str_eq(b.p, "\"ab\\\"c\\\\d\\n\\u0001\x7f\xc3\xa9z\"");
 	buf_free(&b);
+	buf_init(&b, 4);
+	ck_assert_int_eq(jdoc_quote(&b, "abcdef", 6), -1);
+	ck_assert_str_eq(b.p, "\"abc");
+	buf_free(&b);
+	buf_init(&b, 3);
+	ck_assert_int_eq(jdoc_quote(&b, "a\nb", 3), -1);
+	ck_assert_str_eq(b.p, "\"a");   /* the escape does not fit whole */
+	buf_free(&b);
+}
+END_TEST
+
+static const char *tmpl_test_lookup(void *arg, const char *key, size_t klen, int *raw)
+{
+	(void)arg;
+	(void)raw;
+	return klen == 4 && memcmp(key, "name", 4) == 0 ? "Ada" : NULL;
+}
+
+/* A text of 256 KB of "{{" that open nothing, then a key: rendered in
+ * one pass (the scan for "{{" went over the whole rest of the text once
+ * per "{{" under the sanitizers: minutes, past Check's timeout). */
+START_TEST(tmpl_many_braces)
+{
+	size_t n = 256 * 1024;
+	char *text = malloc(n + 16);
+	struct buf b;
+
+	ck_assert_ptr_nonnull(text);
+	memset(text, '{', n);
+	memcpy(text + n, " {{ name }}!", 13);
+	buf_init(&b, 2 * n);
+	ck_assert_int_eq(tmpl_render(&b, text, 0, tmpl_test_lookup, NULL), 0);
+	ck_assert_uint_eq(b.len, n + 5);
+	ck_assert_str_eq(b.p + n, " Ada!");
+	buf_reset(&b);
+	ck_assert_int_eq(tmpl_render(&b, "a {{name}} {{ x }} {{name", 0, tmpl_test_lookup,
+		NULL), 0);
+	ck_assert_str_eq(b.p, "a Ada  {{name");
+	buf_free(&b);
+	free(text);
+}
+END_TEST
+
+START_TEST(html_escape_bytes)
+{
+	struct buf b;
+	buf_init(&b, 1024);
+	ck_assert_int_eq(html_escape(&b, "a<b>&\"c' \xc3\xa9\xff<", 13), 0);
+	ck_assert_str_eq(b.p, "a&lt;b&gt;&amp;&quot;c' \xc3\xa9\xff&lt;");
+	buf_reset(&b);
+	ck_assert_int_eq(html_escape(&b, "x<y", 1), 0);   /* len bytes only */
+	ck_assert_str_eq(b.p, "x");
+	buf_free(&b);
+}
+END_TEST
+
+/* The plain edit distance and check_suggest's rule, for comparison. */
+static size_t ref_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), d[70][70];
+	for (size_t i = 0; i <= la; i++)
+		for (size_t j = 0; j <= lb; j++) {
+			size_t best = i == 0 ? j : j == 0 ? i :
+				d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+			if (i && d[i - 1][j] + 1 < best)
+				best = d[i - 1][j] + 1;
+			if (j && d[i][j - 1] + 1 < best)
+				best = d[i][j - 1] + 1;
+			d[i][j] = best;
+		}
+	return d[la][lb];
+}
+
+static const char *ref_suggest(const char *word, const char *const *keys)
+{
+	size_t limit = strlen(word) / 3 < 2 ? 2 : strlen(word) / 3, best_d = (size_t)-1;
+	const char *best = NULL, *prefix = NULL;
+	int several = 0;
+	for (int i = 0; keys[i]; i++) {
+		size_t d = ref_distance(word, keys[i]);
+		if (d < best_d) {
+			best_d = d;
+			best = keys[i];
+		}
+		if (strlen(word) >= 3 && strncmp(keys[i], word, strlen(word)) == 0) {
+			several += prefix != NULL;
+			prefix = keys[i];
+		}
+	}
+	return best_d <= limit ? best : several ? NULL : prefix;
+}
+
+/* Random words near and far from the keys: the banded distance agrees. */
+START_TEST(suggest_agrees)
+{
+	static const char *const keys[] = { "ab", "abc", "abcd", "bacd", "abcdef",
+		"abcdefghijkl", "aabbccddeeff", "cab", "dcba", "fedcba", "bbbbbb", NULL };
+	char w[40];
+	unsigned seed = 12345;
+	for (int n = 0; n < 20000; n++) {
+		size_t len;
+		seed = seed * 1103515245u + 12345u;
+		len = 1 + (seed >> 16) % 16;
+		for (size_t i = 0; i < len; i++) {
+			seed = seed * 1103515245u + 12345u;
+			w[i] = (char)('a' + (seed >> 16) % 6);
+		}
+		w[len] = '\0';
+		{
+			const char *got = check_suggest(w, keys), *want = ref_suggest(w, keys);
+			ck_assert_msg(got == want, "%s: got %s, wanted %s", w,
+				got ? got : "none", want ? want : "none");
+		}
+	}
+}
+END_TEST
+
+/* check_suggest's distance stops early past what could still win; the
+ * answers are those of the full edit distance: the nearest within a third
+ * of the word (at least 2), the first of equals, else the one candidate
+ * the word starts. */
+START_TEST(suggest_nearest)
+{
+	static const char *const keys[] = { "listen", "workers", "max_body",
+		"max_connections", "max_chat_files", "max_chat_outbox", "pin_versions",
+		"log_level", NULL };
+	static const char *const ties[] = { "abcx", "abxd", "abcd", NULL };
+	char junk[200];
+
+	ck_assert_str_eq(check_suggest("listn", keys), "listen");
+	ck_assert_str_eq(check_suggest("wrokers", keys), "workers");
+	ck_assert_str_eq(check_suggest("max_chat_file", keys), "max_chat_files");
+	ck_assert_str_eq(check_suggest("max_chat_outbx", keys), "max_chat_outbox");
+	ck_assert_str_eq(check_suggest("max_conn", keys), "max_connections");   /* prefix */
+	ck_assert_str_eq(check_suggest("log_level", keys), "log_level");
+	ck_assert_str_eq(check_suggest("abcc", ties), "abcx");   /* first of equals */
+	ck_assert_str_eq(check_suggest("abcd", ties), "abcd");   /* exact beats first */
+	ck_assert_ptr_null(check_suggest("max", keys));          /* several prefixes */
+	ck_assert_ptr_null(check_suggest("zzzzzzzz", keys));
+	memset(junk, 'q', sizeof(junk) - 1);
+	junk[sizeof(junk) - 1] = '\0';
+	ck_assert_ptr_null(check_suggest(junk, keys));           /* past 64 bytes */
+	junk[20] = '\0';
+	ck_assert_ptr_null(check_suggest(junk, keys));
 }
 END_TEST
 
@@ -1592,7 +1745,8 @@ int main(void)
 	ADD(s, "schema", setup, teardown, json_bad_line, json_trailing_text,
 		json_duplicate_keys, schema_node_shape, schema_node_ids);
 	ADD(s, "memory", setup, teardown, load_mem_not_terminated);
-	ADD(s, "references", setup, teardown, unknown_type, flow_messages);
+	ADD(s, "references", setup, teardown, unknown_type, flow_messages,
+		suggest_nearest, suggest_agrees, quote_runs, tmpl_many_braces, html_escape_bytes);
 	ADD(s, "warnings", setup, teardown, warn_unreachable,
 		warn_unreachable_via_attempts_and_choices, err_template,
 		warn_condition);
