@@ -1557,6 +1557,10 @@ START_TEST(tmpl_render_cuts_values)
 	buf_reset(&b);
 	/* the template's own text not fitting is still an error */
 	ck_assert_int_eq(tmpl_render(&b, "0123456789{{v}}0123456789!", 1, cut_lookup, "a"), -1);
+	buf_free(&b);
+}
+END_TEST
+
 /* jdoc_quote copies plain runs whole; what it writes, and what a full
  * buffer keeps, are as byte by byte. */
 START_TEST(quote_runs)
