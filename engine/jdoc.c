@@ -493,7 +493,18 @@ int jdoc_quote(struct buf *b, const char *s, size_t len)
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
 		char esc[7] = "\\u00";
+		size_t run = i;
 		int rc;
+		/* a run that needs no escape goes in at once */
+		while (run < len && (unsigned char)s[run] >= 0x20 && s[run] != '"' &&
+		       s[run] != '\\')
+			run++;
+		if (run > i) {
+			if (buf_add(b, s + i, run - i))
+				return -1;
+			i = run - 1;
+			continue;
+		}
 		switch (c) {
 		case '"': rc = buf_add(b, "\\\"", 2); break;
 		case '\\': rc = buf_add(b, "\\\\", 2); break;
