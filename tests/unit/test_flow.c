@@ -1371,6 +1371,33 @@ START_TEST(jdoc_parse_errors)
 }
 END_TEST
 
+START_TEST(jdoc_duplicates_many_keys)
+{
+	char err[JDOC_ERR_MAX], path[JDOC_PATH_MAX];
+	json_object *o = NULL;
+	struct buf b;
+	buf_init(&b, 1 << 16);
+	/* 100 keys at the top (past the scan's first 64), an object among
+	 * them with its own keys, then one of the first repeated */
+	buf_adds(&b, "{");
+	for (int i = 0; i < 100; i++)
+		buf_addf(&b, "\"k%d\": %d, ", i, i);
+	buf_adds(&b, "\"in\": {\"k1\": 1, \"k2\": {\"k1\": [{\"k1\": 0}]}}, \"last\": 0");
+	buf_addc(&b, '}');
+	ck_assert_int_eq(jdoc_parse(b.p, b.len, 64, &o, err, sizeof(err), path,
+		sizeof(path)), 0);
+	json_object_put(o);
+	b.len--;
+	buf_adds(&b, ", \"k\\u0037\": 7}");   /* "k7" again, escaped */
+	ck_assert_int_eq(jdoc_parse(b.p, b.len, 64, &o, err, sizeof(err), path,
+		sizeof(path)), -1);
+	ck_assert_ptr_null(o);
+	ck_assert_str_eq(path, "/k7");
+	ck_assert_ptr_nonnull(strstr(err, "duplicate key \"k7\""));
+	buf_free(&b);
+}
+END_TEST
+
 START_TEST(jdoc_type_names)
 {
 	json_object *o = parse("[null, true, 1, 1.5, 's', [], {}]");
@@ -1621,7 +1648,7 @@ int main(void)
 	ADD(s, "files", tmp_setup, tmp_teardown, load_file, jdoc_read_files);
 	ADD(s, "helpers", setup, teardown, diag_print_format, diag_basics,
 		jdoc_path_escaping, jdoc_canon_sorted, jdoc_quote_controls,
-		jdoc_parse_errors, jdoc_type_names, buf_ceiling, buf_grows,
+		jdoc_parse_errors, jdoc_duplicates_many_keys, jdoc_type_names, buf_ceiling, buf_grows,
 		buf_printf_in_place, log_line_format, arena_basics);
 	return unit_run(s);
 }
