@@ -32,23 +32,29 @@ int log_set_level(const char *level)
 }
 
 /* This process's id, looked up once and again in a forked child. */
-static long log_pid;
+static _Atomic long log_pid;
+static pthread_once_t log_once = PTHREAD_ONCE_INIT;
 
 static void log_forked(void)
 {
 	log_pid = 0;
 }
 
+static void log_watch_forks(void)
+{
+	pthread_atfork(NULL, NULL, log_forked);
+}
+
 static long log_getpid(void)
 {
-	static int watched;
-	if (!watched) {
-		watched = pthread_atfork(NULL, NULL, log_forked) == 0;
-		log_pid = 0;
+	long pid;
+	pthread_once(&log_once, log_watch_forks);
+	pid = log_pid;
+	if (pid == 0) {
+		pid = (long)getpid();
+		log_pid = pid;
 	}
-	if (log_pid == 0)
-		log_pid = (long)getpid();
-	return log_pid;
+	return pid;
 }
 
 /* Appends the decimal digits of v: the lines are built without printf,
@@ -69,8 +75,8 @@ static void log_digits(struct buf *b, long long v)
 /* Appends "YYYY-MM-DDTHH:MM:SS" for sec, formatted once a second. */
 static void log_time(struct buf *b, time_t sec)
 {
-	static time_t last = (time_t)-1;
-	static char ts[40];
+	static _Thread_local time_t last = (time_t)-1;
+	static _Thread_local char ts[40];
 	if (sec != last) {
 		struct tm tm;
 		gmtime_r(&sec, &tm);
