@@ -47,6 +47,13 @@ int buf_add(struct buf *b, const void *data, size_t len)
 	return 0;
 }
 
+int buf_reserve(struct buf *b, size_t n)
+{
+	if (n > b->max - b->len)
+		return -1;
+	return buf_grow(b, b->len + n + 1);
+}
+
 int buf_adds(struct buf *b, const char *s)
 {
 	return buf_add(b, s, strlen(s));
@@ -54,21 +61,38 @@ int buf_adds(struct buf *b, const char *s)
 
 int buf_addc(struct buf *b, char c)
 {
+	if (b->len + 1 < b->cap && b->len < b->max) {
+		b->p[b->len++] = c;
+		b->p[b->len] = '\0';
+		return 0;
+	}
 	return buf_add(b, &c, 1);
 }
 
 int buf_addf(struct buf *b, const char *fmt, ...)
 {
+	size_t room = b->cap > b->len ? b->cap - b->len : 0;
 	va_list ap;
 	int n;
 
+	/* one pass when it fits the memory there is, a second after growing */
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	n = vsnprintf(room ? b->p + b->len : NULL, room, fmt, ap);
 	va_end(ap);
-	if (n < 0 || (size_t)n > b->max - b->len)
+	if (n < 0 || (size_t)n > b->max - b->len) {
+		if (room)
+			b->p[b->len] = '\0';
 		return -1;
-	if (buf_grow(b, b->len + (size_t)n + 1) != 0)
+	}
+	if ((size_t)n < room) {
+		b->len += (size_t)n;
+		return 0;
+	}
+	if (buf_grow(b, b->len + (size_t)n + 1) != 0) {
+		if (room)
+			b->p[b->len] = '\0';
 		return -1;
+	}
 	va_start(ap, fmt);
 	vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
 	va_end(ap);

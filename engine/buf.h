@@ -21,6 +21,10 @@ void buf_init(struct buf *b, size_t max);
  * would pass the maximum or memory runs out. */
 int buf_add(struct buf *b, const void *data, size_t len);
 
+/* Makes room for n more bytes, so that adding them allocates nothing.
+ * Returns 0, or -1 as buf_add(). */
+int buf_reserve(struct buf *b, size_t n);
+
 /* Appends a C string; as buf_add(). */
 int buf_adds(struct buf *b, const char *s);
 

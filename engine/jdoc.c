@@ -120,8 +120,16 @@ struct jdoc_frame {
 	size_t index;             /* arrays: current element */
 	const char *key;          /* objects: current key, raw */
 	size_t key_n;
-	struct jdoc_key *keys;
-	size_t n_keys, cap_keys;
+	size_t first, n_keys;     /* objects: its keys in the scan's list */
+};
+
+/* The keys of the objects open, innermost last: an object's keys are
+ * dropped when it closes, so each open object's keys stay together.
+ * Most documents need no memory beyond the first few. */
+struct jdoc_keys {
+	struct jdoc_key *k;
+	size_t n, cap;
+	struct jdoc_key small[64];
 };
 
 static unsigned jdoc_hex4(const char *p)
@@ -246,13 +254,19 @@ static void jdoc_frames_path(const struct jdoc_frame *st, size_t depth,
 static int jdoc_find_duplicate(const char *text, size_t len, int max_depth,
 	char *err, size_t errlen, char *path, size_t pathlen)
 {
-	struct jdoc_frame *st;
+	struct jdoc_frame small[66], *st = small;
+	struct jdoc_keys ks;
 	size_t depth = 0, line, col;
 	int rc = 0;
 
-	st = calloc((size_t)max_depth + 2, sizeof(*st));
-	if (st == NULL)
-		return -1;
+	if ((size_t)max_depth + 2 > sizeof(small) / sizeof(small[0])) {
+		st = malloc(((size_t)max_depth + 2) * sizeof(*st));
+		if (st == NULL)
+			return -1;
+	}
+	ks.k = ks.small;
+	ks.n = 0;
+	ks.cap = sizeof(ks.small) / sizeof(ks.small[0]);
 	for (size_t i = 0; i < len && rc == 0; i++) {
 		char c = text[i];
 		struct jdoc_frame *top = depth ? &st[depth - 1] : NULL;
@@ -262,14 +276,17 @@ static int jdoc_find_duplicate(const char *text, size_t len, int max_depth,
 			memset(&st[depth], 0, sizeof(st[depth]));
 			st[depth].object = c == '{';
 			st[depth].want_key = c == '{';
+			st[depth].first = ks.n;
 			depth++;
 		} else if (c == '}' || c == ']') {
+			struct jdoc_key *keys;
 			if (top == NULL)
 				break;
+			keys = ks.k + top->first;
 			if (top->object && top->n_keys > 1) {
-				qsort(top->keys, top->n_keys, sizeof(*top->keys), jdoc_key_cmp);
+				qsort(keys, top->n_keys, sizeof(*keys), jdoc_key_cmp);
 				for (size_t k = 1; k < top->n_keys && rc == 0; k++) {
-					const struct jdoc_key *a = &top->keys[k - 1], *b = &top->keys[k];
+					const struct jdoc_key *a = &keys[k - 1], *b = &keys[k];
 					char key[256];
 					size_t n;
 					if (a->hash != b->hash || a->n != b->n || memcmp(a->p, b->p, a->n))
@@ -288,10 +305,11 @@ static int jdoc_find_duplicate(const char *text, size_t len, int max_depth,
 					rc = 1;
 				}
 			}
+			if (rc)
+				break;   /* the keys are freed below, with the others */
 			for (size_t k = 0; k < top->n_keys; k++)
-				free(top->keys[k].owned);
-			free(top->keys);
-			top->keys = NULL;
+				free(keys[k].owned);
+			ks.n = top->first;
 			depth--;
 		} else if (c == '\'') {
 			jdoc_frames_path(st, depth, path, pathlen);
@@ -311,17 +329,21 @@ static int jdoc_find_duplicate(const char *text, size_t len, int max_depth,
 					i++;
 			if (top && top->object && top->want_key) {
 				struct jdoc_key *k;
-				if (top->n_keys == top->cap_keys) {
-					size_t cap = top->cap_keys ? top->cap_keys * 2 : 8;
-					struct jdoc_key *keys = realloc(top->keys, cap * sizeof(*keys));
-					if (keys == NULL) {
+				if (ks.n == ks.cap) {
+					size_t cap = ks.cap * 2;
+					struct jdoc_key *more = malloc(cap * sizeof(*more));
+					if (more == NULL) {
 						rc = -1;
 						break;
 					}
-					top->keys = keys;
-					top->cap_keys = cap;
+					memcpy(more, ks.k, ks.n * sizeof(*more));
+					if (ks.k != ks.small)
+						free(ks.k);
+					ks.k = more;
+					ks.cap = cap;
 				}
-				k = &top->keys[top->n_keys++];
+				k = &ks.k[ks.n++];
+				top->n_keys++;
 				k->p = text + start;
 				k->n = i - start;
 				k->off = start - 1;
@@ -329,6 +351,7 @@ static int jdoc_find_duplicate(const char *text, size_t len, int max_depth,
 				if (memchr(k->p, '\\', k->n) != NULL) {
 					k->owned = jdoc_unescape(k->p, k->n, &k->n);
 					if (k->owned == NULL) {
+						ks.n--;
 						top->n_keys--;
 						rc = -1;
 						break;
@@ -353,12 +376,12 @@ static int jdoc_find_duplicate(const char *text, size_t len, int max_depth,
 			}
 		}
 	}
-	for (size_t d = 0; d < depth; d++) {
-		for (size_t k = 0; k < st[d].n_keys; k++)
-			free(st[d].keys[k].owned);
-		free(st[d].keys);
-	}
-	free(st);
+	for (size_t k = 0; k < ks.n; k++)
+		free(ks.k[k].owned);
+	if (ks.k != ks.small)
+		free(ks.k);
+	if (st != small)
+		free(st);
 	return rc;
 }
 

@@ -213,6 +213,7 @@ void store_base_init(struct store *s, const struct store_ops *ops)
 	buf_init(&s->said, 1u << 20);
 	buf_init(&s->told, 8u << 20);
 	buf_init(&s->value, 8u << 20);
+	s->tok = NULL;
 }
 
 void store_base_free(struct store *s)
@@ -222,6 +223,9 @@ void store_base_free(struct store *s)
 	buf_free(&s->said);
 	buf_free(&s->told);
 	buf_free(&s->value);
+	if (s->tok)
+		json_tokener_free(s->tok);
+	s->tok = NULL;
 }
 
 void store_set_lock_timeout(struct store *s, int ms)
@@ -276,7 +280,19 @@ int store_load_context(struct store *s, struct store_chat *sc, const char *text,
 				sc->chat.chat_id, err);
 		text = s->open.p;
 	}
-	ctx = json_tokener_parse(text ? text : "{}");
+	/* as json_tokener_parse(), without a tokener made for every update */
+	if (s->tok == NULL)
+		s->tok = json_tokener_new();
+	if (s->tok) {
+		json_tokener_reset(s->tok);
+		ctx = json_tokener_parse_ex(s->tok, text ? text : "{}", -1);
+		if (json_tokener_get_error(s->tok) != json_tokener_success) {
+			json_object_put(ctx);
+			ctx = NULL;
+		}
+	} else {
+		ctx = json_tokener_parse(text ? text : "{}");
+	}
 	if (ctx == NULL || json_object_get_type(ctx) != json_type_object) {
 		json_object_put(ctx);
 		ctx = json_object_new_object();   /* a broken context is reset */

@@ -232,6 +232,7 @@ struct store {
 	struct buf open;              /* scratch for opening */
 	struct buf said, told;        /* store_transcript's row */
 	struct buf value;             /* store_reseal_value's result */
+	struct json_tokener *tok;     /* parses the contexts loaded, reused */
 };
 
 /* Opens the store a config names: "sqlite:PATH", "postgresql://..." or

@@ -110,10 +110,18 @@ struct sqlite_gate {
 	                                 waiting stays counted: harmless) */
 };
 
+/* sqlite_query's statements, prepared once: the same few texts come back
+ * (timers, sent messages, media), so the last SQLITE_KEPT stay. */
+enum { SQLITE_KEPT = 16 };
+
 struct store_sqlite {
 	struct store base;
 	sqlite3 *db;
 	sqlite3_stmt *q[Q_COUNT];
+	sqlite3_stmt *kept[SQLITE_KEPT];
+	int kept_busy[SQLITE_KEPT];   /* stepping now (a row callback's query
+	                                 of the same text prepares its own) */
+	unsigned kept_next;           /* the slot a new text takes */
 	int in_tx;
 	int gate_fd;                  /* -1: no gate, the busy handler alone */
 	struct sqlite_gate *gate;
@@ -303,6 +311,8 @@ static void sqlite_close(struct store *base)
 	struct store_sqlite *s = (struct store_sqlite *)base;
 	for (int i = 0; i < Q_COUNT; i++)
 		sqlite3_finalize(s->q[i]);
+	for (int i = 0; i < SQLITE_KEPT; i++)
+		sqlite3_finalize(s->kept[i]);
 	sqlite3_close(s->db);
 	sqlite_gate_give(s);
 	sqlite_gate_close(s);
@@ -795,6 +805,51 @@ static void sqlite_set_lock_timeout(struct store *base, int ms)
 	sqlite3_busy_timeout(((struct store_sqlite *)base)->db, ms);
 }
 
+/* The prepared statement for sql from the kept ones (*slot its index), or
+ * prepared now and kept (or, when its slot is stepping, not: *slot -1). */
+static int sqlite_kept(struct store_sqlite *s, const char *sql, sqlite3_stmt **st,
+	int *slot)
+{
+	int rc;
+
+	for (int i = 0; i < SQLITE_KEPT; i++) {
+		if (s->kept[i] && !s->kept_busy[i] && strcmp(sqlite3_sql(s->kept[i]), sql) == 0) {
+			sqlite3_reset(s->kept[i]);
+			sqlite3_clear_bindings(s->kept[i]);
+			*st = s->kept[i];
+			*slot = i;
+			return SQLITE_OK;
+		}
+	}
+	*slot = -1;
+	rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL);
+	if (rc != SQLITE_OK || *st == NULL)
+		return rc;   /* a text of no statement runs as before: a misuse */
+	for (unsigned k = 0; k < SQLITE_KEPT; k++) {
+		int i = (int)((s->kept_next + k) % SQLITE_KEPT);
+		if (s->kept_busy[i])
+			continue;
+		sqlite3_finalize(s->kept[i]);
+		s->kept[i] = *st;
+		s->kept_next = (unsigned)i + 1;
+		*slot = i;
+		break;
+	}
+	return SQLITE_OK;
+}
+
+/* Done with a statement sqlite_kept gave. */
+static void sqlite_unkept(struct store_sqlite *s, sqlite3_stmt *st, int slot)
+{
+	if (slot < 0) {
+		sqlite3_finalize(st);
+		return;
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	s->kept_busy[slot] = 0;
+}
+
 static int sqlite_query(struct store *base, const char *sql,
 	const char *const *params, int n, store_row_fn fn, void *arg,
 	long long *changes, struct store_err *e)
@@ -803,11 +858,13 @@ static int sqlite_query(struct store *base, const char *sql,
 	const char *cols[16];
 	sqlite3_stmt *st = NULL;
 	char name[16];
-	int rc, ncol;
+	int rc, ncol, slot;
 
-	rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+	rc = sqlite_kept(s, sql, &st, &slot);
 	if (rc != SQLITE_OK)
 		return sqlite_fail(s, rc, "prepare", e);
+	if (slot >= 0)
+		s->kept_busy[slot] = 1;
 	/* bound by name: $N may appear in any order in the text */
 	for (int i = 0; i < n; i++) {
 		snprintf(name, sizeof(name), "$%d", i + 1);
@@ -828,12 +885,12 @@ static int sqlite_query(struct store *base, const char *sql,
 	}
 	if (rc != SQLITE_DONE) {
 		rc = sqlite_fail(s, rc, "query", e);
-		sqlite3_finalize(st);
+		sqlite_unkept(s, st, slot);
 		return rc;
 	}
 	if (changes)
 		*changes = sqlite3_changes(s->db);
-	sqlite3_finalize(st);
+	sqlite_unkept(s, st, slot);
 	return STORE_OK;
 }
 

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "engine/arena.h"
@@ -32,6 +33,7 @@
 #include "engine/flow.h"
 #include "engine/html.h"
 #include "engine/jdoc.h"
+#include "engine/log.h"
 #include "engine/node.h"
 #include "engine/node_branch.h"
 #include "engine/node_choice.h"
@@ -1372,6 +1374,33 @@ START_TEST(jdoc_parse_errors)
 }
 END_TEST
 
+START_TEST(jdoc_duplicates_many_keys)
+{
+	char err[JDOC_ERR_MAX], path[JDOC_PATH_MAX];
+	json_object *o = NULL;
+	struct buf b;
+	buf_init(&b, 1 << 16);
+	/* 100 keys at the top (past the scan's first 64), an object among
+	 * them with its own keys, then one of the first repeated */
+	buf_adds(&b, "{");
+	for (int i = 0; i < 100; i++)
+		buf_addf(&b, "\"k%d\": %d, ", i, i);
+	buf_adds(&b, "\"in\": {\"k1\": 1, \"k2\": {\"k1\": [{\"k1\": 0}]}}, \"last\": 0");
+	buf_addc(&b, '}');
+	ck_assert_int_eq(jdoc_parse(b.p, b.len, 64, &o, err, sizeof(err), path,
+		sizeof(path)), 0);
+	json_object_put(o);
+	b.len--;
+	buf_adds(&b, ", \"k\\u0037\": 7}");   /* "k7" again, escaped */
+	ck_assert_int_eq(jdoc_parse(b.p, b.len, 64, &o, err, sizeof(err), path,
+		sizeof(path)), -1);
+	ck_assert_ptr_null(o);
+	ck_assert_str_eq(path, "/k7");
+	ck_assert_ptr_nonnull(strstr(err, "duplicate key \"k7\""));
+	buf_free(&b);
+}
+END_TEST
+
 START_TEST(jdoc_type_names)
 {
 	json_object *o = parse("[null, true, 1, 1.5, 's', [], {}]");
@@ -1460,6 +1489,81 @@ START_TEST(buf_grows)
 	ck_assert_int_eq(buf_add(&b, "", 0), 0);
 	ck_assert_str_eq(b.p, "");
 	buf_free(&b);
+}
+END_TEST
+
+START_TEST(buf_printf_in_place)
+{
+	struct buf b;
+	buf_init(&b, 64);
+	ck_assert_int_eq(buf_reserve(&b, 32), 0);
+	ck_assert_uint_ge(b.cap, 33);
+	ck_assert_int_eq(buf_addf(&b, "%s-%d", "ab", -7), 0);      /* fits: one pass */
+	ck_assert_str_eq(b.p, "ab--7");
+	ck_assert_int_eq(buf_addf(&b, "%040d", 1), 0);             /* grows */
+	ck_assert_uint_eq(b.len, 45);
+	ck_assert_int_eq(buf_addf(&b, "%030d", 2), -1);            /* past max */
+	ck_assert_uint_eq(b.len, 45);
+	ck_assert_int_eq(b.p[45], '\0');
+	ck_assert_int_eq(buf_reserve(&b, 20), -1);
+	buf_free(&b);
+}
+END_TEST
+
+/* One line written by the child (its own pid, after a fork) into a pipe. */
+static void log_line_of(char *out, size_t size, long *pid)
+{
+	int fd[2];
+	ssize_t n;
+	pid_t c;
+
+	ck_assert_int_eq(pipe(fd), 0);
+	log_msg("info", "parent", "before the fork: caches the pid");
+	c = fork();
+	ck_assert_int_ge(c, 0);
+	if (c == 0) {
+		struct log_line l;
+		dup2(fd[1], STDERR_FILENO);
+		log_start(&l, "info", "update");
+		log_str(&l, "bot", "b\"1");
+		log_int(&l, "update_id", 1234567890123LL);
+		log_int(&l, "neg", -42);
+		log_int(&l, "min", INT64_MIN);
+		log_int(&l, "zero", 0);
+		log_num(&l, "duration_ms", 1.2344);
+		log_num(&l, "d2", 0.0006);
+		log_num(&l, "d3", 12345.9999);
+		log_num(&l, "neg_ms", -1.5);
+		log_end(&l);
+		_exit(0);
+	}
+	close(fd[1]);
+	waitpid(c, NULL, 0);
+	n = read(fd[0], out, size - 1);
+	ck_assert_int_gt(n, 0);
+	out[n] = '\0';
+	close(fd[0]);
+	*pid = (long)c;
+}
+
+START_TEST(log_line_format)
+{
+	char line[1024], want[512], ts[32];
+	long pid;
+	log_line_of(line, sizeof(line), &pid);
+	/* {"ts":"YYYY-MM-DDTHH:MM:SS.mmmZ", ... */
+	ck_assert_int_eq(strncmp(line, "{\"ts\":\"", 7), 0);
+	memcpy(ts, line + 7, 24);
+	ts[24] = '\0';
+	ck_assert_int_eq(ts[4], '-');
+	ck_assert_int_eq(ts[10], 'T');
+	ck_assert_int_eq(ts[19], '.');
+	ck_assert_int_eq(ts[23], 'Z');
+	snprintf(want, sizeof(want), "\",\"level\":\"info\",\"pid\":%ld,\"event\":\"update\","
+		"\"bot\":\"b\\\"1\",\"update_id\":1234567890123,\"neg\":-42,"
+		"\"min\":-9223372036854775808,\"zero\":0,\"duration_ms\":1.234,"
+		"\"d2\":0.001,\"d3\":12346.000,\"neg_ms\":-1.500}\n", pid);
+	ck_assert_str_eq(line + 31, want);
 }
 END_TEST
 
@@ -1765,7 +1869,8 @@ int main(void)
 	ADD(s, "files", tmp_setup, tmp_teardown, load_file, jdoc_read_files);
 	ADD(s, "helpers", setup, teardown, diag_print_format, diag_basics,
 		jdoc_path_escaping, jdoc_canon_sorted, jdoc_quote_controls,
-		jdoc_parse_errors, jdoc_type_names, buf_ceiling, buf_grows,
-		arena_basics, html_cut_limits, tmpl_render_cuts_values);
+		jdoc_parse_errors, jdoc_duplicates_many_keys, jdoc_type_names, buf_ceiling,
+		buf_grows, buf_printf_in_place, log_line_format, arena_basics,
+		html_cut_limits, tmpl_render_cuts_values);
 	return unit_run(s);
 }

@@ -122,6 +122,70 @@ START_TEST(queue_builds_no_index)
 }
 END_TEST
 
+/* Counts rows; the first row of the outer query runs the same text
+ * again (its statement is stepping, so the inner one is its own). */
+struct kept_walk {
+	struct store_sqlite *s;
+	int rows, inner_rows, nested;
+};
+
+static int kept_row(void *arg, int n, const char *const *cols)
+{
+	struct kept_walk *w = arg;
+	(void)n;
+	(void)cols;
+	w->rows++;
+	if (w->nested && w->rows == 1) {
+		struct kept_walk in = { w->s, 0, 0, 0 };
+		const char *p[] = { "b", "100" };
+		struct store_err e;
+		ck_assert_int_eq(sqlite_query(&w->s->base, "SELECT id FROM outbox WHERE "
+			"bot = $1 AND chat_id = $2", p, 2, kept_row, &in, NULL, &e), STORE_OK);
+		w->inner_rows = in.rows;
+	}
+	return 0;
+}
+
+START_TEST(query_statements_kept)
+{
+	struct store_sqlite *s = take_store();
+	const char *p[] = { "b", "101" };
+	struct kept_walk w = { s, 0, 0, 1 };
+	struct store_err e;
+	long long changes = -1;
+	char sql[128];
+
+	/* more texts than are kept, each twice, with the answers they ought to give */
+	for (int round = 0; round < 2; round++) {
+		for (int i = 0; i < SQLITE_KEPT + 4; i++) {
+			struct kept_walk c = { s, 0, 0, 0 };
+			snprintf(sql, sizeof(sql), "SELECT id FROM outbox WHERE bot = $1 "
+				"AND chat_id = $2 AND %d = %d", i, i);
+			ck_assert_int_eq(sqlite_query(&s->base, sql, p, 2, kept_row, &c, NULL,
+				&e), STORE_OK);
+			ck_assert_int_eq(c.rows, 3);
+		}
+	}
+	/* the same text inside its own row callback */
+	ck_assert_int_eq(sqlite_query(&s->base, "SELECT id FROM outbox WHERE "
+		"bot = $1 AND chat_id = $2", p, 2, kept_row, &w, NULL, &e), STORE_OK);
+	ck_assert_int_eq(w.rows, 3);
+	ck_assert_int_eq(w.inner_rows, 3);
+	/* bindings do not carry over: an unbound $2 is NULL and matches nothing */
+	w.rows = 0;
+	w.nested = 0;
+	ck_assert_int_eq(sqlite_query(&s->base, "SELECT id FROM outbox WHERE "
+		"bot = $1 AND chat_id = $2", p, 1, kept_row, &w, NULL, &e), STORE_OK);
+	ck_assert_int_eq(w.rows, 0);
+	ck_assert_int_eq(sqlite_query(&s->base, "UPDATE outbox SET attempts = 1 WHERE "
+		"bot = $1 AND chat_id = $2", p, 2, NULL, NULL, &changes, &e), STORE_OK);
+	ck_assert_int_eq(changes, 3);
+	ck_assert_int_eq(sqlite_query(&s->base, "SELECT nonsense FROM", p, 2, NULL, NULL,
+		NULL, &e), STORE_PERMANENT);
+	take_done(s);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("outbox_take");
@@ -129,6 +193,7 @@ int main(void)
 	tcase_add_test(tc, heads_oldest_first);
 	tcase_add_test(tc, work_bounded_by_the_batch);
 	tcase_add_test(tc, queue_builds_no_index);
+	tcase_add_test(tc, query_statements_kept);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }
