@@ -154,10 +154,17 @@ check_backend() {
 		('stress', 1, 'sendMessage', '{}', 'sent', $old_sent),
 		('stress', 1, 'sendMessage', '{}', 'sent', $old_at),
 		('stress', 1, 'sendMessage', '{}', 'pending', $old_sent)" >/dev/null
+	# ... and a chat's transcript beyond the bot's max_transcript_rows (1000)
+	over=$(sql "$b" "select coalesce(sum(n - 1000), 0) from (select count(*) as n
+		from transcript where bot = 'stress' group by chat_id) t where n > 1000")
 	conf "$uri" >"$T_TMP/prune.conf"
 	run "$BLUEFLOW" db prune -c "$T_TMP/prune.conf"
 	expect_rc "$b-prune" 0
-	expect_out "$b-prune-count" "3 rows deleted"
+	expect_out "$b-prune-count" "$((3 + over)) rows deleted"
+	got=$(sql "$b" "select max(n) from (select count(*) as n from transcript
+		where bot = 'stress' group by chat_id) t")
+	[ "$over" -gt 0 ] && [ "$got" = 1000 ] && ok "$b-prune-transcript-per-chat" ||
+		fail "$b-prune-transcript-per-chat" "over $over, largest chat now $got rows"
 	got=$(sql "$b" "select (select count(*) from updates where update_id in (5, 6))
 		|| ',' || (select count(*) from updates) || ',' || (select count(*) from outbox)")
 	[ "$got" = "0,$recent,2" ] && ok "$b-prune-keeps-recent" || fail "$b-prune-keeps-recent" "$got"
