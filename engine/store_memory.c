@@ -114,6 +114,14 @@ static struct mem_chat *mem_chat_find(struct store_memory *s, const char *bot,
 	return s->index[i] ? &s->chats[s->index[i] - 1] : NULL;
 }
 
+/* Puts every chat in the (empty) index. */
+static void mem_chat_index_fill(struct store_memory *s)
+{
+	for (size_t k = 0; k < s->n_chats; k++)
+		s->index[mem_chat_slot(s, s->chats[k].bot, s->chats[k].chat_id,
+			s->chats[k].member)] = k + 1;
+}
+
 /* Rebuilds the index for n chats (n_chats may be about to grow by one). */
 static int mem_chat_reindex(struct store_memory *s, size_t want)
 {
@@ -128,9 +136,7 @@ static int mem_chat_reindex(struct store_memory *s, size_t want)
 		return -1;
 	}
 	s->cap_index = cap;
-	for (size_t k = 0; k < s->n_chats; k++)
-		s->index[mem_chat_slot(s, s->chats[k].bot, s->chats[k].chat_id,
-			s->chats[k].member)] = k + 1;
+	mem_chat_index_fill(s);
 	free(old);
 	return 0;
 }
@@ -509,6 +515,38 @@ static int mem_reseal(struct store *base, const struct crypto_key *old, int *row
 	return store_fail(e, STORE_PERMANENT, "the memory store keeps nothing to re-seal");
 }
 
+/* A group became a supergroup: each of its states (the chat's, each
+ * member's) moves to the new id with its timers, unless the new id has
+ * that state already; then both stay as they are. */
+static int mem_outbox_migrate(struct store *base, const char *bot, long long from,
+	long long to, struct store_err *e)
+{
+	struct store_memory *s = (struct store_memory *)base;
+	int moved = 0;
+
+	if (s->in_tx)
+		return store_fail(e, STORE_PERMANENT, "a migration runs in its own transaction");
+	for (size_t i = 0; i < s->n_timers; i++) {
+		struct timer *t = &s->timers[i];
+		if (t->chat_id == from && strcmp(t->bot, bot) == 0 &&
+		    mem_chat_find(s, bot, to, t->member) == NULL)
+			t->chat_id = to;
+	}
+	for (size_t i = 0; i < s->n_chats; i++) {
+		struct mem_chat *c = &s->chats[i];
+		if (c->chat_id == from && strcmp(c->bot, bot) == 0 &&
+		    mem_chat_find(s, bot, to, c->member) == NULL) {
+			c->chat_id = to;
+			moved = 1;
+		}
+	}
+	if (moved) {
+		memset(s->index, 0, s->cap_index * sizeof(*s->index));
+		mem_chat_index_fill(s);
+	}
+	return STORE_OK;
+}
+
 static int mem_ping(struct store *base)
 {
 	(void)base;
@@ -531,6 +569,7 @@ static const struct store_ops memory_ops = {
 	.rollback = mem_rollback,
 	.prune = mem_prune,
 	.ping = mem_ping,
+	.outbox_migrate = mem_outbox_migrate,
 	.timers_set = mem_timers_set,
 	.timers_take = mem_timers_take,
 	.timer_claim = mem_timer_claim,

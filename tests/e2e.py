@@ -258,14 +258,14 @@ def load(n, threads, seconds):
             if time.time() > deadline:
                 return
             try:
-                st, _ = post(msg(720000 + uid % 50, "load", uid=uid))
-            except Exception:
-                st = 0
+                st, why = post(msg(720000 + uid % 50, "load", uid=uid))
+            except Exception as e:
+                st, why = 0, repr(e)
             with lock:
                 if st == 200:
                     results["ok"] += 1
                 else:
-                    results["failed"].append(uid)
+                    results["failed"].append("%d (%d %s)" % (uid, st, why[:200]))
 
     ts = [threading.Thread(target=work, args=(ids[i::threads],)) for i in range(threads)]
     for t in ts:

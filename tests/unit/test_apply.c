@@ -137,6 +137,62 @@ START_TEST(memory_timers_roll_back)
 }
 END_TEST
 
+/* Makes the state of member in chat_id with one reminder due at 1000. */
+static void memory_chat(struct store *s, long long chat_id, long long member)
+{
+	struct store_chat sc;
+	struct store_err e;
+	struct timer_plan arm = { 0 };
+
+	memset(&sc, 0, sizeof(sc));
+	ck_assert_int_eq(chat_init(&sc.chat, chat_id), 0);
+	sc.chat.member = member;
+	arm.n_arms = 1;
+	arm.arms[0].kind = TIMER_REMIND;
+	snprintf(arm.arms[0].node, sizeof(arm.arms[0].node), "0");
+	arm.arms[0].due_ms = 1000;
+	ck_assert_int_eq(s->ops->begin(s, &e), STORE_OK);
+	ck_assert_int_eq(s->ops->lock_chat(s, "b", &sc, &e), STORE_OK);
+	ck_assert_int_eq(s->ops->timers_set(s, "b", chat_id, member, &arm, &e), STORE_OK);
+	ck_assert_int_eq(s->ops->commit(s, &e), STORE_OK);
+	chat_free(&sc.chat);
+}
+
+/* Regression: a migrate_to_chat_id message crashed the webhook on the
+ * memory store, which had no outbox_migrate. The states of the old id
+ * move with their timers, except one the new id has already. */
+START_TEST(memory_migrate)
+{
+	struct store *s;
+	struct store_err e;
+	struct timer rows[8];
+	int n = 0, at_to = 0, at_from = 0;
+
+	ck_assert_int_eq(store_memory_open(&s, &e), STORE_OK);
+	ck_assert_ptr_nonnull(s->ops->outbox_migrate);
+	memory_chat(s, -5, 0);
+	memory_chat(s, -5, 7);
+	memory_chat(s, -1005, 7);     /* member 7 is at the new id already */
+	ck_assert_int_eq(s->ops->outbox_migrate(s, "b", -5, -1005, &e), STORE_OK);
+	ck_assert_ptr_null(store_memory_node(s, "b", -5, 0));
+	ck_assert_ptr_nonnull(store_memory_node(s, "b", -1005, 0));
+	ck_assert_ptr_nonnull(store_memory_node(s, "b", -5, 7));
+	ck_assert_ptr_nonnull(store_memory_node(s, "b", -1005, 7));
+	ck_assert_int_eq(s->ops->timers_take(s, "t", 2000, 8, 1000, STORE_TAKE_ALL, rows, &n, &e), STORE_OK);
+	ck_assert_int_eq(n, 3);
+	for (int i = 0; i < n; i++) {
+		at_to += rows[i].chat_id == -1005;
+		at_from += rows[i].chat_id == -5 && rows[i].member == 7;
+	}
+	ck_assert_int_eq(at_to, 2);
+	ck_assert_int_eq(at_from, 1);
+	/* a second message about the same move finds nothing left */
+	ck_assert_int_eq(s->ops->outbox_migrate(s, "b", -5, -1005, &e), STORE_OK);
+	ck_assert_ptr_nonnull(store_memory_node(s, "b", -5, 7));
+	store_close(s);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("apply");
@@ -149,6 +205,7 @@ int main(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("memory_timers");
 	tcase_add_test(tc, memory_timers_roll_back);
+	tcase_add_test(tc, memory_migrate);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }
