@@ -45,7 +45,30 @@ struct export_state {
 	long long *inactive;         /* chats with an inactivity timer, ascending */
 	size_t n_inactive, at;       /* ... how many; the next to look at */
 	int members;                 /* some state is a member's (struct chat) */
+	int oom;                     /* memory ran out: the output is cut short */
 };
+
+/* 1 for a key the engine keeps for itself (the back button's path,
+ * intents' times: "flow." names, which no answer can have). */
+static int export_internal(const char *key)
+{
+	return strncmp(key, "flow.", 5) == 0;
+}
+
+/* The chat's answers: its context without the engine's own keys (a new
+ * reference), or NULL when memory runs out. */
+static json_object *export_answers(const struct store_chat *sc)
+{
+	json_object *o = json_object_new_object();
+	json_object_object_foreach(sc->chat.ctx, k, v) {
+		if (o && !export_internal(k) &&
+		    json_object_object_add(o, k, json_object_get(v)) != 0) {
+			json_object_put(o);
+			o = NULL;
+		}
+	}
+	return o;
+}
 
 static int export_collect(void *arg, const struct store_chat *sc, long long updated_at)
 {
@@ -56,9 +79,9 @@ static int export_collect(void *arg, const struct store_chat *sc, long long upda
 	x->members |= sc->chat.member != 0;
 	json_object_object_foreach(sc->chat.ctx, k, v) {
 		(void)v;
-		if (!json_object_object_get_ex(x->keys, k, NULL) &&
+		if (!export_internal(k) && !json_object_object_get_ex(x->keys, k, NULL) &&
 		    json_object_object_add(x->keys, k, NULL) != 0)
-			return 1;
+			return x->oom = 1;
 	}
 	return 0;
 }
@@ -137,7 +160,12 @@ static int export_row(void *arg, const struct store_chat *sc, long long updated_
 	cli_utc(updated_at, CLI_UTC_ISO, when, sizeof(when));
 	status = export_status(x, sc);
 	if (x->jsonl) {
-		json_object *o = json_object_new_object();
+		json_object *o = json_object_new_object(), *answers = export_answers(sc);
+		if (o == NULL || answers == NULL) {
+			json_object_put(o);
+			json_object_put(answers);
+			return x->oom = 1;
+		}
 		json_object_object_add(o, "chat_id", json_object_new_int64(sc->chat.chat_id));
 		if (sc->chat.member)
 			json_object_object_add(o, "member", json_object_new_int64(sc->chat.member));
@@ -145,7 +173,7 @@ static int export_row(void *arg, const struct store_chat *sc, long long updated_
 		json_object_object_add(o, "finished", json_object_new_boolean(sc->chat.finished));
 		json_object_object_add(o, "updated_at", json_object_new_string(when));
 		json_object_object_add(o, "status", json_object_new_string(status));
-		json_object_object_add(o, "answers", json_object_get(sc->chat.ctx));
+		json_object_object_add(o, "answers", answers);
 		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
 			JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(o);
@@ -218,8 +246,10 @@ int cmd_export(int argc, char **argv)
 		x.keys = json_object_new_object();
 		if (x.keys == NULL || store_chats_each(cs.s, bot, export_collect, &x, &e) != STORE_OK)
 			goto fail;
-		if (export_columns(&x, f) != 0)
+		if (x.oom || export_columns(&x, f) != 0) {
+			fprintf(stderr, "blueflow export: out of memory\n");
 			goto out;
+		}
 		fputs(x.members ? "chat_id,member,node,finished,updated_at,status" :
 			"chat_id,node,finished,updated_at,status", stdout);
 		for (size_t i = 0; i < x.n_cols; i++) {
@@ -230,6 +260,10 @@ int cmd_export(int argc, char **argv)
 	}
 	if (store_chats_each(cs.s, bot, export_row, &x, &e) != STORE_OK)
 		goto fail;
+	if (x.oom) {
+		fprintf(stderr, "blueflow export: out of memory\n");
+		goto out;
+	}
 	rc = fflush(stdout) == 0 ? CMD_OK : CMD_FAIL;
 	goto out;
 fail:

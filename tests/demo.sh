@@ -154,6 +154,19 @@ run env BOT_TOKEN="$SIM_TOKEN" WEBHOOK_SECRET="$SIM_SECRET" "$BLUEFLOW" export o
 expect_rc sim-export 0
 expect_out sim-export-name "Ada Lovelace"
 expect_out sim-export-voice "$VOICE"
+# the engine's own keys (the back button's path, intents' times) are no answers
+if grep -q 'flow\.' "$T_TMP/out"; then
+	fail sim-export-no-internal-keys "$(head -n 1 "$T_TMP/out")"
+else
+	ok sim-export-no-internal-keys
+fi
+run env BOT_TOKEN="$SIM_TOKEN" WEBHOOK_SECRET="$SIM_SECRET" "$BLUEFLOW" export onboarding \
+	--format jsonl -c "$SIM/blueflow.conf"
+if [ "$RC" -eq 0 ] && grep -q '"full_name":"Ada Lovelace"' "$T_TMP/out" && ! grep -q 'flow\.' "$T_TMP/out"; then
+	ok sim-export-jsonl-answers-only
+else
+	fail sim-export-jsonl-answers-only "$(head -c 600 "$T_TMP/out")"
+fi
 # every update went through nginx over TLS and was answered 200
 n=$(grep -c '"method":"POST","path":"/tg/onboarding","status":200,.*"tls":"TLSv1' "$SIM/nginx/access.log")
 [ "$n" = 14 ] && ok sim-fourteen-updates-via-nginx || fail sim-fourteen-updates-via-nginx "$n: $(head -c 600 "$SIM/nginx/access.log")"
