@@ -185,7 +185,7 @@ struct store_ops {
 	int (*outbox_blocked)(struct store *s, const char *bot, long long chat_id,
 		const char *why, struct store_err *e);
 	/* A group became a supergroup: its states (the chat's, each
-	 * member's) with their timers and kept message ids, and its pending
+	 * member's) with their timers, kept message ids and transcript, and its pending
 	 * calls move to the new id, in one transaction; a state already at
 	 * the new id stays, and so do the old one's and its rows. */
 	int (*outbox_migrate)(struct store *s, const char *bot, long long from,

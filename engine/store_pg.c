@@ -143,8 +143,9 @@ static const struct {
 		"AND chat_id = $2::bigint) UPDATE outbox SET state = 'dead', lease_until = NULL, "
 		"last_error = $3 WHERE bot = $1 AND chat_id = $2::bigint AND state = 'pending'",
 		{ [1] = A_BOT, [2] = A_CHAT_ID, [3] = A_ERROR } },
-	/* every state of the chat not at the new id yet, with its timers and
-	 * kept messages (one snapshot: "not at the new id" is as before) */
+	/* every state of the chat not at the new id yet, with its timers,
+	 * kept messages and transcript (one snapshot: "not at the new id" is
+	 * as before) */
 	[P_MOVE] = { "bf_move", "WITH c AS (UPDATE chats SET chat_id = $3::bigint WHERE bot = $1 "
 		"AND chat_id = $2::bigint AND member NOT IN (SELECT member FROM chats WHERE "
 		"bot = $1 AND chat_id = $3::bigint)), t AS (UPDATE timers SET chat_id = $3::bigint "
@@ -153,7 +154,9 @@ static const struct {
 		"SET chat_id = $3::bigint WHERE bot = $1 AND chat_id = $2::bigint AND member NOT "
 		"IN (SELECT member FROM chats WHERE bot = $1 AND chat_id = $3::bigint) AND "
 		"message_id NOT IN (SELECT message_id FROM sent_messages WHERE bot = $1 AND "
-		"chat_id = $3::bigint)) UPDATE outbox SET chat_id = $3::bigint WHERE bot = $1 "
+		"chat_id = $3::bigint)), r AS (UPDATE transcript SET chat_id = $3::bigint WHERE "
+		"bot = $1 AND chat_id = $2::bigint AND member NOT IN (SELECT member FROM chats "
+		"WHERE bot = $1 AND chat_id = $3::bigint)) UPDATE outbox SET chat_id = $3::bigint WHERE bot = $1 "
 		"AND chat_id = $2::bigint AND state = 'pending'",
 		{ [1] = A_BOT, [2] = A_CHAT_ID, [3] = A_TO } },
 	/* a timer being fired, after its chat's lock (pg_start_timer) */

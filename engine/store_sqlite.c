@@ -32,7 +32,7 @@ enum {
 	Q_CHAT_SAVE, Q_OUTBOX, Q_UPDATE_ADD, Q_TRANSCRIPT, Q_PRUNE_UPDATES,
 	Q_PRUNE_SENT, Q_META_GET, Q_META_SET, Q_TAKE, Q_RENEW, Q_SENT, Q_LATER,
 	Q_RETRY, Q_DEAD, Q_BLOCK_CHAT, Q_BLOCK_CALLS, Q_MOVE_TIMERS, Q_MOVE_SENT, Q_MOVE_CHAT,
-	Q_MOVE_CALLS, Q_COUNT
+	Q_MOVE_CALLS, Q_MOVE_TRANSCRIPT, Q_COUNT
 };
 
 static const char *const sqlite_sql[Q_COUNT] = {
@@ -91,6 +91,8 @@ static const char *const sqlite_sql[Q_COUNT] = {
 	[Q_MOVE_SENT] = "UPDATE OR IGNORE sent_messages SET chat_id = ?3 WHERE bot = ?1 "
 		"AND chat_id = ?2 AND member NOT IN (SELECT member FROM chats WHERE bot = ?1 "
 		"AND chat_id = ?3)",
+	[Q_MOVE_TRANSCRIPT] = "UPDATE transcript SET chat_id = ?3 WHERE bot = ?1 AND chat_id = ?2 "
+		"AND member NOT IN (SELECT member FROM chats WHERE bot = ?1 AND chat_id = ?3)",
 	[Q_MOVE_CHAT] = "UPDATE OR IGNORE chats SET chat_id = ?3 WHERE bot = ?1 AND chat_id = ?2",
 	[Q_MOVE_CALLS] = "UPDATE outbox SET chat_id = ?3 WHERE bot = ?1 AND chat_id = ?2 "
 		"AND state = 'pending'",
@@ -789,9 +791,11 @@ static int sqlite_outbox_blocked(struct store *base, const char *bot, long long 
 static int sqlite_outbox_migrate(struct store *base, const char *bot, long long from,
 	long long to, struct store_err *e)
 {
-	/* timers and kept messages first: they follow the states that move */
-	static const int qs[] = { Q_MOVE_TIMERS, Q_MOVE_SENT, Q_MOVE_CHAT, Q_MOVE_CALLS };
-	return sqlite_batch((struct store_sqlite *)base, qs, 4, bot, from, to, NULL, e);
+	/* timers, kept messages and transcript first: they follow the states
+	 * that move */
+	static const int qs[] = { Q_MOVE_TIMERS, Q_MOVE_SENT, Q_MOVE_TRANSCRIPT,
+		Q_MOVE_CHAT, Q_MOVE_CALLS };
+	return sqlite_batch((struct store_sqlite *)base, qs, 5, bot, from, to, NULL, e);
 }
 
 static int sqlite_ping(struct store *base)

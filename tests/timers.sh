@@ -150,6 +150,13 @@ migrated() {
 	[ "$($TP texts "$ng" | tail -1)" = "Thanks." ] && [ "$out" = "1 2" ] &&
 		ok "$b-migrated-prompt-deleted" ||
 		fail "$b-migrated-prompt-deleted" "$($TP texts "$ng"); deleted: $out"
+	# the group's transcript moved with it: /start, said in the old group,
+	# is in the supergroup's history, and the old id keeps none
+	out=$("$BLUEFLOW" chat history grp "$ng" --format jsonl -c "$T_TMP/$b.conf")
+	"$BLUEFLOW" chat history grp "$g" -c "$T_TMP/$b.conf" >/dev/null 2>&1
+	rc=$?
+	echo "$out" | grep -q '/start' && echo "$out" | grep -q 'Reds' && [ "$rc" = 1 ] &&
+		ok "$b-migrated-transcript-moved" || fail "$b-migrated-transcript-moved" "old id: exit $rc; new: $out"
 	# the service message in the old group moves it too
 	h=$(($2 + 8)); nh=$((-1000000000000 - h))
 	BOT=grp $TP start "$h"
