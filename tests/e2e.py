@@ -249,7 +249,7 @@ def metrics():
 def load(n, threads, seconds):
     deadline = time.time() + seconds
     lock = threading.Lock()
-    results = {"ok": 0, "failed": []}
+    results = {"ok": 0, "failed": [], "why": []}
     base = UID[0] + 1
     ids = list(range(base, base + n))
 
@@ -265,7 +265,8 @@ def load(n, threads, seconds):
                 if st == 200:
                     results["ok"] += 1
                 else:
-                    results["failed"].append("%d (%d %s)" % (uid, st, why[:200]))
+                    results["failed"].append(uid)
+                    results["why"].append("%d: %d %s" % (uid, st, why[:200]))
 
     ts = [threading.Thread(target=work, args=(ids[i::threads],)) for i in range(threads)]
     for t in ts:
@@ -275,6 +276,8 @@ def load(n, threads, seconds):
     print("sent %d ok %d failed %d ids %s" % (results["ok"] + len(results["failed"]), results["ok"],
                                               len(results["failed"]),
                                               ",".join(map(str, results["failed"]))))
+    if results["why"]:
+        print("why " + "; ".join(results["why"]))
 
 
 if __name__ == "__main__":
